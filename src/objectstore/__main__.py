@@ -1,0 +1,3 @@
+from objectstore.cli import main
+
+raise SystemExit(main())

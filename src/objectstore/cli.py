@@ -1,0 +1,193 @@
+"""The `objectstore` command: serve, and admin commands on the same data directory."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from objectstore.config import DEFAULT_DOMAIN, DEFAULT_PORT, Settings
+from objectstore.service import accounts
+from objectstore.service.stores import Stores
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"OBJECTSTORE_{name}", default)
+
+
+def _data_dir_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", default=_env("DATA_DIR", "./data"),
+                   help="where objects and metadata live (env OBJECTSTORE_DATA_DIR)")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="objectstore", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the S3 server")
+    _data_dir_arg(serve)
+    serve.add_argument("--host", default=_env("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(_env("PORT", str(DEFAULT_PORT)) or 0))
+    serve.add_argument("--domain", action="append", dest="domains",
+                       help="virtual-hosted-style base domain (repeatable; env "
+                            "OBJECTSTORE_DOMAIN, comma-separated; default s3.localhost)")
+    serve.add_argument("--region", default=_env("REGION", "us-east-1"))
+    serve.add_argument("--no-fsync", action="store_true",
+                       default=_env("NO_FSYNC", "") not in ("", "0", "false"),
+                       help="do not fsync (throwaway test servers only: a crash may lose data)")
+    serve.add_argument("--log-level", default=_env("LOG_LEVEL", "info"))
+    serve.add_argument("--access-log", action="store_true")
+
+    account = sub.add_parser("account", help="manage accounts (Nova's projects)")
+    asub = account.add_subparsers(dest="action", required=True)
+    a = asub.add_parser("create")
+    a.add_argument("name")
+    a.add_argument("--email", default="")
+    _data_dir_arg(a)
+    a = asub.add_parser("list")
+    _data_dir_arg(a)
+    a = asub.add_parser("delete")
+    a.add_argument("name")
+    _data_dir_arg(a)
+
+    user = sub.add_parser("user", help="manage users")
+    usub = user.add_subparsers(dest="action", required=True)
+    u = usub.add_parser("create")
+    u.add_argument("name")
+    u.add_argument("--account", required=True)
+    u.add_argument("--admin", action="store_true")
+    _data_dir_arg(u)
+    u = usub.add_parser("list")
+    _data_dir_arg(u)
+    u = usub.add_parser("delete")
+    u.add_argument("name")
+    _data_dir_arg(u)
+
+    key = sub.add_parser("key", help="manage access keys")
+    ksub = key.add_subparsers(dest="action", required=True)
+    k = ksub.add_parser("create")
+    k.add_argument("user")
+    k.add_argument("--access-key", help=argparse.SUPPRESS)
+    k.add_argument("--secret-key", help=argparse.SUPPRESS)
+    _data_dir_arg(k)
+    k = ksub.add_parser("list")
+    k.add_argument("user", nargs="?")
+    _data_dir_arg(k)
+    k = ksub.add_parser("delete")
+    k.add_argument("access_key")
+    _data_dir_arg(k)
+
+    gc = sub.add_parser("gc", help="remove blobs no object refers to")
+    gc.add_argument("--grace", type=float, default=3600.0,
+                    help="leave blobs younger than this many seconds (default 3600)")
+    _data_dir_arg(gc)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    stores = Stores.open(Path(args.data_dir))
+    try:
+        return admin(args, stores)
+    except accounts.AdminError as exc:
+        print(f"objectstore: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stores.close()
+
+
+def admin(args: argparse.Namespace, stores: Stores) -> int:
+    meta = stores.meta
+    if args.command == "account":
+        if args.action == "create":
+            acc = accounts.create_account(meta, args.name, args.email)
+            print(f"account {acc.name} id {acc.id}")
+        elif args.action == "list":
+            for acc in meta.list_accounts():
+                print(f"{acc.name}\t{acc.id}\t{acc.email}")
+        else:
+            accounts.delete_account(meta, args.name)
+            print(f"deleted account {args.name}")
+    elif args.command == "user":
+        if args.action == "create":
+            user = accounts.create_user(meta, args.name, args.account, args.admin)
+            print(f"user {user.name} in account {args.account}"
+                  + (" (admin)" if user.is_admin else ""))
+        elif args.action == "list":
+            names = meta.account_names()
+            for user in meta.list_users():
+                flag = "\tadmin" if user.is_admin else ""
+                print(f"{user.name}\t{names.get(user.account_id, user.account_id)}{flag}")
+        else:
+            accounts.delete_user(meta, args.name)
+            print(f"deleted user {args.name}")
+    elif args.command == "key":
+        if args.action == "create":
+            key = accounts.create_key(meta, args.user, args.access_key, args.secret_key)
+            print(f"access key: {key.access_key}\nsecret key: {key.secret}")
+        elif args.action == "list":
+            for key in meta.list_keys(args.user):
+                print(f"{key.access_key}\t{key.user_name}")
+        else:
+            accounts.delete_key(meta, args.access_key)
+            print(f"deleted key {args.access_key}")
+    elif args.command == "gc":
+        print(f"removed {collect_orphans(stores, args.grace)} orphan blobs")
+    return 0
+
+
+def collect_orphans(stores: Stores, grace: float) -> int:
+    referenced = stores.meta.referenced_blobs()
+    cutoff = time.time() - grace
+    removed = 0
+    for blob_id, mtime in stores.blobs.all_ids():
+        if blob_id not in referenced and mtime < cutoff:
+            stores.blobs.delete(blob_id)
+            removed += 1
+    stores.blobs.clean_tmp(grace)
+    return removed
+
+
+def serve(args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from objectstore.server.app import build_app
+
+    domains = tuple(args.domains or [d.strip() for d in (_env("DOMAIN") or DEFAULT_DOMAIN)
+                                     .split(",") if d.strip()])
+    settings = Settings(
+        data_dir=Path(args.data_dir), host=args.host, port=args.port, domains=domains,
+        region=args.region, fsync=not args.no_fsync,
+        root_access_key=_env("ROOT_ACCESS_KEY"), root_secret_key=_env("ROOT_SECRET_KEY"),
+        log_level=args.log_level, access_log=args.access_log,
+    )
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stores = Stores.open(settings.data_dir, fsync=settings.fsync)
+    stores.blobs.clean_tmp(older_than=3600)
+    boot = accounts.bootstrap(stores.meta, settings.root_access_key, settings.root_secret_key)
+    endpoint = f"http://{settings.host}:{settings.port}"
+    print(f"objectstore serving {settings.data_dir.resolve()} at {endpoint}", flush=True)
+    if boot.secret is not None:
+        print("created admin credentials (shown once):", flush=True)
+        print(f"  AWS_ACCESS_KEY_ID={boot.access_key}", flush=True)
+        print(f"  AWS_SECRET_ACCESS_KEY={boot.secret}", flush=True)
+    else:
+        print(f"admin access key: {boot.access_key}", flush=True)
+    if not settings.fsync:
+        print("WARNING: --no-fsync: acknowledged writes may be lost on a crash", flush=True)
+    app = build_app(settings, stores)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, loop="uvloop", http="httptools",
+        lifespan="on", access_log=settings.access_log, log_level=settings.log_level,
+        server_header=False, proxy_headers=False, timeout_keep_alive=30,
+    )
+    uvicorn.Server(config).run()
+    return 0

@@ -1,0 +1,135 @@
+"""Access control lists: canned ACLs, x-amz-grant-* headers, and permission checks."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Final, Mapping
+
+from objectstore.s3.errors import S3Error
+
+ALL_USERS: Final = "http://acs.amazonaws.com/groups/global/AllUsers"
+AUTHENTICATED_USERS: Final = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+LOG_DELIVERY: Final = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+GROUPS: Final = frozenset({ALL_USERS, AUTHENTICATED_USERS, LOG_DELIVERY})
+PERMISSIONS: Final = ("FULL_CONTROL", "WRITE", "WRITE_ACP", "READ", "READ_ACP")
+CANNED: Final = frozenset(
+    {
+        "private", "public-read", "public-read-write", "authenticated-read",
+        "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write",
+        "aws-exec-read",
+    }
+)
+GRANT_HEADERS: Final = {
+    "x-amz-grant-read": "READ",
+    "x-amz-grant-write": "WRITE",
+    "x-amz-grant-read-acp": "READ_ACP",
+    "x-amz-grant-write-acp": "WRITE_ACP",
+    "x-amz-grant-full-control": "FULL_CONTROL",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    kind: str  # CanonicalUser | Group | AmazonCustomerByEmail
+    value: str  # canonical id, group URI or email
+    permission: str
+
+
+@dataclass(frozen=True, slots=True)
+class Acl:
+    owner: str  # canonical id of the owner
+    grants: tuple[Grant, ...]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"owner": self.owner, "grants": [[g.kind, g.value, g.permission] for g in self.grants]}
+        )
+
+    @staticmethod
+    def from_json(text: str) -> Acl:
+        data = json.loads(text)
+        return Acl(data["owner"], tuple(Grant(k, v, p) for k, v, p in data["grants"]))
+
+    def allows(self, account: str | None, permission: str) -> bool:
+        """Whether ``account`` (None: anonymous) holds ``permission`` through these grants."""
+        for g in self.grants:
+            if g.permission != permission and g.permission != "FULL_CONTROL":
+                continue
+            if g.kind == "Group":
+                if g.value == ALL_USERS or (g.value == AUTHENTICATED_USERS and account):
+                    return True
+            elif g.kind == "CanonicalUser" and account is not None and g.value == account:
+                return True
+        return False
+
+
+def canned(name: str, owner: str, bucket_owner: str | None = None) -> Acl:
+    full = Grant("CanonicalUser", owner, "FULL_CONTROL")
+    grants: list[Grant] = [full]
+    if name == "public-read":
+        grants.append(Grant("Group", ALL_USERS, "READ"))
+    elif name == "public-read-write":
+        grants += [Grant("Group", ALL_USERS, "READ"), Grant("Group", ALL_USERS, "WRITE")]
+    elif name == "authenticated-read":
+        grants.append(Grant("Group", AUTHENTICATED_USERS, "READ"))
+    elif name == "bucket-owner-read":
+        if bucket_owner and bucket_owner != owner:
+            grants.append(Grant("CanonicalUser", bucket_owner, "READ"))
+    elif name == "bucket-owner-full-control":
+        if bucket_owner and bucket_owner != owner:
+            grants.append(Grant("CanonicalUser", bucket_owner, "FULL_CONTROL"))
+    elif name == "log-delivery-write":
+        grants += [Grant("Group", LOG_DELIVERY, "WRITE"), Grant("Group", LOG_DELIVERY, "READ_ACP")]
+    elif name not in CANNED:
+        raise S3Error("InvalidArgument", ArgumentName="x-amz-acl", ArgumentValue=name)
+    return Acl(owner, tuple(grants))
+
+
+_GRANTEE = re.compile(r'\s*(id|uri|emailAddress)\s*=\s*"?([^",]*)"?\s*(?:,|$)', re.IGNORECASE)
+
+
+def from_headers(
+    headers: Mapping[str, str],
+    owner: str,
+    bucket_owner: str | None = None,
+    *,
+    resolve_email: Mapping[str, str] | None = None,
+) -> Acl | None:
+    """The ACL a request asks for via x-amz-acl or x-amz-grant-*; None when neither is sent."""
+    canned_name = headers.get("x-amz-acl")
+    grant_headers = [(h, headers[h]) for h in GRANT_HEADERS if h in headers]
+    if canned_name is not None and grant_headers:
+        raise S3Error("InvalidRequest", "Specifying both Canned ACLs and Header Grants is not "
+                      "allowed")
+    if canned_name is not None:
+        return canned(canned_name.strip(), owner, bucket_owner)
+    if not grant_headers:
+        return None
+    grants: list[Grant] = []
+    for header, value in grant_headers:
+        perm = GRANT_HEADERS[header]
+        pos = 0
+        while pos < len(value):
+            m = _GRANTEE.match(value, pos)
+            if not m or m.end() == pos:
+                raise S3Error("InvalidArgument", ArgumentName=header, ArgumentValue=value)
+            kind, who = m.group(1).lower(), m.group(2).strip()
+            grants.append(_grant(kind, who, perm, resolve_email))
+            pos = m.end()
+    return Acl(owner, tuple(grants))
+
+
+def _grant(kind: str, who: str, perm: str, resolve_email: Mapping[str, str] | None) -> Grant:
+    if kind == "id":
+        return Grant("CanonicalUser", who, perm)
+    if kind == "uri":
+        if who not in GROUPS:
+            raise S3Error("InvalidArgument", "Invalid group uri", ArgumentName="uri",
+                          ArgumentValue=who)
+        return Grant("Group", who, perm)
+    account = (resolve_email or {}).get(who.lower())
+    if account is None:
+        raise S3Error("UnresolvableGrantByEmailAddress", Email=who)
+    return Grant("CanonicalUser", account, perm)

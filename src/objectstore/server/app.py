@@ -1,0 +1,128 @@
+"""build_app(settings): the one place where things are wired, and the one place that
+writes responses (and errors) to the wire."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any, Awaitable, Callable
+
+from objectstore.config import Settings
+from objectstore.s3 import xml
+from objectstore.s3.errors import S3Error
+from objectstore.s3.routing import route, split_host
+from objectstore.server.auth import authenticate
+from objectstore.server.handlers import acl, buckets, copy, listing, objects
+from objectstore.server.handlers.common import Ctx, Handler
+from objectstore.server.request import ClientGone, Receive, Request, Response, Scope, Send
+from objectstore.service.stores import Stores
+
+log = logging.getLogger("objectstore")
+
+HANDLERS: dict[str, Handler] = {
+    "ListBuckets": buckets.list_buckets,
+    "CreateBucket": buckets.create_bucket,
+    "HeadBucket": buckets.head_bucket,
+    "DeleteBucket": buckets.delete_bucket,
+    "GetBucketLocation": buckets.get_bucket_location,
+    "GetBucketVersioning": buckets.get_bucket_versioning,
+    "ListObjects": listing.list_objects,
+    "ListObjectsV2": listing.list_objects_v2,
+    "GetBucketAcl": acl.get_bucket_acl,
+    "PutBucketAcl": acl.put_bucket_acl,
+    "GetObjectAcl": acl.get_object_acl,
+    "PutObjectAcl": acl.put_object_acl,
+    "PutObject": objects.put_object,
+    "GetObject": objects.get_object,
+    "HeadObject": objects.head_object,
+    "DeleteObject": objects.delete_object,
+    "CopyObject": copy.copy_object,
+    "DeleteObjects": copy.delete_objects,
+}
+
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class App:
+    def __init__(self, settings: Settings, stores: Stores) -> None:
+        self.settings = settings
+        self.stores = stores
+        self.host_id = secrets.token_urlsafe(24)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request_id = secrets.token_hex(8).upper()
+        method = scope["method"]
+        try:
+            resp = await self._handle(scope, receive, request_id)
+        except ClientGone:
+            return
+        except S3Error as err:
+            resp = self._error(err, request_id, method)
+        except Exception:  # noqa: BLE001 - never a traceback to the client
+            log.exception("internal error in request %s", request_id)
+            resp = self._error(S3Error("InternalError"), request_id, method)
+        await self._send(send, resp, method, request_id)
+
+    async def _handle(self, scope: Scope, receive: Receive, request_id: str) -> Response:
+        req = Request.from_scope(scope, receive)
+        ep = route(req.method, req.host, req.path, req.query, req.headers,
+                   self.settings.domains)
+        vhost = split_host(req.host, self.settings.domains) if ep.virtual_host else None
+        auth = authenticate(req, self.stores.meta, vhost)
+        handler = HANDLERS.get(ep.op)
+        if handler is None:
+            if ep.op == "MethodNotAllowed":
+                raise S3Error("MethodNotAllowed", Method=req.method,
+                              ResourceType="OBJECT" if ep.key else "BUCKET")
+            raise S3Error("NotImplemented", Operation=ep.op)
+        ctx = Ctx(self.settings, self.stores, req, ep, auth, request_id)
+        return await handler(ctx)
+
+    def _error(self, err: S3Error, request_id: str, method: str) -> Response:
+        if err.status == 304:
+            return Response(304, list(err.headers.items()))
+        body = xml.error(err.code, err.message, err.extra, request_id, self.host_id)
+        headers = [("Content-Type", "application/xml"), *err.headers.items()]
+        return Response(err.status, headers, b"" if method == "HEAD" else body,
+                        content_length=None if method != "HEAD" else len(body))
+
+    async def _send(self, send: Send, resp: Response, method: str, request_id: str) -> None:
+        headers = [(k.encode("latin-1"), v.encode("utf-8", "surrogateescape"))
+                   for k, v in resp.headers]
+        headers.append((b"x-amz-request-id", request_id.encode()))
+        headers.append((b"x-amz-id-2", self.host_id.encode()))
+        headers.append((b"server", b"objectstore"))
+        length = resp.content_length if resp.content_length is not None else len(resp.body)
+        if resp.status not in (204, 304):
+            headers.append((b"content-length", str(length).encode()))
+        await send({"type": "http.response.start", "status": resp.status, "headers": headers})
+        stream = resp.stream
+        if stream is None or method == "HEAD":
+            await send({"type": "http.response.body", "body": resp.body
+                        if method != "HEAD" else b""})
+            return
+        try:
+            async for chunk in stream:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            msg: dict[str, Any] = dict(await receive())
+            if msg["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif msg["type"] == "lifespan.shutdown":
+                self.stores.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def build_app(settings: Settings, stores: Stores | None = None) -> App:
+    return App(settings, stores or Stores.open(settings.data_dir, fsync=settings.fsync))

@@ -1,0 +1,149 @@
+"""Authenticate a request: SigV4 (header, presigned), SigV2 (header, presigned), anonymous.
+
+The signature maths is pure (s3.sigv4, s3.sigv2); this module looks up the secret, checks
+clocks and expiry, and says how the body must be verified.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from objectstore.s3 import sigv2, sigv4
+from objectstore.s3.errors import S3Error
+from objectstore.s3.http import iso8601, parse_http_date
+from objectstore.server.request import Request
+from objectstore.storage.model import Principal
+from objectstore.storage.sqlite import SqliteMeta
+
+MAX_SKEW = 15 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    principal: Principal | None
+    payload_sha256: str | None = None  # hex digest the body must have
+    streaming: str | None = None  # STREAMING-* mode from x-amz-content-sha256
+    signing_key: bytes | None = None
+    seed_signature: str | None = None
+    amz_date: str | None = None
+    scope: str | None = None
+
+
+ANONYMOUS = Auth(None)
+
+
+def authenticate(req: Request, meta: SqliteMeta, bucket_from_host: str | None,
+                 now: float | None = None) -> Auth:
+    now = time.time() if now is None else now
+    header = req.headers.get("authorization")
+    names = {k for k, _ in req.query}
+    if header is not None:
+        if "X-Amz-Credential" in names or "Signature" in names:
+            raise S3Error("InvalidArgument", "Only one auth mechanism allowed; only the "
+                          "X-Amz-Algorithm query parameter, Signature query string parameter "
+                          "or the Authorization header should be specified",
+                          ArgumentName="Authorization", ArgumentValue=header)
+        if header.startswith(sigv4.ALGORITHM + " "):
+            return _v4(req, meta, sigv4.parse_authorization(header, req.headers), now)
+        if header.startswith("AWS "):
+            return _v2(req, meta, sigv2.parse_authorization(header), bucket_from_host, now)
+        raise S3Error("InvalidArgument", "Unsupported Authorization Type",
+                      ArgumentName="Authorization", ArgumentValue=header)
+    if "X-Amz-Algorithm" in names or "X-Amz-Credential" in names:
+        return _v4(req, meta, sigv4.parse_presigned(dict(req.query), req.headers), now)
+    if "AWSAccessKeyId" in names or "Signature" in names:
+        return _v2(req, meta, sigv2.parse_presigned(dict(req.query)), bucket_from_host, now)
+    return ANONYMOUS
+
+
+def _lookup(meta: SqliteMeta, access_key: str) -> tuple[str, Principal]:
+    found = meta.lookup_key(access_key)
+    if found is None:
+        raise S3Error("InvalidAccessKeyId", AWSAccessKeyId=access_key)
+    secret, user, account = found
+    return secret, Principal(user.name, account.id, account.name, user.is_admin, access_key)
+
+
+def _v4(req: Request, meta: SqliteMeta, claim: sigv4.SigV4Request, now: float) -> Auth:
+    when = sigv4.parse_amz_date(claim.amz_date)
+    if when is None:
+        if claim.presigned:
+            raise S3Error("AuthorizationQueryParametersError",
+                          "X-Amz-Date must be in the ISO8601 Long Format "
+                          "\"yyyyMMdd'T'HHmmss'Z'\"")
+        raise S3Error("AccessDenied",
+                      "AWS authentication requires a valid Date or x-amz-date header")
+    secret, principal = _lookup(meta, claim.credential.access_key)
+    ts = when.timestamp()
+    if claim.presigned:
+        assert claim.expires is not None
+        if now > ts + claim.expires:
+            raise S3Error("AccessDenied", "Request has expired",
+                          **{"X-Amz-Expires": str(claim.expires),
+                             "Expires": iso8601(ts + claim.expires),
+                             "ServerTime": iso8601(now)})
+        if ts > now + MAX_SKEW:
+            raise S3Error("AccessDenied", "Request is not valid yet")
+    elif abs(now - ts) > MAX_SKEW:
+        raise _skewed(ts, now)
+    outcome = sigv4.verify(claim, secret, req.method, req.path, req.query, req.headers)
+    if not outcome.ok:
+        raise S3Error(
+            "SignatureDoesNotMatch",
+            AWSAccessKeyId=claim.credential.access_key,
+            StringToSign=outcome.string_to_sign,
+            SignatureProvided=claim.signature,
+            StringToSignBytes=_hex_bytes(outcome.string_to_sign),
+            CanonicalRequest=outcome.canonical_request,
+            CanonicalRequestBytes=_hex_bytes(outcome.canonical_request),
+        )
+    payload = claim.payload_hash
+    if payload in sigv4.STREAMING_PAYLOADS:
+        return Auth(principal, None, payload, outcome.key, claim.signature, claim.amz_date,
+                    claim.credential.scope)
+    if payload == sigv4.UNSIGNED_PAYLOAD:
+        return Auth(principal)
+    return Auth(principal, payload_sha256=payload)
+
+
+def _v2(req: Request, meta: SqliteMeta, claim: sigv2.SigV2Request,
+        bucket_from_host: str | None, now: float) -> Auth:
+    secret, principal = _lookup(meta, claim.access_key)
+    if claim.presigned:
+        assert claim.expires is not None
+        if now > claim.expires:
+            raise S3Error("AccessDenied", "Request has expired",
+                          Expires=iso8601(claim.expires), ServerTime=iso8601(now))
+    else:
+        date = parse_http_date(req.headers.get("x-amz-date") or req.headers.get("date"))
+        if date is None:
+            raise S3Error("AccessDenied",
+                          "AWS authentication requires a valid Date or x-amz-date header")
+        if abs(now - date.timestamp()) > MAX_SKEW:
+            raise _skewed(date.timestamp(), now)
+    resource = sigv2.canonical_resource(req.raw_path, bucket_from_host, req.query)
+    sts = sigv2.string_to_sign(req.method, req.headers, resource,
+                               date_value=sigv2.date_line(req.headers, claim))
+    ok = sigv2.verify(claim, secret, sts)
+    if not ok and not claim.presigned and "x-amz-date" in req.headers and "date" in req.headers:
+        sts = sigv2.string_to_sign(req.method, req.headers, resource,
+                                   date_value=req.headers["date"])
+        ok = sigv2.verify(claim, secret, sts)
+    if not ok:
+        raise S3Error("SignatureDoesNotMatch", AWSAccessKeyId=claim.access_key,
+                      StringToSign=sts, SignatureProvided=claim.signature,
+                      StringToSignBytes=_hex_bytes(sts))
+    content_sha = req.headers.get("x-amz-content-sha256")
+    if content_sha and len(content_sha) == 64:
+        return Auth(principal, payload_sha256=content_sha.lower())
+    return Auth(principal)
+
+
+def _skewed(ts: float, now: float) -> S3Error:
+    return S3Error("RequestTimeTooSkewed", RequestTime=iso8601(ts), ServerTime=iso8601(now),
+                   MaxAllowedSkewMilliseconds="900000")
+
+
+def _hex_bytes(text: str) -> str:
+    return " ".join(f"{b:02x}" for b in text.encode("utf-8", "surrogateescape"))

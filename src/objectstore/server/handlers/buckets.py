@@ -1,0 +1,75 @@
+"""Service and bucket operations: ListBuckets, Create/Head/Delete, location, versioning."""
+
+from __future__ import annotations
+
+from objectstore.s3 import acl as acls
+from objectstore.s3 import xml
+from objectstore.s3.errors import S3Error
+from objectstore.s3.http import iso8601
+from objectstore.s3.names import check_bucket_name
+from objectstore.server.handlers.common import Ctx, bucket_or_404, empty
+from objectstore.server.request import Response, xml_response
+from objectstore.service import access
+from objectstore.storage.meta import Conflict, NotFound
+from objectstore.storage.model import Bucket
+
+
+async def list_buckets(ctx: Ctx) -> Response:
+    p = access.require_authenticated(ctx.principal)
+    buckets = ctx.stores.meta.list_buckets(p.account_id)
+    prefix = ctx.ep.arg("prefix")
+    if prefix:
+        buckets = [b for b in buckets if b.name.startswith(prefix)]
+    body = xml.list_buckets(p.account_id, p.account_name,
+                            ((b.name, iso8601(b.created), b.region) for b in buckets))
+    return xml_response(body)
+
+
+async def create_bucket(ctx: Ctx) -> Response:
+    p = access.require_authenticated(ctx.principal)
+    name = ctx.bucket_name
+    check_bucket_name(name)
+    body = await ctx.req.read_small()
+    region = xml.parse_create_bucket(body) or ctx.settings.region
+    acl = acls.from_headers(ctx.req.headers, p.account_id,
+                            resolve_email=ctx.stores.meta.emails())
+    if acl is None:
+        acl = acls.canned("private", p.account_id)
+    bucket = Bucket(name, p.account_id, ctx.now(), region, acl.to_json())
+    try:
+        await ctx.stores.write(ctx.stores.meta.create_bucket_txn(bucket))
+    except Conflict as exc:
+        if exc.reason == "owned":
+            raise S3Error("BucketAlreadyOwnedByYou", BucketName=name) from None
+        raise S3Error("BucketAlreadyExists", BucketName=name) from None
+    return empty(200, [("Location", f"/{name}")])
+
+
+async def head_bucket(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket(ctx.principal, bucket, "READ")
+    return empty(200, [("x-amz-bucket-region", bucket.region)])
+
+
+async def delete_bucket(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket_owner(ctx.principal, bucket)
+    try:
+        await ctx.stores.write(ctx.stores.meta.delete_bucket_txn(bucket.name))
+    except Conflict:
+        raise S3Error("BucketNotEmpty", BucketName=bucket.name) from None
+    except NotFound:
+        raise S3Error("NoSuchBucket", BucketName=bucket.name) from None
+    return empty(204)
+
+
+async def get_bucket_location(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket_owner(ctx.principal, bucket)
+    return xml_response(xml.location(bucket.region))
+
+
+async def get_bucket_versioning(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket_owner(ctx.principal, bucket)
+    return xml_response(xml.versioning(None))

@@ -1,0 +1,161 @@
+"""CopyObject and DeleteObjects."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import sqlite3
+from urllib.parse import unquote
+
+from objectstore.s3 import acl as acls
+from objectstore.s3 import checksums, xml
+from objectstore.s3.errors import S3Error
+from objectstore.s3.http import check_preconditions, iso8601
+from objectstore.s3.names import check_key
+from objectstore.server.handlers.common import Ctx, bucket_or_404, object_or_404
+from objectstore.server.handlers.objects import (
+    check_storage_class,
+    conditional_write,
+    object_headers,
+)
+from objectstore.server.request import Response, xml_response
+from objectstore.service import access
+from objectstore.service.objects import publish
+from objectstore.service.ingest import Ingest
+from objectstore.storage.localfs import BlobStore
+from objectstore.storage.model import ObjectRecord, Segment
+
+COPY_CHUNK = 1 << 20
+MAX_COPY = 5 * 1024**3
+
+
+def parse_copy_source(value: str) -> tuple[str, str]:
+    path, _, _version = value.partition("?")
+    path = unquote(path)
+    if path.startswith("/"):
+        path = path[1:]
+    bucket, sep, key = path.partition("/")
+    if not sep or not bucket or not key:
+        raise S3Error("InvalidArgument", "Invalid copy source object key",
+                      ArgumentName="x-amz-copy-source", ArgumentValue=value)
+    return bucket, key
+
+
+def copy_blob(blobs: BlobStore, src: ObjectRecord, ing: Ingest, start: int = 0,
+              length: int | None = None) -> None:
+    """Copy ``length`` bytes from ``start`` of ``src`` into ``ing`` (blocking, bounded memory)."""
+    remaining = src.size - start if length is None else length
+    offset = 0
+    for seg in src.segments:
+        if remaining <= 0:
+            break
+        if start >= offset + seg.size:
+            offset += seg.size
+            continue
+        fd = blobs.open(seg.blob)
+        try:
+            pos = max(0, start - offset)
+            while remaining > 0 and pos < seg.size:
+                data = os.pread(fd, min(COPY_CHUNK, remaining, seg.size - pos), pos)
+                if not data:
+                    raise OSError("blob shorter than recorded")
+                ing.feed(data)
+                pos += len(data)
+                remaining -= len(data)
+        finally:
+            os.close(fd)
+        offset += seg.size
+
+
+async def copy_object(ctx: Ctx) -> Response:
+    h = ctx.req.headers
+    src_bucket_name, src_key = parse_copy_source(h["x-amz-copy-source"])
+    dest = bucket_or_404(ctx)
+    access.require_bucket(ctx.principal, dest, "WRITE")
+    check_key(ctx.key)
+    check_storage_class(h)
+    src_bucket = ctx.stores.meta.get_bucket(src_bucket_name)
+    if src_bucket is None:
+        raise S3Error("NoSuchBucket", BucketName=src_bucket_name)
+    src = object_or_404(ctx, src_bucket, src_key)
+    access.require_object(ctx.principal, src, "READ")
+    check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
+    directive = h.get("x-amz-metadata-directive", "COPY").upper()
+    if directive not in ("COPY", "REPLACE"):
+        raise S3Error("InvalidArgument", "Unknown metadata directive.",
+                      ArgumentName="x-amz-metadata-directive", ArgumentValue=directive)
+    same = src_bucket_name == dest.name and src_key == ctx.key
+    if same and directive == "COPY" and not any(
+        n in h for n in ("x-amz-storage-class", "x-amz-website-redirect-location",
+                         "x-amz-server-side-encryption", "x-amz-checksum-algorithm")
+    ):
+        raise S3Error("InvalidRequest", "This copy request is illegal because it is trying to "
+                      "copy an object to itself without changing the object's metadata, "
+                      "storage class, website redirect location or encryption attributes.")
+    stored = object_headers(h) if directive == "REPLACE" else dict(src.headers)
+    owner = ctx.principal.account_id if ctx.principal else dest.account_id
+    acl = acls.from_headers(h, owner, dest.account_id, resolve_email=ctx.stores.meta.emails())
+    acl = acl or acls.canned("private", owner)
+    alg = (h.get("x-amz-checksum-algorithm") or "").upper()
+    algorithms = {alg} if alg else set(src.checksums)
+    if alg and alg not in checksums.ALGORITHMS:
+        raise S3Error("InvalidRequest", "Checksum algorithm provided is unsupported.")
+    ing = Ingest(ctx.stores.blobs, algorithms, False, MAX_COPY)
+    try:
+        await asyncio.to_thread(copy_blob, ctx.stores.blobs, src, ing)
+        digests = ing.digests()
+        await asyncio.to_thread(ing.commit)
+    except BaseException:
+        ing.abort()
+        raise
+    sums = {a: checksums.b64(v) for a, v in digests.checksums.items()}
+    rec = ObjectRecord(
+        bucket=dest.name, key=ctx.key, size=digests.size, etag=f'"{digests.md5.hex()}"',
+        last_modified=ctx.now(), owner=owner, acl=acl.to_json(), headers=stored,
+        checksums=sums, checksum_type="FULL_OBJECT" if sums else None,
+        segments=(Segment(ing.blob_id, digests.size),) if digests.size else (),
+    )
+    await publish(ctx.stores, rec, conditional_write(h))
+    body = xml.copy_result("CopyObjectResult", rec.etag, iso8601(rec.last_modified), sums)
+    return xml_response(body)
+
+
+async def delete_objects(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    h = ctx.req.headers
+    body = await ctx.req.read_small()
+    if "content-md5" in h:
+        if checksums.parse_content_md5(h["content-md5"]) != hashlib.md5(body).digest():
+            raise S3Error("BadDigest")
+    for alg, value in _sent_checksums(h).items():
+        hasher = checksums.new_hasher(alg)
+        hasher.update(body)
+        if hasher.digest() != value:
+            raise S3Error("BadDigest", f"The {alg} you specified did not match the calculated "
+                          "checksum.")
+    keys, quiet = xml.parse_delete(body)
+    allowed = access.may(ctx.principal, bucket.account_id, bucket.acl, "WRITE")
+    meta = ctx.stores.meta
+    errors: list[tuple[str, str, str]] = []
+    todo = []
+    for key in keys:
+        if not allowed:
+            errors.append((key, "AccessDenied", "Access Denied"))
+        else:
+            todo.append(key)
+
+    def txn(c: sqlite3.Connection) -> None:
+        for key in todo:
+            meta.delete_object_txn(bucket.name, key)(c)
+
+    if todo:
+        await ctx.stores.write(txn)
+    deleted = [] if quiet else todo
+    return xml_response(xml.delete_result(deleted, errors))
+
+
+def _sent_checksums(h: dict[str, str]) -> dict[str, bytes]:
+    return {alg: checksums.decode_checksum(alg, h[name])
+            for alg, name in checksums.HEADER.items() if name in h}
+

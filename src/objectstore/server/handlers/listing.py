@@ -1,0 +1,87 @@
+"""ListObjects (v1) and ListObjectsV2."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from objectstore.s3 import xml
+from objectstore.s3.errors import S3Error
+from objectstore.s3.http import iso8601
+from objectstore.s3.listing import Page, decode_token, encode_token, list_page, parse_max_keys
+from objectstore.server.handlers.common import Ctx, account_names, bucket_or_404
+from objectstore.server.request import Response, xml_response
+from objectstore.service import access
+from objectstore.storage.model import ObjectRecord
+
+
+def _encoding(ctx: Ctx) -> bool:
+    enc = ctx.ep.arg("encoding-type")
+    if enc is None:
+        return False
+    if enc.lower() != "url":
+        raise S3Error("InvalidArgument", "Invalid Encoding Method specified in Request",
+                      ArgumentName="encoding-type", ArgumentValue=enc)
+    return True
+
+
+def _page(ctx: Ctx, prefix: str, delimiter: str, start_after: str,
+          max_keys: int) -> Page[ObjectRecord]:
+    meta = ctx.stores.meta
+    name = ctx.bucket_name
+
+    def scan(after: bytes) -> Iterator[ObjectRecord]:
+        return meta.scan_objects(name, prefix, after, batch=min(max_keys + 1, 1000))
+
+    return list_page(scan, prefix=prefix, delimiter=delimiter, start_after=start_after,
+                     max_keys=max_keys)
+
+
+def _listed(ctx: Ctx, objs: list[ObjectRecord]) -> list[xml.ListedObject]:
+    names = account_names(ctx) if objs else {}
+    return [
+        xml.ListedObject(o.key, iso8601(o.last_modified), o.etag, o.size, o.owner,
+                         names.get(o.owner, o.owner),
+                         next(iter(o.checksums), None), o.checksum_type)
+        for o in objs
+    ]
+
+
+async def list_objects(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket(ctx.principal, bucket, "READ")
+    url = _encoding(ctx)
+    prefix = ctx.ep.arg("prefix", "") or ""
+    delimiter = ctx.ep.arg("delimiter", "") or ""
+    marker = ctx.ep.arg("marker", "") or ""
+    max_keys = parse_max_keys(ctx.ep.arg("max-keys"))
+    page = _page(ctx, prefix, delimiter, marker, max_keys)
+    next_marker = page.last if page.is_truncated and delimiter else None
+    body = xml.list_objects_v1(
+        bucket=bucket.name, prefix=prefix, marker=marker, next_marker=next_marker,
+        max_keys=max_keys, delimiter=delimiter, truncated=page.is_truncated, url=url,
+        objects=_listed(ctx, page.contents), prefixes=page.common_prefixes)
+    return xml_response(body)
+
+
+async def list_objects_v2(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket(ctx.principal, bucket, "READ")
+    url = _encoding(ctx)
+    prefix = ctx.ep.arg("prefix", "") or ""
+    delimiter = ctx.ep.arg("delimiter", "") or ""
+    token = ctx.ep.arg("continuation-token")
+    if token is not None and token == "":
+        raise S3Error("InvalidArgument", "The continuation token provided is incorrect",
+                      ArgumentName="continuation-token", ArgumentValue=token)
+    start_after = ctx.ep.arg("start-after")
+    max_keys = parse_max_keys(ctx.ep.arg("max-keys"))
+    fetch_owner = (ctx.ep.arg("fetch-owner") or "").lower() == "true"
+    after = decode_token(token) if token is not None else (start_after or "")
+    page = _page(ctx, prefix, delimiter, after, max_keys)
+    next_token = encode_token(page.last) if page.is_truncated and page.last else None
+    body = xml.list_objects_v2(
+        bucket=bucket.name, prefix=prefix, token=token, next_token=next_token,
+        start_after=start_after, max_keys=max_keys, delimiter=delimiter,
+        truncated=page.is_truncated, url=url, fetch_owner=fetch_owner,
+        objects=_listed(ctx, page.contents), prefixes=page.common_prefixes)
+    return xml_response(body)

@@ -1,0 +1,284 @@
+"""PutObject, GetObject, HeadObject, DeleteObject."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import AsyncIterator, Callable
+
+from objectstore.s3 import acl as acls
+from objectstore.s3 import checksums
+from objectstore.s3.errors import S3Error
+from objectstore.s3.http import ByteRange, check_preconditions, http_date, parse_range
+from objectstore.s3.names import check_key
+from objectstore.server.body import payload
+from objectstore.server.handlers.common import Ctx, bucket_or_404, empty, object_or_404
+from objectstore.server.request import Response
+from objectstore.service import access
+from objectstore.service.objects import publish
+from objectstore.service.ingest import Ingest, ingest
+from objectstore.storage.localfs import BlobStore
+from objectstore.storage.model import ObjectRecord, Segment
+
+MAX_PUT = 5 * 1024**3
+METADATA_LIMIT = 2048
+STORED_HEADERS = ("content-type", "content-encoding", "content-disposition", "content-language",
+                  "cache-control", "expires", "x-amz-website-redirect-location")
+STORAGE_CLASSES = frozenset({"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
+                             "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR",
+                             "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE"})
+READ_CHUNK = 1 << 20
+INLINE_READ = 256 * 1024
+
+
+def object_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The headers stored with an object: content-*, cache-control, expires, x-amz-meta-*."""
+    out: dict[str, str] = {}
+    meta_size = 0
+    for name, value in headers.items():
+        if name in STORED_HEADERS:
+            out[name] = value
+        elif name.startswith("x-amz-meta-"):
+            out[name] = value
+            meta_size += len(name[len("x-amz-meta-"):].encode()) + len(value.encode(
+                "utf-8", "surrogateescape"))
+    if meta_size > METADATA_LIMIT:
+        raise S3Error("MetadataTooLarge", Size=str(meta_size), MaxSizeAllowed=str(METADATA_LIMIT))
+    enc = out.get("content-encoding")
+    if enc is not None:
+        kept = [e.strip() for e in enc.split(",") if e.strip() and e.strip() != "aws-chunked"]
+        if kept:
+            out["content-encoding"] = ",".join(kept)
+        else:
+            del out["content-encoding"]
+    out.setdefault("content-type", "binary/octet-stream")
+    return out
+
+
+def requested_checksums(headers: dict[str, str]) -> dict[str, bytes]:
+    """Checksum values sent in x-amz-checksum-* headers (validated, at most one)."""
+    found = {alg: checksums.decode_checksum(alg, headers[h])
+             for alg, h in checksums.HEADER.items() if h in headers}
+    if len(found) > 1:
+        raise S3Error("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple "
+                      "checksum Types are not allowed.")
+    return found
+
+
+def check_storage_class(headers: dict[str, str]) -> None:
+    sc = headers.get("x-amz-storage-class")
+    if sc is not None and sc not in STORAGE_CLASSES:
+        raise S3Error("InvalidStorageClass", StorageClassRequested=sc)
+
+
+def conditional_write(
+    headers: dict[str, str],
+) -> Callable[[ObjectRecord | None], None] | None:
+    """A check run inside the metadata transaction, so racing writers see one winner."""
+    if_none = headers.get("if-none-match")
+    if_match = headers.get("if-match")
+
+    def check(current: ObjectRecord | None) -> None:
+        if if_none is not None:
+            if if_none.strip() != "*":
+                raise S3Error("NotImplemented", "If-None-Match only supports *")
+            if current is not None:
+                raise S3Error("PreconditionFailed", Condition="If-None-Match")
+        if if_match is not None:
+            if current is None:
+                raise S3Error("NoSuchKey", Key="")
+            tags = [t.strip().strip('"') for t in if_match.split(",")]
+            if "*" not in tags and current.etag.strip('"') not in tags:
+                raise S3Error("PreconditionFailed", Condition="If-Match")
+    return check if (if_none is not None or if_match is not None) else None
+
+
+async def put_object(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket(ctx.principal, bucket, "WRITE")
+    key = ctx.key
+    check_key(key)
+    h = ctx.req.headers
+    check_storage_class(h)
+    stored = object_headers(h)
+    md5 = checksums.parse_content_md5(h["content-md5"]) if "content-md5" in h else None
+    wanted = requested_checksums(h)
+    owner = ctx.principal.account_id if ctx.principal else bucket.account_id
+    acl = acls.from_headers(h, owner, bucket.account_id, resolve_email=ctx.stores.meta.emails())
+    acl = acl or acls.canned("private", owner)
+    algorithms = set(wanted)
+    sdk_alg = (h.get("x-amz-sdk-checksum-algorithm") or h.get("x-amz-checksum-algorithm") or "")
+    if sdk_alg:
+        if sdk_alg.upper() not in checksums.ALGORITHMS:
+            raise S3Error("InvalidRequest", "Checksum algorithm provided is unsupported. "
+                          "Please try again with any of the valid types: [CRC32, CRC32C, "
+                          "CRC64NVME, SHA1, SHA256]")
+        algorithms.add(sdk_alg.upper())
+    body = payload(ctx, MAX_PUT)
+    algorithms |= body.trailer_algorithms
+    ing = Ingest(ctx.stores.blobs, algorithms, ctx.auth.payload_sha256 is not None, MAX_PUT)
+    try:
+        digests = await ingest(ing, body.chunks())
+        body.verify(digests)
+        if md5 is not None and md5 != digests.md5:
+            raise S3Error("BadDigest", ExpectedDigest=md5.hex(),
+                          CalculatedDigest=checksums.b64(digests.md5))
+        wanted.update(body.trailer_checksums)
+        for alg, value in wanted.items():
+            if digests.checksums[alg] != value:
+                raise S3Error("BadDigest", f"The {alg} you specified did not match the "
+                              "calculated checksum.")
+        await asyncio.to_thread(ing.commit)
+    except BaseException:
+        ing.abort()
+        raise
+    sums = {alg: checksums.b64(v) for alg, v in digests.checksums.items()}
+    rec = ObjectRecord(
+        bucket=bucket.name, key=key, size=digests.size, etag=f'"{digests.md5.hex()}"',
+        last_modified=ctx.now(), owner=owner, acl=acl.to_json(), headers=stored,
+        checksums=sums, checksum_type="FULL_OBJECT" if sums else None,
+        segments=(Segment(ing.blob_id, digests.size),) if digests.size else (),
+    )
+    await publish(ctx.stores, rec, conditional_write(h))
+    headers = [("ETag", rec.etag)]
+    headers += [(checksums.HEADER[alg], v) for alg, v in sums.items()]
+    if sums:
+        headers.append(("x-amz-checksum-type", "FULL_OBJECT"))
+    return empty(200, headers)
+
+
+def response_headers(ctx: Ctx, obj: ObjectRecord) -> list[tuple[str, str]]:
+    out = [
+        ("Last-Modified", http_date(obj.last_modified)),
+        ("ETag", obj.etag),
+        ("Accept-Ranges", "bytes"),
+    ]
+    overrides = {}
+    for name in ("content-type", "content-language", "expires", "cache-control",
+                 "content-disposition", "content-encoding"):
+        value = ctx.ep.arg("response-" + name)
+        if value is not None:
+            overrides[name] = value
+    if overrides and ctx.principal is None:
+        raise S3Error("InvalidRequest", "Request specific response headers cannot be used for "
+                      "anonymous GET requests.")
+    for name, value in obj.headers.items():
+        if name not in overrides:
+            out.append((_title(name), value))
+    out += [(_title(n), v) for n, v in overrides.items()]
+    if obj.part_count:
+        out.append(("x-amz-mp-parts-count", str(obj.part_count)))
+    return out
+
+
+def _title(name: str) -> str:
+    if name.startswith("x-amz-"):
+        return name
+    return "-".join(p.capitalize() for p in name.split("-"))
+
+
+def _checksum_headers(ctx: Ctx, obj: ObjectRecord) -> list[tuple[str, str]]:
+    if (ctx.header("x-amz-checksum-mode") or "").upper() != "ENABLED":
+        return []
+    out = [(checksums.HEADER[alg], v) for alg, v in obj.checksums.items()]
+    if out and obj.checksum_type:
+        out.append(("x-amz-checksum-type", obj.checksum_type))
+    return out
+
+
+def _select(ctx: Ctx, obj: ObjectRecord) -> tuple[ByteRange | None, list[tuple[str, str]]]:
+    part = ctx.ep.arg("partNumber")
+    if part is not None:
+        try:
+            n = int(part)
+        except ValueError:
+            raise S3Error("InvalidArgument", "Part number must be an integer between 1 and "
+                          "10000, inclusive", ArgumentName="partNumber",
+                          ArgumentValue=part) from None
+        if n < 1 or n > 10000:
+            raise S3Error("InvalidArgument", "Part number must be an integer between 1 and "
+                          "10000, inclusive", ArgumentName="partNumber", ArgumentValue=part)
+        if "range" in ctx.req.headers:
+            raise S3Error("InvalidRequest", "Cannot specify both Range header and partNumber "
+                          "query parameter")
+        if obj.part_count == 0:
+            if n != 1:
+                raise S3Error("InvalidPartNumber",
+                              headers={"Content-Range": f"bytes */{obj.size}"})
+            return None, []
+        if n > len(obj.segments):
+            raise S3Error("InvalidPartNumber", headers={"Content-Range": f"bytes */{obj.size}"})
+        start = sum(s.size for s in obj.segments[: n - 1])
+        rng = ByteRange(start, start + obj.segments[n - 1].size - 1)
+        return rng, [("x-amz-mp-parts-count", str(obj.part_count))]
+    return parse_range(ctx.header("range"), obj.size), []
+
+
+async def get_object(ctx: Ctx, *, head: bool = False) -> Response:
+    bucket = bucket_or_404(ctx)
+    for attempt in range(3):
+        obj = object_or_404(ctx, bucket)
+        access.require_object(ctx.principal, obj, "READ")
+        check_preconditions(ctx.req.headers, obj.etag, obj.last_modified)
+        headers = response_headers(ctx, obj)
+        rng, extra = _select(ctx, obj)
+        headers += extra
+        if rng is None:
+            headers += _checksum_headers(ctx, obj)
+        start, length = (rng.start, rng.length) if rng is not None else (0, obj.size)
+        status = 206 if rng is not None else 200
+        if rng is not None:
+            headers.append(("Content-Range", rng.content_range(obj.size)))
+        if head:
+            return Response(status, headers, content_length=length)
+        try:
+            fds = [ctx.stores.blobs.open(s.blob) for s in obj.segments]
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+            continue  # overwritten and collected between lookup and open: look again
+        return Response(status, headers, stream=_read(ctx.stores.blobs, fds, obj.segments,
+                                                      start, length),
+                        content_length=length)
+    raise AssertionError("unreachable")
+
+
+async def _read(blobs: BlobStore, fds: list[int], segments: tuple[Segment, ...], start: int,
+                length: int) -> AsyncIterator[bytes]:
+    try:
+        offset = 0
+        remaining = length
+        for fd, seg in zip(fds, segments):
+            if remaining <= 0:
+                break
+            if start >= offset + seg.size:
+                offset += seg.size
+                continue
+            pos = max(0, start - offset)
+            while remaining > 0 and pos < seg.size:
+                n = min(READ_CHUNK, remaining, seg.size - pos)
+                if length <= INLINE_READ:
+                    data = os.pread(fd, n, pos)
+                else:
+                    data = await asyncio.to_thread(os.pread, fd, n, pos)
+                if not data:
+                    raise OSError("blob shorter than recorded")
+                yield data
+                pos += len(data)
+                remaining -= len(data)
+            offset += seg.size
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+async def head_object(ctx: Ctx) -> Response:
+    return await get_object(ctx, head=True)
+
+
+async def delete_object(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket(ctx.principal, bucket, "WRITE")
+    await ctx.stores.write(ctx.stores.meta.delete_object_txn(bucket.name, ctx.key))
+    return empty(204)
+

@@ -1,0 +1,123 @@
+"""Accounts (Nova's projects), users and access keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import string
+import time
+from dataclasses import dataclass
+
+from objectstore.storage.meta import Conflict, NotFound
+from objectstore.storage.model import AccessKey, Account, User
+from objectstore.storage.sqlite import SqliteMeta
+
+ROOT_ACCOUNT = "admin"
+ROOT_USER = "admin"
+_KEY_ALPHABET = string.ascii_uppercase + string.digits
+_SECRET_ALPHABET = string.ascii_letters + string.digits + "/+"
+
+
+class AdminError(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Bootstrap:
+    created: bool
+    access_key: str
+    secret: str | None  # only printed when we generated it
+
+
+def new_access_key() -> str:
+    return "OS" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(18))
+
+
+def new_secret() -> str:
+    return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
+
+
+def canonical_id(name: str) -> str:
+    return hashlib.sha256(f"objectstore-account:{name}:{secrets.token_hex(8)}".encode()).hexdigest()
+
+
+def create_account(meta: SqliteMeta, name: str, email: str = "",
+                   account_id: str | None = None) -> Account:
+    if not name or len(name) > 64:
+        raise AdminError("account name must be 1-64 characters")
+    account = Account(account_id or canonical_id(name), name, email, time.time())
+    try:
+        meta.add_account(account)
+    except Conflict:
+        raise AdminError(f"account {name!r} already exists") from None
+    return account
+
+
+def delete_account(meta: SqliteMeta, name: str) -> None:
+    account = meta.account_by_name(name)
+    if account is None:
+        raise AdminError(f"no account {name!r}")
+    try:
+        meta.delete_account(account.id)
+    except Conflict:
+        raise AdminError(f"account {name!r} still owns buckets") from None
+
+
+def create_user(meta: SqliteMeta, name: str, account_name: str, is_admin: bool) -> User:
+    account = meta.account_by_name(account_name)
+    if account is None:
+        raise AdminError(f"no account {account_name!r}")
+    user = User(name, account.id, is_admin, time.time())
+    try:
+        meta.add_user(user)
+    except Conflict:
+        raise AdminError(f"user {name!r} already exists") from None
+    return user
+
+
+def delete_user(meta: SqliteMeta, name: str) -> None:
+    try:
+        meta.delete_user(name)
+    except NotFound:
+        raise AdminError(f"no user {name!r}") from None
+
+
+def create_key(meta: SqliteMeta, user: str, access_key: str | None = None,
+               secret: str | None = None) -> AccessKey:
+    key = AccessKey(access_key or new_access_key(), secret or new_secret(), user, time.time())
+    try:
+        meta.add_key(key)
+    except NotFound:
+        raise AdminError(f"no user {user!r}") from None
+    except Conflict:
+        raise AdminError("that access key already exists") from None
+    return key
+
+
+def delete_key(meta: SqliteMeta, access_key: str) -> None:
+    try:
+        meta.delete_key(access_key)
+    except NotFound:
+        raise AdminError(f"no access key {access_key!r}") from None
+
+
+def bootstrap(meta: SqliteMeta, access_key: str | None, secret: str | None) -> Bootstrap:
+    """Create the admin account, user and key on first start (or take them from the env)."""
+    if meta.get_user(ROOT_USER) is None:
+        if meta.account_by_name(ROOT_ACCOUNT) is None:
+            create_account(meta, ROOT_ACCOUNT)
+        create_user(meta, ROOT_USER, ROOT_ACCOUNT, True)
+    if access_key and secret:
+        found = meta.lookup_key(access_key)
+        if found is None:
+            create_key(meta, ROOT_USER, access_key, secret)
+            return Bootstrap(True, access_key, None)
+        if found[0] != secret:
+            meta.delete_key(access_key)
+            create_key(meta, ROOT_USER, access_key, secret)
+        return Bootstrap(False, access_key, None)
+    keys = meta.list_keys(ROOT_USER)
+    if keys:
+        return Bootstrap(False, keys[0].access_key, None)
+    key = create_key(meta, ROOT_USER)
+    return Bootstrap(True, key.access_key, key.secret)

@@ -1,0 +1,91 @@
+"""Stream a request body into a blob while computing MD5 and any checksums asked for.
+
+Hashing and disk writes run in a worker thread in 1 MiB batches, so the event loop
+never hashes or writes large buffers, and memory stays bounded whatever the size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Iterable
+
+from objectstore.s3 import checksums
+from objectstore.s3.errors import S3Error
+from objectstore.storage.localfs import BlobStore, BlobWriter
+
+BATCH = 1 << 20
+INLINE_LIMIT = 64 * 1024
+
+
+@dataclass(slots=True)
+class Digests:
+    size: int
+    md5: bytes
+    sha256: str | None
+    checksums: dict[str, bytes] = field(default_factory=dict)
+
+
+class Ingest:
+    def __init__(self, blobs: BlobStore, algorithms: Iterable[str], sha256: bool,
+                 max_size: int) -> None:
+        self._writer: BlobWriter | None = blobs.writer()
+        self.blob_id = self._writer.id
+        self._md5 = hashlib.md5()
+        self._sha = hashlib.sha256() if sha256 else None
+        self._checks = {alg: checksums.new_hasher(alg) for alg in algorithms}
+        self._max = max_size
+        self.size = 0
+
+    def feed(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self._max:
+            raise S3Error("EntityTooLarge", ProposedSize=str(self.size),
+                          MaxSizeAllowed=str(self._max))
+        self._md5.update(data)
+        if self._sha is not None:
+            self._sha.update(data)
+        for h in self._checks.values():
+            h.update(data)
+        assert self._writer is not None
+        self._writer.write(data)
+
+    def digests(self) -> Digests:
+        return Digests(
+            self.size,
+            self._md5.digest(),
+            self._sha.hexdigest() if self._sha is not None else None,
+            {alg: h.digest() for alg, h in self._checks.items()},
+        )
+
+    def commit(self) -> None:
+        """Make the blob durable; an empty body leaves no blob at all."""
+        assert self._writer is not None
+        if self.size == 0:
+            self._writer.abort()
+        else:
+            self._writer.commit()
+        self._writer = None
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.abort()
+            self._writer = None
+
+
+async def ingest(ing: Ingest, body: AsyncIterator[bytes]) -> Digests:
+    """Feed ``body`` to ``ing``; the caller commits or aborts."""
+    buf = bytearray()
+    async for chunk in body:
+        buf += chunk
+        if len(buf) >= BATCH:
+            data = bytes(buf)
+            buf.clear()
+            await asyncio.to_thread(ing.feed, data)
+    if buf:
+        if ing.size == 0 and len(buf) <= INLINE_LIMIT:
+            ing.feed(bytes(buf))
+        else:
+            await asyncio.to_thread(ing.feed, bytes(buf))
+    return ing.digests()

@@ -1,0 +1,38 @@
+"""The stores a running server (or an admin command) works on."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from objectstore.storage.localfs import BlobStore
+from objectstore.storage.sqlite import SqliteMeta, Txn
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Stores:
+    meta: SqliteMeta
+    blobs: BlobStore
+
+    @staticmethod
+    def open(data_dir: Path, *, fsync: bool = True) -> Stores:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        blobs = BlobStore(data_dir, fsync=fsync)
+
+        def reap(ids: list[str]) -> None:
+            for blob_id in ids:
+                blobs.delete(blob_id)
+
+        meta = SqliteMeta(data_dir / "meta.sqlite3", fsync=fsync, on_garbage=reap)
+        return Stores(meta, blobs)
+
+    async def write(self, txn: Txn[T]) -> T:
+        """Run a metadata write transaction (group-committed) and await its commit."""
+        return await asyncio.wrap_future(self.meta.submit(txn))
+
+    def close(self) -> None:
+        self.meta.close()

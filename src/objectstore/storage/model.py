@@ -1,0 +1,72 @@
+"""Frozen values that cross the storage boundary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: str  # canonical user id (64 hex)
+    name: str  # also the display name
+    email: str
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    name: str
+    account_id: str
+    is_admin: bool
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKey:
+    access_key: str
+    secret: str
+    user_name: str
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a verified request acts as."""
+
+    user: str
+    account_id: str
+    account_name: str
+    is_admin: bool
+    access_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    name: str
+    account_id: str
+    created: float
+    region: str
+    acl: str  # JSON, see s3.acl.Acl
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    blob: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRecord:
+    bucket: str
+    key: str
+    size: int
+    etag: str  # quoted
+    last_modified: float
+    owner: str  # canonical id of the writing account
+    acl: str  # JSON
+    headers: Mapping[str, str] = field(default_factory=dict)  # content-*, x-amz-meta-*
+    checksums: Mapping[str, str] = field(default_factory=dict)  # algorithm -> base64
+    checksum_type: str | None = None
+    segments: tuple[Segment, ...] = ()
+    part_count: int = 0  # >0 for objects completed from a multipart upload

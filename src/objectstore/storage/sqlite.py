@@ -1,0 +1,420 @@
+"""MetadataStore on SQLite (WAL), with group commit.
+
+Reads use one connection per thread. Writes are closures queued to a single writer
+thread, which runs every queued closure in one transaction (each in its own savepoint)
+and commits once: concurrent writers share one fsync.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import sqlite3
+import threading
+import time
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
+
+from objectstore.storage.meta import Conflict, NotFound
+from objectstore.storage.model import (
+    AccessKey,
+    Account,
+    Bucket,
+    ObjectRecord,
+    Segment,
+    User,
+)
+
+T = TypeVar("T")
+Txn = Callable[[sqlite3.Connection], T]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, email TEXT NOT NULL DEFAULT '',
+  created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+  name TEXT PRIMARY KEY, account_id TEXT NOT NULL, is_admin INTEGER NOT NULL DEFAULT 0,
+  created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS keys (
+  access_key TEXT PRIMARY KEY, secret TEXT NOT NULL, user_name TEXT NOT NULL,
+  created REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS keys_by_user ON keys(user_name);
+CREATE TABLE IF NOT EXISTS buckets (
+  name TEXT PRIMARY KEY, account_id TEXT NOT NULL, created REAL NOT NULL,
+  region TEXT NOT NULL, acl TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS objects (
+  bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
+  mtime REAL NOT NULL, owner TEXT NOT NULL, acl TEXT NOT NULL, headers TEXT NOT NULL,
+  checksums TEXT NOT NULL, checksum_type TEXT, segments TEXT NOT NULL,
+  part_count INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (bucket, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS garbage (blob TEXT PRIMARY KEY, since REAL NOT NULL);
+"""
+
+OBJECT_COLUMNS = ("bucket, key, size, etag, mtime, owner, acl, headers, checksums, "
+                  "checksum_type, segments, part_count")
+
+
+def _segments_json(segments: tuple[Segment, ...]) -> str:
+    return json.dumps([[s.blob, s.size] for s in segments])
+
+
+def row_to_object(row: sqlite3.Row | tuple[Any, ...]) -> ObjectRecord:
+    return ObjectRecord(
+        bucket=row[0], key=row[1], size=row[2], etag=row[3], last_modified=row[4],
+        owner=row[5], acl=row[6], headers=json.loads(row[7]), checksums=json.loads(row[8]),
+        checksum_type=row[9], segments=tuple(Segment(b, s) for b, s in json.loads(row[10])),
+        part_count=row[11],
+    )
+
+
+class SqliteMeta:
+    def __init__(self, path: Path, *, fsync: bool = True,
+                 on_garbage: Callable[[list[str]], None] | None = None) -> None:
+        self.path = path
+        self.fsync = fsync
+        self._local = threading.local()
+        self._queue: queue.SimpleQueue[tuple[Txn[Any], Future[Any]] | None] = queue.SimpleQueue()
+        self._on_garbage = on_garbage
+        conn = self._connect()
+        conn.executescript(SCHEMA)
+        self._writer = threading.Thread(target=self._write_loop, name="meta-writer", daemon=True)
+        self._writer.start()
+
+    # ------------------------------------------------------------ plumbing
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                               timeout=30.0)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={'FULL' if self.fsync else 'OFF'}")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
+
+    def reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def submit(self, fn: Txn[T]) -> Future[T]:
+        fut: Future[T] = Future()
+        self._queue.put((fn, fut))
+        return fut
+
+    def run(self, fn: Txn[T]) -> T:
+        """Run a write transaction and wait for its commit (for blocking callers)."""
+        return self.submit(fn).result()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._writer.join(timeout=10)
+
+    def _write_loop(self) -> None:
+        conn = self._connect()
+        pending_garbage: list[str] = []
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            while len(batch) < 256:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                batch.append(nxt)
+            results: list[tuple[Future[Any], bool, Any]] = []
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                if pending_garbage:
+                    conn.executemany("DELETE FROM garbage WHERE blob=?",
+                                     [(b,) for b in pending_garbage])
+                for fn, fut in batch:
+                    conn.execute("SAVEPOINT op")
+                    try:
+                        value = fn(conn)
+                    except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                        conn.execute("ROLLBACK TO op")
+                        conn.execute("RELEASE op")
+                        results.append((fut, False, exc))
+                    else:
+                        conn.execute("RELEASE op")
+                        results.append((fut, True, value))
+                conn.execute("COMMIT")
+                pending_garbage = []
+            except sqlite3.Error as exc:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                for _fn, fut in batch:
+                    fut.set_exception(exc)
+                continue
+            for fut, ok, value in results:
+                if ok:
+                    fut.set_result(value)
+                else:
+                    fut.set_exception(value)
+            collected = self._collect_garbage(conn)
+            if collected:
+                pending_garbage.extend(collected)
+
+    def _collect_garbage(self, conn: sqlite3.Connection) -> list[str]:
+        rows = conn.execute("SELECT blob FROM garbage LIMIT 1000").fetchall()
+        blobs = [r[0] for r in rows]
+        if blobs and self._on_garbage is not None:
+            self._on_garbage(blobs)
+        return blobs
+
+    # ------------------------------------------------------------ accounts
+    def get_account(self, account_id: str) -> Account | None:
+        row = self.reader().execute(
+            "SELECT id, name, email, created FROM accounts WHERE id=?", (account_id,)).fetchone()
+        return Account(*row) if row else None
+
+    def account_by_name(self, name: str) -> Account | None:
+        row = self.reader().execute(
+            "SELECT id, name, email, created FROM accounts WHERE name=?", (name,)).fetchone()
+        return Account(*row) if row else None
+
+    def list_accounts(self) -> list[Account]:
+        rows = self.reader().execute(
+            "SELECT id, name, email, created FROM accounts ORDER BY name").fetchall()
+        return [Account(*r) for r in rows]
+
+    def account_names(self) -> dict[str, str]:
+        rows = self.reader().execute("SELECT id, name FROM accounts").fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    def emails(self) -> dict[str, str]:
+        rows = self.reader().execute("SELECT email, id FROM accounts WHERE email != ''").fetchall()
+        return {r[0].lower(): r[1] for r in rows}
+
+    def add_account(self, account: Account) -> None:
+        def txn(c: sqlite3.Connection) -> None:
+            try:
+                c.execute("INSERT INTO accounts VALUES (?,?,?,?)",
+                          (account.id, account.name, account.email, account.created))
+            except sqlite3.IntegrityError:
+                raise Conflict("account exists") from None
+        self.run(txn)
+
+    def delete_account(self, account_id: str) -> None:
+        def txn(c: sqlite3.Connection) -> None:
+            if c.execute("SELECT 1 FROM buckets WHERE account_id=? LIMIT 1",
+                         (account_id,)).fetchone():
+                raise Conflict("account owns buckets")
+            users = [r[0] for r in c.execute("SELECT name FROM users WHERE account_id=?",
+                                             (account_id,))]
+            for u in users:
+                c.execute("DELETE FROM keys WHERE user_name=?", (u,))
+            c.execute("DELETE FROM users WHERE account_id=?", (account_id,))
+            if c.execute("DELETE FROM accounts WHERE id=?", (account_id,)).rowcount == 0:
+                raise NotFound("account")
+        self.run(txn)
+
+    # ------------------------------------------------------------ users and keys
+    def get_user(self, name: str) -> User | None:
+        row = self.reader().execute(
+            "SELECT name, account_id, is_admin, created FROM users WHERE name=?",
+            (name,)).fetchone()
+        return User(row[0], row[1], bool(row[2]), row[3]) if row else None
+
+    def list_users(self) -> list[User]:
+        rows = self.reader().execute(
+            "SELECT name, account_id, is_admin, created FROM users ORDER BY name").fetchall()
+        return [User(r[0], r[1], bool(r[2]), r[3]) for r in rows]
+
+    def add_user(self, user: User) -> None:
+        def txn(c: sqlite3.Connection) -> None:
+            if not c.execute("SELECT 1 FROM accounts WHERE id=?", (user.account_id,)).fetchone():
+                raise NotFound("account")
+            try:
+                c.execute("INSERT INTO users VALUES (?,?,?,?)",
+                          (user.name, user.account_id, int(user.is_admin), user.created))
+            except sqlite3.IntegrityError:
+                raise Conflict("user exists") from None
+        self.run(txn)
+
+    def delete_user(self, name: str) -> None:
+        def txn(c: sqlite3.Connection) -> None:
+            c.execute("DELETE FROM keys WHERE user_name=?", (name,))
+            if c.execute("DELETE FROM users WHERE name=?", (name,)).rowcount == 0:
+                raise NotFound("user")
+        self.run(txn)
+
+    def add_key(self, key: AccessKey) -> None:
+        def txn(c: sqlite3.Connection) -> None:
+            if not c.execute("SELECT 1 FROM users WHERE name=?", (key.user_name,)).fetchone():
+                raise NotFound("user")
+            try:
+                c.execute("INSERT INTO keys VALUES (?,?,?,?)",
+                          (key.access_key, key.secret, key.user_name, key.created))
+            except sqlite3.IntegrityError:
+                raise Conflict("key exists") from None
+        self.run(txn)
+
+    def delete_key(self, access_key: str) -> None:
+        def txn(c: sqlite3.Connection) -> None:
+            if c.execute("DELETE FROM keys WHERE access_key=?", (access_key,)).rowcount == 0:
+                raise NotFound("key")
+        self.run(txn)
+
+    def list_keys(self, user_name: str | None = None) -> list[AccessKey]:
+        sql = "SELECT access_key, secret, user_name, created FROM keys"
+        args: tuple[str, ...] = ()
+        if user_name is not None:
+            sql += " WHERE user_name=?"
+            args = (user_name,)
+        return [AccessKey(*r) for r in self.reader().execute(sql + " ORDER BY created", args)]
+
+    def lookup_key(self, access_key: str) -> tuple[str, User, Account] | None:
+        """The secret, user and account of an access key, in one query."""
+        row = self.reader().execute(
+            "SELECT k.secret, u.name, u.account_id, u.is_admin, u.created, a.name, a.email, "
+            "a.created FROM keys k JOIN users u ON u.name = k.user_name "
+            "JOIN accounts a ON a.id = u.account_id WHERE k.access_key=?",
+            (access_key,)).fetchone()
+        if row is None:
+            return None
+        user = User(row[1], row[2], bool(row[3]), row[4])
+        return row[0], user, Account(row[2], row[5], row[6], row[7])
+
+    # ------------------------------------------------------------ buckets
+    def get_bucket(self, name: str) -> Bucket | None:
+        row = self.reader().execute(
+            "SELECT name, account_id, created, region, acl FROM buckets WHERE name=?",
+            (name,)).fetchone()
+        return Bucket(*row) if row else None
+
+    def list_buckets(self, account_id: str | None) -> list[Bucket]:
+        sql = "SELECT name, account_id, created, region, acl FROM buckets"
+        args: tuple[str, ...] = ()
+        if account_id is not None:
+            sql += " WHERE account_id=?"
+            args = (account_id,)
+        return [Bucket(*r) for r in self.reader().execute(sql + " ORDER BY name", args)]
+
+    def create_bucket_txn(self, bucket: Bucket) -> Txn[None]:
+        def txn(c: sqlite3.Connection) -> None:
+            row = c.execute("SELECT account_id FROM buckets WHERE name=?",
+                            (bucket.name,)).fetchone()
+            if row is not None:
+                raise Conflict("owned" if row[0] == bucket.account_id else "exists")
+            c.execute("INSERT INTO buckets VALUES (?,?,?,?,?)",
+                      (bucket.name, bucket.account_id, bucket.created, bucket.region, bucket.acl))
+        return txn
+
+    def delete_bucket_txn(self, name: str) -> Txn[None]:
+        def txn(c: sqlite3.Connection) -> None:
+            if c.execute("SELECT 1 FROM objects WHERE bucket=? LIMIT 1", (name,)).fetchone():
+                raise Conflict("not empty")
+            if c.execute("DELETE FROM buckets WHERE name=?", (name,)).rowcount == 0:
+                raise NotFound("bucket")
+        return txn
+
+    def set_bucket_acl_txn(self, name: str, acl: str) -> Txn[None]:
+        def txn(c: sqlite3.Connection) -> None:
+            if c.execute("UPDATE buckets SET acl=? WHERE name=?", (acl, name)).rowcount == 0:
+                raise NotFound("bucket")
+        return txn
+
+    def bucket_is_empty(self, name: str) -> bool:
+        return self.reader().execute(
+            "SELECT 1 FROM objects WHERE bucket=? LIMIT 1", (name,)).fetchone() is None
+
+    # ------------------------------------------------------------ objects
+    def get_object(self, bucket: str, key: str) -> ObjectRecord | None:
+        row = self.reader().execute(
+            f"SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket=? AND key=?",
+            (bucket, key)).fetchone()
+        return row_to_object(row) if row else None
+
+    def scan_objects(self, bucket: str, prefix: str, after: bytes,
+                     batch: int = 1000) -> Iterator[ObjectRecord]:
+        """Objects whose key (UTF-8 bytes) sorts after ``after`` and starts with ``prefix``."""
+        conn = self.reader()
+        upper = prefix.encode() + b"\xff" if prefix else None
+        lower = max(after, prefix.encode()) if prefix else after
+        inclusive = bool(prefix) and prefix.encode() > after
+        while True:
+            op = ">=" if inclusive else ">"
+            sql = (f"SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket=? "
+                   f"AND key {op} CAST(? AS TEXT)")
+            args: list[Any] = [bucket, lower]
+            if upper is not None:
+                sql += " AND key < CAST(? AS TEXT)"
+                args.append(upper)
+            sql += " ORDER BY key LIMIT ?"
+            args.append(batch)
+            rows = conn.execute(sql, args).fetchall()
+            for row in rows:
+                yield row_to_object(row)
+            if len(rows) < batch:
+                return
+            lower = rows[-1][1].encode()
+            inclusive = False
+
+    def put_object_txn(self, rec: ObjectRecord,
+                       check: Callable[[ObjectRecord | None], None] | None = None) -> Txn[None]:
+        """Make ``rec`` the current object; ``check`` sees the current one first (atomically)."""
+        def txn(c: sqlite3.Connection) -> None:
+            if not c.execute("SELECT 1 FROM buckets WHERE name=?", (rec.bucket,)).fetchone():
+                raise NotFound("bucket")
+            row = c.execute(f"SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket=? AND key=?",
+                            (rec.bucket, rec.key)).fetchone()
+            old = row_to_object(row) if row else None
+            if check is not None:
+                check(old)
+            if old is not None:
+                _mark_garbage(c, old.segments, keep=rec.segments)
+            c.execute(
+                f"INSERT OR REPLACE INTO objects ({OBJECT_COLUMNS}) VALUES "
+                "(?,?,?,?,?,?,?,?,?,?,?,?)",
+                (rec.bucket, rec.key, rec.size, rec.etag, rec.last_modified, rec.owner, rec.acl,
+                 json.dumps(dict(rec.headers)), json.dumps(dict(rec.checksums)),
+                 rec.checksum_type, _segments_json(rec.segments), rec.part_count))
+        return txn
+
+    def delete_object_txn(self, bucket: str, key: str) -> Txn[bool]:
+        def txn(c: sqlite3.Connection) -> bool:
+            row = c.execute("SELECT segments FROM objects WHERE bucket=? AND key=?",
+                            (bucket, key)).fetchone()
+            if row is None:
+                return False
+            c.execute("DELETE FROM objects WHERE bucket=? AND key=?", (bucket, key))
+            _mark_garbage(c, tuple(Segment(b, s) for b, s in json.loads(row[0])), keep=())
+            return True
+        return txn
+
+    def set_object_acl_txn(self, bucket: str, key: str, acl: str) -> Txn[None]:
+        def txn(c: sqlite3.Connection) -> None:
+            if c.execute("UPDATE objects SET acl=? WHERE bucket=? AND key=?",
+                         (acl, bucket, key)).rowcount == 0:
+                raise NotFound("key")
+        return txn
+
+    def discard_blobs_txn(self, blobs: list[str]) -> Txn[None]:
+        def txn(c: sqlite3.Connection) -> None:
+            now = time.time()
+            c.executemany("INSERT OR IGNORE INTO garbage VALUES (?,?)", [(b, now) for b in blobs])
+        return txn
+
+    def referenced_blobs(self) -> set[str]:
+        out: set[str] = set()
+        for (segs,) in self.reader().execute("SELECT segments FROM objects"):
+            out.update(b for b, _ in json.loads(segs))
+        return out
+
+
+def _mark_garbage(c: sqlite3.Connection, segments: tuple[Segment, ...],
+                  keep: tuple[Segment, ...]) -> None:
+    keep_ids = {s.blob for s in keep}
+    now = time.time()
+    c.executemany("INSERT OR IGNORE INTO garbage VALUES (?,?)",
+                  [(s.blob, now) for s in segments if s.blob not in keep_ids])
