@@ -142,7 +142,7 @@ def admin(args: argparse.Namespace, stores: Stores) -> int:
 
 
 def collect_orphans(stores: Stores, grace: float) -> int:
-    referenced = stores.meta.referenced_blobs()
+    referenced = stores.meta.referenced_blobs() | stores.uploads.referenced_blobs()
     cutoff = time.time() - grace
     removed = 0
     for blob_id, mtime in stores.blobs.all_ids():

@@ -12,7 +12,7 @@ from objectstore.s3 import xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.routing import route, split_host
 from objectstore.server.auth import authenticate
-from objectstore.server.handlers import acl, buckets, copy, listing, objects
+from objectstore.server.handlers import acl, buckets, copy, listing, multipart, objects
 from objectstore.server.handlers.common import Ctx, Handler
 from objectstore.server.request import ClientGone, Receive, Request, Response, Scope, Send
 from objectstore.service.stores import Stores
@@ -38,6 +38,13 @@ HANDLERS: dict[str, Handler] = {
     "DeleteObject": objects.delete_object,
     "CopyObject": copy.copy_object,
     "DeleteObjects": copy.delete_objects,
+    "CreateMultipartUpload": multipart.create_multipart_upload,
+    "UploadPart": multipart.upload_part,
+    "UploadPartCopy": multipart.upload_part_copy,
+    "CompleteMultipartUpload": multipart.complete_multipart_upload,
+    "AbortMultipartUpload": multipart.abort_multipart_upload,
+    "ListParts": multipart.list_parts,
+    "ListMultipartUploads": multipart.list_multipart_uploads,
 }
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]

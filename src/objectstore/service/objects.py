@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from objectstore.storage.sqlite import Txn
+
 from objectstore.s3.errors import S3Error
 from objectstore.service.stores import Stores
 from objectstore.storage.meta import NotFound
@@ -21,7 +23,16 @@ async def publish(stores: Stores, rec: ObjectRecord,
         await stores.write(stores.meta.put_object_txn(rec, check))
     except BaseException as exc:
         for seg in rec.segments:
-            stores.blobs.delete(seg.blob)
+            if seg.blob:
+                stores.blobs.delete(seg.blob)
         if isinstance(exc, NotFound):
             raise S3Error("NoSuchBucket", BucketName=rec.bucket) from None
         raise
+
+
+async def publish_txn(stores: Stores, txn: Txn[None], bucket: str) -> None:
+    """Run an object-publishing transaction whose blobs stay owned by someone else on failure."""
+    try:
+        await stores.write(txn)
+    except NotFound:
+        raise S3Error("NoSuchBucket", BucketName=bucket) from None

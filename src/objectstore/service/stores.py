@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from objectstore.storage.localfs import BlobStore
 from objectstore.storage.sqlite import SqliteMeta, Txn
+from objectstore.storage.uploads import Uploads
 
 T = TypeVar("T")
 
@@ -17,6 +18,7 @@ T = TypeVar("T")
 class Stores:
     meta: SqliteMeta
     blobs: BlobStore
+    uploads: Uploads
 
     @staticmethod
     def open(data_dir: Path, *, fsync: bool = True) -> Stores:
@@ -28,7 +30,7 @@ class Stores:
                 blobs.delete(blob_id)
 
         meta = SqliteMeta(data_dir / "meta.sqlite3", fsync=fsync, on_garbage=reap)
-        return Stores(meta, blobs)
+        return Stores(meta, blobs, Uploads(meta))
 
     async def write(self, txn: Txn[T]) -> T:
         """Run a metadata write transaction (group-committed) and await its commit."""

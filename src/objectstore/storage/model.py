@@ -70,3 +70,28 @@ class ObjectRecord:
     checksum_type: str | None = None
     segments: tuple[Segment, ...] = ()
     part_count: int = 0  # >0 for objects completed from a multipart upload
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    upload_id: str
+    bucket: str
+    key: str
+    owner: str  # canonical id of the initiating account
+    initiator: str  # user name
+    acl: str
+    headers: Mapping[str, str]
+    checksum_algorithm: str | None
+    checksum_type: str | None  # COMPOSITE | FULL_OBJECT
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    upload_id: str
+    number: int
+    blob: str  # "" for an empty part (no blob file)
+    size: int
+    etag: str  # quoted
+    checksum: str | None  # base64, of the upload's algorithm
+    last_modified: float

@@ -8,6 +8,7 @@ and commits once: concurrent writers share one fsync.
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import sqlite3
 import threading
@@ -168,7 +169,10 @@ class SqliteMeta:
         rows = conn.execute("SELECT blob FROM garbage LIMIT 1000").fetchall()
         blobs = [r[0] for r in rows]
         if blobs and self._on_garbage is not None:
-            self._on_garbage(blobs)
+            try:
+                self._on_garbage(blobs)
+            except Exception:  # noqa: BLE001 - gc must never stop the writer
+                logging.getLogger("objectstore").exception("removing garbage blobs failed")
         return blobs
 
     # ------------------------------------------------------------ accounts
@@ -417,4 +421,4 @@ def _mark_garbage(c: sqlite3.Connection, segments: tuple[Segment, ...],
     keep_ids = {s.blob for s in keep}
     now = time.time()
     c.executemany("INSERT OR IGNORE INTO garbage VALUES (?,?)",
-                  [(s.blob, now) for s in segments if s.blob not in keep_ids])
+                  [(s.blob, now) for s in segments if s.blob and s.blob not in keep_ids])

@@ -50,7 +50,7 @@ def copy_blob(blobs: BlobStore, src: ObjectRecord, ing: Ingest, start: int = 0,
     for seg in src.segments:
         if remaining <= 0:
             break
-        if start >= offset + seg.size:
+        if seg.size == 0 or start >= offset + seg.size:
             offset += seg.size
             continue
         fd = blobs.open(seg.blob)

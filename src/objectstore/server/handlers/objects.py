@@ -210,7 +210,7 @@ def _select(ctx: Ctx, obj: ObjectRecord) -> tuple[ByteRange | None, list[tuple[s
             raise S3Error("InvalidPartNumber", headers={"Content-Range": f"bytes */{obj.size}"})
         start = sum(s.size for s in obj.segments[: n - 1])
         rng = ByteRange(start, start + obj.segments[n - 1].size - 1)
-        return rng, [("x-amz-mp-parts-count", str(obj.part_count))]
+        return rng, []
     return parse_range(ctx.header("range"), obj.size), []
 
 
@@ -232,7 +232,7 @@ async def get_object(ctx: Ctx, *, head: bool = False) -> Response:
         if head:
             return Response(status, headers, content_length=length)
         try:
-            fds = [ctx.stores.blobs.open(s.blob) for s in obj.segments]
+            fds = [ctx.stores.blobs.open(s.blob) if s.size else -1 for s in obj.segments]
         except FileNotFoundError:
             if attempt == 2:
                 raise
@@ -269,7 +269,8 @@ async def _read(blobs: BlobStore, fds: list[int], segments: tuple[Segment, ...],
             offset += seg.size
     finally:
         for fd in fds:
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
 
 
 async def head_object(ctx: Ctx) -> Response:

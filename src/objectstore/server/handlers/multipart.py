@@ -1,0 +1,361 @@
+"""Multipart uploads: Create, UploadPart, UploadPartCopy, Complete, Abort, ListParts,
+ListMultipartUploads. Completing copies no data: the object is the ordered part blobs."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+import secrets
+from typing import Iterator
+
+from awscrt import checksums as crt
+
+from objectstore.s3 import acl as acls
+from objectstore.s3 import checksums, xml
+from objectstore.s3 import xml_multipart as mxml
+from objectstore.s3.errors import S3Error
+from objectstore.s3.http import check_preconditions, iso8601
+from objectstore.s3.listing import list_page, parse_max_keys
+from objectstore.s3.names import check_key
+from objectstore.server.body import payload
+from objectstore.server.handlers.common import Ctx, account_names, bucket_or_404, empty
+from objectstore.server.handlers.copy import copy_blob, parse_copy_source
+from objectstore.server.handlers.objects import (
+    check_storage_class,
+    conditional_write,
+    object_headers,
+    requested_checksums,
+)
+from objectstore.server.request import Response, xml_response
+from objectstore.service import access
+from objectstore.service.ingest import Ingest, ingest
+from objectstore.service.objects import publish_txn
+from objectstore.storage.meta import Conflict, NotFound
+from objectstore.storage.model import ObjectRecord, Part, Segment, Upload
+
+MAX_PART = 5 * 1024**3
+MIN_PART = 5 * 1024**2
+MAX_PARTS = 10000
+_COPY_RANGE = re.compile(r"^bytes=(\d+)-(\d+)$")
+
+
+def _upload_or_404(ctx: Ctx) -> Upload:
+    upload_id = ctx.ep.arg("uploadId") or ""
+    up = ctx.stores.uploads.get(upload_id)
+    if up is None or up.bucket != ctx.bucket_name or up.key != ctx.key:
+        raise S3Error("NoSuchUpload", UploadId=upload_id)
+    return up
+
+
+def _part_number(ctx: Ctx) -> int:
+    raw = ctx.ep.arg("partNumber") or ""
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= MAX_PARTS:
+        raise S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, "
+                      "inclusive", ArgumentName="partNumber", ArgumentValue=raw)
+    return n
+
+
+async def create_multipart_upload(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket(ctx.principal, bucket, "WRITE")
+    check_key(ctx.key)
+    h = ctx.req.headers
+    check_storage_class(h)
+    owner = ctx.principal.account_id if ctx.principal else bucket.account_id
+    acl = acls.from_headers(h, owner, bucket.account_id, resolve_email=ctx.stores.meta.emails())
+    acl = acl or acls.canned("private", owner)
+    alg = (h.get("x-amz-checksum-algorithm") or "").upper() or None
+    if alg is not None and alg not in checksums.ALGORITHMS:
+        raise S3Error("InvalidRequest", "Checksum algorithm provided is unsupported.")
+    ctype = (h.get("x-amz-checksum-type") or "").upper() or None
+    if ctype is not None and ctype not in ("COMPOSITE", "FULL_OBJECT"):
+        raise S3Error("InvalidRequest", "The x-amz-checksum-type header value is invalid.")
+    if alg is not None and ctype is None:
+        ctype = "FULL_OBJECT" if alg == "CRC64NVME" else "COMPOSITE"
+    if ctype is not None and alg is None:
+        raise S3Error("InvalidRequest", "The x-amz-checksum-type header can only be used with "
+                      "the x-amz-checksum-algorithm header.")
+    if ctype == "FULL_OBJECT" and alg in ("SHA1", "SHA256"):
+        raise S3Error("InvalidRequest", f"The {alg} checksum algorithm does not support the "
+                      "FULL_OBJECT checksum type.")
+    if ctype == "COMPOSITE" and alg == "CRC64NVME":
+        raise S3Error("InvalidRequest", "The CRC64NVME checksum algorithm does not support the "
+                      "COMPOSITE checksum type.")
+    up = Upload(secrets.token_hex(24), bucket.name, ctx.key, owner,
+                ctx.principal.user if ctx.principal else "anonymous", acl.to_json(),
+                object_headers(h), alg, ctype, ctx.now())
+    try:
+        await ctx.stores.write(ctx.stores.uploads.create_txn(up))
+    except NotFound:
+        raise S3Error("NoSuchBucket", BucketName=bucket.name) from None
+    headers = []
+    if alg:
+        headers = [("x-amz-checksum-algorithm", alg), ("x-amz-checksum-type", ctype or "")]
+    return xml_response(mxml.initiate(bucket.name, ctx.key, up.upload_id), headers=headers)
+
+
+async def upload_part(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket(ctx.principal, bucket, "WRITE")
+    number = _part_number(ctx)
+    up = _upload_or_404(ctx)
+    h = ctx.req.headers
+    md5 = checksums.parse_content_md5(h["content-md5"]) if "content-md5" in h else None
+    wanted = requested_checksums(h)
+    body = payload(ctx, MAX_PART)
+    algorithms = set(wanted) | body.trailer_algorithms
+    if up.checksum_algorithm:
+        mismatch = algorithms - {up.checksum_algorithm}
+        if mismatch:
+            raise S3Error("InvalidRequest", "Checksum Type mismatch occurred, expected checksum "
+                          f"Type: {up.checksum_algorithm.lower()}, actual checksum Type: "
+                          f"{sorted(mismatch)[0].lower()}")
+        algorithms.add(up.checksum_algorithm)
+    ing = Ingest(ctx.stores.blobs, algorithms, ctx.auth.payload_sha256 is not None, MAX_PART)
+    try:
+        digests = await ingest(ing, body.chunks())
+        body.verify(digests)
+        if md5 is not None and md5 != digests.md5:
+            raise S3Error("BadDigest")
+        wanted.update(body.trailer_checksums)
+        for alg, value in wanted.items():
+            if digests.checksums[alg] != value:
+                raise S3Error("BadDigest", f"The {alg} you specified did not match the "
+                              "calculated checksum.")
+        await asyncio.to_thread(ing.commit)
+    except BaseException:
+        ing.abort()
+        raise
+    alg = up.checksum_algorithm or next(iter(wanted), None)
+    checksum = checksums.b64(digests.checksums[alg]) if alg else None
+    part = Part(up.upload_id, number, ing.blob_id if digests.size else "", digests.size,
+                f'"{digests.md5.hex()}"', checksum, ctx.now())
+    await _save_part(ctx, part)
+    headers = [("ETag", part.etag)]
+    if alg and checksum:
+        headers.append((checksums.HEADER[alg], checksum))
+    return empty(200, headers)
+
+
+async def _save_part(ctx: Ctx, part: Part) -> None:
+    try:
+        await ctx.stores.write(ctx.stores.uploads.put_part_txn(part))
+    except BaseException as exc:
+        if part.blob:
+            ctx.stores.blobs.delete(part.blob)
+        if isinstance(exc, NotFound):
+            raise S3Error("NoSuchUpload", UploadId=part.upload_id) from None
+        raise
+
+
+async def upload_part_copy(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket(ctx.principal, bucket, "WRITE")
+    number = _part_number(ctx)
+    up = _upload_or_404(ctx)
+    h = ctx.req.headers
+    src_bucket_name, src_key = parse_copy_source(h["x-amz-copy-source"])
+    src_bucket = ctx.stores.meta.get_bucket(src_bucket_name)
+    if src_bucket is None:
+        raise S3Error("NoSuchBucket", BucketName=src_bucket_name)
+    src = ctx.stores.meta.get_object(src_bucket.name, src_key)
+    if src is None:
+        raise S3Error("NoSuchKey", Key=src_key)
+    access.require_object(ctx.principal, src, "READ")
+    check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
+    start, length = 0, src.size
+    rng = h.get("x-amz-copy-source-range")
+    if rng is not None:
+        m = _COPY_RANGE.match(rng.strip())
+        if not m or int(m.group(2)) < int(m.group(1)):
+            raise S3Error("InvalidArgument", "The x-amz-copy-source-range value must be of the "
+                          "form bytes=first-last where first and last are the zero-based offsets "
+                          "of the first and last bytes to copy",
+                          ArgumentName="x-amz-copy-source-range", ArgumentValue=rng)
+        start, last = int(m.group(1)), int(m.group(2))
+        if last >= src.size:
+            raise S3Error("InvalidRange", headers={"Content-Range": f"bytes */{src.size}"})
+        length = last - start + 1
+    algorithms = {up.checksum_algorithm} if up.checksum_algorithm else set()
+    ing = Ingest(ctx.stores.blobs, algorithms, False, MAX_PART)
+    try:
+        await asyncio.to_thread(copy_blob, ctx.stores.blobs, src, ing, start, length)
+        digests = ing.digests()
+        await asyncio.to_thread(ing.commit)
+    except BaseException:
+        ing.abort()
+        raise
+    alg = up.checksum_algorithm
+    checksum = checksums.b64(digests.checksums[alg]) if alg else None
+    part = Part(up.upload_id, number, ing.blob_id if digests.size else "", digests.size,
+                f'"{digests.md5.hex()}"', checksum, ctx.now())
+    await _save_part(ctx, part)
+    sums = {alg: checksum} if alg and checksum else {}
+    return xml_response(xml.copy_result("CopyPartResult", part.etag,
+                                        iso8601(part.last_modified), sums))
+
+
+def _combine(alg: str, parts: list[Part]) -> str:
+    """FULL_OBJECT CRC of the whole object, combined from the part CRCs (no data reread)."""
+    combine = {"CRC32": crt.combine_crc32, "CRC32C": crt.combine_crc32c,
+               "CRC64NVME": crt.combine_crc64nvme}[alg]
+    width = checksums.digest_length(alg)
+    value = 0
+    for i, p in enumerate(parts):
+        crc = int.from_bytes(base64.b64decode(p.checksum or ""), "big")
+        value = crc if i == 0 else combine(value, crc, p.size)
+    return checksums.b64(value.to_bytes(width, "big"))
+
+
+def _composite(alg: str, parts: list[Part]) -> str:
+    h = checksums.new_hasher(alg)
+    for p in parts:
+        h.update(base64.b64decode(p.checksum or ""))
+    return f"{checksums.b64(h.digest())}-{len(parts)}"
+
+
+async def complete_multipart_upload(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket(ctx.principal, bucket, "WRITE")
+    up = _upload_or_404(ctx)
+    requested = mxml.parse_complete(await ctx.req.read_small())
+    stored = {p.number: p for p in ctx.stores.uploads.parts(up.upload_id)}
+    chosen: list[Part] = []
+    last = 0
+    for i, rp in enumerate(requested):
+        if rp.number <= last:
+            raise S3Error("InvalidPartOrder", UploadId=up.upload_id)
+        last = rp.number
+        part = stored.get(rp.number)
+        if part is None or part.etag.strip('"') != rp.etag.strip('"'):
+            raise S3Error("InvalidPart", UploadId=up.upload_id, PartNumber=str(rp.number),
+                          ETag=rp.etag)
+        alg = up.checksum_algorithm
+        if alg and rp.checksums.get(alg) not in (None, part.checksum):
+            raise S3Error("InvalidPart", f"The {alg} you specified for part {rp.number} did not "
+                          "match what we received.", UploadId=up.upload_id,
+                          PartNumber=str(rp.number))
+        if i < len(requested) - 1 and part.size < MIN_PART:
+            raise S3Error("EntityTooSmall", ProposedSize=str(part.size),
+                          MinSizeAllowed=str(MIN_PART), PartNumber=str(rp.number),
+                          ETag=part.etag.strip('"'))
+        chosen.append(part)
+    md5s = [bytes.fromhex(p.etag.strip('"')) for p in chosen]
+    etag = checksums.multipart_etag(md5s)
+    sums: dict[str, str] = {}
+    alg = up.checksum_algorithm
+    if alg and all(p.checksum for p in chosen):
+        sums[alg] = (_combine(alg, chosen) if up.checksum_type == "FULL_OBJECT"
+                     else _composite(alg, chosen))
+        sent = ctx.req.headers.get(checksums.HEADER[alg])
+        if sent is not None and sent != sums[alg]:
+            raise S3Error("BadDigest", f"The {alg} you specified did not match the calculated "
+                          "checksum.")
+    rec = ObjectRecord(
+        bucket=bucket.name, key=up.key, size=sum(p.size for p in chosen), etag=etag,
+        last_modified=ctx.now(), owner=up.owner, acl=up.acl, headers=dict(up.headers),
+        checksums=sums, checksum_type=up.checksum_type if sums else None,
+        segments=tuple(Segment(p.blob, p.size) for p in chosen), part_count=len(chosen),
+    )
+    txn = ctx.stores.uploads.complete_txn(up.upload_id, rec, {p.number for p in chosen},
+                                          conditional_write(ctx.req.headers))
+    try:
+        await publish_txn(ctx.stores, txn, rec.bucket)
+    except Conflict:
+        raise S3Error("NoSuchUpload", UploadId=up.upload_id) from None
+    location = f"/{bucket.name}/{up.key}"
+    body = mxml.complete(location, bucket.name, up.key, etag, sums, rec.checksum_type)
+    headers = [(checksums.HEADER[a], v) for a, v in sums.items()]
+    return xml_response(body, headers=headers)
+
+
+async def abort_multipart_upload(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket(ctx.principal, bucket, "WRITE")
+    up = _upload_or_404(ctx)
+    try:
+        await ctx.stores.write(ctx.stores.uploads.abort_txn(up.upload_id))
+    except NotFound:
+        raise S3Error("NoSuchUpload", UploadId=up.upload_id) from None
+    return empty(204)
+
+
+async def list_parts(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket(ctx.principal, bucket, "READ")
+    up = _upload_or_404(ctx)
+    marker_raw = ctx.ep.arg("part-number-marker") or "0"
+    try:
+        marker = int(marker_raw)
+    except ValueError:
+        raise S3Error("InvalidArgument", "Provided part-number-marker not an integer",
+                      ArgumentName="part-number-marker", ArgumentValue=marker_raw) from None
+    max_parts = parse_max_keys(ctx.ep.arg("max-parts"), "max-parts")
+    parts = ctx.stores.uploads.parts(up.upload_id, marker, max_parts + 1)
+    truncated = len(parts) > max_parts
+    parts = parts[:max_parts]
+    names = account_names(ctx)
+    alg = up.checksum_algorithm
+    listed = [mxml.ListedPart(p.number, iso8601(p.last_modified), p.etag, p.size, alg,
+                              p.checksum) for p in parts]
+    body = mxml.list_parts(
+        bucket=bucket.name, key=up.key, upload_id=up.upload_id, marker=marker,
+        next_marker=parts[-1].number if parts else None, max_parts=max_parts,
+        truncated=truncated, parts=listed, initiator=(up.owner, up.initiator),
+        owner_=(up.owner, names.get(up.owner, up.owner)), checksum_algorithm=alg,
+        checksum_type=up.checksum_type)
+    return xml_response(body)
+
+
+class _Keyed:
+    __slots__ = ("key", "upload")
+
+    def __init__(self, upload: Upload) -> None:
+        self.key = upload.key
+        self.upload = upload
+
+
+async def list_multipart_uploads(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket(ctx.principal, bucket, "READ")
+    prefix = ctx.ep.arg("prefix", "") or ""
+    delimiter = ctx.ep.arg("delimiter", "") or ""
+    key_marker = ctx.ep.arg("key-marker", "") or ""
+    id_marker = ctx.ep.arg("upload-id-marker", "") or ""
+    url = (ctx.ep.arg("encoding-type") or "").lower() == "url"
+    max_uploads = parse_max_keys(ctx.ep.arg("max-uploads"), "max-uploads")
+    uploads = ctx.stores.uploads
+    first = [True]
+
+    def scan(after: bytes) -> Iterator[_Keyed]:
+        # The first scan honours upload-id-marker within key-marker; later ones skip prefixes.
+        use_id = id_marker if first[0] and key_marker and id_marker else None
+        first[0] = False
+        return (_Keyed(u) for u in uploads.scan(bucket.name, prefix, after, use_id))
+
+    page = list_page(scan, prefix=prefix, delimiter=delimiter, start_after=key_marker,
+                     max_keys=max_uploads)
+    names = account_names(ctx)
+    listed = [
+        mxml.ListedUpload(k.key, k.upload.upload_id, (k.upload.owner, k.upload.initiator),
+                          (k.upload.owner, names.get(k.upload.owner, k.upload.owner)),
+                          iso8601(k.upload.created), k.upload.checksum_algorithm)
+        for k in page.contents
+    ]
+    next_key = next_id = None
+    if page.is_truncated:
+        next_key = page.last
+        next_id = page.contents[-1].upload.upload_id if page.contents and \
+            page.contents[-1].key == page.last else None
+    body = mxml.list_uploads(
+        bucket=bucket.name, key_marker=key_marker, upload_id_marker=id_marker,
+        next_key_marker=next_key, next_upload_id_marker=next_id, max_uploads=max_uploads,
+        truncated=page.is_truncated, prefix=prefix, delimiter=delimiter, url=url,
+        uploads=listed, prefixes=page.common_prefixes)
+    return xml_response(body)
+

@@ -1,0 +1,134 @@
+"""Multipart uploads in the SQLite metadata store: uploads, parts, completion."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from typing import Callable, Iterator
+
+from objectstore.storage.meta import Conflict, NotFound
+from objectstore.storage.model import ObjectRecord, Part, Segment, Upload
+from objectstore.storage.sqlite import SqliteMeta, Txn
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS uploads (
+  upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL,
+  initiator TEXT NOT NULL, acl TEXT NOT NULL, headers TEXT NOT NULL,
+  checksum_algorithm TEXT, checksum_type TEXT, created REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads(bucket, key, upload_id);
+CREATE TABLE IF NOT EXISTS parts (
+  upload_id TEXT NOT NULL, number INTEGER NOT NULL, blob TEXT NOT NULL, size INTEGER NOT NULL,
+  etag TEXT NOT NULL, checksum TEXT, mtime REAL NOT NULL,
+  PRIMARY KEY (upload_id, number)) WITHOUT ROWID;
+"""
+
+UPLOAD_COLUMNS = ("upload_id, bucket, key, owner, initiator, acl, headers, checksum_algorithm, "
+                  "checksum_type, created")
+
+
+def _upload(row: tuple[object, ...]) -> Upload:
+    return Upload(row[0], row[1], row[2], row[3], row[4], row[5],  # type: ignore[arg-type]
+                  json.loads(row[6]), row[7], row[8], row[9])  # type: ignore[arg-type]
+
+
+def _part(row: tuple[object, ...]) -> Part:
+    return Part(*row)  # type: ignore[arg-type]
+
+
+class Uploads:
+    def __init__(self, meta: SqliteMeta) -> None:
+        self.meta = meta
+        meta.reader().executescript(SCHEMA)
+
+    def get(self, upload_id: str) -> Upload | None:
+        row = self.meta.reader().execute(
+            f"SELECT {UPLOAD_COLUMNS} FROM uploads WHERE upload_id=?", (upload_id,)).fetchone()
+        return _upload(row) if row else None
+
+    def create_txn(self, up: Upload) -> Txn[None]:
+        def txn(c: sqlite3.Connection) -> None:
+            if not c.execute("SELECT 1 FROM buckets WHERE name=?", (up.bucket,)).fetchone():
+                raise NotFound("bucket")
+            c.execute(f"INSERT INTO uploads ({UPLOAD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                      (up.upload_id, up.bucket, up.key, up.owner, up.initiator, up.acl,
+                       json.dumps(dict(up.headers)), up.checksum_algorithm, up.checksum_type,
+                       up.created))
+        return txn
+
+    def put_part_txn(self, part: Part) -> Txn[None]:
+        def txn(c: sqlite3.Connection) -> None:
+            if not c.execute("SELECT 1 FROM uploads WHERE upload_id=?",
+                             (part.upload_id,)).fetchone():
+                raise NotFound("upload")
+            old = c.execute("SELECT blob FROM parts WHERE upload_id=? AND number=?",
+                            (part.upload_id, part.number)).fetchone()
+            if old is not None and old[0]:
+                c.execute("INSERT OR IGNORE INTO garbage VALUES (?,?)", (old[0], time.time()))
+            c.execute("INSERT OR REPLACE INTO parts VALUES (?,?,?,?,?,?,?)",
+                      (part.upload_id, part.number, part.blob, part.size, part.etag,
+                       part.checksum, part.last_modified))
+        return txn
+
+    def parts(self, upload_id: str, after: int = 0, limit: int = 10000) -> list[Part]:
+        rows = self.meta.reader().execute(
+            "SELECT upload_id, number, blob, size, etag, checksum, mtime FROM parts "
+            "WHERE upload_id=? AND number>? ORDER BY number LIMIT ?",
+            (upload_id, after, limit)).fetchall()
+        return [_part(r) for r in rows]
+
+    def abort_txn(self, upload_id: str) -> Txn[None]:
+        def txn(c: sqlite3.Connection) -> None:
+            if c.execute("DELETE FROM uploads WHERE upload_id=?", (upload_id,)).rowcount == 0:
+                raise NotFound("upload")
+            now = time.time()
+            c.execute("INSERT OR IGNORE INTO garbage SELECT blob, ? FROM parts "
+                      "WHERE upload_id=? AND blob != ''", (now, upload_id))
+            c.execute("DELETE FROM parts WHERE upload_id=?", (upload_id,))
+        return txn
+
+    def complete_txn(self, upload_id: str, rec: ObjectRecord, used: set[int],
+                     check: Callable[[ObjectRecord | None], None] | None) -> Txn[None]:
+        """Make the object from the parts (no data copied); unused parts become garbage."""
+        put = self.meta.put_object_txn(rec, check)
+
+        def txn(c: sqlite3.Connection) -> None:
+            if not c.execute("SELECT 1 FROM uploads WHERE upload_id=?", (upload_id,)).fetchone():
+                raise Conflict("upload gone")
+            current = {r[0]: r[1] for r in c.execute(
+                "SELECT number, blob FROM parts WHERE upload_id=?", (upload_id,))}
+            wanted = {s.blob for s in rec.segments}
+            if any(current.get(n) is None for n in used) or \
+                    not wanted <= set(current.values()) | {""}:
+                raise Conflict("parts changed")
+            put(c)
+            now = time.time()
+            c.executemany("INSERT OR IGNORE INTO garbage VALUES (?,?)",
+                          [(b, now) for n, b in current.items() if n not in used and b])
+            c.execute("DELETE FROM parts WHERE upload_id=?", (upload_id,))
+            c.execute("DELETE FROM uploads WHERE upload_id=?", (upload_id,))
+        return txn
+
+    def scan(self, bucket: str, prefix: str, after_key: bytes,
+             after_upload: str | None) -> Iterator[Upload]:
+        """Uploads ordered by (key bytes, upload id) after the given markers."""
+        conn = self.meta.reader()
+        if after_upload is None:
+            sql = f"SELECT {UPLOAD_COLUMNS} FROM uploads WHERE bucket=? AND key > CAST(? AS TEXT)"
+            args: list[object] = [bucket, after_key]
+        else:
+            sql = (f"SELECT {UPLOAD_COLUMNS} FROM uploads WHERE bucket=? AND "
+                   "(key > CAST(? AS TEXT) OR (key = CAST(? AS TEXT) AND upload_id > ?))")
+            args = [bucket, after_key, after_key, after_upload]
+        if prefix:
+            sql += " AND key >= ? AND key < CAST(? AS TEXT)"
+            args += [prefix, prefix.encode() + b"\xff"]
+        sql += " ORDER BY key, upload_id"
+        for row in conn.execute(sql, args):
+            yield _upload(row)
+
+    def referenced_blobs(self) -> set[str]:
+        return {r[0] for r in self.meta.reader().execute("SELECT blob FROM parts WHERE blob != ''")}
+
+    def segments_of(self, parts: list[Part]) -> tuple[Segment, ...]:
+        return tuple(Segment(p.blob, p.size) for p in parts)
