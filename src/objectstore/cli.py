@@ -38,6 +38,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-fsync", action="store_true",
                        default=_env("NO_FSYNC", "") not in ("", "0", "false"),
                        help="do not fsync (throwaway test servers only: a crash may lose data)")
+    serve.add_argument("--tls-cert", default=_env("TLS_CERT"), help="serve HTTPS with this PEM "
+                       "certificate (with --tls-key)")
+    serve.add_argument("--tls-key", default=_env("TLS_KEY"))
+    serve.add_argument("--tls-self-signed", action="store_true",
+                       help="serve HTTPS with a self-signed certificate kept in the data dir")
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "info"))
     serve.add_argument("--access-log", action="store_true")
 
@@ -173,7 +178,20 @@ def serve(args: argparse.Namespace) -> int:
     stores = Stores.open(settings.data_dir, fsync=settings.fsync)
     stores.blobs.clean_tmp(older_than=3600)
     boot = accounts.bootstrap(stores.meta, settings.root_access_key, settings.root_secret_key)
-    endpoint = f"http://{settings.host}:{settings.port}"
+    tls: dict[str, str] = {}
+    if args.tls_self_signed:
+        from objectstore.tls import self_signed
+
+        cert, key = self_signed(settings.data_dir, [settings.host, *domains])
+        tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+        print(f"self-signed TLS certificate: {cert.resolve()}", flush=True)
+    elif args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            print("objectstore: --tls-cert and --tls-key go together", file=sys.stderr)
+            return 2
+        tls = {"ssl_certfile": args.tls_cert, "ssl_keyfile": args.tls_key}
+    scheme = "https" if tls else "http"
+    endpoint = f"{scheme}://{settings.host}:{settings.port}"
     print(f"objectstore serving {settings.data_dir.resolve()} at {endpoint}", flush=True)
     if boot.secret is not None:
         print("created admin credentials (shown once):", flush=True)
@@ -187,7 +205,7 @@ def serve(args: argparse.Namespace) -> int:
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, loop="uvloop", http="httptools",
         lifespan="on", access_log=settings.access_log, log_level=settings.log_level,
-        server_header=False, proxy_headers=False, timeout_keep_alive=30,
+        server_header=False, proxy_headers=False, timeout_keep_alive=30, **tls,
     )
     uvicorn.Server(config).run()
     return 0
