@@ -178,7 +178,7 @@ def serve(args: argparse.Namespace) -> int:
     stores = Stores.open(settings.data_dir, fsync=settings.fsync)
     stores.blobs.clean_tmp(older_than=3600)
     boot = accounts.bootstrap(stores.meta, settings.root_access_key, settings.root_secret_key)
-    tls: dict[str, str] = {}
+    tls: dict[str, str | None] = {"ssl_certfile": None, "ssl_keyfile": None}
     if args.tls_self_signed:
         from objectstore.tls import self_signed
 
@@ -190,7 +190,7 @@ def serve(args: argparse.Namespace) -> int:
             print("objectstore: --tls-cert and --tls-key go together", file=sys.stderr)
             return 2
         tls = {"ssl_certfile": args.tls_cert, "ssl_keyfile": args.tls_key}
-    scheme = "https" if tls else "http"
+    scheme = "https" if tls["ssl_certfile"] else "http"
     endpoint = f"{scheme}://{settings.host}:{settings.port}"
     print(f"objectstore serving {settings.data_dir.resolve()} at {endpoint}", flush=True)
     if boot.secret is not None:
@@ -205,7 +205,8 @@ def serve(args: argparse.Namespace) -> int:
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, loop="uvloop", http="httptools",
         lifespan="on", access_log=settings.access_log, log_level=settings.log_level,
-        server_header=False, proxy_headers=False, timeout_keep_alive=30, **tls,
+        server_header=False, proxy_headers=False, timeout_keep_alive=30,
+        ssl_certfile=tls["ssl_certfile"], ssl_keyfile=tls["ssl_keyfile"],
     )
     uvicorn.Server(config).run()
     return 0

@@ -58,6 +58,13 @@ class World:
         self._buckets: dict[tuple[str, str], str] = {}
         self._objects: dict[tuple[str, str], tuple[str, str, bytes]] = {}
 
+    def fresh_client(self, principal: str) -> Any:
+        """A client with its own connection pool (see test_rejected_put_*: a rejected PUT
+        poisons the keep-alive connection it was sent on)."""
+        if principal == "anonymous":
+            return self.server.client(signature_version=UNSIGNED)
+        return self.server.client(self.creds[principal])
+
     def bucket(self, acl: str, how: str) -> str:
         """A bucket of the owner with ``acl`` set at creation or by PutBucketAcl; holds 'seed'."""
         if (acl, how) not in self._buckets:
@@ -121,6 +128,7 @@ def test_bucket_acl_matrix(world: World, acl: str, how: str, principal: str, op:
         else:
             expect_denied(call)
     elif op == "PutObject":
+        client = world.fresh_client(principal)
         call = lambda: client.put_object(Bucket=bucket, Key=key, Body=b"written")  # noqa: E731
         if ok:
             call()
@@ -221,9 +229,10 @@ def test_acl_owner_matches_list_buckets_owner(world: World) -> None:
 @pytest.mark.parametrize("principal", ("other-account", "anonymous"))
 def test_outsiders_cannot_change_acls(world: World, principal: str) -> None:
     bucket = world.bucket("public-read-write", "create")
-    client = world.clients[principal]
+    client = world.fresh_client(principal)
     expect_denied(lambda: client.put_bucket_acl(Bucket=bucket, ACL="public-read-write"))
     world.owner.put_object(Bucket=bucket, Key="acl-target", Body=b"x")
+    client = world.fresh_client(principal)
     expect_denied(lambda: client.put_object_acl(Bucket=bucket, Key="acl-target",
                                                 ACL="public-read"))
     # nothing changed
@@ -238,9 +247,9 @@ def test_admin_of_other_account_may_change_acls(world: World) -> None:
     admin.put_bucket_acl(Bucket=bucket, ACL="public-read")
     _, groups = _grants(world.owner.get_bucket_acl(Bucket=bucket))
     assert groups == GROUP_GRANTS["public-read"]
-    assert "seed" not in [o["Key"] for o in
-                          world.clients["anonymous"].list_objects(Bucket=bucket)
-                          .get("Contents", [])]
+    world.owner.put_object(Bucket=bucket, Key="now-public", Body=b"p")
+    anon = world.clients["anonymous"]
+    assert [o["Key"] for o in anon.list_objects(Bucket=bucket)["Contents"]] == ["now-public"]
 
 
 @pytest.mark.parametrize("acl", ("private", "public-read"))
@@ -272,3 +281,14 @@ def test_anonymous_plain_http(server: Server, world: World) -> None:
     public = world.bucket("public-read", "create")
     status, listing = _urlopen(f"{server.endpoint}/{public}?list-type=2")
     assert status == 200 and b"<Key>seed</Key>" in listing
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a PUT rejected before its body is read (Expect: "
+                   "100-continue, no 100 sent) leaves the keep-alive connection open; the next "
+                   "request on it is parsed as the unread body and gets a plain-text 400")
+def test_rejected_put_does_not_poison_the_connection(world: World) -> None:
+    bucket = world.bucket("private", "create")
+    other = world.fresh_client("other-account")
+    expect_denied(lambda: other.put_object(Bucket=bucket, Key="nope", Body=b"written"))
+    # the same client (and pooled connection) must still work
+    assert other.list_buckets()["Owner"]["ID"] != world.owner_id

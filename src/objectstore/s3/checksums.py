@@ -11,7 +11,7 @@ import hashlib
 import zlib
 from typing import Callable, Final, Protocol
 
-import crc32c as _crc32c
+import crc32c as crc32c_lib
 from awscrt import checksums as _crt
 
 from objectstore.s3.errors import S3Error
@@ -43,7 +43,7 @@ def _crc32(data: bytes, value: int) -> int:
 
 
 def _crc32c(data: bytes, value: int) -> int:
-    return int(_crc32c.crc32c(data, value))
+    return int(crc32c_lib.crc32c(data, value))
 
 
 def _crc64(data: bytes, value: int) -> int:
@@ -88,9 +88,9 @@ def parse_content_md5(value: str) -> bytes:
     try:
         raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise S3Error("InvalidDigest", **{"Content-MD5": value}) from None
+        raise S3Error("InvalidDigest", extra={"Content-MD5": value}) from None
     if len(raw) != 16:
-        raise S3Error("InvalidDigest", **{"Content-MD5": value})
+        raise S3Error("InvalidDigest", extra={"Content-MD5": value})
     return raw
 
 

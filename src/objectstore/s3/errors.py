@@ -5,7 +5,7 @@ Code raises ``S3Error("NoSuchKey", Key=key)``; only the server shell renders err
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Mapping
 
 # code -> (HTTP status, default message), as Amazon S3 answers them.
 ERRORS: Final[dict[str, tuple[int, str]]] = {
@@ -34,7 +34,10 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
         "and re-upload each part.",
     ),
     "EntityTooLarge": (400, "Your proposed upload exceeds the maximum allowed size"),
-    "EntityTooSmall": (400, "Your proposed upload is smaller than the minimum allowed object size."),
+    "EntityTooSmall": (
+        400,
+        "Your proposed upload is smaller than the minimum allowed object size.",
+    ),
     "ExpiredToken": (400, "The provided token has expired."),
     "IllegalLocationConstraintException": (
         400,
@@ -102,7 +105,10 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
     "NoSuchCORSConfiguration": (404, "The CORS configuration does not exist"),
     "NoSuchLifecycleConfiguration": (404, "The lifecycle configuration does not exist"),
     "NoSuchTagSet": (404, "The TagSet does not exist"),
-    "NoSuchWebsiteConfiguration": (404, "The specified bucket does not have a website configuration"),
+    "NoSuchWebsiteConfiguration": (
+        404,
+        "The specified bucket does not have a website configuration",
+    ),
     "ServerSideEncryptionConfigurationNotFoundError": (
         404,
         "The server side encryption configuration was not found",
@@ -152,8 +158,9 @@ class S3Error(Exception):
         code: str,
         message: str | None = None,
         *,
-        headers: dict[str, str] | None = None,
-        **extra: str,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, str] | None = None,
+        **fields: str,
     ) -> None:
         if code not in ERRORS:
             raise KeyError(f"unknown S3 error code {code!r}")
@@ -161,6 +168,6 @@ class S3Error(Exception):
         self.code = code
         self.status = status
         self.message = message if message is not None else default
-        self.extra: dict[str, str] = dict(extra)
+        self.extra: dict[str, str] = {**(extra or {}), **fields}
         self.headers: dict[str, str] = dict(headers or {})
         super().__init__(f"{code}: {self.message}")

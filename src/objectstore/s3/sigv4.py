@@ -126,7 +126,7 @@ def parse_credential(value: str, *, presigned: bool) -> Credential:
         raise S3Error(
             code,
             "The authorization header is malformed; the Credential is mal-formed; "
-            f"expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
+            "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
         )
     if parts[3] != "s3" and parts[3] != "ec2":
         raise S3Error(code, f"The authorization header is malformed; incorrect service "
@@ -135,7 +135,7 @@ def parse_credential(value: str, *, presigned: bool) -> Credential:
 
 
 def parse_authorization(header: str, headers: Mapping[str, str]) -> SigV4Request:
-    """Parse ``Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...``."""
+    """Parse ``Authorization: AWS4-HMAC-SHA256 Credential=.., SignedHeaders=.., Signature=..``."""
     rest = header[len(ALGORITHM):].strip()
     fields: dict[str, str] = {}
     for item in rest.split(","):

@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from objectstore.s3.acl import Acl, Grant, PERMISSIONS, GROUPS
+from objectstore.s3.acl import GROUPS, PERMISSIONS, Acl, Grant
 from objectstore.s3.errors import S3Error
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"

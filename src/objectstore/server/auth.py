@@ -80,9 +80,9 @@ def _v4(req: Request, meta: SqliteMeta, claim: sigv4.SigV4Request, now: float) -
         assert claim.expires is not None
         if now > ts + claim.expires:
             raise S3Error("AccessDenied", "Request has expired",
-                          **{"X-Amz-Expires": str(claim.expires),
-                             "Expires": iso8601(ts + claim.expires),
-                             "ServerTime": iso8601(now)})
+                          extra={"X-Amz-Expires": str(claim.expires),
+                                 "Expires": iso8601(ts + claim.expires),
+                                 "ServerTime": iso8601(now)})
         if ts > now + MAX_SKEW:
             raise S3Error("AccessDenied", "Request is not valid yet")
     elif abs(now - ts) > MAX_SKEW:

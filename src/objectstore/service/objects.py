@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from objectstore.storage.sqlite import Txn
-
 from objectstore.s3.errors import S3Error
 from objectstore.service.stores import Stores
 from objectstore.storage.meta import NotFound
 from objectstore.storage.model import ObjectRecord
+from objectstore.storage.sqlite import Txn
 
 
 async def publish(stores: Stores, rec: ObjectRecord,

@@ -21,8 +21,8 @@ from objectstore.server.handlers.objects import (
 )
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
-from objectstore.service.objects import publish
 from objectstore.service.ingest import Ingest
+from objectstore.service.objects import publish
 from objectstore.storage.localfs import BlobStore
 from objectstore.storage.model import ObjectRecord, Segment
 

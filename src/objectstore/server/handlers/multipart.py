@@ -131,14 +131,14 @@ async def upload_part(ctx: Ctx) -> Response:
     except BaseException:
         ing.abort()
         raise
-    alg = up.checksum_algorithm or next(iter(wanted), None)
-    checksum = checksums.b64(digests.checksums[alg]) if alg else None
+    part_alg = up.checksum_algorithm or next(iter(wanted), None)
+    checksum = checksums.b64(digests.checksums[part_alg]) if part_alg else None
     part = Part(up.upload_id, number, ing.blob_id if digests.size else "", digests.size,
                 f'"{digests.md5.hex()}"', checksum, ctx.now())
     await _save_part(ctx, part)
     headers = [("ETag", part.etag)]
-    if alg and checksum:
-        headers.append((checksums.HEADER[alg], checksum))
+    if part_alg and checksum:
+        headers.append((checksums.HEADER[part_alg], checksum))
     return empty(200, headers)
 
 

@@ -15,8 +15,8 @@ from objectstore.server.body import payload
 from objectstore.server.handlers.common import Ctx, bucket_or_404, empty, object_or_404
 from objectstore.server.request import Response
 from objectstore.service import access
-from objectstore.service.objects import publish
 from objectstore.service.ingest import Ingest, ingest
+from objectstore.service.objects import publish
 from objectstore.storage.localfs import BlobStore
 from objectstore.storage.model import ObjectRecord, Segment
 
@@ -248,7 +248,7 @@ async def _read(blobs: BlobStore, fds: list[int], segments: tuple[Segment, ...],
     try:
         offset = 0
         remaining = length
-        for fd, seg in zip(fds, segments):
+        for fd, seg in zip(fds, segments, strict=True):
             if remaining <= 0:
                 break
             if start >= offset + seg.size:
