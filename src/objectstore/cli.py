@@ -202,11 +202,26 @@ def serve(args: argparse.Namespace) -> int:
     if not settings.fsync:
         print("WARNING: --no-fsync: acknowledged writes may be lost on a crash", flush=True)
     app = build_app(settings, stores)
+    _Server = _server_class()
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, loop="uvloop", http="httptools",
         lifespan="on", access_log=settings.access_log, log_level=settings.log_level,
         server_header=False, proxy_headers=False, timeout_keep_alive=30,
+        timeout_graceful_shutdown=5,
         ssl_certfile=tls["ssl_certfile"], ssl_keyfile=tls["ssl_keyfile"],
     )
-    uvicorn.Server(config).run()
+    _Server(config).run()
     return 0
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, but a SIGTERM/SIGINT shutdown exits 0 instead of re-raising."""
+
+        def handle_exit(self, sig: int, frame: object) -> None:
+            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+            self._captured_signals.clear()
+
+    return Server

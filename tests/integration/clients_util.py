@@ -45,9 +45,10 @@ def isolated_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def run(cmd: Sequence[str], env: Mapping[str, str], *, cwd: Path | None = None,
-        timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:
+        input: str | None = None, timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(cmd), env=dict(env), cwd=cwd, capture_output=True, text=True,
-                          encoding="utf-8", errors="replace", timeout=timeout, check=False)
+                          encoding="utf-8", errors="replace", timeout=timeout, check=False,
+                          input=input, stdin=None if input is not None else subprocess.DEVNULL)
 
 
 def check(cp: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:

@@ -11,20 +11,21 @@ Files stay below 5 MiB so no client switches to multipart uploads.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
 import sysconfig
 import uuid
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-
 from clients_util import (
-    TREE_FILES,
     AWSAuthConnection,
     anonymous_get,
     check,
@@ -35,7 +36,7 @@ from clients_util import (
     run,
     xml_texts,
 )
-from conftest import Server
+from conftest import Creds, Server
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -92,11 +93,14 @@ def aws_command() -> list[str]:
 
 @pytest.fixture
 def aws(server: Server, tmp_path: Path) -> Runner:
-    home = tmp_path / "aws-home"
+    return aws_runner(server, tmp_path / "aws-home", server.root)
+
+
+def aws_runner(server: Server, home: Path, creds: Creds, config: str = "") -> Runner:
     env = isolated_env(
         home,
-        AWS_ACCESS_KEY_ID=server.root.access_key,
-        AWS_SECRET_ACCESS_KEY=server.root.secret_key,
+        AWS_ACCESS_KEY_ID=creds.access_key,
+        AWS_SECRET_ACCESS_KEY=creds.secret_key,
         AWS_DEFAULT_REGION="us-east-1",
         AWS_CONFIG_FILE=str(home / "config"),
         AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
@@ -105,10 +109,12 @@ def aws(server: Server, tmp_path: Path) -> Runner:
         AWS_RETRY_MODE="standard",
         AWS_PAGER="",
     )
+    (home / "config").write_text(config)
 
-    def call(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    def call(*args: str, cwd: Path | None = None,
+             input: str | None = None) -> subprocess.CompletedProcess[str]:
         return run([*aws_command(), "--endpoint-url", server.endpoint, "--output", "json",
-                    *args], env, cwd=cwd)
+                    *args], env, cwd=cwd, input=input)
 
     return call
 
@@ -133,7 +139,7 @@ def test_aws_s3_mb_cp_ls_rm_rb(aws: Runner, s3: Any, fresh_name: str, tmp_path: 
     (up / "medium.bin").write_bytes(MEDIUM)
 
     out = check(aws("s3", "cp", str(up / "small.txt"), f"s3://{b}/small.txt")).stdout
-    assert f"upload: {up / 'small.txt'} to s3://{b}/small.txt" in out
+    assert re.search(rf"^upload: \S*small\.txt to s3://{b}/small\.txt$", out, re.M), out
     check(aws("s3", "cp", str(up / "medium.bin"), f"s3://{b}/data/medium.bin"))
 
     # The server holds exactly those bytes, and the ETag is the MD5 (single PUT).
@@ -154,8 +160,8 @@ def test_aws_s3_mb_cp_ls_rm_rb(aws: Runner, s3: Any, fresh_name: str, tmp_path: 
     assert any(line.split() == ["PRE", "data/"] for line in top), top
     assert any(line.split()[-2:] == [str(len(SMALL)), "small.txt"] for line in top), top
     rec = check(aws("s3", "ls", "--recursive", f"s3://{b}")).stdout.splitlines()
-    assert sorted((line.split()[-2], line.split()[-1]) for line in rec) == [
-        (str(len(MEDIUM)), "data/medium.bin"), (str(len(SMALL)), "small.txt")]
+    assert sorted((line.split()[-1], line.split()[-2]) for line in rec) == [
+        ("data/medium.bin", str(len(MEDIUM))), ("small.txt", str(len(SMALL)))]
     prefixed = check(aws("s3", "ls", f"s3://{b}/data/")).stdout.split()
     assert "medium.bin" in prefixed and "small.txt" not in prefixed
 
@@ -191,6 +197,8 @@ def test_aws_s3_sync_tree_roundtrip(aws: Runner, s3: Any, bucket: str, tmp_path:
     out = check(aws("s3", "sync", f"s3://{bucket}/tree", str(dst))).stdout
     assert out.count("download: ") == len(expected)
     assert read_tree(dst) == expected
+    # Sizes and LastModified from the listing match the downloaded files: nothing to redo.
+    assert check(aws("s3", "sync", f"s3://{bucket}/tree", str(dst))).stdout.strip() == ""
 
     # A local change plus a deletion, synced with --delete, is mirrored on the server.
     (src / "top.txt").write_bytes(b"changed, and longer than before\n")
@@ -239,7 +247,8 @@ def test_aws_s3api_object_operations(aws: Runner, bucket: str, tmp_path: Path) -
                                                    "other"]
     assert lst["Contents"][0]["Size"] == 100_000
     assert lst["Contents"][2]["Size"] == 0
-    assert lst["KeyCount"] == 3
+    raw = aws_json(aws("s3api", "list-objects-v2", "--no-paginate", "--bucket", bucket))
+    assert raw["KeyCount"] == 3 and raw["IsTruncated"] is False
     lst = aws_json(aws("s3api", "list-objects-v2", "--bucket", bucket, "--delimiter", "/"))
     assert [p["Prefix"] for p in lst["CommonPrefixes"]] == ["dir/"]
     assert [o["Key"] for o in lst["Contents"]] == ["other"]
@@ -261,12 +270,8 @@ def test_aws_s3api_acls(aws: Runner, server: Server, bucket: str, tmp_path: Path
     acl = aws_json(aws("s3api", "get-bucket-acl", "--bucket", bucket))
     owner_id = acl["Owner"]["ID"]
     assert owner_id
-    assert acl["Grants"] == [{"Grantee": {"ID": owner_id, "Type": "CanonicalUser",
-                                          **({"DisplayName": acl["Grants"][0]["Grantee"]
-                                              ["DisplayName"]}
-                                             if "DisplayName" in acl["Grants"][0]["Grantee"]
-                                             else {})},
-                              "Permission": "FULL_CONTROL"}]
+    assert [(g["Grantee"]["Type"], g["Grantee"].get("ID"), g["Permission"])
+            for g in acl["Grants"]] == [("CanonicalUser", owner_id, "FULL_CONTROL")]
 
     f = tmp_path / "f.txt"
     f.write_bytes(SMALL)
@@ -298,6 +303,62 @@ def test_aws_s3api_acls(aws: Runner, server: Server, bucket: str, tmp_path: Path
     assert xml_texts(resp.body, "Code") == ["AccessDenied"]
 
 
+def test_aws_s3_cp_options_copy_move_presign(aws: Runner, server: Server, s3: Any,
+                                             bucket: str, tmp_path: Path) -> None:
+    f = tmp_path / "f.txt"
+    f.write_bytes(SMALL)
+    check(aws("s3", "cp", str(f), f"s3://{bucket}/opt.txt", "--acl", "public-read",
+              "--content-type", "text/x-custom", "--cache-control", "max-age=60",
+              "--metadata", "origin=cli"))
+    head = s3.head_object(Bucket=bucket, Key="opt.txt")
+    assert (head["ContentType"], head["CacheControl"], head["Metadata"]) == (
+        "text/x-custom", "max-age=60", {"origin": "cli"})
+    resp = anonymous_get("127.0.0.1", server.port, f"/{bucket}/opt.txt")
+    assert (resp.status, resp.body) == (200, SMALL)
+
+    # Streams: stdin up, stdout down.
+    text = "streamed through stdin ✓\n" * 1000
+    check(aws("s3", "cp", "-", f"s3://{bucket}/stdin.txt", input=text))
+    assert check(aws("s3", "cp", f"s3://{bucket}/stdin.txt", "-")).stdout == text
+
+    # Server-side copy keeps data and metadata but not the ACL; mv removes the source.
+    out = check(aws("s3", "cp", f"s3://{bucket}/opt.txt", f"s3://{bucket}/copy.txt")).stdout
+    assert f"copy: s3://{bucket}/opt.txt to s3://{bucket}/copy.txt" in out
+    head = s3.head_object(Bucket=bucket, Key="copy.txt")
+    assert (head["ContentType"], head["Metadata"]) == ("text/x-custom", {"origin": "cli"})
+    assert s3.get_object(Bucket=bucket, Key="copy.txt")["Body"].read() == SMALL
+    assert anonymous_get("127.0.0.1", server.port, f"/{bucket}/copy.txt").status == 403
+    check(aws("s3", "mv", f"s3://{bucket}/copy.txt", f"s3://{bucket}/moved/copy.txt"))
+    assert set(bucket_keys(s3, bucket)) == {"opt.txt", "stdin.txt", "moved/copy.txt"}
+
+    # A presigned URL (awscli v1 presigns with SigV2 query auth) works without credentials,
+    # and stops working when the path is tampered with.
+    url = check(aws("s3", "presign", f"s3://{bucket}/moved/copy.txt", "--expires-in", "300")
+                ).stdout.strip()
+    assert url.startswith(f"{server.endpoint}/{bucket}/moved/copy.txt?")
+    path = url[len(server.endpoint):]
+    resp = anonymous_get("127.0.0.1", server.port, path)
+    assert (resp.status, resp.body) == (200, SMALL)
+    resp = anonymous_get("127.0.0.1", server.port, path.replace("/moved/copy.txt", "/opt.txt"))
+    assert resp.status == 403 and xml_texts(resp.body, "Code") == ["SignatureDoesNotMatch"]
+    # The same with SigV4 query auth, selected through the CLI's config file.
+    aws4 = aws_runner(server, tmp_path / "v4-home", server.root,
+                      "[default]\ns3 =\n    signature_version = s3v4\n")
+    url = check(aws4("s3", "presign", f"s3://{bucket}/moved/copy.txt", "--expires-in", "300")
+                ).stdout.strip()
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url and "X-Amz-Signature=" in url
+    resp = anonymous_get("127.0.0.1", server.port, url[len(server.endpoint):])
+    assert (resp.status, resp.body) == (200, SMALL)
+
+    # Another account: may read the public object, not the private one.
+    other = aws_runner(server, tmp_path / "other-home", server.new_user())
+    assert check(other("s3", "cp", f"s3://{bucket}/opt.txt", "-")).stdout == SMALL.decode()
+    cp = other("s3", "cp", f"s3://{bucket}/stdin.txt", "-")
+    assert cp.returncode != 0 and "403" in cp.stderr
+    cp = other("s3", "ls", f"s3://{bucket}")
+    assert cp.returncode != 0 and "AccessDenied" in cp.stderr
+
+
 # ======================================================================== s3cmd
 
 
@@ -323,6 +384,10 @@ SIGNATURES = [pytest.param(["--signature-v2"], id="sigv2"), pytest.param([], id=
 
 @pytest.fixture(params=SIGNATURES)
 def s3cmd(request: pytest.FixtureRequest, server: Server, tmp_path: Path) -> Runner:
+    return s3cmd_runner(server, tmp_path, list(request.param))
+
+
+def s3cmd_runner(server: Server, tmp_path: Path, extra: list[str]) -> Runner:
     home = tmp_path / "s3cmd-home"
     env = isolated_env(home)
     cfg = home / "s3cfg"
@@ -341,7 +406,6 @@ def s3cmd(request: pytest.FixtureRequest, server: Server, tmp_path: Path) -> Run
         "progress_meter = False\n"
         "max_retries = 1\n"
     )
-    extra = list(request.param)
 
     def call(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         return run([*s3cmd_command(), "-c", str(cfg), "--no-progress", *extra, *args], env,
@@ -381,7 +445,7 @@ def test_s3cmd_bucket_and_object_flow(s3cmd: Runner, s3: Any, fresh_name: str,
     assert s3cmd_ls_keys(check(s3cmd("ls", f"s3://{b}")).stdout) == {
         f"s3://{b}/small.txt": len(SMALL)}
     out = check(s3cmd("ls", f"s3://{b}")).stdout
-    assert f"DIR  s3://{b}/dir/" in " ".join(out.split()).replace("DIR s3", "DIR  s3")
+    assert re.search(rf"^\s*DIR\s+s3://{b}/dir/$", out, re.M), out
     assert s3cmd_ls_keys(check(s3cmd("ls", "--recursive", f"s3://{b}")).stdout) == {
         f"s3://{b}/small.txt": len(SMALL), f"s3://{b}/dir/medium ✓.bin": len(MEDIUM)}
     la = s3cmd_ls_keys(check(s3cmd("la", "--recursive")).stdout)
@@ -470,8 +534,11 @@ def test_s3cmd_sync_tree_roundtrip(s3cmd: Runner, s3: Any, bucket: str, tmp_path
 
     dst = tmp_path / "dst"
     dst.mkdir()
-    check(s3cmd("sync", f"s3://{bucket}/tree/", f"{dst}/"))
+    out = check(s3cmd("sync", f"s3://{bucket}/tree/", f"{dst}/")).stdout
+    assert out.count("download:") == len(expected)
     assert read_tree(dst) == expected
+    out = check(s3cmd("sync", f"s3://{bucket}/tree/", f"{dst}/")).stdout
+    assert "download:" not in out
 
     (src / "top.txt").write_bytes(b"changed\n")
     (src / "empty.bin").unlink()
@@ -479,6 +546,41 @@ def test_s3cmd_sync_tree_roundtrip(s3cmd: Runner, s3: Any, bucket: str, tmp_path
     now = bucket_keys(s3, bucket)
     assert now["tree/top.txt"] == b"changed\n"
     assert "tree/empty.bin" not in now and len(now) == len(expected) - 1
+
+
+def test_s3cmd_copy_move_modify_du_signurl(s3cmd: Runner, server: Server, s3: Any,
+                                           bucket: str, tmp_path: Path) -> None:
+    f = tmp_path / "f.txt"
+    f.write_bytes(SMALL)
+    check(s3cmd("put", "--mime-type=text/x-a", "--add-header=x-amz-meta-color:red", str(f),
+                f"s3://{bucket}/src.txt"))
+    out = check(s3cmd("cp", f"s3://{bucket}/src.txt", f"s3://{bucket}/copy.txt")).stdout
+    assert "remote copy:" in out
+    head = s3.head_object(Bucket=bucket, Key="copy.txt")
+    assert head["ContentType"] == "text/x-a" and head["Metadata"]["color"] == "red"
+    check(s3cmd("mv", f"s3://{bucket}/copy.txt", f"s3://{bucket}/moved.txt"))
+    assert bucket_keys(s3, bucket) == {"src.txt": SMALL, "moved.txt": SMALL}
+
+    check(s3cmd("modify", "--add-header=Cache-Control:no-cache", f"s3://{bucket}/moved.txt"))
+    head = s3.head_object(Bucket=bucket, Key="moved.txt")
+    assert head["CacheControl"] == "no-cache"
+    assert head["ContentType"] == "text/x-a" and head["Metadata"]["color"] == "red"
+    assert s3.get_object(Bucket=bucket, Key="moved.txt")["Body"].read() == SMALL
+
+    du = check(s3cmd("du", f"s3://{bucket}")).stdout.split()
+    assert du[:3] == [str(2 * len(SMALL)), "2", "objects"]
+
+    url = check(s3cmd("signurl", f"s3://{bucket}/moved.txt", "+300")).stdout.strip()
+    assert url.startswith(f"{server.endpoint}/{bucket}/moved.txt?")
+    resp = anonymous_get("127.0.0.1", server.port, url[len(server.endpoint):])
+    assert (resp.status, resp.body) == (200, SMALL)
+
+
+def test_s3cmd_info_bucket_shows_payer(server: Server, bucket: str, tmp_path: Path) -> None:
+    s3cmd = s3cmd_runner(server, tmp_path, [])
+    out = check(s3cmd("info", f"s3://{bucket}")).stdout
+    assert "Location:  us-east-1" in out
+    assert "Payer:     BucketOwner" in out
 
 
 # ======================================================================== legacy SigV2
@@ -501,7 +603,6 @@ def test_legacy_sigv2_bucket_and_object_crud(legacy: AWSAuthConnection, s3: Any)
         key = "photos/my summer ✓.jpg"
         data = payload(12_345, "legacy")
         md5 = hashlib.md5(data)
-        import base64
         resp = legacy.put(b, key, data, {"Content-Type": "image/jpeg",
                                          "Content-MD5": base64.b64encode(md5.digest()).decode(),
                                          "x-amz-meta-Author": "nova",
@@ -553,7 +654,6 @@ def test_legacy_sigv2_bucket_and_object_crud(legacy: AWSAuthConnection, s3: Any)
 def test_legacy_sigv2_x_amz_date_header(legacy: AWSAuthConnection, s3: Any,
                                         bucket: str) -> None:
     """With x-amz-date the Date line of the string to sign is empty (boto 2 behaviour)."""
-    from email.utils import formatdate
     resp = legacy.put(bucket, "dated", b"abc", {"x-amz-date": formatdate(usegmt=True)})
     assert resp.status == 200, resp.body
     assert legacy.last_string_to_sign.startswith("PUT\n\n\n\nx-amz-date:")
@@ -619,11 +719,14 @@ def test_rclone_copy_check_ls_delete(rclone: Runner, s3: Any, bucket: str,
     (src / "medium.bin").write_bytes(MEDIUM)
     remote = f"os:{bucket}/tree"
 
-    check(rclone("copy", str(src), remote))
+    cp = check(rclone("copy", "-v", str(src), remote))
+    assert cp.stderr.count("Copied (new)") == len(expected), cp.stderr
     assert bucket_keys(s3, bucket) == {f"tree/{k}": v for k, v in expected.items()}
+    cp = check(rclone("copy", "-v", str(src), remote))
+    assert "Copied" not in cp.stderr, cp.stderr
 
     cp = check(rclone("check", str(src), remote))
-    assert f"0 differences found" in cp.stderr
+    assert "0 differences found" in cp.stderr
     assert f"{len(expected)} matching files" in cp.stderr
 
     listed = {}
@@ -633,8 +736,12 @@ def test_rclone_copy_check_ls_delete(rclone: Runner, s3: Any, bucket: str,
     assert listed == {k: len(v) for k, v in expected.items()}
 
     dst = tmp_path / "dst"
-    check(rclone("copy", remote, str(dst)))
+    cp = check(rclone("copy", "-v", remote, str(dst)))
+    assert cp.stderr.count("Copied (new)") == len(expected), cp.stderr
     assert read_tree(dst) == expected
+    # rclone stores the mtime in X-Amz-Meta-Mtime and restores it on download.
+    assert (dst / "top.txt").stat().st_mtime == pytest.approx((src / "top.txt").stat().st_mtime,
+                                                              abs=1e-3)
 
     # A changed local file is detected by check.
     (src / "top.txt").write_bytes(b"different\n")
@@ -644,3 +751,34 @@ def test_rclone_copy_check_ls_delete(rclone: Runner, s3: Any, bucket: str,
     check(rclone("delete", remote))
     assert bucket_keys(s3, bucket) == {}
     assert check(rclone("ls", remote)).stdout.strip() == ""
+
+
+def test_rclone_mkdir_server_side_copy_move_purge(rclone: Runner, s3: Any,
+                                                  tmp_path: Path) -> None:
+    b = new_bucket_name("rclone")
+    try:
+        check(rclone("mkdir", f"os:{b}"))
+        assert bucket_exists(s3, b)
+        assert b in check(rclone("lsd", "os:")).stdout.split()
+
+        f = tmp_path / "f.txt"
+        f.write_bytes(SMALL)
+        check(rclone("copyto", str(f), f"os:{b}/a/f.txt"))
+        check(rclone("copyto", f"os:{b}/a/f.txt", f"os:{b}/b/g.txt"))
+        check(rclone("moveto", f"os:{b}/b/g.txt", f"os:{b}/c/h.txt"))
+        assert bucket_keys(s3, b) == {"a/f.txt": SMALL, "c/h.txt": SMALL}
+
+        md5 = hashlib.md5(SMALL).hexdigest()
+        listed = json.loads(check(rclone("lsjson", "-R", "--hash", "--files-only",
+                                         f"os:{b}")).stdout)
+        assert sorted((e["Path"], e["Size"], e["Hashes"]["md5"]) for e in listed) == [
+            ("a/f.txt", len(SMALL), md5), ("c/h.txt", len(SMALL), md5)]
+        assert check(rclone("cat", "--offset", "7", "--count", "11",
+                            f"os:{b}/c/h.txt")).stdout == SMALL[7:18].decode()
+
+        cp = rclone("rmdir", f"os:{b}")
+        assert cp.returncode != 0 and "BucketNotEmpty" in cp.stderr
+        check(rclone("purge", f"os:{b}"))
+        assert not bucket_exists(s3, b)
+    finally:
+        purge_bucket(s3, b)

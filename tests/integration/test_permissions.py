@@ -10,7 +10,6 @@ from typing import Any, Callable
 import pytest
 from botocore import UNSIGNED
 from botocore.exceptions import ClientError
-
 from conftest import Server
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
@@ -283,9 +282,6 @@ def test_anonymous_plain_http(server: Server, world: World) -> None:
     assert status == 200 and b"<Key>seed</Key>" in listing
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a PUT rejected before its body is read (Expect: "
-                   "100-continue, no 100 sent) leaves the keep-alive connection open; the next "
-                   "request on it is parsed as the unread body and gets a plain-text 400")
 def test_rejected_put_does_not_poison_the_connection(world: World) -> None:
     bucket = world.bucket("private", "create")
     other = world.fresh_client("other-account")

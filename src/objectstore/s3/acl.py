@@ -66,24 +66,24 @@ class Acl:
 
 
 def canned(name: str, owner: str, bucket_owner: str | None = None) -> Acl:
-    full = Grant("CanonicalUser", owner, "FULL_CONTROL")
-    grants: list[Grant] = [full]
+    """The grants of a canned ACL: group grants first, then the owner's FULL_CONTROL."""
+    grants: list[Grant] = []
     if name == "public-read":
         grants.append(Grant("Group", ALL_USERS, "READ"))
     elif name == "public-read-write":
         grants += [Grant("Group", ALL_USERS, "READ"), Grant("Group", ALL_USERS, "WRITE")]
     elif name == "authenticated-read":
         grants.append(Grant("Group", AUTHENTICATED_USERS, "READ"))
-    elif name == "bucket-owner-read":
-        if bucket_owner and bucket_owner != owner:
-            grants.append(Grant("CanonicalUser", bucket_owner, "READ"))
-    elif name == "bucket-owner-full-control":
-        if bucket_owner and bucket_owner != owner:
-            grants.append(Grant("CanonicalUser", bucket_owner, "FULL_CONTROL"))
     elif name == "log-delivery-write":
         grants += [Grant("Group", LOG_DELIVERY, "WRITE"), Grant("Group", LOG_DELIVERY, "READ_ACP")]
     elif name not in CANNED:
         raise S3Error("InvalidArgument", ArgumentName="x-amz-acl", ArgumentValue=name)
+    grants.append(Grant("CanonicalUser", owner, "FULL_CONTROL"))
+    if bucket_owner and bucket_owner != owner:
+        if name == "bucket-owner-read":
+            grants.append(Grant("CanonicalUser", bucket_owner, "READ"))
+        elif name == "bucket-owner-full-control":
+            grants.append(Grant("CanonicalUser", bucket_owner, "FULL_CONTROL"))
     return Acl(owner, tuple(grants))
 
 

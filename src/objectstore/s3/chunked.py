@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 
 from objectstore.s3.errors import S3Error
 from objectstore.s3.sigv4 import EMPTY_SHA256
 
 MAX_LINE = 4096
+_HEX = re.compile(rb"[0-9a-fA-F]+")
 MAX_TRAILER = 16 * 1024
 
 
@@ -110,12 +112,10 @@ class Decoder:
             if line is None:
                 return None
             size_text, _, ext = line.partition(b";")
-            try:
-                size = int(size_text.strip(), 16)
-            except ValueError:
-                raise _bad("Invalid aws-chunked chunk size") from None
-            if size < 0:
+            size_text = size_text.strip()
+            if not _HEX.fullmatch(size_text) or len(size_text) > 16:
                 raise _bad("Invalid aws-chunked chunk size")
+            size = int(size_text, 16)
             sig = None
             if ext:
                 name, _, value = ext.partition(b"=")
@@ -194,7 +194,7 @@ class ChunkChain:
         sts = "\n".join(("AWS4-HMAC-SHA256-PAYLOAD", self._date, self._scope, self._prev,
                          EMPTY_SHA256, data_sha256))
         expected = self._sign(sts)
-        if provided is None or not hmac.compare_digest(expected, provided):
+        if not _same(expected, provided):
             raise S3Error("SignatureDoesNotMatch")
         self._prev = expected
 
@@ -202,6 +202,12 @@ class ChunkChain:
         sts = "\n".join(("AWS4-HMAC-SHA256-TRAILER", self._date, self._scope, self._prev,
                          hashlib.sha256(raw).hexdigest()))
         expected = self._sign(sts)
-        if provided is None or not hmac.compare_digest(expected, provided):
+        if not _same(expected, provided):
             raise S3Error("SignatureDoesNotMatch")
         self._prev = expected
+
+
+def _same(expected: str, provided: str | None) -> bool:
+    if provided is None:
+        return False
+    return hmac.compare_digest(expected.encode(), provided.encode("utf-8", "replace"))

@@ -102,6 +102,14 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
         "have been aborted or completed.",
     ),
     "NoSuchBucketPolicy": (404, "The bucket policy does not exist"),
+    "NoSuchPublicAccessBlockConfiguration": (
+        404,
+        "The public access block configuration was not found",
+    ),
+    "ReplicationConfigurationNotFoundError": (
+        404,
+        "The replication configuration was not found",
+    ),
     "NoSuchCORSConfiguration": (404, "The CORS configuration does not exist"),
     "NoSuchLifecycleConfiguration": (404, "The lifecycle configuration does not exist"),
     "NoSuchTagSet": (404, "The TagSet does not exist"),

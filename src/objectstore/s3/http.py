@@ -10,7 +10,7 @@ from typing import Mapping
 
 from objectstore.s3.errors import S3Error
 
-_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$")
+_RANGE = re.compile(r"^\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*$", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,11 +113,14 @@ def check_preconditions(
         raise S3Error("PreconditionFailed", Condition="If-Unmodified-Since")
     if if_none is not None:
         if _etag_matches(if_none, etag):
-            raise _not_modified(read and not prefix, "If-None-Match")
+            raise _not_modified(read and not prefix, "If-None-Match", etag, last_modified)
     elif since is not None and modified <= since.timestamp():
         if since.timestamp() <= datetime.now(timezone.utc).timestamp():
-            raise _not_modified(read and not prefix, "If-Modified-Since")
+            raise _not_modified(read and not prefix, "If-Modified-Since", etag, last_modified)
 
 
-def _not_modified(read: bool, condition: str) -> S3Error:
-    return S3Error("NotModified") if read else S3Error("PreconditionFailed", Condition=condition)
+def _not_modified(read: bool, condition: str, etag: str, last_modified: float) -> S3Error:
+    if read:
+        return S3Error("NotModified", headers={"ETag": etag,
+                                               "Last-Modified": http_date(last_modified)})
+    return S3Error("PreconditionFailed", Condition=condition)

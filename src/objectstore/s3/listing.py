@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Generic, Iterator, Protocol, TypeVar
 
@@ -86,7 +87,7 @@ def encode_token(key: str) -> str:
 
 def decode_token(token: str) -> str:
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
+        return base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise S3Error("InvalidArgument", "The continuation token provided is incorrect",
                       ArgumentName="continuation-token", ArgumentValue=token) from None
@@ -95,11 +96,11 @@ def decode_token(token: str) -> str:
 def parse_max_keys(value: str | None, name: str = "max-keys", limit: int = 1000) -> int:
     if value is None:
         return limit
-    try:
-        n = int(value)
-    except ValueError:
+    value = value.strip()
+    if not re.fullmatch(r"-?[0-9]{1,10}", value) or int(value) > 2147483647:
         raise S3Error("InvalidArgument", "Provided max-keys not an integer or within integer "
-                      "range", ArgumentName=name, ArgumentValue=value) from None
+                      "range", ArgumentName=name, ArgumentValue=value)
+    n = int(value)
     if n < 0:
         raise S3Error("InvalidArgument", "Argument maxKeys must be an integer between 0 and "
                       "2147483647", ArgumentName=name, ArgumentValue=value)

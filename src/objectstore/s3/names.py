@@ -15,14 +15,14 @@ def bucket_name_problem(name: str) -> str | None:
     """Why ``name`` is not a valid bucket name, or None when it is."""
     if not 3 <= len(name) <= 63:
         return "Bucket name must be between 3 and 63 characters long"
-    if not _BUCKET_RE.match(name):
+    if not _BUCKET_RE.fullmatch(name):
         return (
             "Bucket name may contain only lowercase letters, numbers, dots and hyphens, "
             "and must begin and end with a letter or number"
         )
     if ".." in name or ".-" in name or "-." in name:
         return "Bucket name must not contain adjacent periods or a period next to a hyphen"
-    if _IPV4_RE.match(name):
+    if _IPV4_RE.fullmatch(name):
         return "Bucket name must not be formatted as an IP address"
     if name.startswith(("xn--", "sthree-", "amzn-s3-demo-")):
         return "Bucket name must not start with a reserved prefix"

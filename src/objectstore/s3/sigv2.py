@@ -13,15 +13,13 @@ from objectstore.s3.errors import S3Error
 # Query parameters that are part of the CanonicalizedResource.
 SUBRESOURCES = frozenset(
     {
-        "acl", "cors", "delete", "lifecycle", "location", "logging", "notification",
-        "partNumber", "policy", "requestPayment", "response-cache-control",
-        "response-content-disposition", "response-content-encoding",
-        "response-content-language", "response-content-type", "response-expires",
-        "restore", "tagging", "torrent", "uploadId", "uploads", "versionId", "versioning",
-        "versions", "website", "object-lock", "retention", "legal-hold", "encryption",
-        "replication", "accelerate", "analytics", "inventory", "metrics", "publicAccessBlock",
-        "ownershipControls", "intelligent-tiering", "attributes", "select", "select-type",
-        "policyStatus",
+        "accelerate", "acl", "cors", "defaultObjectAcl", "location", "logging", "partNumber",
+        "policy", "requestPayment", "torrent", "versioning", "versionId", "versions", "website",
+        "uploads", "uploadId", "response-content-type", "response-content-language",
+        "response-expires", "response-cache-control", "response-content-disposition",
+        "response-content-encoding", "delete", "lifecycle", "tagging", "restore",
+        "storageClass", "notification", "replication", "analytics", "metrics", "inventory",
+        "select", "select-type", "object-lock",
     }
 )
 
@@ -50,7 +48,7 @@ def parse_presigned(query: Mapping[str, str]) -> SigV2Request:
     except (KeyError, ValueError):
         raise S3Error("AccessDenied", "Query-string authentication requires the Signature, "
                       "Expires and AWSAccessKeyId parameters") from None
-    if "Signature" not in query:
+    if "Signature" not in query or "AWSAccessKeyId" not in query:
         raise S3Error("AccessDenied", "Query-string authentication requires the Signature, "
                       "Expires and AWSAccessKeyId parameters")
     return SigV2Request(query["AWSAccessKeyId"], query["Signature"], True, expires)
@@ -75,7 +73,7 @@ def string_to_sign(
     date_value: str,
 ) -> str:
     amz = sorted(
-        (name, " ".join(value.split()) if "\n" not in value else value.strip())
+        (name, value.strip())
         for name, value in headers.items()
         if name.startswith("x-amz-")
     )

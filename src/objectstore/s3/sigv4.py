@@ -164,6 +164,7 @@ def parse_authorization(header: str, headers: Mapping[str, str]) -> SigV4Request
         raise S3Error("InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
                       "STREAMING-AWS4-HMAC-SHA256-PAYLOAD or a valid sha256 value.",
                       ArgumentName="x-amz-content-sha256", ArgumentValue=payload)
+    _check_scope_date(cred, amz_date, presigned=False)
     signed = tuple(fields["SignedHeaders"].split(";"))
     _check_signed_headers(signed, presigned=False)
     return SigV4Request(cred, amz_date, signed, fields["Signature"], payload, False)
@@ -192,11 +193,19 @@ def parse_presigned(query: Mapping[str, str], headers: Mapping[str, str]) -> Sig
     if expires > 604800:
         raise S3Error("AuthorizationQueryParametersError",
                       "X-Amz-Expires must be less than a week (in seconds) that is 604800")
+    _check_scope_date(cred, query["X-Amz-Date"], presigned=True)
     signed = tuple(query["X-Amz-SignedHeaders"].split(";"))
     _check_signed_headers(signed, presigned=True)
     payload = headers.get("x-amz-content-sha256") or UNSIGNED_PAYLOAD
     return SigV4Request(cred, query["X-Amz-Date"], signed, query["X-Amz-Signature"], payload,
                         True, expires)
+
+
+def _check_scope_date(cred: Credential, amz_date: str, *, presigned: bool) -> None:
+    if amz_date and cred.date != amz_date[:8]:
+        code = "AuthorizationQueryParametersError" if presigned else "AuthorizationHeaderMalformed"
+        raise S3Error(code, "The authorization header is malformed; Invalid credential date. "
+                      "Date is not the same as X-Amz-Date.")
 
 
 def _check_signed_headers(signed: Sequence[str], *, presigned: bool) -> None:

@@ -33,7 +33,7 @@ def el(name: str, value: object) -> str:
 
 
 def doc(root: str, inner: str) -> bytes:
-    return f'{HEAD}<{root} xmlns="{NS}">{inner}</{root}>'.encode()
+    return f'{HEAD}<{root} xmlns="{NS}">{inner}</{root}>'.encode("utf-8", "replace")
 
 
 # ---------------------------------------------------------------- renderers
@@ -43,7 +43,7 @@ def error(code: str, message: str, extra: Mapping[str, str], request_id: str,
     parts = [el("Code", code), el("Message", message)]
     parts += [el(k, v) for k, v in extra.items()]
     parts += [el("RequestId", request_id), el("HostId", host_id)]
-    return f"{HEAD}<Error>{''.join(parts)}</Error>".encode()
+    return f"{HEAD}<Error>{''.join(parts)}</Error>".encode("utf-8", "replace")
 
 
 def owner(owner_id: str, display_name: str) -> str:
@@ -269,3 +269,31 @@ def parse_acl(body: bytes, resolve_email: Mapping[str, str]) -> Acl:
         else:
             raise S3Error("MalformedACLError")
     return Acl(owner_id.strip(), tuple(grants))
+
+
+def list_versions(*, bucket: str, prefix: str, key_marker: str, version_id_marker: str,
+                  next_key_marker: str | None, next_version_id_marker: str | None,
+                  max_keys: int, delimiter: str, truncated: bool, url: bool,
+                  objects: Sequence[ListedObject], prefixes: Sequence[str]) -> bytes:
+    """ListObjectVersions for an unversioned bucket: each object is its "null" version."""
+    inner = el("Name", bucket) + el("Prefix", _enc(prefix, url))
+    inner += el("KeyMarker", _enc(key_marker, url)) + el("VersionIdMarker", version_id_marker)
+    if next_key_marker is not None:
+        inner += el("NextKeyMarker", _enc(next_key_marker, url))
+    if next_version_id_marker is not None:
+        inner += el("NextVersionIdMarker", next_version_id_marker)
+    inner += el("MaxKeys", max_keys)
+    if delimiter:
+        inner += el("Delimiter", _enc(delimiter, url))
+    inner += el("IsTruncated", "true" if truncated else "false")
+    if url:
+        inner += el("EncodingType", "url")
+    for o in objects:
+        s = (el("Key", _enc(o.key, url)) + "<VersionId>null</VersionId><IsLatest>true</IsLatest>"
+             + el("LastModified", o.last_modified) + el("ETag", o.etag) + el("Size", o.size)
+             + owner(o.owner_id, o.owner_name) + "<StorageClass>STANDARD</StorageClass>")
+        if o.checksum_algorithm:
+            s += el("ChecksumAlgorithm", o.checksum_algorithm)
+        inner += f"<Version>{s}</Version>"
+    inner += _prefixes(prefixes, url)
+    return doc("ListVersionsResult", inner)

@@ -12,7 +12,15 @@ from objectstore.s3 import xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.routing import route, split_host
 from objectstore.server.auth import authenticate
-from objectstore.server.handlers import acl, buckets, copy, listing, multipart, objects
+from objectstore.server.handlers import (
+    acl,
+    bucket_config,
+    buckets,
+    copy,
+    listing,
+    multipart,
+    objects,
+)
 from objectstore.server.handlers.common import Ctx, Handler
 from objectstore.server.request import ClientGone, Receive, Request, Response, Scope, Send
 from objectstore.service.stores import Stores
@@ -28,6 +36,7 @@ HANDLERS: dict[str, Handler] = {
     "GetBucketVersioning": buckets.get_bucket_versioning,
     "ListObjects": listing.list_objects,
     "ListObjectsV2": listing.list_objects_v2,
+    "ListObjectVersions": listing.list_object_versions,
     "GetBucketAcl": acl.get_bucket_acl,
     "PutBucketAcl": acl.put_bucket_acl,
     "GetObjectAcl": acl.get_object_acl,
@@ -45,8 +54,10 @@ HANDLERS: dict[str, Handler] = {
     "AbortMultipartUpload": multipart.abort_multipart_upload,
     "ListParts": multipart.list_parts,
     "ListMultipartUploads": multipart.list_multipart_uploads,
+    **bucket_config.HANDLERS,
 }
 
+DRAIN_LIMIT = 1 << 20
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
@@ -64,8 +75,10 @@ class App:
             return
         request_id = secrets.token_hex(8).upper()
         method = scope["method"]
+        req: Request | None = None
         try:
-            resp = await self._handle(scope, receive, request_id)
+            req = Request.from_scope(scope, receive)
+            resp = await self._handle(req, request_id)
         except ClientGone:
             return
         except S3Error as err:
@@ -73,10 +86,31 @@ class App:
         except Exception:  # noqa: BLE001 - never a traceback to the client
             log.exception("internal error in request %s", request_id)
             resp = self._error(S3Error("InternalError"), request_id, method)
+        if req is None or not req.body_consumed:
+            await self._unread_body(req, scope, resp)
         await self._send(send, resp, method, request_id)
 
-    async def _handle(self, scope: Scope, receive: Receive, request_id: str) -> Response:
-        req = Request.from_scope(scope, receive)
+    async def _unread_body(self, req: Request | None, scope: Scope, resp: Response) -> None:
+        """Answering before the body was read: drain a small body the client is already
+        sending, otherwise close the connection after the answer (the client may still be
+        waiting for 100 Continue), so the next request on it is not read as this body."""
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length", b"0")
+        chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
+        if not chunked and length in (b"", b"0"):
+            return
+        expect = b"100-continue" in headers.get(b"expect", b"").lower()
+        if req is not None and not expect and not chunked and length.isdigit() \
+                and int(length) <= DRAIN_LIMIT:
+            try:
+                async for _ in req.chunks():
+                    pass
+                return
+            except (ClientGone, S3Error):
+                pass
+        resp.headers.append(("Connection", "close"))
+
+    async def _handle(self, req: Request, request_id: str) -> Response:
         ep = route(req.method, req.host, req.path, req.query, req.headers,
                    self.settings.domains)
         vhost = split_host(req.host, self.settings.domains) if ep.virtual_host else None

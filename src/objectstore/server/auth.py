@@ -58,6 +58,9 @@ def authenticate(req: Request, meta: SqliteMeta, bucket_from_host: str | None,
 
 
 def _lookup(meta: SqliteMeta, access_key: str) -> tuple[str, Principal]:
+    if not access_key.isascii() or not access_key.isprintable() or len(access_key) > 128:
+        raise S3Error("InvalidAccessKeyId", AWSAccessKeyId=access_key.encode(
+            "ascii", "replace").decode())
     found = meta.lookup_key(access_key)
     if found is None:
         raise S3Error("InvalidAccessKeyId", AWSAccessKeyId=access_key)

@@ -39,9 +39,14 @@ async def create_bucket(ctx: Ctx) -> Response:
     try:
         await ctx.stores.write(ctx.stores.meta.create_bucket_txn(bucket))
     except Conflict as exc:
-        if exc.reason == "owned":
+        if exc.reason != "owned":
+            raise S3Error("BucketAlreadyExists", BucketName=name) from None
+        current = ctx.stores.meta.get_bucket(name)
+        if current is None or ctx.settings.region != "us-east-1" or region != current.region:
             raise S3Error("BucketAlreadyOwnedByYou", BucketName=name) from None
-        raise S3Error("BucketAlreadyExists", BucketName=name) from None
+        if acls.Acl.from_json(current.acl) != acl:
+            # us-east-1 answers an owner's re-create with 200, unless it asks for other grants
+            raise S3Error("BucketAlreadyExists", BucketName=name) from None
     return empty(200, [("Location", f"/{name}")])
 
 

@@ -85,3 +85,25 @@ async def list_objects_v2(ctx: Ctx) -> Response:
         truncated=page.is_truncated, url=url, fetch_owner=fetch_owner,
         objects=_listed(ctx, page.contents), prefixes=page.common_prefixes)
     return xml_response(body)
+
+
+async def list_object_versions(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket(ctx.principal, bucket, "READ")
+    url = _encoding(ctx)
+    prefix = ctx.ep.arg("prefix", "") or ""
+    delimiter = ctx.ep.arg("delimiter", "") or ""
+    key_marker = ctx.ep.arg("key-marker", "") or ""
+    version_marker = ctx.ep.arg("version-id-marker", "") or ""
+    max_keys = parse_max_keys(ctx.ep.arg("max-keys"))
+    page = _page(ctx, prefix, delimiter, key_marker, max_keys)
+    next_key = page.last if page.is_truncated else None
+    next_version = "null" if page.is_truncated and page.contents and \
+        page.contents[-1].key == page.last else None
+    body = xml.list_versions(
+        bucket=bucket.name, prefix=prefix, key_marker=key_marker,
+        version_id_marker=version_marker, next_key_marker=next_key,
+        next_version_id_marker=next_version, max_keys=max_keys, delimiter=delimiter,
+        truncated=page.is_truncated, url=url, objects=_listed(ctx, page.contents),
+        prefixes=page.common_prefixes)
+    return xml_response(body)

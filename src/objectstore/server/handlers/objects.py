@@ -79,10 +79,9 @@ def conditional_write(
     if_match = headers.get("if-match")
 
     def check(current: ObjectRecord | None) -> None:
-        if if_none is not None:
-            if if_none.strip() != "*":
-                raise S3Error("NotImplemented", "If-None-Match only supports *")
-            if current is not None:
+        if if_none is not None and current is not None:
+            tags = [t.strip().strip('"') for t in if_none.split(",")]
+            if "*" in tags or current.etag.strip('"') in tags:
                 raise S3Error("PreconditionFailed", Condition="If-None-Match")
         if if_match is not None:
             if current is None:

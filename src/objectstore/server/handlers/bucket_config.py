@@ -1,0 +1,65 @@
+"""Bucket sub-resources that objectstore does not configure yet, answered as an S3 bucket
+that has none: the specific 404 code, an empty document, or 204 for deletes."""
+
+from __future__ import annotations
+
+from objectstore.s3 import xml
+from objectstore.s3.errors import S3Error
+from objectstore.server.handlers.common import Ctx, Handler, bucket_or_404, empty
+from objectstore.server.request import Response, xml_response
+from objectstore.service import access
+
+# operation -> error code when nothing is configured
+MISSING = {
+    "GetBucketPolicy": "NoSuchBucketPolicy",
+    "GetBucketCors": "NoSuchCORSConfiguration",
+    "GetBucketLifecycleConfiguration": "NoSuchLifecycleConfiguration",
+    "GetBucketTagging": "NoSuchTagSet",
+    "GetBucketWebsite": "NoSuchWebsiteConfiguration",
+    "GetBucketEncryption": "ServerSideEncryptionConfigurationNotFoundError",
+    "GetObjectLockConfiguration": "ObjectLockConfigurationNotFoundError",
+    "GetBucketOwnershipControls": "OwnershipControlsNotFoundError",
+    "GetPublicAccessBlock": "NoSuchPublicAccessBlockConfiguration",
+    "GetBucketReplication": "ReplicationConfigurationNotFoundError",
+}
+# operation -> (root element, inner XML) of the "nothing configured" document
+EMPTY_DOCS = {
+    "GetBucketRequestPayment": ("RequestPaymentConfiguration", "<Payer>BucketOwner</Payer>"),
+    "GetBucketLogging": ("BucketLoggingStatus", ""),
+    "GetBucketNotificationConfiguration": ("NotificationConfiguration", ""),
+    "GetBucketAccelerateConfiguration": ("AccelerateConfiguration", ""),
+}
+DELETES = (
+    "DeleteBucketPolicy", "DeleteBucketCors", "DeleteBucketLifecycle", "DeleteBucketTagging",
+    "DeleteBucketWebsite", "DeleteBucketEncryption", "DeleteBucketOwnershipControls",
+    "DeletePublicAccessBlock", "DeleteBucketReplication",
+)
+
+
+def _missing(code: str) -> Handler:
+    async def handler(ctx: Ctx) -> Response:
+        bucket = bucket_or_404(ctx)
+        access.require_bucket_owner(ctx.principal, bucket)
+        raise S3Error(code, BucketName=bucket.name)
+    return handler
+
+
+def _empty_doc(root: str, inner: str) -> Handler:
+    async def handler(ctx: Ctx) -> Response:
+        bucket = bucket_or_404(ctx)
+        access.require_bucket_owner(ctx.principal, bucket)
+        return xml_response(xml.doc(root, inner))
+    return handler
+
+
+async def _delete(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket_owner(ctx.principal, bucket)
+    return empty(204)
+
+
+HANDLERS: dict[str, Handler] = {
+    **{op: _missing(code) for op, code in MISSING.items()},
+    **{op: _empty_doc(root, inner) for op, (root, inner) in EMPTY_DOCS.items()},
+    **{op: _delete for op in DELETES},
+}
