@@ -50,14 +50,18 @@ def owner(owner_id: str, display_name: str) -> str:
     return f"<Owner>{el('ID', owner_id)}{el('DisplayName', display_name)}</Owner>"
 
 
-def list_buckets(owner_id: str, display_name: str,
-                 buckets: Iterable[tuple[str, str, str]]) -> bytes:
+def list_buckets(owner_id: str, display_name: str, buckets: Iterable[tuple[str, str, str]],
+                 *, continuation_token: str | None = None, prefix: str | None = None) -> bytes:
     items = "".join(
         f"<Bucket>{el('Name', n)}{el('CreationDate', c)}{el('BucketRegion', r)}</Bucket>"
         for n, c, r in buckets
     )
-    return doc("ListAllMyBucketsResult",
-               f"{owner(owner_id, display_name)}<Buckets>{items}</Buckets>")
+    inner = f"{owner(owner_id, display_name)}<Buckets>{items}</Buckets>"
+    if continuation_token is not None:
+        inner += el("ContinuationToken", continuation_token)
+    if prefix is not None:
+        inner += el("Prefix", prefix)
+    return doc("ListAllMyBucketsResult", inner)
 
 
 def location(region: str) -> bytes:
@@ -105,7 +109,8 @@ def _prefixes(prefixes: Sequence[str], url: bool) -> str:
 def list_objects_v1(*, bucket: str, prefix: str, marker: str, next_marker: str | None,
                     max_keys: int, delimiter: str, truncated: bool, url: bool,
                     objects: Sequence[ListedObject], prefixes: Sequence[str]) -> bytes:
-    inner = el("Name", bucket) + el("Prefix", _enc(prefix, url)) + el("Marker", _enc(marker, url))
+    # As S3 does (and botocore expects), v1 leaves the top-level Prefix unencoded.
+    inner = el("Name", bucket) + el("Prefix", prefix) + el("Marker", _enc(marker, url))
     if next_marker is not None:
         inner += el("NextMarker", _enc(next_marker, url))
     inner += el("MaxKeys", max_keys)

@@ -119,20 +119,22 @@ def _v2(req: Request, meta: SqliteMeta, claim: sigv2.SigV2Request,
             raise S3Error("AccessDenied", "Request has expired",
                           Expires=iso8601(claim.expires), ServerTime=iso8601(now))
     else:
-        date = parse_http_date(req.headers.get("x-amz-date") or req.headers.get("date"))
-        if date is None:
+        raw = req.headers["x-amz-date"] if "x-amz-date" in req.headers else req.headers.get("date")
+        date = parse_http_date(raw)
+        if date is None or date.year < 1970:
             raise S3Error("AccessDenied",
                           "AWS authentication requires a valid Date or x-amz-date header")
         if abs(now - date.timestamp()) > MAX_SKEW:
             raise _skewed(date.timestamp(), now)
-    resource = sigv2.canonical_resource(req.raw_path, bucket_from_host, req.query)
-    sts = sigv2.string_to_sign(req.method, req.headers, resource,
-                               date_value=sigv2.date_line(req.headers, claim))
-    ok = sigv2.verify(claim, secret, sts)
-    if not ok and not claim.presigned and "x-amz-date" in req.headers and "date" in req.headers:
-        sts = sigv2.string_to_sign(req.method, req.headers, resource,
-                                   date_value=req.headers["date"])
+    first = sts = ""
+    ok = False
+    for resource, date_value in _v2_candidates(req, claim, bucket_from_host):
+        sts = sigv2.string_to_sign(req.method, req.headers, resource, date_value=date_value)
+        first = first or sts
         ok = sigv2.verify(claim, secret, sts)
+        if ok:
+            break
+    sts = first
     if not ok:
         raise S3Error("SignatureDoesNotMatch", AWSAccessKeyId=claim.access_key,
                       StringToSign=sts, SignatureProvided=claim.signature,
@@ -141,6 +143,26 @@ def _v2(req: Request, meta: SqliteMeta, claim: sigv2.SigV2Request,
     if content_sha and len(content_sha) == 64:
         return Auth(principal, payload_sha256=content_sha.lower())
     return Auth(principal)
+
+
+def _v2_candidates(req: Request, claim: sigv2.SigV2Request,
+                   bucket_from_host: str | None) -> list[tuple[str, str]]:
+    """The string-to-sign variants clients use: the primary one first.
+
+    Clients differ on a bucket's resource ("/b" or "/b/", botocore signs "/b/") and on
+    the Date line when both Date and x-amz-date are sent.
+    """
+    resource = sigv2.canonical_resource(req.raw_path, bucket_from_host, req.query)
+    resources = [resource]
+    path = req.raw_path
+    if bucket_from_host is None and path.count("/") == 1 and len(path) > 1:
+        resources.append(sigv2.canonical_resource(path + "/", None, req.query))
+    elif bucket_from_host is None and path.count("/") == 2 and path.endswith("/"):
+        resources.append(sigv2.canonical_resource(path[:-1], None, req.query))
+    dates = [sigv2.date_line(req.headers, claim)]
+    if not claim.presigned and "x-amz-date" in req.headers and "date" in req.headers:
+        dates.append(req.headers["date"])
+    return [(r, d) for d in dates for r in resources]
 
 
 def _skewed(ts: float, now: float) -> S3Error:

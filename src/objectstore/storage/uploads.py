@@ -21,7 +21,11 @@ CREATE TABLE IF NOT EXISTS parts (
   upload_id TEXT NOT NULL, number INTEGER NOT NULL, blob TEXT NOT NULL, size INTEGER NOT NULL,
   etag TEXT NOT NULL, checksum TEXT, mtime REAL NOT NULL,
   PRIMARY KEY (upload_id, number)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS completed_uploads (
+  upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, etag TEXT NOT NULL,
+  at REAL NOT NULL);
 """
+COMPLETED_KEPT = 24 * 3600  # a repeated Complete within a day answers like the first
 
 UPLOAD_COLUMNS = ("upload_id, bucket, key, owner, initiator, acl, headers, checksum_algorithm, "
                   "checksum_type, created")
@@ -107,7 +111,17 @@ class Uploads:
                           [(b, now) for n, b in current.items() if n not in used and b])
             c.execute("DELETE FROM parts WHERE upload_id=?", (upload_id,))
             c.execute("DELETE FROM uploads WHERE upload_id=?", (upload_id,))
+            c.execute("DELETE FROM completed_uploads WHERE at < ?", (now - COMPLETED_KEPT,))
+            c.execute("INSERT OR REPLACE INTO completed_uploads VALUES (?,?,?,?,?)",
+                      (upload_id, rec.bucket, rec.key, rec.etag, now))
         return txn
+
+    def completed(self, upload_id: str) -> tuple[str, str, str] | None:
+        """(bucket, key, etag) of an upload completed in the last day."""
+        row = self.meta.reader().execute(
+            "SELECT bucket, key, etag FROM completed_uploads WHERE upload_id=? AND at >= ?",
+            (upload_id, time.time() - COMPLETED_KEPT)).fetchone()
+        return (row[0], row[1], row[2]) if row else None
 
     def scan(self, bucket: str, prefix: str, after_key: bytes,
              after_upload: str | None) -> Iterator[Upload]:

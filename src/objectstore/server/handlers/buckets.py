@@ -6,6 +6,7 @@ from objectstore.s3 import acl as acls
 from objectstore.s3 import xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import iso8601
+from objectstore.s3.listing import decode_token, encode_token, parse_max_keys
 from objectstore.s3.names import check_bucket_name
 from objectstore.server.handlers.common import Ctx, bucket_or_404, empty
 from objectstore.server.request import Response, xml_response
@@ -20,8 +21,21 @@ async def list_buckets(ctx: Ctx) -> Response:
     prefix = ctx.ep.arg("prefix")
     if prefix:
         buckets = [b for b in buckets if b.name.startswith(prefix)]
+    region = ctx.ep.arg("bucket-region")
+    if region:
+        buckets = [b for b in buckets if b.region == region]
+    token = ctx.ep.arg("continuation-token")
+    if token:
+        after = decode_token(token)
+        buckets = [b for b in buckets if b.name > after]
+    limit = parse_max_keys(ctx.ep.arg("max-buckets"), "max-buckets", 10000)
+    next_token = None
+    if "max-buckets" in {k for k, _ in ctx.ep.query} and len(buckets) > limit:
+        buckets = buckets[:limit]
+        next_token = encode_token(buckets[-1].name) if buckets else None
     body = xml.list_buckets(p.account_id, p.account_name,
-                            ((b.name, iso8601(b.created), b.region) for b in buckets))
+                            ((b.name, iso8601(b.created), b.region) for b in buckets),
+                            continuation_token=next_token, prefix=prefix)
     return xml_response(body)
 
 

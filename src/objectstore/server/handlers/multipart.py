@@ -222,6 +222,9 @@ def _composite(alg: str, parts: list[Part]) -> str:
 async def complete_multipart_upload(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     access.require_bucket(ctx.principal, bucket, "WRITE")
+    again = _completed_again(ctx)
+    if again is not None:
+        return again
     up = _upload_or_404(ctx)
     requested = mxml.parse_complete(await ctx.req.read_small())
     stored = {p.number: p for p in ctx.stores.uploads.parts(up.upload_id)}
@@ -272,6 +275,19 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
     body = mxml.complete(location, bucket.name, up.key, etag, sums, rec.checksum_type)
     headers = [(checksums.HEADER[a], v) for a, v in sums.items()]
     return xml_response(body, headers=headers)
+
+
+def _completed_again(ctx: Ctx) -> Response | None:
+    """A repeated Complete of an upload that made the current object answers as the first."""
+    done = ctx.stores.uploads.completed(ctx.ep.arg("uploadId") or "")
+    if done is None or done[0] != ctx.bucket_name or done[1] != ctx.key:
+        return None
+    obj = ctx.stores.meta.get_object(done[0], done[1])
+    if obj is None or obj.etag != done[2]:
+        return None
+    body = mxml.complete(f"/{done[0]}/{done[1]}", done[0], done[1], obj.etag,
+                         obj.checksums, obj.checksum_type)
+    return xml_response(body)
 
 
 async def abort_multipart_upload(ctx: Ctx) -> Response:

@@ -45,10 +45,10 @@ def object_headers(headers: dict[str, str]) -> dict[str, str]:
     if meta_size > METADATA_LIMIT:
         raise S3Error("MetadataTooLarge", Size=str(meta_size), MaxSizeAllowed=str(METADATA_LIMIT))
     enc = out.get("content-encoding")
-    if enc is not None:
+    if enc is not None and "aws-chunked" in enc:
         kept = [e.strip() for e in enc.split(",") if e.strip() and e.strip() != "aws-chunked"]
         if kept:
-            out["content-encoding"] = ",".join(kept)
+            out["content-encoding"] = ", ".join(kept)
         else:
             del out["content-encoding"]
     out.setdefault("content-type", "binary/octet-stream")
