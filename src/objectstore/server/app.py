@@ -14,6 +14,7 @@ from objectstore.s3.routing import route, split_host
 from objectstore.server.auth import authenticate
 from objectstore.server.handlers import (
     acl,
+    attributes,
     bucket_config,
     buckets,
     copy,
@@ -54,6 +55,7 @@ HANDLERS: dict[str, Handler] = {
     "AbortMultipartUpload": multipart.abort_multipart_upload,
     "ListParts": multipart.list_parts,
     "ListMultipartUploads": multipart.list_multipart_uploads,
+    "GetObjectAttributes": attributes.get_object_attributes,
     **bucket_config.HANDLERS,
 }
 

@@ -52,8 +52,9 @@ class Bucket:
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    blob: str
+    blob: str  # "" for an empty part (no blob file)
     size: int
+    checksum: str | None = None  # base64 checksum of this part (multipart objects)
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,14 +58,19 @@ OBJECT_COLUMNS = ("bucket, key, size, etag, mtime, owner, acl, headers, checksum
 
 
 def _segments_json(segments: tuple[Segment, ...]) -> str:
-    return json.dumps([[s.blob, s.size] for s in segments])
+    return json.dumps([[s.blob, s.size] if s.checksum is None else [s.blob, s.size, s.checksum]
+                       for s in segments])
+
+
+def segments_from_json(text: str) -> tuple[Segment, ...]:
+    return tuple(Segment(*item) for item in json.loads(text))
 
 
 def row_to_object(row: sqlite3.Row | tuple[Any, ...]) -> ObjectRecord:
     return ObjectRecord(
         bucket=row[0], key=row[1], size=row[2], etag=row[3], last_modified=row[4],
         owner=row[5], acl=row[6], headers=json.loads(row[7]), checksums=json.loads(row[8]),
-        checksum_type=row[9], segments=tuple(Segment(b, s) for b, s in json.loads(row[10])),
+        checksum_type=row[9], segments=segments_from_json(row[10]),
         part_count=row[11],
     )
 
@@ -392,7 +397,7 @@ class SqliteMeta:
             if row is None:
                 return False
             c.execute("DELETE FROM objects WHERE bucket=? AND key=?", (bucket, key))
-            _mark_garbage(c, tuple(Segment(b, s) for b, s in json.loads(row[0])), keep=())
+            _mark_garbage(c, segments_from_json(row[0]), keep=())
             return True
         return txn
 
@@ -412,7 +417,7 @@ class SqliteMeta:
     def referenced_blobs(self) -> set[str]:
         out: set[str] = set()
         for (segs,) in self.reader().execute("SELECT segments FROM objects"):
-            out.update(b for b, _ in json.loads(segs))
+            out.update(s.blob for s in segments_from_json(segs) if s.blob)
         return out
 
 

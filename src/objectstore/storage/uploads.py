@@ -8,7 +8,7 @@ import time
 from typing import Callable, Iterator
 
 from objectstore.storage.meta import Conflict, NotFound
-from objectstore.storage.model import ObjectRecord, Part, Segment, Upload
+from objectstore.storage.model import ObjectRecord, Part, Upload
 from objectstore.storage.sqlite import SqliteMeta, Txn
 
 SCHEMA = """
@@ -144,5 +144,3 @@ class Uploads:
     def referenced_blobs(self) -> set[str]:
         return {r[0] for r in self.meta.reader().execute("SELECT blob FROM parts WHERE blob != ''")}
 
-    def segments_of(self, parts: list[Part]) -> tuple[Segment, ...]:
-        return tuple(Segment(p.blob, p.size) for p in parts)

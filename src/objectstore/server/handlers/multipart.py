@@ -263,7 +263,8 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
         bucket=bucket.name, key=up.key, size=sum(p.size for p in chosen), etag=etag,
         last_modified=ctx.now(), owner=up.owner, acl=up.acl, headers=dict(up.headers),
         checksums=sums, checksum_type=up.checksum_type if sums else None,
-        segments=tuple(Segment(p.blob, p.size) for p in chosen), part_count=len(chosen),
+        segments=tuple(Segment(p.blob, p.size, p.checksum) for p in chosen),
+        part_count=len(chosen),
     )
     txn = ctx.stores.uploads.complete_txn(up.upload_id, rec, {p.number for p in chosen},
                                           conditional_write(ctx.req.headers))
