@@ -12,6 +12,7 @@ from typing import Sequence
 from objectstore.config import DEFAULT_DOMAIN, DEFAULT_PORT, Settings
 from objectstore.service import accounts
 from objectstore.service.stores import Stores
+from objectstore.storage.meta import NotFound
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -88,6 +89,8 @@ def parser() -> argparse.ArgumentParser:
     gc = sub.add_parser("gc", help="remove blobs no object refers to")
     gc.add_argument("--grace", type=float, default=3600.0,
                     help="leave blobs younger than this many seconds (default 3600)")
+    gc.add_argument("--abandoned-uploads", type=float, default=7.0, metavar="DAYS",
+                    help="abort multipart uploads started more than DAYS days ago (default 7)")
     _data_dir_arg(gc)
     return top
 
@@ -142,6 +145,14 @@ def admin(args: argparse.Namespace, stores: Stores) -> int:
             accounts.delete_key(meta, args.access_key)
             print(f"deleted key {args.access_key}")
     elif args.command == "gc":
+        aborted = 0
+        for upload_id in stores.uploads.abandoned(args.abandoned_uploads * 86400):
+            try:
+                stores.meta.run(stores.uploads.abort_txn(upload_id))
+                aborted += 1
+            except NotFound:
+                pass
+        print(f"aborted {aborted} abandoned multipart uploads")
         print(f"removed {collect_orphans(stores, args.grace)} orphan blobs")
     return 0
 

@@ -141,6 +141,12 @@ class Uploads:
         for row in conn.execute(sql, args):
             yield _upload(row)
 
+    def abandoned(self, older_than: float) -> list[str]:
+        """Ids of uploads started more than ``older_than`` seconds ago."""
+        cutoff = time.time() - older_than
+        return [r[0] for r in self.meta.reader().execute(
+            "SELECT upload_id FROM uploads WHERE created < ?", (cutoff,))]
+
     def referenced_blobs(self) -> set[str]:
         return {r[0] for r in self.meta.reader().execute("SELECT blob FROM parts WHERE blob != ''")}
 
