@@ -44,6 +44,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-key", default=_env("TLS_KEY"))
     serve.add_argument("--tls-self-signed", action="store_true",
                        help="serve HTTPS with a self-signed certificate kept in the data dir")
+    serve.add_argument("--cloud-key", action="append", default=[],
+                       help="PEM RSA key of the cloud that decrypts image bundles (repeatable, "
+                            "with --cloud-cert; the data dir's own pair is always tried last)")
+    serve.add_argument("--cloud-cert", action="append", default=[],
+                       help="the certificate matching each --cloud-key")
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "info"))
     serve.add_argument("--access-log", action="store_true")
 
@@ -158,7 +163,8 @@ def admin(args: argparse.Namespace, stores: Stores) -> int:
 
 
 def collect_orphans(stores: Stores, grace: float) -> int:
-    referenced = stores.meta.referenced_blobs() | stores.uploads.referenced_blobs()
+    referenced = (stores.meta.referenced_blobs() | stores.uploads.referenced_blobs()
+                  | stores.images.referenced_blobs())
     cutoff = time.time() - grace
     removed = 0
     for blob_id, mtime in stores.blobs.all_ids():
@@ -183,6 +189,7 @@ def serve(args: argparse.Namespace) -> int:
         region=args.region, fsync=not args.no_fsync,
         root_access_key=_env("ROOT_ACCESS_KEY"), root_secret_key=_env("ROOT_SECRET_KEY"),
         log_level=args.log_level, access_log=args.access_log,
+        cloud_keys=tuple(args.cloud_key), cloud_certs=tuple(args.cloud_cert),
     )
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

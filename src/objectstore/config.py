@@ -26,3 +26,5 @@ class Settings:
     root_secret_key: str | None = None
     log_level: str = "info"
     access_log: bool = False
+    cloud_keys: tuple[str, ...] = ()  # extra cloud key pairs (PEM paths), newest first
+    cloud_certs: tuple[str, ...] = ()

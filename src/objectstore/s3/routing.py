@@ -188,6 +188,8 @@ def route(
         else:
             bucket, _, key = rest.partition("/")
     if bucket is None:
+        if method == "POST" or (method == "GET" and "Action" in names):
+            return Endpoint("Ec2Query", None, None, query)
         op = "ListBuckets" if method == "GET" else "MethodNotAllowed"
         return Endpoint(op, None, None, query)
     if bucket == "_images" and vhost_bucket is None:

@@ -134,7 +134,8 @@ def parse_credential(value: str, *, presigned: bool) -> Credential:
     return Credential(parts[0], parts[1], parts[2], parts[3])
 
 
-def parse_authorization(header: str, headers: Mapping[str, str]) -> SigV4Request:
+def parse_authorization(header: str, headers: Mapping[str, str],
+                        body_sha256: str | None = None) -> SigV4Request:
     """Parse ``Authorization: AWS4-HMAC-SHA256 Credential=.., SignedHeaders=.., Signature=..``."""
     rest = header[len(ALGORITHM):].strip()
     fields: dict[str, str] = {}
@@ -154,7 +155,7 @@ def parse_authorization(header: str, headers: Mapping[str, str]) -> SigV4Request
     amz_date = headers.get("x-amz-date") or ""
     if not amz_date:
         amz_date = _http_date_to_amz(headers.get("date", ""))
-    payload = headers.get("x-amz-content-sha256")
+    payload = headers.get("x-amz-content-sha256") or body_sha256
     if payload is None:
         raise S3Error("InvalidRequest",
                       "Missing required header for this request: x-amz-content-sha256")

@@ -3,14 +3,16 @@ writes responses (and errors) to the wire."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from typing import Any, Awaitable, Callable
+from urllib.parse import parse_qsl
 
 from objectstore.config import Settings
 from objectstore.s3 import xml
 from objectstore.s3.errors import S3Error
-from objectstore.s3.routing import route, split_host
+from objectstore.s3.routing import Endpoint, route, split_host
 from objectstore.server.auth import authenticate
 from objectstore.server.handlers import (
     acl,
@@ -18,12 +20,16 @@ from objectstore.server.handlers import (
     bucket_config,
     buckets,
     copy,
+    ec2,
+    images,
     listing,
     multipart,
     objects,
 )
 from objectstore.server.handlers.common import Ctx, Handler
 from objectstore.server.request import ClientGone, Receive, Request, Response, Scope, Send
+from objectstore.service import cloudkeys
+from objectstore.service.registry import Registry
 from objectstore.service.stores import Stores
 
 log = logging.getLogger("objectstore")
@@ -64,9 +70,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class App:
-    def __init__(self, settings: Settings, stores: Stores) -> None:
+    def __init__(self, settings: Settings, stores: Stores, registry: Registry) -> None:
         self.settings = settings
         self.stores = stores
+        self.registry = registry
         self.host_id = secrets.token_urlsafe(24)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -116,15 +123,40 @@ class App:
         ep = route(req.method, req.host, req.path, req.query, req.headers,
                    self.settings.domains)
         vhost = split_host(req.host, self.settings.domains) if ep.virtual_host else None
+        if ep.op == "Ec2Query":
+            return await self._ec2(req, ep, request_id)
         auth = authenticate(req, self.stores.meta, vhost)
+        if ep.op == "Images":
+            ctx = Ctx(self.settings, self.stores, req, ep, auth, request_id, self.registry)
+            return await images.images(ctx)
         handler = HANDLERS.get(ep.op)
         if handler is None:
             if ep.op == "MethodNotAllowed":
                 raise S3Error("MethodNotAllowed", Method=req.method,
                               ResourceType="OBJECT" if ep.key else "BUCKET")
             raise S3Error("NotImplemented", Operation=ep.op)
-        ctx = Ctx(self.settings, self.stores, req, ep, auth, request_id)
+        ctx = Ctx(self.settings, self.stores, req, ep, auth, request_id, self.registry)
         return await handler(ctx)
+
+    async def _ec2(self, req: Request, ep: Endpoint, request_id: str) -> Response:
+        """EC2 Query API: parameters from the form body (POST) or the query (GET); the body
+        is read first because EC2 clients sign it without x-amz-content-sha256."""
+        body = await req.read_small() if req.method == "POST" else b""
+        params = dict(ep.query)
+        try:
+            params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        except UnicodeDecodeError:
+            return ec2.error_response("InvalidParameterValue", "the body is not UTF-8", 400,
+                                      request_id)
+        try:
+            auth = authenticate(req, self.stores.meta, None,
+                                body_sha256=hashlib.sha256(body).hexdigest())
+        except S3Error as err:
+            code = "AuthFailure" if err.status == 403 else err.code
+            return ec2.error_response(code, err.message, 401 if err.status == 403
+                                      else err.status, request_id)
+        ctx = Ctx(self.settings, self.stores, req, ep, auth, request_id, self.registry)
+        return await ec2.ec2(ctx, params)
 
     def _error(self, err: S3Error, request_id: str, method: str) -> Response:
         if err.status == 304:
@@ -160,12 +192,19 @@ class App:
         while True:
             msg: dict[str, Any] = dict(await receive())
             if msg["type"] == "lifespan.startup":
+                resumed = self.registry.resume()
+                if resumed:
+                    log.info("resuming %d pending image registrations", resumed)
                 await send({"type": "lifespan.startup.complete"})
             elif msg["type"] == "lifespan.shutdown":
+                self.registry.close()
                 self.stores.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
 
 def build_app(settings: Settings, stores: Stores | None = None) -> App:
-    return App(settings, stores or Stores.open(settings.data_dir, fsync=settings.fsync))
+    stores = stores or Stores.open(settings.data_dir, fsync=settings.fsync)
+    pairs = cloudkeys.configured(settings.data_dir, list(settings.cloud_keys),
+                                 list(settings.cloud_certs))
+    return App(settings, stores, Registry(stores, cloudkeys.load(pairs)))

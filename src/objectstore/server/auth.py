@@ -34,7 +34,9 @@ ANONYMOUS = Auth(None)
 
 
 def authenticate(req: Request, meta: SqliteMeta, bucket_from_host: str | None,
-                 now: float | None = None) -> Auth:
+                 now: float | None = None, body_sha256: str | None = None) -> Auth:
+    """Verify the request's signature. ``body_sha256`` is the hash of an already-read body,
+    for services (EC2's Query API) whose clients send no x-amz-content-sha256."""
     now = time.time() if now is None else now
     header = req.headers.get("authorization")
     names = {k for k, _ in req.query}
@@ -45,7 +47,8 @@ def authenticate(req: Request, meta: SqliteMeta, bucket_from_host: str | None,
                           "or the Authorization header should be specified",
                           ArgumentName="Authorization", ArgumentValue=header)
         if header.startswith(sigv4.ALGORITHM + " "):
-            return _v4(req, meta, sigv4.parse_authorization(header, req.headers), now)
+            claim = sigv4.parse_authorization(header, req.headers, body_sha256)
+            return _v4(req, meta, claim, now)
         if header.startswith("AWS "):
             return _v2(req, meta, sigv2.parse_authorization(header), bucket_from_host, now)
         raise S3Error("InvalidArgument", "Unsupported Authorization Type",

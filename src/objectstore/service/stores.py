@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from objectstore.storage.images import Images
 from objectstore.storage.localfs import BlobStore
 from objectstore.storage.sqlite import SqliteMeta, Txn
 from objectstore.storage.uploads import Uploads
@@ -19,6 +20,7 @@ class Stores:
     meta: SqliteMeta
     blobs: BlobStore
     uploads: Uploads
+    images: Images
 
     @staticmethod
     def open(data_dir: Path, *, fsync: bool = True) -> Stores:
@@ -30,7 +32,7 @@ class Stores:
                 blobs.delete(blob_id)
 
         meta = SqliteMeta(data_dir / "meta.sqlite3", fsync=fsync, on_garbage=reap)
-        return Stores(meta, blobs, Uploads(meta))
+        return Stores(meta, blobs, Uploads(meta), Images(meta))
 
     async def write(self, txn: Txn[T]) -> T:
         """Run a metadata write transaction (group-committed) and await its commit."""

@@ -96,3 +96,26 @@ class Part:
     etag: str  # quoted
     checksum: str | None  # base64, of the upload's algorithm
     last_modified: float
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A registered machine image (Nova's /_images entry, EC2's AMI/AKI/ARI)."""
+
+    image_id: str  # ami-/aki-/ari- + 17 hex
+    owner: str  # canonical id of the registering account
+    location: str  # bucket/key of the manifest
+    state: str  # pending | available | failed
+    reason: str  # why it failed ("" otherwise)
+    image_type: str  # machine | kernel | ramdisk
+    architecture: str
+    kernel_id: str | None
+    ramdisk_id: str | None
+    is_public: bool
+    name: str
+    description: str
+    block_devices: tuple[tuple[str, str], ...]
+    size: int
+    blob: str  # "" until available
+    registered_by: str  # user name
+    created: float

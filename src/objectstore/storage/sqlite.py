@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS objects (
   checksums TEXT NOT NULL, checksum_type TEXT, segments TEXT NOT NULL,
   part_count INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (bucket, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS user_certs (
+  user_name TEXT NOT NULL, pem BLOB NOT NULL, added REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS user_certs_by_user ON user_certs(user_name);
 CREATE TABLE IF NOT EXISTS garbage (blob TEXT PRIMARY KEY, since REAL NOT NULL);
 """
 
@@ -253,9 +256,21 @@ class SqliteMeta:
     def delete_user(self, name: str) -> None:
         def txn(c: sqlite3.Connection) -> None:
             c.execute("DELETE FROM keys WHERE user_name=?", (name,))
+            c.execute("DELETE FROM user_certs WHERE user_name=?", (name,))
             if c.execute("DELETE FROM users WHERE name=?", (name,)).rowcount == 0:
                 raise NotFound("user")
         self.run(txn)
+
+    def add_user_cert(self, user_name: str, pem: bytes) -> None:
+        def txn(c: sqlite3.Connection) -> None:
+            if not c.execute("SELECT 1 FROM users WHERE name=?", (user_name,)).fetchone():
+                raise NotFound("user")
+            c.execute("INSERT INTO user_certs VALUES (?,?,?)", (user_name, pem, time.time()))
+        self.run(txn)
+
+    def user_certs(self, user_name: str) -> list[bytes]:
+        return [bytes(r[0]) for r in self.reader().execute(
+            "SELECT pem FROM user_certs WHERE user_name=? ORDER BY added", (user_name,))]
 
     def add_key(self, key: AccessKey) -> None:
         def txn(c: sqlite3.Connection) -> None:

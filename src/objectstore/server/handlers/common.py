@@ -12,6 +12,7 @@ from objectstore.s3.routing import Endpoint
 from objectstore.server.auth import Auth
 from objectstore.server.request import Request, Response
 from objectstore.service import access
+from objectstore.service.registry import Registry
 from objectstore.service.stores import Stores
 from objectstore.storage.model import Bucket, ObjectRecord, Principal
 
@@ -24,6 +25,7 @@ class Ctx:
     ep: Endpoint
     auth: Auth
     request_id: str
+    registry: Registry | None = None
 
     @property
     def principal(self) -> Principal | None:

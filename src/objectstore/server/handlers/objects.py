@@ -17,7 +17,6 @@ from objectstore.server.request import Response
 from objectstore.service import access
 from objectstore.service.ingest import Ingest, ingest
 from objectstore.service.objects import publish
-from objectstore.storage.localfs import BlobStore
 from objectstore.storage.model import ObjectRecord, Segment
 
 MAX_PUT = 5 * 1024**3
@@ -236,14 +235,16 @@ async def get_object(ctx: Ctx, *, head: bool = False) -> Response:
             if attempt == 2:
                 raise
             continue  # overwritten and collected between lookup and open: look again
-        return Response(status, headers, stream=_read(ctx.stores.blobs, fds, obj.segments,
-                                                      start, length),
+        return Response(status, headers,
+                        stream=stream_segments(fds, obj.segments, start, length),
                         content_length=length)
     raise AssertionError("unreachable")
 
 
-async def _read(blobs: BlobStore, fds: list[int], segments: tuple[Segment, ...], start: int,
-                length: int) -> AsyncIterator[bytes]:
+async def stream_segments(fds: list[int], segments: tuple[Segment, ...], start: int,
+                          length: int) -> AsyncIterator[bytes]:
+    """Stream ``length`` bytes from ``start`` of the concatenated segments, closing the
+    (already open) descriptors at the end, also when the client goes away."""
     try:
         offset = 0
         remaining = length

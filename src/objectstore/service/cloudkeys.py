@@ -1,0 +1,66 @@
+"""The cloud's key pairs: users bundle images against the certificate; the registry
+decrypts bundle keys with the private key. Several may be configured (rotation)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+
+@dataclass(frozen=True)
+class CloudKey:
+    key: rsa.RSAPrivateKey
+    cert_pem: bytes
+
+
+def ensure_default(data_dir: Path) -> tuple[Path, Path]:
+    """The data directory's own cloud key pair (RSA-2048), created on first use."""
+    folder = data_dir / "cloud"
+    key_path, cert_path = folder / "cloud-key.pem", folder / "cloud-cert.pem"
+    if key_path.exists() and cert_path.exists():
+        return key_path, cert_path
+    folder.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "objectstore cloud")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+    tmp = key_path.with_suffix(".tmp")
+    tmp.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                      serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+    tmp.chmod(0o600)
+    tmp.rename(key_path)
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_path, cert_path
+
+
+def load(pairs: list[tuple[Path, Path]]) -> list[CloudKey]:
+    out = []
+    for key_path, cert_path in pairs:
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ValueError(f"{key_path}: not an RSA private key")
+        out.append(CloudKey(key, cert_path.read_bytes()))
+    return out
+
+
+def configured(data_dir: Path, keys: list[str], certs: list[str]) -> list[tuple[Path, Path]]:
+    """The configured pairs (--cloud-key/--cloud-cert, in order), then the data dir's own."""
+    if len(keys) != len(certs):
+        raise ValueError("give --cloud-key and --cloud-cert the same number of times")
+    pairs = [(Path(k), Path(c)) for k, c in zip(keys, certs, strict=True)]
+    pairs.append(ensure_default(data_dir))
+    return pairs

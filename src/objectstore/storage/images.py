@@ -1,0 +1,101 @@
+"""Registered machine images in the SQLite metadata store."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import replace
+from typing import Any
+
+from objectstore.storage.meta import Conflict, NotFound
+from objectstore.storage.model import Image
+from objectstore.storage.sqlite import SqliteMeta, Txn
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS images (
+  image_id TEXT PRIMARY KEY, owner TEXT NOT NULL, location TEXT NOT NULL, state TEXT NOT NULL,
+  reason TEXT NOT NULL, image_type TEXT NOT NULL, architecture TEXT NOT NULL, kernel_id TEXT,
+  ramdisk_id TEXT, is_public INTEGER NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL,
+  block_devices TEXT NOT NULL, size INTEGER NOT NULL, blob TEXT NOT NULL,
+  registered_by TEXT NOT NULL, created REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS images_by_owner ON images(owner);
+"""
+COLUMNS = ("image_id, owner, location, state, reason, image_type, architecture, kernel_id, "
+           "ramdisk_id, is_public, name, description, block_devices, size, blob, registered_by, "
+           "created")
+
+
+def _image(row: tuple[Any, ...]) -> Image:
+    return Image(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                 bool(row[9]), row[10], row[11],
+                 tuple((v, d) for v, d in json.loads(row[12])), row[13], row[14], row[15],
+                 row[16])
+
+
+def _values(im: Image) -> tuple[Any, ...]:
+    return (im.image_id, im.owner, im.location, im.state, im.reason, im.image_type,
+            im.architecture, im.kernel_id, im.ramdisk_id, int(im.is_public), im.name,
+            im.description, json.dumps([list(b) for b in im.block_devices]), im.size, im.blob,
+            im.registered_by, im.created)
+
+
+class Images:
+    def __init__(self, meta: SqliteMeta) -> None:
+        self.meta = meta
+        meta.reader().executescript(SCHEMA)
+
+    def get(self, image_id: str) -> Image | None:
+        row = self.meta.reader().execute(
+            f"SELECT {COLUMNS} FROM images WHERE image_id=?", (image_id,)).fetchone()
+        return _image(row) if row else None
+
+    def all(self) -> list[Image]:
+        return [_image(r) for r in self.meta.reader().execute(
+            f"SELECT {COLUMNS} FROM images ORDER BY created, image_id")]
+
+    def pending(self) -> list[Image]:
+        return [_image(r) for r in self.meta.reader().execute(
+            f"SELECT {COLUMNS} FROM images WHERE state='pending' ORDER BY created")]
+
+    def add_txn(self, im: Image) -> Txn[None]:
+        def txn(c: sqlite3.Connection) -> None:
+            try:
+                c.execute(f"INSERT INTO images ({COLUMNS}) VALUES ({','.join('?' * 17)})",
+                          _values(im))
+            except sqlite3.IntegrityError:
+                raise Conflict("image id in use") from None
+        return txn
+
+    def update_txn(self, image_id: str, **changes: Any) -> Txn[Image]:
+        """Change fields of an image; a new blob replaces (and discards) the old one."""
+        def txn(c: sqlite3.Connection) -> Image:
+            row = c.execute(f"SELECT {COLUMNS} FROM images WHERE image_id=?",
+                            (image_id,)).fetchone()
+            if row is None:
+                raise NotFound("image")
+            old = _image(row)
+            new = replace(old, **changes)
+            if old.blob and old.blob != new.blob:
+                c.execute("INSERT OR IGNORE INTO garbage VALUES (?,?)", (old.blob, time.time()))
+            c.execute(f"INSERT OR REPLACE INTO images ({COLUMNS}) VALUES "
+                      f"({','.join('?' * 17)})", _values(new))
+            return new
+        return txn
+
+    def delete_txn(self, image_id: str) -> Txn[Image]:
+        def txn(c: sqlite3.Connection) -> Image:
+            row = c.execute(f"SELECT {COLUMNS} FROM images WHERE image_id=?",
+                            (image_id,)).fetchone()
+            if row is None:
+                raise NotFound("image")
+            old = _image(row)
+            c.execute("DELETE FROM images WHERE image_id=?", (image_id,))
+            if old.blob:
+                c.execute("INSERT OR IGNORE INTO garbage VALUES (?,?)", (old.blob, time.time()))
+            return old
+        return txn
+
+    def referenced_blobs(self) -> set[str]:
+        return {r[0] for r in self.meta.reader().execute(
+            "SELECT blob FROM images WHERE blob != ''")}
