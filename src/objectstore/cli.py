@@ -9,10 +9,12 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+from objectstore import imagecli
 from objectstore.config import DEFAULT_DOMAIN, DEFAULT_PORT, Settings
 from objectstore.service import accounts
 from objectstore.service.stores import Stores
 from objectstore.storage.meta import NotFound
+from objectstore.storage.sqlite import SqliteMeta
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -76,6 +78,11 @@ def parser() -> argparse.ArgumentParser:
     u = usub.add_parser("delete")
     u.add_argument("name")
     _data_dir_arg(u)
+    u = usub.add_parser("cert", help="certificates that verify the user's image manifests")
+    u.add_argument("cert_action", choices=["add", "list"])
+    u.add_argument("name")
+    u.add_argument("file", nargs="?", help="PEM certificate (for add)")
+    _data_dir_arg(u)
 
     key = sub.add_parser("key", help="manage access keys")
     ksub = key.add_subparsers(dest="action", required=True)
@@ -91,6 +98,8 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("access_key")
     _data_dir_arg(k)
 
+    imagecli.add_parser(sub)
+
     gc = sub.add_parser("gc", help="remove blobs no object refers to")
     gc.add_argument("--grace", type=float, default=3600.0,
                     help="leave blobs younger than this many seconds (default 3600)")
@@ -104,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "image":
+        return imagecli.run(args)
     stores = Stores.open(Path(args.data_dir))
     try:
         return admin(args, stores)
@@ -136,6 +147,8 @@ def admin(args: argparse.Namespace, stores: Stores) -> int:
             for user in meta.list_users():
                 flag = "\tadmin" if user.is_admin else ""
                 print(f"{user.name}\t{names.get(user.account_id, user.account_id)}{flag}")
+        elif args.action == "cert":
+            return _user_cert(meta, args)
         else:
             accounts.delete_user(meta, args.name)
             print(f"deleted user {args.name}")
@@ -159,6 +172,28 @@ def admin(args: argparse.Namespace, stores: Stores) -> int:
                 pass
         print(f"aborted {aborted} abandoned multipart uploads")
         print(f"removed {collect_orphans(stores, args.grace)} orphan blobs")
+    return 0
+
+
+def _user_cert(meta: SqliteMeta, args: argparse.Namespace) -> int:
+    if args.cert_action == "list":
+        for pem in meta.user_certs(args.name):
+            print(pem.decode().strip())
+        return 0
+    if not args.file:
+        raise accounts.AdminError("give the certificate file to add")
+    pem = Path(args.file).read_bytes()
+    from cryptography import x509
+
+    try:
+        x509.load_pem_x509_certificate(pem)
+    except ValueError:
+        raise accounts.AdminError(f"{args.file} is not a PEM certificate") from None
+    try:
+        meta.add_user_cert(args.name, pem)
+    except NotFound:
+        raise accounts.AdminError(f"no user {args.name!r}") from None
+    print(f"added a certificate for {args.name}")
     return 0
 
 
