@@ -58,6 +58,7 @@ class Payload:
             size = self.decoded_length
         else:
             size = int(length) if length is not None else None
+        self.expected_size = size  # None when the length is not announced
         if size is not None and size > max_size:
             raise S3Error("EntityTooLarge", ProposedSize=str(size), MaxSizeAllowed=str(max_size))
 

@@ -28,15 +28,30 @@ class Digests:
 
 
 class Ingest:
+    """Hashes a body while keeping it: in memory up to ``inline_limit`` bytes (small objects
+    live in the metadata row), in a blob file beyond that."""
+
     def __init__(self, blobs: BlobStore, algorithms: Iterable[str], sha256: bool,
-                 max_size: int) -> None:
-        self._writer: BlobWriter | None = blobs.writer()
-        self.blob_id = self._writer.id
+                 max_size: int, inline_limit: int = 0) -> None:
+        self._blobs = blobs
+        self._writer: BlobWriter | None = None if inline_limit else blobs.writer()
+        self._buf: bytearray | None = bytearray() if inline_limit else None
+        self._inline_limit = inline_limit
         self._md5 = hashlib.md5()
         self._sha = hashlib.sha256() if sha256 else None
         self._checks = {alg: checksums.new_hasher(alg) for alg in algorithms}
         self._max = max_size
+        self._done = False
         self.size = 0
+
+    @property
+    def blob_id(self) -> str:
+        """The blob holding the body, "" when it is kept inline or empty."""
+        return self._writer.id if self._writer is not None and self.size else ""
+
+    @property
+    def inline(self) -> bytes | None:
+        return bytes(self._buf) if self._buf is not None and self.size else None
 
     def feed(self, data: bytes) -> None:
         self.size += len(data)
@@ -48,6 +63,13 @@ class Ingest:
             self._sha.update(data)
         for h in self._checks.values():
             h.update(data)
+        if self._buf is not None:
+            if len(self._buf) + len(data) <= self._inline_limit:
+                self._buf += data
+                return
+            self._writer = self._blobs.writer()  # larger than announced: spill to a blob
+            self._writer.write(bytes(self._buf))
+            self._buf = None
         assert self._writer is not None
         self._writer.write(data)
 
@@ -59,19 +81,23 @@ class Ingest:
             {alg: h.digest() for alg, h in self._checks.items()},
         )
 
+    @property
+    def needs_commit(self) -> bool:
+        return self._writer is not None and not self._done
+
     def commit(self) -> None:
-        """Make the blob durable; an empty body leaves no blob at all."""
-        assert self._writer is not None
-        if self.size == 0:
-            self._writer.abort()
-        else:
-            self._writer.commit()
-        self._writer = None
+        """Make the blob durable; an empty or inline body leaves no blob at all."""
+        if self._writer is not None and not self._done:
+            if self.size == 0:
+                self._writer.abort()
+            else:
+                self._writer.commit()
+        self._done = True
 
     def abort(self) -> None:
-        if self._writer is not None:
+        if self._writer is not None and not self._done:
             self._writer.abort()
-            self._writer = None
+        self._done = True
 
 
 async def ingest(ing: Ingest, body: AsyncIterator[bytes]) -> Digests:
@@ -89,3 +115,11 @@ async def ingest(ing: Ingest, body: AsyncIterator[bytes]) -> Digests:
         else:
             await asyncio.to_thread(ing.feed, bytes(buf))
     return ing.digests()
+
+
+async def commit(ing: Ingest) -> None:
+    """Make the body durable: an fsync in a worker thread for blobs, nothing for inline."""
+    if ing.needs_commit:
+        await asyncio.to_thread(ing.commit)
+    else:
+        ing.commit()

@@ -249,6 +249,9 @@ class Registry:
         return obj
 
     def _read(self, obj: ObjectRecord) -> Iterator[bytes]:
+        if obj.inline is not None:
+            yield obj.inline
+            return
         for seg in obj.segments:
             if not seg.size:
                 continue

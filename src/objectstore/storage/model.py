@@ -71,6 +71,7 @@ class ObjectRecord:
     checksum_type: str | None = None
     segments: tuple[Segment, ...] = ()
     part_count: int = 0  # >0 for objects completed from a multipart upload
+    inline: bytes | None = None  # small objects live in the metadata row, not in a blob
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS objects (
   bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
   mtime REAL NOT NULL, owner TEXT NOT NULL, acl TEXT NOT NULL, headers TEXT NOT NULL,
   checksums TEXT NOT NULL, checksum_type TEXT, segments TEXT NOT NULL,
-  part_count INTEGER NOT NULL DEFAULT 0,
+  part_count INTEGER NOT NULL DEFAULT 0, data BLOB,
   PRIMARY KEY (bucket, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS user_certs (
   user_name TEXT NOT NULL, pem BLOB NOT NULL, added REAL NOT NULL);
@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS garbage (blob TEXT PRIMARY KEY, since REAL NOT NULL);
 
 OBJECT_COLUMNS = ("bucket, key, size, etag, mtime, owner, acl, headers, checksums, "
                   "checksum_type, segments, part_count")
+WITH_DATA = OBJECT_COLUMNS + ", data"  # listings never read inline data
 
 
 def _segments_json(segments: tuple[Segment, ...]) -> str:
@@ -74,7 +75,8 @@ def row_to_object(row: sqlite3.Row | tuple[Any, ...]) -> ObjectRecord:
         bucket=row[0], key=row[1], size=row[2], etag=row[3], last_modified=row[4],
         owner=row[5], acl=row[6], headers=json.loads(row[7]), checksums=json.loads(row[8]),
         checksum_type=row[9], segments=segments_from_json(row[10]),
-        part_count=row[11],
+        part_count=row[11], inline=bytes(row[12]) if len(row) > 12 and row[12] is not None
+        else None,
     )
 
 
@@ -88,6 +90,9 @@ class SqliteMeta:
         self._on_garbage = on_garbage
         conn = self._connect()
         conn.executescript(SCHEMA)
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(objects)")}
+        if "data" not in columns:  # databases made before inline objects
+            conn.execute("ALTER TABLE objects ADD COLUMN data BLOB")
         self._writer = threading.Thread(target=self._write_loop, name="meta-writer", daemon=True)
         self._writer.start()
 
@@ -355,7 +360,7 @@ class SqliteMeta:
     # ------------------------------------------------------------ objects
     def get_object(self, bucket: str, key: str) -> ObjectRecord | None:
         row = self.reader().execute(
-            f"SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket=? AND key=?",
+            f"SELECT {WITH_DATA} FROM objects WHERE bucket=? AND key=?",
             (bucket, key)).fetchone()
         return row_to_object(row) if row else None
 
@@ -398,11 +403,11 @@ class SqliteMeta:
             if old is not None:
                 _mark_garbage(c, old.segments, keep=rec.segments)
             c.execute(
-                f"INSERT OR REPLACE INTO objects ({OBJECT_COLUMNS}) VALUES "
-                "(?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT OR REPLACE INTO objects ({WITH_DATA}) VALUES "
+                "(?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (rec.bucket, rec.key, rec.size, rec.etag, rec.last_modified, rec.owner, rec.acl,
                  json.dumps(dict(rec.headers)), json.dumps(dict(rec.checksums)),
-                 rec.checksum_type, _segments_json(rec.segments), rec.part_count))
+                 rec.checksum_type, _segments_json(rec.segments), rec.part_count, rec.inline))
         return txn
 
     def delete_object_txn(self, bucket: str, key: str) -> Txn[bool]:

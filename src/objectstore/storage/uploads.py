@@ -16,7 +16,7 @@ CREATE TABLE IF NOT EXISTS uploads (
   upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL,
   initiator TEXT NOT NULL, acl TEXT NOT NULL, headers TEXT NOT NULL,
   checksum_algorithm TEXT, checksum_type TEXT, created REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads(bucket, key, upload_id);
+CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads(bucket, key, created, upload_id);
 CREATE TABLE IF NOT EXISTS parts (
   upload_id TEXT NOT NULL, number INTEGER NOT NULL, blob TEXT NOT NULL, size INTEGER NOT NULL,
   etag TEXT NOT NULL, checksum TEXT, mtime REAL NOT NULL,
@@ -127,17 +127,20 @@ class Uploads:
              after_upload: str | None) -> Iterator[Upload]:
         """Uploads ordered by (key bytes, upload id) after the given markers."""
         conn = self.meta.reader()
-        if after_upload is None:
+        marker = self.get(after_upload) if after_upload is not None else None
+        if marker is None:
             sql = f"SELECT {UPLOAD_COLUMNS} FROM uploads WHERE bucket=? AND key > CAST(? AS TEXT)"
             args: list[object] = [bucket, after_key]
         else:
             sql = (f"SELECT {UPLOAD_COLUMNS} FROM uploads WHERE bucket=? AND "
-                   "(key > CAST(? AS TEXT) OR (key = CAST(? AS TEXT) AND upload_id > ?))")
-            args = [bucket, after_key, after_key, after_upload]
+                   "(key > CAST(? AS TEXT) OR (key = CAST(? AS TEXT) AND "
+                   "(created > ? OR (created = ? AND upload_id > ?))))")
+            args = [bucket, after_key, after_key, marker.created, marker.created,
+                    marker.upload_id]
         if prefix:
             sql += " AND key >= ? AND key < CAST(? AS TEXT)"
             args += [prefix, prefix.encode() + b"\xff"]
-        sql += " ORDER BY key, upload_id"
+        sql += " ORDER BY key, created, upload_id"
         for row in conn.execute(sql, args):
             yield _upload(row)
 

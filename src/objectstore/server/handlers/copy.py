@@ -21,7 +21,7 @@ from objectstore.server.handlers.objects import (
 )
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
-from objectstore.service.ingest import Ingest
+from objectstore.service.ingest import INLINE_LIMIT, Ingest, commit
 from objectstore.service.objects import publish
 from objectstore.storage.localfs import BlobStore
 from objectstore.storage.model import ObjectRecord, Segment
@@ -46,6 +46,9 @@ def copy_blob(blobs: BlobStore, src: ObjectRecord, ing: Ingest, start: int = 0,
               length: int | None = None) -> None:
     """Copy ``length`` bytes from ``start`` of ``src`` into ``ing`` (blocking, bounded memory)."""
     remaining = src.size - start if length is None else length
+    if src.inline is not None:
+        ing.feed(src.inline[start:start + remaining])
+        return
     offset = 0
     for seg in src.segments:
         if remaining <= 0:
@@ -101,11 +104,12 @@ async def copy_object(ctx: Ctx) -> Response:
     algorithms = {alg} if alg else set(src.checksums)
     if alg and alg not in checksums.ALGORITHMS:
         raise S3Error("InvalidRequest", "Checksum algorithm provided is unsupported.")
-    ing = Ingest(ctx.stores.blobs, algorithms, False, MAX_COPY)
+    ing = Ingest(ctx.stores.blobs, algorithms, False, MAX_COPY,
+                 inline_limit=INLINE_LIMIT if src.size <= INLINE_LIMIT else 0)
     try:
         await asyncio.to_thread(copy_blob, ctx.stores.blobs, src, ing)
         digests = ing.digests()
-        await asyncio.to_thread(ing.commit)
+        await commit(ing)
     except BaseException:
         ing.abort()
         raise
@@ -114,7 +118,8 @@ async def copy_object(ctx: Ctx) -> Response:
         bucket=dest.name, key=ctx.key, size=digests.size, etag=f'"{digests.md5.hex()}"',
         last_modified=ctx.now(), owner=owner, acl=acl.to_json(), headers=stored,
         checksums=sums, checksum_type="FULL_OBJECT" if sums else None,
-        segments=(Segment(ing.blob_id, digests.size),) if digests.size else (),
+        segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
+        inline=ing.inline,
     )
     await publish(ctx.stores, rec, conditional_write(h))
     body = xml.copy_result("CopyObjectResult", rec.etag, iso8601(rec.last_modified), sums)

@@ -8,6 +8,7 @@ import base64
 import re
 import secrets
 from typing import Iterator
+from urllib.parse import quote
 
 from awscrt import checksums as crt
 
@@ -29,7 +30,7 @@ from objectstore.server.handlers.objects import (
 )
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
-from objectstore.service.ingest import Ingest, ingest
+from objectstore.service.ingest import Ingest, commit, ingest
 from objectstore.service.objects import publish_txn
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import ObjectRecord, Part, Segment, Upload
@@ -127,13 +128,13 @@ async def upload_part(ctx: Ctx) -> Response:
             if digests.checksums[alg] != value:
                 raise S3Error("BadDigest", f"The {alg} you specified did not match the "
                               "calculated checksum.")
-        await asyncio.to_thread(ing.commit)
+        await commit(ing)
     except BaseException:
         ing.abort()
         raise
     part_alg = up.checksum_algorithm or next(iter(wanted), None)
     checksum = checksums.b64(digests.checksums[part_alg]) if part_alg else None
-    part = Part(up.upload_id, number, ing.blob_id if digests.size else "", digests.size,
+    part = Part(up.upload_id, number, ing.blob_id, digests.size,
                 f'"{digests.md5.hex()}"', checksum, ctx.now())
     await _save_part(ctx, part)
     headers = [("ETag", part.etag)]
@@ -186,13 +187,13 @@ async def upload_part_copy(ctx: Ctx) -> Response:
     try:
         await asyncio.to_thread(copy_blob, ctx.stores.blobs, src, ing, start, length)
         digests = ing.digests()
-        await asyncio.to_thread(ing.commit)
+        await commit(ing)
     except BaseException:
         ing.abort()
         raise
     alg = up.checksum_algorithm
     checksum = checksums.b64(digests.checksums[alg]) if alg else None
-    part = Part(up.upload_id, number, ing.blob_id if digests.size else "", digests.size,
+    part = Part(up.upload_id, number, ing.blob_id, digests.size,
                 f'"{digests.md5.hex()}"', checksum, ctx.now())
     await _save_part(ctx, part)
     sums = {alg: checksum} if alg and checksum else {}
@@ -226,6 +227,11 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
     if again is not None:
         return again
     up = _upload_or_404(ctx)
+    h = ctx.req.headers
+    ctype = (h.get("x-amz-checksum-type") or "").upper()
+    if ctype and up.checksum_algorithm and ctype != up.checksum_type:
+        raise S3Error("BadDigest", f"The checksum type {ctype} does not match the type "
+                      f"{up.checksum_type} given when the upload was created.")
     requested = mxml.parse_complete(await ctx.req.read_small())
     stored = {p.number: p for p in ctx.stores.uploads.parts(up.upload_id)}
     chosen: list[Part] = []
@@ -248,6 +254,10 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
                           MinSizeAllowed=str(MIN_PART), PartNumber=str(rp.number),
                           ETag=part.etag.strip('"'))
         chosen.append(part)
+    object_size = h.get("x-amz-mp-object-size")
+    if object_size is not None and object_size != str(sum(p.size for p in chosen)):
+        raise S3Error("InvalidRequest", "The provided x-amz-mp-object-size does not match the "
+                      "size of the parts.")
     md5s = [bytes.fromhex(p.etag.strip('"')) for p in chosen]
     etag = checksums.multipart_etag(md5s)
     sums: dict[str, str] = {}
@@ -272,7 +282,7 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
         await publish_txn(ctx.stores, txn, rec.bucket)
     except Conflict:
         raise S3Error("NoSuchUpload", UploadId=up.upload_id) from None
-    location = f"/{bucket.name}/{up.key}"
+    location = f"{ctx.req.scheme}://{ctx.req.host}/{bucket.name}/{quote(up.key)}"
     body = mxml.complete(location, bucket.name, up.key, etag, sums, rec.checksum_type)
     headers = [(checksums.HEADER[a], v) for a, v in sums.items()]
     return xml_response(body, headers=headers)
@@ -286,7 +296,8 @@ def _completed_again(ctx: Ctx) -> Response | None:
     obj = ctx.stores.meta.get_object(done[0], done[1])
     if obj is None or obj.etag != done[2]:
         return None
-    body = mxml.complete(f"/{done[0]}/{done[1]}", done[0], done[1], obj.etag,
+    location = f"{ctx.req.scheme}://{ctx.req.host}/{done[0]}/{quote(done[1])}"
+    body = mxml.complete(location, done[0], done[1], obj.etag,
                          obj.checksums, obj.checksum_type)
     return xml_response(body)
 

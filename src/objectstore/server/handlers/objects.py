@@ -15,7 +15,7 @@ from objectstore.server.body import payload
 from objectstore.server.handlers.common import Ctx, bucket_or_404, empty, object_or_404
 from objectstore.server.request import Response
 from objectstore.service import access
-from objectstore.service.ingest import Ingest, ingest
+from objectstore.service.ingest import INLINE_LIMIT, Ingest, commit, ingest
 from objectstore.service.objects import publish
 from objectstore.storage.model import ObjectRecord, Segment
 
@@ -114,7 +114,9 @@ async def put_object(ctx: Ctx) -> Response:
         algorithms.add(sdk_alg.upper())
     body = payload(ctx, MAX_PUT)
     algorithms |= body.trailer_algorithms
-    ing = Ingest(ctx.stores.blobs, algorithms, ctx.auth.payload_sha256 is not None, MAX_PUT)
+    small = body.expected_size is not None and body.expected_size <= INLINE_LIMIT
+    ing = Ingest(ctx.stores.blobs, algorithms, ctx.auth.payload_sha256 is not None, MAX_PUT,
+                 inline_limit=INLINE_LIMIT if small else 0)
     try:
         digests = await ingest(ing, body.chunks())
         body.verify(digests)
@@ -126,7 +128,7 @@ async def put_object(ctx: Ctx) -> Response:
             if digests.checksums[alg] != value:
                 raise S3Error("BadDigest", f"The {alg} you specified did not match the "
                               "calculated checksum.")
-        await asyncio.to_thread(ing.commit)
+        await commit(ing)
     except BaseException:
         ing.abort()
         raise
@@ -135,7 +137,8 @@ async def put_object(ctx: Ctx) -> Response:
         bucket=bucket.name, key=key, size=digests.size, etag=f'"{digests.md5.hex()}"',
         last_modified=ctx.now(), owner=owner, acl=acl.to_json(), headers=stored,
         checksums=sums, checksum_type="FULL_OBJECT" if sums else None,
-        segments=(Segment(ing.blob_id, digests.size),) if digests.size else (),
+        segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
+        inline=ing.inline,
     )
     await publish(ctx.stores, rec, conditional_write(h))
     headers = [("ETag", rec.etag)]
@@ -164,8 +167,6 @@ def response_headers(ctx: Ctx, obj: ObjectRecord) -> list[tuple[str, str]]:
         if name not in overrides:
             out.append((_title(name), value))
     out += [(_title(n), v) for n, v in overrides.items()]
-    if obj.part_count:
-        out.append(("x-amz-mp-parts-count", str(obj.part_count)))
     return out
 
 
@@ -207,8 +208,10 @@ def _select(ctx: Ctx, obj: ObjectRecord) -> tuple[ByteRange | None, list[tuple[s
         if n > len(obj.segments):
             raise S3Error("InvalidPartNumber", headers={"Content-Range": f"bytes */{obj.size}"})
         start = sum(s.size for s in obj.segments[: n - 1])
-        rng = ByteRange(start, start + obj.segments[n - 1].size - 1)
-        return rng, []
+        parts_count = [("x-amz-mp-parts-count", str(obj.part_count))]
+        if obj.segments[n - 1].size == 0:
+            return ByteRange(start, start - 1), parts_count  # an empty part: no Content-Range
+        return ByteRange(start, start + obj.segments[n - 1].size - 1), parts_count
     return parse_range(ctx.header("range"), obj.size), []
 
 
@@ -224,21 +227,50 @@ async def get_object(ctx: Ctx, *, head: bool = False) -> Response:
         if rng is None:
             headers += _checksum_headers(ctx, obj)
         start, length = (rng.start, rng.length) if rng is not None else (0, obj.size)
-        status = 206 if rng is not None else 200
-        if rng is not None:
+        status = 206 if rng is not None and rng.length else 200
+        if rng is not None and rng.length:
             headers.append(("Content-Range", rng.content_range(obj.size)))
         if head:
             return Response(status, headers, content_length=length)
+        if obj.inline is not None:
+            return Response(status, headers, obj.inline[start:start + length])
+        if length == 0:
+            return Response(status, headers)
         try:
             fds = [ctx.stores.blobs.open(s.blob) if s.size else -1 for s in obj.segments]
         except FileNotFoundError:
             if attempt == 2:
                 raise
             continue  # overwritten and collected between lookup and open: look again
+        if length <= INLINE_READ:
+            return Response(status, headers, _read_small(fds, obj.segments, start, length))
         return Response(status, headers,
                         stream=stream_segments(fds, obj.segments, start, length),
                         content_length=length)
     raise AssertionError("unreachable")
+
+
+def _read_small(fds: list[int], segments: tuple[Segment, ...], start: int,
+                length: int) -> bytes:
+    """Read a small range at once (one response body, no thread hand-off); closes fds."""
+    out = bytearray()
+    try:
+        offset = 0
+        for fd, seg in zip(fds, segments, strict=True):
+            end = start + length
+            if seg.size and offset < end and start < offset + seg.size:
+                pos = max(0, start - offset)
+                n = min(seg.size, end - offset) - pos
+                data = os.pread(fd, n, pos)
+                if len(data) != n:
+                    raise OSError("blob shorter than recorded")
+                out += data
+            offset += seg.size
+    finally:
+        for fd in fds:
+            if fd >= 0:
+                os.close(fd)
+    return bytes(out)
 
 
 async def stream_segments(fds: list[int], segments: tuple[Segment, ...], start: int,
