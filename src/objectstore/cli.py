@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Sequence
 
 from objectstore import imagecli
-from objectstore.config import DEFAULT_DOMAIN, DEFAULT_PORT, Settings
+from objectstore.config import (
+    DEFAULT_DOMAIN,
+    DEFAULT_PORT,
+    SETTINGS_ENV,
+    Settings,
+    settings_to_json,
+)
 from objectstore.service import accounts
 from objectstore.service.stores import Stores
 from objectstore.storage.meta import NotFound
@@ -38,6 +44,8 @@ def parser() -> argparse.ArgumentParser:
                        help="virtual-hosted-style base domain (repeatable; env "
                             "OBJECTSTORE_DOMAIN, comma-separated; default s3.localhost)")
     serve.add_argument("--region", default=_env("REGION", "us-east-1"))
+    serve.add_argument("--workers", type=int, default=int(_env("WORKERS", "1") or 1),
+                       help="server processes sharing the data directory (default 1)")
     serve.add_argument("--no-fsync", action="store_true",
                        default=_env("NO_FSYNC", "") not in ("", "0", "false"),
                        help="do not fsync (throwaway test servers only: a crash may lose data)")
@@ -254,16 +262,23 @@ def serve(args: argparse.Namespace) -> int:
         print(f"admin access key: {boot.access_key}", flush=True)
     if not settings.fsync:
         print("WARNING: --no-fsync: acknowledged writes may be lost on a crash", flush=True)
-    app = build_app(settings, stores)
-    _Server = _server_class()
-    config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, loop="uvloop", http="httptools",
+    options = dict(
+        host=settings.host, port=settings.port, loop="uvloop", http="httptools",
         lifespan="on", access_log=settings.access_log, log_level=settings.log_level,
         server_header=False, proxy_headers=False, timeout_keep_alive=30,
         timeout_graceful_shutdown=5,
         ssl_certfile=tls["ssl_certfile"], ssl_keyfile=tls["ssl_keyfile"],
     )
-    _Server(config).run()
+    if args.workers > 1:
+        # Each worker process builds its own app (and stores) over the same data directory.
+        stores.close()
+        os.environ[SETTINGS_ENV] = settings_to_json(settings)
+        uvicorn.run("objectstore.server.app:from_environment", factory=True,
+                    workers=args.workers, **options)  # type: ignore[arg-type]
+        return 0
+    app = build_app(settings, stores)
+    _Server = _server_class()
+    _Server(uvicorn.Config(app, **options)).run()  # type: ignore[arg-type]
     return 0
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 DEFAULT_PORT = 3333
@@ -28,3 +29,20 @@ class Settings:
     access_log: bool = False
     cloud_keys: tuple[str, ...] = ()  # extra cloud key pairs (PEM paths), newest first
     cloud_certs: tuple[str, ...] = ()
+
+
+SETTINGS_ENV = "OBJECTSTORE_SETTINGS_JSON"  # how `serve --workers N` hands settings to workers
+
+
+def settings_to_json(settings: Settings) -> str:
+    data = asdict(settings)
+    data["data_dir"] = str(settings.data_dir)
+    return json.dumps(data)
+
+
+def settings_from_json(text: str) -> Settings:
+    data = json.loads(text)
+    data["data_dir"] = Path(data["data_dir"])
+    for name in ("domains", "cloud_keys", "cloud_certs"):
+        data[name] = tuple(data[name])
+    return Settings(**data)

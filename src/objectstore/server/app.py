@@ -208,3 +208,15 @@ def build_app(settings: Settings, stores: Stores | None = None) -> App:
     pairs = cloudkeys.configured(settings.data_dir, list(settings.cloud_keys),
                                  list(settings.cloud_certs))
     return App(settings, stores, Registry(stores, cloudkeys.load(pairs)))
+
+
+def from_environment() -> App:
+    """The app of one `serve --workers N` process (settings come from the parent)."""
+    import os
+
+    from objectstore.config import SETTINGS_ENV, settings_from_json
+
+    settings = settings_from_json(os.environ[SETTINGS_ENV])
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return build_app(settings)

@@ -9,6 +9,7 @@ storage through the pure unbundling pipeline into a blob and marks the image
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
 import posixpath
@@ -72,6 +73,7 @@ class Registry:
         self.stores = stores
         self.cloud_keys = cloud_keys
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="register")
+        self._lock_fd: int | None = None
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -176,7 +178,16 @@ class Registry:
                 from None
 
     def resume(self) -> int:
-        """Restart registrations left pending by a previous process."""
+        """Restart registrations left pending by a previous process. With several server
+        processes on one data directory only the one holding the registry lock resumes."""
+        lock_path = self.stores.blobs.root / "registry.lock"
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return 0
+        self._lock_fd = fd  # held for the life of the process
         pending = self.stores.images.pending()
         for im in pending:
             self._pool.submit(self._work, im.image_id)
