@@ -94,7 +94,7 @@ class Registry:
             raise RegistryError("NotFound", f"The image id '[{image_id}]' does not exist")
         return im
 
-    def _owned(self, p: Principal | None, image_id: str) -> Image:
+    def owned(self, p: Principal | None, image_id: str) -> Image:
         im = self.get(p, image_id)
         if p is None or not (p.is_admin or p.account_id == im.owner):
             raise RegistryError("AccessDenied", "You are not authorized to modify this image")
@@ -158,19 +158,19 @@ class Registry:
         return image
 
     async def set_public(self, p: Principal | None, image_id: str, public: bool) -> Image:
-        self._owned(p, image_id)
+        self.owned(p, image_id)
         return await self.stores.write(
             self.stores.images.update_txn(image_id, is_public=public))
 
     async def update(self, p: Principal | None, image_id: str, *, name: str | None = None,
                      description: str | None = None) -> Image:
-        self._owned(p, image_id)
+        self.owned(p, image_id)
         changes = {k: v for k, v in (("name", name), ("description", description))
                    if v is not None}
         return await self.stores.write(self.stores.images.update_txn(image_id, **changes))
 
     async def deregister(self, p: Principal | None, image_id: str) -> None:
-        self._owned(p, image_id)
+        self.owned(p, image_id)
         try:
             await self.stores.write(self.stores.images.delete_txn(image_id))
         except NotFound:

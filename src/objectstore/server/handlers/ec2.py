@@ -133,6 +133,10 @@ async def modify_image_attribute(reg: Registry, p: Principal, params: Mapping[st
         groups = query.indexed(params, "UserGroup")
         (adds if op == "add" else removes).extend(groups)
     description = params.get("Description.Value", params.get("Description"))
+    if any(k.startswith("LaunchPermission.") and k.endswith(".UserId") for k in params) \
+            or any(k.startswith("UserId.") for k in params):
+        raise Ec2Error("InvalidParameterValue",
+                       "only the group 'all' is supported in launch permissions")
     if adds or removes:
         if attribute not in ("", "launchPermission"):
             raise Ec2Error("InvalidParameterCombination",
@@ -150,7 +154,7 @@ async def modify_image_attribute(reg: Registry, p: Principal, params: Mapping[st
 
 async def describe_image_attribute(reg: Registry, p: Principal,
                                    params: Mapping[str, str]) -> str:
-    im = reg.get(p, _required(params, "ImageId"))
+    im = reg.owned(p, _required(params, "ImageId"))
     attribute = _required(params, "Attribute")
     out = ex.el("imageId", im.image_id)
     if attribute == "launchPermission":

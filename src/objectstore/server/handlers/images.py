@@ -54,8 +54,10 @@ async def images(ctx: Ctx) -> Response:
             raise RegistryError("AccessDenied", "the image registry needs an authenticated "
                                 "request")
         method = ctx.req.method
+        if method in ("GET", "HEAD") and ctx.ep.key:
+            return await _download(ctx)
         if method == "GET":
-            return await (_download(ctx) if ctx.ep.key else _list(ctx))
+            return await _list(ctx)
         if method == "PUT":
             return await _register(ctx)
         if method == "POST":
@@ -127,6 +129,8 @@ async def _download(ctx: Ctx) -> Response:
     if rng is not None:
         start, length, status = rng.start, rng.length, 206
         headers.append(("Content-Range", rng.content_range(im.size)))
+    if ctx.req.method == "HEAD":
+        return Response(status, headers, content_length=length)
     segments = (Segment(im.blob, im.size),) if im.size else ()
     fds = [ctx.stores.blobs.open(s.blob) for s in segments]
     return Response(status, headers, stream=stream_segments(fds, segments, start, length),
