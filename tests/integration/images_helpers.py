@@ -22,11 +22,11 @@ from botocore.auth import HmacV1Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
-from conftest import Creds, Server
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from harness import Creds, Server
 
 from objectstore.images.keys import wrap_key
 from objectstore.images.manifest import Manifest, Part, render_manifest
@@ -73,7 +73,7 @@ def cloud_server(base: Path, *extra: str) -> Server:
     key pair is always configured too, tried last)."""
     import secrets
 
-    from conftest import free_port
+    from harness import free_port
     return Server(base / "data", free_port(),
                   Creds("ROOTACCESSKEY" + secrets.token_hex(4).upper(), secrets.token_hex(20),
                         "admin", "admin"),

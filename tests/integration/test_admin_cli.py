@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import Creds, Server, free_port
+from harness import Creds, Server, free_port
 
 
 def cli(server: Server | Path, *args: str) -> subprocess.CompletedProcess[str]:

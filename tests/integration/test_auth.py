@@ -18,7 +18,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
-from conftest import Creds, Server
+from harness import Creds, Server
 
 
 def signed(server: Server, method: str, path: str, *, creds: Creds | None = None,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import Server
+from harness import Server
 from uploads_util import (
     ALGORITHMS,
     MiB,

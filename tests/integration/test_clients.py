@@ -36,7 +36,7 @@ from clients_util import (
     run,
     xml_texts,
 )
-from conftest import Creds, Server
+from harness import Creds, Server
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]
 

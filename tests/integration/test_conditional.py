@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import Creds, Server
+from harness import Creds, Server
 from uploads_util import (
     md5_etag,
     multipart_etag,

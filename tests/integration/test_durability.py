@@ -21,7 +21,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
-from conftest import Creds, Server, free_port
+from harness import Creds, Server, free_port
 
 MiB = 1024 * 1024
 

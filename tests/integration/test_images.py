@@ -23,8 +23,8 @@ import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import Creds, Server, free_port
 from cryptography.hazmat.primitives.hashes import SHA256
+from harness import Creds, Server, free_port
 from images_helpers import (
     EUCA,
     FIXTURE_SHA1,

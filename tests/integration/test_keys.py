@@ -9,7 +9,7 @@ from urllib.parse import unquote_plus
 import pytest
 from botocore.exceptions import ClientError
 from botocore.handlers import set_list_objects_encoding_type_url
-from conftest import Server
+from harness import Server
 
 SPECIAL_KEYS = [
     "with space",

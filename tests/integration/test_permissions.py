@@ -10,7 +10,7 @@ from typing import Any, Callable
 import pytest
 from botocore import UNSIGNED
 from botocore.exceptions import ClientError
-from conftest import Server
+from harness import Server
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 AUTH_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"

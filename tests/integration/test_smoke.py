@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Server
+from harness import Server
 
 
 def test_put_get_roundtrip(s3: Any, bucket: str) -> None:

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 import pytest
 from botocore.exceptions import ClientError
 from clients_util import check, isolated_env, run
-from conftest import Creds, Server, free_port
+from harness import Creds, Server, free_port
 from uploads_util import (
     ALGORITHMS,
     MiB,

@@ -29,7 +29,7 @@ from awscrt import checksums as crt
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from conftest import Creds, Server
+from harness import Creds, Server
 
 MiB = 1024 * 1024
 REGION = "us-east-1"

@@ -18,6 +18,7 @@ from objectstore.server.handlers.objects import (
     check_storage_class,
     conditional_write,
     object_headers,
+    reject_sse,
 )
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
@@ -73,6 +74,7 @@ def copy_blob(blobs: BlobStore, src: ObjectRecord, ing: Ingest, start: int = 0,
 
 async def copy_object(ctx: Ctx) -> Response:
     h = ctx.req.headers
+    reject_sse(h)
     src_bucket_name, src_key = parse_copy_source(h["x-amz-copy-source"])
     dest = bucket_or_404(ctx)
     access.require_bucket(ctx.principal, dest, "WRITE")

@@ -26,6 +26,7 @@ from objectstore.server.handlers.objects import (
     check_storage_class,
     conditional_write,
     object_headers,
+    reject_sse,
     requested_checksums,
 )
 from objectstore.server.request import Response, xml_response
@@ -66,6 +67,7 @@ async def create_multipart_upload(ctx: Ctx) -> Response:
     access.require_bucket(ctx.principal, bucket, "WRITE")
     check_key(ctx.key)
     h = ctx.req.headers
+    reject_sse(h)
     check_storage_class(h)
     owner = ctx.principal.account_id if ctx.principal else bucket.account_id
     acl = acls.from_headers(h, owner, bucket.account_id, resolve_email=ctx.stores.meta.emails())
@@ -106,6 +108,7 @@ async def upload_part(ctx: Ctx) -> Response:
     number = _part_number(ctx)
     up = _upload_or_404(ctx)
     h = ctx.req.headers
+    reject_sse(h)
     md5 = checksums.parse_content_md5(h["content-md5"]) if "content-md5" in h else None
     wanted = requested_checksums(h)
     body = payload(ctx, MAX_PART)
@@ -160,6 +163,7 @@ async def upload_part_copy(ctx: Ctx) -> Response:
     number = _part_number(ctx)
     up = _upload_or_404(ctx)
     h = ctx.req.headers
+    reject_sse(h)
     src_bucket_name, src_key = parse_copy_source(h["x-amz-copy-source"])
     src_bucket = ctx.stores.meta.get_bucket(src_bucket_name)
     if src_bucket is None:

@@ -64,6 +64,21 @@ def requested_checksums(headers: dict[str, str]) -> dict[str, bytes]:
     return found
 
 
+SSE_HEADERS = ("x-amz-server-side-encryption", "x-amz-server-side-encryption-customer-algorithm",
+               "x-amz-server-side-encryption-customer-key",
+               "x-amz-server-side-encryption-aws-kms-key-id",
+               "x-amz-copy-source-server-side-encryption-customer-algorithm")
+
+
+def reject_sse(headers: dict[str, str]) -> None:
+    """Server-side encryption is not implemented: say so rather than store data in the
+    clear while the client believes it is encrypted."""
+    for name in SSE_HEADERS:
+        if name in headers:
+            raise S3Error("NotImplemented", "Server-side encryption is not supported.",
+                          Header=name)
+
+
 def check_storage_class(headers: dict[str, str]) -> None:
     sc = headers.get("x-amz-storage-class")
     if sc is not None and sc not in STORAGE_CLASSES:
@@ -97,6 +112,7 @@ async def put_object(ctx: Ctx) -> Response:
     key = ctx.key
     check_key(key)
     h = ctx.req.headers
+    reject_sse(h)
     check_storage_class(h)
     stored = object_headers(h)
     md5 = checksums.parse_content_md5(h["content-md5"]) if "content-md5" in h else None
@@ -209,6 +225,13 @@ def _select(ctx: Ctx, obj: ObjectRecord) -> tuple[ByteRange | None, list[tuple[s
             raise S3Error("InvalidPartNumber", headers={"Content-Range": f"bytes */{obj.size}"})
         start = sum(s.size for s in obj.segments[: n - 1])
         parts_count = [("x-amz-mp-parts-count", str(obj.part_count))]
+        segment = obj.segments[n - 1]
+        alg = next(iter(obj.checksums), None)
+        if alg is not None and obj.checksum_type:
+            parts_count.append(("x-amz-checksum-type", obj.checksum_type))
+            mode = (ctx.header("x-amz-checksum-mode") or "").upper()
+            if segment.checksum and mode == "ENABLED":
+                parts_count.append((checksums.HEADER[alg], segment.checksum))
         if obj.segments[n - 1].size == 0:
             return ByteRange(start, start - 1), parts_count  # an empty part: no Content-Range
         return ByteRange(start, start + obj.segments[n - 1].size - 1), parts_count
@@ -217,6 +240,7 @@ def _select(ctx: Ctx, obj: ObjectRecord) -> tuple[ByteRange | None, list[tuple[s
 
 async def get_object(ctx: Ctx, *, head: bool = False) -> Response:
     bucket = bucket_or_404(ctx)
+    reject_sse(ctx.req.headers)
     for attempt in range(3):
         obj = object_or_404(ctx, bucket)
         access.require_object(ctx.principal, obj, "READ")

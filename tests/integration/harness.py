@@ -1,0 +1,105 @@
+"""A real `objectstore serve` process on a free port, and real clients for it.
+
+(Tests import these from `harness`, not `conftest`: several conftest modules exist.)"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Creds:
+    access_key: str
+    secret_key: str
+    account: str
+    user: str
+
+
+@dataclass
+class Server:
+    data_dir: Path
+    port: int
+    root: Creds
+    proc: subprocess.Popen[bytes] | None = None
+    extra_args: list[str] = field(default_factory=list)
+    log_path: Path | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> None:
+        env = dict(os.environ)
+        env["OBJECTSTORE_ROOT_ACCESS_KEY"] = self.root.access_key
+        env["OBJECTSTORE_ROOT_SECRET_KEY"] = self.root.secret_key
+        self.log_path = self.data_dir.parent / f"server-{self.port}.log"
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "objectstore", "serve", "--data-dir", str(self.data_dir),
+             "--port", str(self.port), *self.extra_args],
+            stdout=log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not start")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        if self.proc is None:
+            return None
+        self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self.proc = None
+        return code
+
+    def admin(self, *args: str) -> str:
+        """Run an admin command (`objectstore account|user|key ...`) on this data dir."""
+        out = subprocess.run(
+            [sys.executable, "-m", "objectstore", *args, "--data-dir", str(self.data_dir)],
+            check=True, capture_output=True, text=True, timeout=60)
+        return out.stdout
+
+    def new_user(self, account: str | None = None, admin: bool = False) -> Creds:
+        """A user with a key; in a new account unless ``account`` names an existing one."""
+        if account is None:
+            account = "acct-" + secrets.token_hex(4)
+            self.admin("account", "create", account, "--email", f"{account}@example.com")
+        user = "user-" + secrets.token_hex(4)
+        self.admin("user", "create", user, "--account", account, *(["--admin"] if admin else []))
+        out = self.admin("key", "create", user)
+        fields = dict(line.split(": ", 1) for line in out.strip().splitlines())
+        return Creds(fields["access key"], fields["secret key"], account, user)
+
+    def client(self, creds: Creds | None = None, **config: Any) -> Any:
+        creds = creds or self.root
+        return boto3.client(
+            "s3", endpoint_url=self.endpoint, region_name="us-east-1",
+            aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key,
+            config=Config(retries={"max_attempts": 1}, **config))
