@@ -25,6 +25,7 @@ from objectstore.server.handlers import (
     listing,
     multipart,
     objects,
+    tagging,
 )
 from objectstore.server.handlers.common import Ctx, Handler
 from objectstore.server.request import ClientGone, Receive, Request, Response, Scope, Send
@@ -63,6 +64,7 @@ HANDLERS: dict[str, Handler] = {
     "ListMultipartUploads": multipart.list_multipart_uploads,
     "GetObjectAttributes": attributes.get_object_attributes,
     **bucket_config.HANDLERS,
+    **tagging.HANDLERS,
 }
 
 DRAIN_LIMIT = 1 << 20

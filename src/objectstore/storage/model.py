@@ -48,6 +48,7 @@ class Bucket:
     created: float
     region: str
     acl: str  # JSON, see s3.acl.Acl
+    tags: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,7 @@ class ObjectRecord:
     segments: tuple[Segment, ...] = ()
     part_count: int = 0  # >0 for objects completed from a multipart upload
     inline: bytes | None = None  # small objects live in the metadata row, not in a blob
+    tags: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,12 +43,12 @@ CREATE TABLE IF NOT EXISTS keys (
 CREATE INDEX IF NOT EXISTS keys_by_user ON keys(user_name);
 CREATE TABLE IF NOT EXISTS buckets (
   name TEXT PRIMARY KEY, account_id TEXT NOT NULL, created REAL NOT NULL,
-  region TEXT NOT NULL, acl TEXT NOT NULL);
+  region TEXT NOT NULL, acl TEXT NOT NULL, tags TEXT);
 CREATE TABLE IF NOT EXISTS objects (
   bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
   mtime REAL NOT NULL, owner TEXT NOT NULL, acl TEXT NOT NULL, headers TEXT NOT NULL,
   checksums TEXT NOT NULL, checksum_type TEXT, segments TEXT NOT NULL,
-  part_count INTEGER NOT NULL DEFAULT 0, data BLOB,
+  part_count INTEGER NOT NULL DEFAULT 0, data BLOB, tags TEXT,
   PRIMARY KEY (bucket, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS user_certs (
   user_name TEXT NOT NULL, pem BLOB NOT NULL, added REAL NOT NULL);
@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS garbage (blob TEXT PRIMARY KEY, since REAL NOT NULL);
 """
 
 OBJECT_COLUMNS = ("bucket, key, size, etag, mtime, owner, acl, headers, checksums, "
-                  "checksum_type, segments, part_count")
+                  "checksum_type, segments, part_count, tags")
 WITH_DATA = OBJECT_COLUMNS + ", data"  # listings never read inline data
 
 
@@ -75,9 +75,21 @@ def row_to_object(row: sqlite3.Row | tuple[Any, ...]) -> ObjectRecord:
         bucket=row[0], key=row[1], size=row[2], etag=row[3], last_modified=row[4],
         owner=row[5], acl=row[6], headers=json.loads(row[7]), checksums=json.loads(row[8]),
         checksum_type=row[9], segments=segments_from_json(row[10]),
-        part_count=row[11], inline=bytes(row[12]) if len(row) > 12 and row[12] is not None
-        else None,
+        part_count=row[11], tags=_tags(row[12]),
+        inline=bytes(row[13]) if len(row) > 13 and row[13] is not None else None,
     )
+
+
+def _tags(text: str | None) -> tuple[tuple[str, str], ...]:
+    return tuple((k, v) for k, v in json.loads(text)) if text else ()
+
+
+def _tags_json(tags: tuple[tuple[str, str], ...]) -> str | None:
+    return json.dumps([list(t) for t in tags]) if tags else None
+
+
+def _bucket(row: tuple[Any, ...]) -> Bucket:
+    return Bucket(row[0], row[1], row[2], row[3], row[4], _tags(row[5]))
 
 
 class SqliteMeta:
@@ -90,9 +102,11 @@ class SqliteMeta:
         self._on_garbage = on_garbage
         conn = self._connect()
         conn.executescript(SCHEMA)
-        columns = {r[1] for r in conn.execute("PRAGMA table_info(objects)")}
-        if "data" not in columns:  # databases made before inline objects
-            conn.execute("ALTER TABLE objects ADD COLUMN data BLOB")
+        for table, column, kind in (("objects", "data", "BLOB"), ("objects", "tags", "TEXT"),
+                                    ("buckets", "tags", "TEXT")):
+            columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+            if column not in columns:  # databases made by earlier versions
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         self._writer = threading.Thread(target=self._write_loop, name="meta-writer", daemon=True)
         self._writer.start()
 
@@ -317,17 +331,17 @@ class SqliteMeta:
     # ------------------------------------------------------------ buckets
     def get_bucket(self, name: str) -> Bucket | None:
         row = self.reader().execute(
-            "SELECT name, account_id, created, region, acl FROM buckets WHERE name=?",
+            "SELECT name, account_id, created, region, acl, tags FROM buckets WHERE name=?",
             (name,)).fetchone()
-        return Bucket(*row) if row else None
+        return _bucket(row) if row else None
 
     def list_buckets(self, account_id: str | None) -> list[Bucket]:
-        sql = "SELECT name, account_id, created, region, acl FROM buckets"
+        sql = "SELECT name, account_id, created, region, acl, tags FROM buckets"
         args: tuple[str, ...] = ()
         if account_id is not None:
             sql += " WHERE account_id=?"
             args = (account_id,)
-        return [Bucket(*r) for r in self.reader().execute(sql + " ORDER BY name", args)]
+        return [_bucket(r) for r in self.reader().execute(sql + " ORDER BY name", args)]
 
     def create_bucket_txn(self, bucket: Bucket) -> Txn[None]:
         def txn(c: sqlite3.Connection) -> None:
@@ -335,8 +349,9 @@ class SqliteMeta:
                             (bucket.name,)).fetchone()
             if row is not None:
                 raise Conflict("owned" if row[0] == bucket.account_id else "exists")
-            c.execute("INSERT INTO buckets VALUES (?,?,?,?,?)",
-                      (bucket.name, bucket.account_id, bucket.created, bucket.region, bucket.acl))
+            c.execute("INSERT INTO buckets VALUES (?,?,?,?,?,?)",
+                      (bucket.name, bucket.account_id, bucket.created, bucket.region, bucket.acl,
+                       _tags_json(bucket.tags)))
         return txn
 
     def delete_bucket_txn(self, name: str) -> Txn[None]:
@@ -351,6 +366,21 @@ class SqliteMeta:
         def txn(c: sqlite3.Connection) -> None:
             if c.execute("UPDATE buckets SET acl=? WHERE name=?", (acl, name)).rowcount == 0:
                 raise NotFound("bucket")
+        return txn
+
+    def set_bucket_tags_txn(self, name: str, tags: tuple[tuple[str, str], ...]) -> Txn[None]:
+        def txn(c: sqlite3.Connection) -> None:
+            if c.execute("UPDATE buckets SET tags=? WHERE name=?",
+                         (_tags_json(tags), name)).rowcount == 0:
+                raise NotFound("bucket")
+        return txn
+
+    def set_object_tags_txn(self, bucket: str, key: str,
+                            tags: tuple[tuple[str, str], ...]) -> Txn[None]:
+        def txn(c: sqlite3.Connection) -> None:
+            if c.execute("UPDATE objects SET tags=? WHERE bucket=? AND key=?",
+                         (_tags_json(tags), bucket, key)).rowcount == 0:
+                raise NotFound("key")
         return txn
 
     def bucket_is_empty(self, name: str) -> bool:
@@ -404,10 +434,11 @@ class SqliteMeta:
                 _mark_garbage(c, old.segments, keep=rec.segments)
             c.execute(
                 f"INSERT OR REPLACE INTO objects ({WITH_DATA}) VALUES "
-                "(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (rec.bucket, rec.key, rec.size, rec.etag, rec.last_modified, rec.owner, rec.acl,
                  json.dumps(dict(rec.headers)), json.dumps(dict(rec.checksums)),
-                 rec.checksum_type, _segments_json(rec.segments), rec.part_count, rec.inline))
+                 rec.checksum_type, _segments_json(rec.segments), rec.part_count,
+                 _tags_json(rec.tags), rec.inline))
         return txn
 
     def delete_object_txn(self, bucket: str, key: str) -> Txn[bool]:

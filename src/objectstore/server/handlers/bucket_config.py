@@ -14,7 +14,6 @@ MISSING = {
     "GetBucketPolicy": "NoSuchBucketPolicy",
     "GetBucketCors": "NoSuchCORSConfiguration",
     "GetBucketLifecycleConfiguration": "NoSuchLifecycleConfiguration",
-    "GetBucketTagging": "NoSuchTagSet",
     "GetBucketWebsite": "NoSuchWebsiteConfiguration",
     "GetBucketEncryption": "ServerSideEncryptionConfigurationNotFoundError",
     "GetObjectLockConfiguration": "ObjectLockConfigurationNotFoundError",
@@ -30,7 +29,7 @@ EMPTY_DOCS = {
     "GetBucketAccelerateConfiguration": ("AccelerateConfiguration", ""),
 }
 DELETES = (
-    "DeleteBucketPolicy", "DeleteBucketCors", "DeleteBucketLifecycle", "DeleteBucketTagging",
+    "DeleteBucketPolicy", "DeleteBucketCors", "DeleteBucketLifecycle",
     "DeleteBucketWebsite", "DeleteBucketEncryption", "DeleteBucketOwnershipControls",
     "DeletePublicAccessBlock", "DeleteBucketReplication",
 )

@@ -9,7 +9,7 @@ import sqlite3
 from urllib.parse import unquote
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import checksums, xml
+from objectstore.s3 import checksums, tagging, xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, iso8601
 from objectstore.s3.names import check_key
@@ -102,6 +102,12 @@ async def copy_object(ctx: Ctx) -> Response:
     owner = ctx.principal.account_id if ctx.principal else dest.account_id
     acl = acls.from_headers(h, owner, dest.account_id, resolve_email=ctx.stores.meta.emails())
     acl = acl or acls.canned("private", owner)
+    directive_tags = h.get("x-amz-tagging-directive", "COPY").upper()
+    if directive_tags not in ("COPY", "REPLACE"):
+        raise S3Error("InvalidArgument", "Unknown tagging directive.",
+                      ArgumentName="x-amz-tagging-directive", ArgumentValue=directive_tags)
+    tags = src.tags if directive_tags == "COPY" else (
+        tagging.parse_header(h["x-amz-tagging"]) if "x-amz-tagging" in h else ())
     alg = (h.get("x-amz-checksum-algorithm") or "").upper()
     algorithms = {alg} if alg else set(src.checksums)
     if alg and alg not in checksums.ALGORITHMS:
@@ -121,7 +127,7 @@ async def copy_object(ctx: Ctx) -> Response:
         last_modified=ctx.now(), owner=owner, acl=acl.to_json(), headers=stored,
         checksums=sums, checksum_type="FULL_OBJECT" if sums else None,
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
-        inline=ing.inline,
+        inline=ing.inline, tags=tags,
     )
     await publish(ctx.stores, rec, conditional_write(h))
     body = xml.copy_result("CopyObjectResult", rec.etag, iso8601(rec.last_modified), sums)

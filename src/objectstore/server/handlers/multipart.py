@@ -13,7 +13,7 @@ from urllib.parse import quote
 from awscrt import checksums as crt
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import checksums, xml
+from objectstore.s3 import checksums, tagging, xml
 from objectstore.s3 import xml_multipart as mxml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, iso8601
@@ -36,6 +36,7 @@ from objectstore.service.objects import publish_txn
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import ObjectRecord, Part, Segment, Upload
 
+TAGS_HEADER = "x-amz-tagging"  # kept with the upload's headers until completion
 MAX_PART = 5 * 1024**3
 MIN_PART = 5 * 1024**2
 MAX_PARTS = 10000
@@ -89,9 +90,13 @@ async def create_multipart_upload(ctx: Ctx) -> Response:
     if ctype == "COMPOSITE" and alg == "CRC64NVME":
         raise S3Error("InvalidRequest", "The CRC64NVME checksum algorithm does not support the "
                       "COMPOSITE checksum type.")
+    stored = object_headers(h)
+    if "x-amz-tagging" in h:
+        tagging.parse_header(h["x-amz-tagging"])  # validated now, applied on completion
+        stored[TAGS_HEADER] = h["x-amz-tagging"]
     up = Upload(secrets.token_hex(24), bucket.name, ctx.key, owner,
                 ctx.principal.user if ctx.principal else "anonymous", acl.to_json(),
-                object_headers(h), alg, ctype, ctx.now())
+                stored, alg, ctype, ctx.now())
     try:
         await ctx.stores.write(ctx.stores.uploads.create_txn(up))
     except NotFound:
@@ -275,7 +280,9 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
                           "checksum.")
     rec = ObjectRecord(
         bucket=bucket.name, key=up.key, size=sum(p.size for p in chosen), etag=etag,
-        last_modified=ctx.now(), owner=up.owner, acl=up.acl, headers=dict(up.headers),
+        last_modified=ctx.now(), owner=up.owner, acl=up.acl,
+        headers={k: v for k, v in up.headers.items() if k != TAGS_HEADER},
+        tags=tagging.parse_header(up.headers[TAGS_HEADER]) if TAGS_HEADER in up.headers else (),
         checksums=sums, checksum_type=up.checksum_type if sums else None,
         segments=tuple(Segment(p.blob, p.size, p.checksum) for p in chosen),
         part_count=len(chosen),

@@ -7,7 +7,7 @@ import os
 from typing import AsyncIterator, Callable
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import checksums
+from objectstore.s3 import checksums, tagging
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import ByteRange, check_preconditions, http_date, parse_range
 from objectstore.s3.names import check_key
@@ -120,6 +120,7 @@ async def put_object(ctx: Ctx) -> Response:
     owner = ctx.principal.account_id if ctx.principal else bucket.account_id
     acl = acls.from_headers(h, owner, bucket.account_id, resolve_email=ctx.stores.meta.emails())
     acl = acl or acls.canned("private", owner)
+    tags = tagging.parse_header(h["x-amz-tagging"]) if "x-amz-tagging" in h else ()
     algorithms = set(wanted)
     sdk_alg = (h.get("x-amz-sdk-checksum-algorithm") or h.get("x-amz-checksum-algorithm") or "")
     if sdk_alg:
@@ -154,7 +155,7 @@ async def put_object(ctx: Ctx) -> Response:
         last_modified=ctx.now(), owner=owner, acl=acl.to_json(), headers=stored,
         checksums=sums, checksum_type="FULL_OBJECT" if sums else None,
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
-        inline=ing.inline,
+        inline=ing.inline, tags=tags,
     )
     await publish(ctx.stores, rec, conditional_write(h))
     headers = [("ETag", rec.etag)]
@@ -183,6 +184,8 @@ def response_headers(ctx: Ctx, obj: ObjectRecord) -> list[tuple[str, str]]:
         if name not in overrides:
             out.append((_title(name), value))
     out += [(_title(n), v) for n, v in overrides.items()]
+    if obj.tags:
+        out.append(("x-amz-tagging-count", str(len(obj.tags))))
     return out
 
 

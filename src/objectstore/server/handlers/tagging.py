@@ -1,0 +1,71 @@
+"""Object and bucket tagging: Put/Get/Delete ObjectTagging and BucketTagging."""
+
+from __future__ import annotations
+
+from objectstore.s3 import tagging
+from objectstore.s3.errors import S3Error
+from objectstore.server.handlers.common import Ctx, bucket_or_404, empty, object_or_404
+from objectstore.server.request import Response, xml_response
+from objectstore.service import access
+from objectstore.storage.meta import NotFound
+
+
+async def get_object_tagging(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    obj = object_or_404(ctx, bucket)
+    access.require_object(ctx.principal, obj, "READ")
+    return xml_response(tagging.render(obj.tags))
+
+
+async def _set_object_tags(ctx: Ctx, tags: tagging.Tags, status: int) -> Response:
+    bucket = bucket_or_404(ctx)
+    obj = object_or_404(ctx, bucket)
+    access.require_object(ctx.principal, obj, "WRITE_ACP")
+    try:
+        await ctx.stores.write(ctx.stores.meta.set_object_tags_txn(bucket.name, obj.key, tags))
+    except NotFound:
+        raise S3Error("NoSuchKey", Key=obj.key) from None
+    return empty(status)
+
+
+async def put_object_tagging(ctx: Ctx) -> Response:
+    tags = tagging.parse_document(await ctx.req.read_small())
+    return await _set_object_tags(ctx, tags, 200)
+
+
+async def delete_object_tagging(ctx: Ctx) -> Response:
+    return await _set_object_tags(ctx, (), 204)
+
+
+async def get_bucket_tagging(ctx: Ctx) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket_owner(ctx.principal, bucket)
+    if not bucket.tags:
+        raise S3Error("NoSuchTagSet", BucketName=bucket.name)
+    return xml_response(tagging.render(bucket.tags))
+
+
+async def _set_bucket_tags(ctx: Ctx, tags: tagging.Tags, status: int) -> Response:
+    bucket = bucket_or_404(ctx)
+    access.require_bucket_owner(ctx.principal, bucket)
+    await ctx.stores.write(ctx.stores.meta.set_bucket_tags_txn(bucket.name, tags))
+    return empty(status)
+
+
+async def put_bucket_tagging(ctx: Ctx) -> Response:
+    tags = tagging.parse_document(await ctx.req.read_small(), tagging.MAX_BUCKET_TAGS)
+    return await _set_bucket_tags(ctx, tags, 204)
+
+
+async def delete_bucket_tagging(ctx: Ctx) -> Response:
+    return await _set_bucket_tags(ctx, (), 204)
+
+
+HANDLERS = {
+    "GetObjectTagging": get_object_tagging,
+    "PutObjectTagging": put_object_tagging,
+    "DeleteObjectTagging": delete_object_tagging,
+    "GetBucketTagging": get_bucket_tagging,
+    "PutBucketTagging": put_bucket_tagging,
+    "DeleteBucketTagging": delete_bucket_tagging,
+}
