@@ -10,6 +10,7 @@ from typing import Final, Mapping
 # code -> (HTTP status, default message), as Amazon S3 answers them.
 ERRORS: Final[dict[str, tuple[int, str]]] = {
     "AccessDenied": (403, "Access Denied"),
+    "AccessForbidden": (403, "CORSResponse: This CORS request is not allowed."),
     "AccountProblem": (403, "There is a problem with your AWS account."),
     "AuthorizationHeaderMalformed": (400, "The authorization header is malformed."),
     "AuthorizationQueryParametersError": (

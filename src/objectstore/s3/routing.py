@@ -192,6 +192,8 @@ def route(
             return Endpoint("Ec2Query", None, None, query)
         op = "ListBuckets" if method == "GET" else "MethodNotAllowed"
         return Endpoint(op, None, None, query)
+    if method == "OPTIONS":
+        return Endpoint("Preflight", bucket, key or None, query, vhost_bucket is not None)
     if bucket == "_images" and vhost_bucket is None:
         return Endpoint("Images", None, key or None, query)
     if not key:

@@ -13,13 +13,14 @@ from objectstore.config import Settings
 from objectstore.s3 import xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.routing import Endpoint, route, split_host
-from objectstore.server.auth import authenticate
+from objectstore.server.auth import ANONYMOUS, authenticate
 from objectstore.server.handlers import (
     acl,
     attributes,
     bucket_config,
     buckets,
     copy,
+    cors,
     ec2,
     images,
     listing,
@@ -65,6 +66,7 @@ HANDLERS: dict[str, Handler] = {
     "GetObjectAttributes": attributes.get_object_attributes,
     **bucket_config.HANDLERS,
     **tagging.HANDLERS,
+    **cors.HANDLERS,
 }
 
 DRAIN_LIMIT = 1 << 20
@@ -127,6 +129,11 @@ class App:
         vhost = split_host(req.host, self.settings.domains) if ep.virtual_host else None
         if ep.op == "Ec2Query":
             return await self._ec2(req, ep, request_id)
+        if ep.op == "Preflight":
+            ctx = Ctx(self.settings, self.stores, req, ep, ANONYMOUS, request_id, self.registry)
+            return await cors.preflight(ctx)
+        if ep.bucket is not None and "origin" in req.headers:
+            return await self._with_cors(req, ep, vhost, request_id)
         auth = authenticate(req, self.stores.meta, vhost)
         if ep.op == "Images":
             ctx = Ctx(self.settings, self.stores, req, ep, auth, request_id, self.registry)
@@ -139,6 +146,25 @@ class App:
             raise S3Error("NotImplemented", Operation=ep.op)
         ctx = Ctx(self.settings, self.stores, req, ep, auth, request_id, self.registry)
         return await handler(ctx)
+
+    async def _with_cors(self, req: Request, ep: Endpoint, vhost: str | None,
+                         request_id: str) -> Response:
+        """A request from a browser (Origin header): the bucket's CORS headers are added to
+        the answer, errors included."""
+        bucket = self.stores.meta.get_bucket(ep.bucket) if ep.bucket else None
+        extra = cors.actual_request_headers(req, bucket)
+        try:
+            auth = authenticate(req, self.stores.meta, vhost)
+            handler = HANDLERS.get(ep.op)
+            if handler is None:
+                raise S3Error("NotImplemented", Operation=ep.op)
+            resp = await handler(Ctx(self.settings, self.stores, req, ep, auth, request_id,
+                                     self.registry))
+        except S3Error as err:
+            err.headers.update(extra)
+            raise
+        resp.headers.extend(extra)
+        return resp
 
     async def _ec2(self, req: Request, ep: Endpoint, request_id: str) -> Response:
         """EC2 Query API: parameters from the form body (POST) or the query (GET); the body

@@ -49,6 +49,7 @@ class Bucket:
     region: str
     acl: str  # JSON, see s3.acl.Acl
     tags: tuple[tuple[str, str], ...] = ()
+    cors: str | None = None  # JSON, see s3.cors
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS keys (
 CREATE INDEX IF NOT EXISTS keys_by_user ON keys(user_name);
 CREATE TABLE IF NOT EXISTS buckets (
   name TEXT PRIMARY KEY, account_id TEXT NOT NULL, created REAL NOT NULL,
-  region TEXT NOT NULL, acl TEXT NOT NULL, tags TEXT);
+  region TEXT NOT NULL, acl TEXT NOT NULL, tags TEXT, cors TEXT);
 CREATE TABLE IF NOT EXISTS objects (
   bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
   mtime REAL NOT NULL, owner TEXT NOT NULL, acl TEXT NOT NULL, headers TEXT NOT NULL,
@@ -89,7 +89,7 @@ def _tags_json(tags: tuple[tuple[str, str], ...]) -> str | None:
 
 
 def _bucket(row: tuple[Any, ...]) -> Bucket:
-    return Bucket(row[0], row[1], row[2], row[3], row[4], _tags(row[5]))
+    return Bucket(row[0], row[1], row[2], row[3], row[4], _tags(row[5]), row[6])
 
 
 class SqliteMeta:
@@ -103,7 +103,7 @@ class SqliteMeta:
         conn = self._connect()
         conn.executescript(SCHEMA)
         for table, column, kind in (("objects", "data", "BLOB"), ("objects", "tags", "TEXT"),
-                                    ("buckets", "tags", "TEXT")):
+                                    ("buckets", "tags", "TEXT"), ("buckets", "cors", "TEXT")):
             columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
             if column not in columns:  # databases made by earlier versions
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
@@ -331,12 +331,12 @@ class SqliteMeta:
     # ------------------------------------------------------------ buckets
     def get_bucket(self, name: str) -> Bucket | None:
         row = self.reader().execute(
-            "SELECT name, account_id, created, region, acl, tags FROM buckets WHERE name=?",
+            "SELECT name, account_id, created, region, acl, tags, cors FROM buckets WHERE name=?",
             (name,)).fetchone()
         return _bucket(row) if row else None
 
     def list_buckets(self, account_id: str | None) -> list[Bucket]:
-        sql = "SELECT name, account_id, created, region, acl, tags FROM buckets"
+        sql = "SELECT name, account_id, created, region, acl, tags, cors FROM buckets"
         args: tuple[str, ...] = ()
         if account_id is not None:
             sql += " WHERE account_id=?"
@@ -349,9 +349,10 @@ class SqliteMeta:
                             (bucket.name,)).fetchone()
             if row is not None:
                 raise Conflict("owned" if row[0] == bucket.account_id else "exists")
-            c.execute("INSERT INTO buckets VALUES (?,?,?,?,?,?)",
+            c.execute("INSERT INTO buckets (name, account_id, created, region, acl, tags, cors) "
+                      "VALUES (?,?,?,?,?,?,?)",
                       (bucket.name, bucket.account_id, bucket.created, bucket.region, bucket.acl,
-                       _tags_json(bucket.tags)))
+                       _tags_json(bucket.tags), bucket.cors))
         return txn
 
     def delete_bucket_txn(self, name: str) -> Txn[None]:
@@ -372,6 +373,12 @@ class SqliteMeta:
         def txn(c: sqlite3.Connection) -> None:
             if c.execute("UPDATE buckets SET tags=? WHERE name=?",
                          (_tags_json(tags), name)).rowcount == 0:
+                raise NotFound("bucket")
+        return txn
+
+    def set_bucket_cors_txn(self, name: str, cors: str | None) -> Txn[None]:
+        def txn(c: sqlite3.Connection) -> None:
+            if c.execute("UPDATE buckets SET cors=? WHERE name=?", (cors, name)).rowcount == 0:
                 raise NotFound("bucket")
         return txn
 

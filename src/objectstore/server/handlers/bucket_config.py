@@ -12,7 +12,6 @@ from objectstore.service import access
 # operation -> error code when nothing is configured
 MISSING = {
     "GetBucketPolicy": "NoSuchBucketPolicy",
-    "GetBucketCors": "NoSuchCORSConfiguration",
     "GetBucketLifecycleConfiguration": "NoSuchLifecycleConfiguration",
     "GetBucketWebsite": "NoSuchWebsiteConfiguration",
     "GetBucketEncryption": "ServerSideEncryptionConfigurationNotFoundError",
@@ -29,7 +28,7 @@ EMPTY_DOCS = {
     "GetBucketAccelerateConfiguration": ("AccelerateConfiguration", ""),
 }
 DELETES = (
-    "DeleteBucketPolicy", "DeleteBucketCors", "DeleteBucketLifecycle",
+    "DeleteBucketPolicy", "DeleteBucketLifecycle",
     "DeleteBucketWebsite", "DeleteBucketEncryption", "DeleteBucketOwnershipControls",
     "DeletePublicAccessBlock", "DeleteBucketReplication",
 )
