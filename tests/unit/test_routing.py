@@ -179,7 +179,7 @@ TABLE: list[tuple[str, str, str, str, dict[str, str], tuple[str, str | None, str
     # methods S3 does not know
     ("PATCH", PATH_HOST, "/examplebucket", "", {}, ("MethodNotAllowed", "examplebucket", None)),
     ("PATCH", PATH_HOST, "/examplebucket/k", "", {}, ("MethodNotAllowed", "examplebucket", "k")),
-    ("OPTIONS", PATH_HOST, "/examplebucket/k", "", {}, ("MethodNotAllowed", "examplebucket", "k")),
+    ("OPTIONS", PATH_HOST, "/examplebucket/k", "", {}, ("Preflight", "examplebucket", "k")),
     # method is case-insensitive
     ("get", PATH_HOST, "/examplebucket/k", "", {}, ("GetObject", "examplebucket", "k")),
 ]
