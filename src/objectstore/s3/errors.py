@@ -89,6 +89,16 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
         "The XML you provided was not well-formed or did not validate against our published "
         "schema",
     ),
+    "MalformedPOSTRequest": (
+        400,
+        "The body of your POST request is not well-formed multipart/form-data.",
+    ),
+    "MaxPostPreDataLengthExceededError": (
+        400,
+        "Your POST request fields preceding the upload file were too large.",
+    ),
+    "InvalidPolicyDocument": (400, "The content of the form does not meet the conditions "
+                              "specified in the policy document."),
     "MaxMessageLengthExceeded": (400, "Your request was too big."),
     "MetadataTooLarge": (400, "Your metadata headers exceed the maximum allowed metadata size."),
     "MethodNotAllowed": (405, "The specified method is not allowed against this resource."),

@@ -26,6 +26,7 @@ from objectstore.server.handlers import (
     listing,
     multipart,
     objects,
+    post_object,
     tagging,
 )
 from objectstore.server.handlers.common import Ctx, Handler
@@ -67,6 +68,7 @@ HANDLERS: dict[str, Handler] = {
     **bucket_config.HANDLERS,
     **tagging.HANDLERS,
     **cors.HANDLERS,
+    "PostObject": post_object.post_object,
 }
 
 DRAIN_LIMIT = 1 << 20

@@ -60,7 +60,7 @@ def authenticate(req: Request, meta: SqliteMeta, bucket_from_host: str | None,
     return ANONYMOUS
 
 
-def _lookup(meta: SqliteMeta, access_key: str) -> tuple[str, Principal]:
+def lookup_principal(meta: SqliteMeta, access_key: str) -> tuple[str, Principal]:
     if not access_key.isascii() or not access_key.isprintable() or len(access_key) > 128:
         raise S3Error("InvalidAccessKeyId", AWSAccessKeyId=access_key.encode(
             "ascii", "replace").decode())
@@ -80,7 +80,7 @@ def _v4(req: Request, meta: SqliteMeta, claim: sigv4.SigV4Request, now: float) -
                           "\"yyyyMMdd'T'HHmmss'Z'\"")
         raise S3Error("AccessDenied",
                       "AWS authentication requires a valid Date or x-amz-date header")
-    secret, principal = _lookup(meta, claim.credential.access_key)
+    secret, principal = lookup_principal(meta, claim.credential.access_key)
     ts = when.timestamp()
     if claim.presigned:
         assert claim.expires is not None
@@ -115,7 +115,7 @@ def _v4(req: Request, meta: SqliteMeta, claim: sigv4.SigV4Request, now: float) -
 
 def _v2(req: Request, meta: SqliteMeta, claim: sigv2.SigV2Request,
         bucket_from_host: str | None, now: float) -> Auth:
-    secret, principal = _lookup(meta, claim.access_key)
+    secret, principal = lookup_principal(meta, claim.access_key)
     if claim.presigned:
         assert claim.expires is not None
         if now > claim.expires:
