@@ -13,7 +13,7 @@ from objectstore.s3 import checksums
 from objectstore.s3.chunked import ChunkChain, ChunkEnd, Data, Decoder, Trailers
 from objectstore.s3.errors import S3Error
 from objectstore.server.handlers.common import Ctx
-from objectstore.service.ingest import Digests
+from objectstore.service.ingest import Digests, Ingest, commit, ingest
 
 SIGNED_STREAMING = ("STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
                     "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER")
@@ -113,6 +113,29 @@ class Payload:
         if want is not None and digests.sha256 != want:
             raise S3Error("XAmzContentSHA256Mismatch", ClientComputedContentSHA256=want,
                           S3ComputedContentSHA256=digests.sha256 or "")
+
+
+async def store(body: Payload, ing: Ingest, md5: bytes | None,
+                wanted: dict[str, bytes]) -> Digests:
+    """Stream ``body`` into ``ing``, check every digest the client gave (signed SHA-256,
+    Content-MD5, checksums in headers or trailers), and make it durable. On any failure the
+    partial blob is removed and the error raised: nothing is stored."""
+    try:
+        digests = await ingest(ing, body.chunks())
+        body.verify(digests)
+        if md5 is not None and md5 != digests.md5:
+            raise S3Error("BadDigest", ExpectedDigest=md5.hex(),
+                          CalculatedDigest=checksums.b64(digests.md5))
+        wanted.update(body.trailer_checksums)
+        for alg, value in wanted.items():
+            if digests.checksums[alg] != value:
+                raise S3Error("BadDigest", f"The {alg} you specified did not match the "
+                              "calculated checksum.")
+        await commit(ing)
+    except BaseException:
+        ing.abort()
+        raise
+    return digests
 
 
 def payload(ctx: Ctx, max_size: int) -> Payload:

@@ -19,7 +19,7 @@ from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, iso8601
 from objectstore.s3.listing import list_page, parse_max_keys
 from objectstore.s3.names import check_key
-from objectstore.server.body import payload
+from objectstore.server.body import payload, store
 from objectstore.server.handlers.common import Ctx, account_names, bucket_or_404, empty
 from objectstore.server.handlers.copy import copy_blob, parse_copy_source
 from objectstore.server.handlers.objects import (
@@ -31,7 +31,7 @@ from objectstore.server.handlers.objects import (
 )
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
-from objectstore.service.ingest import Ingest, commit, ingest
+from objectstore.service.ingest import Ingest, commit
 from objectstore.service.objects import publish_txn
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import ObjectRecord, Part, Segment, Upload
@@ -126,20 +126,7 @@ async def upload_part(ctx: Ctx) -> Response:
                           f"{sorted(mismatch)[0].lower()}")
         algorithms.add(up.checksum_algorithm)
     ing = Ingest(ctx.stores.blobs, algorithms, ctx.auth.payload_sha256 is not None, MAX_PART)
-    try:
-        digests = await ingest(ing, body.chunks())
-        body.verify(digests)
-        if md5 is not None and md5 != digests.md5:
-            raise S3Error("BadDigest")
-        wanted.update(body.trailer_checksums)
-        for alg, value in wanted.items():
-            if digests.checksums[alg] != value:
-                raise S3Error("BadDigest", f"The {alg} you specified did not match the "
-                              "calculated checksum.")
-        await commit(ing)
-    except BaseException:
-        ing.abort()
-        raise
+    digests = await store(body, ing, md5, wanted)
     part_alg = up.checksum_algorithm or next(iter(wanted), None)
     checksum = checksums.b64(digests.checksums[part_alg]) if part_alg else None
     part = Part(up.upload_id, number, ing.blob_id, digests.size,

@@ -11,11 +11,11 @@ from objectstore.s3 import checksums, tagging
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import ByteRange, check_preconditions, http_date, parse_range
 from objectstore.s3.names import check_key
-from objectstore.server.body import payload
+from objectstore.server.body import payload, store
 from objectstore.server.handlers.common import Ctx, bucket_or_404, empty, object_or_404
 from objectstore.server.request import Response
 from objectstore.service import access
-from objectstore.service.ingest import INLINE_LIMIT, Ingest, commit, ingest
+from objectstore.service.ingest import INLINE_LIMIT, Ingest
 from objectstore.service.objects import publish
 from objectstore.storage.model import ObjectRecord, Segment
 
@@ -134,21 +134,7 @@ async def put_object(ctx: Ctx) -> Response:
     small = body.expected_size is not None and body.expected_size <= INLINE_LIMIT
     ing = Ingest(ctx.stores.blobs, algorithms, ctx.auth.payload_sha256 is not None, MAX_PUT,
                  inline_limit=INLINE_LIMIT if small else 0)
-    try:
-        digests = await ingest(ing, body.chunks())
-        body.verify(digests)
-        if md5 is not None and md5 != digests.md5:
-            raise S3Error("BadDigest", ExpectedDigest=md5.hex(),
-                          CalculatedDigest=checksums.b64(digests.md5))
-        wanted.update(body.trailer_checksums)
-        for alg, value in wanted.items():
-            if digests.checksums[alg] != value:
-                raise S3Error("BadDigest", f"The {alg} you specified did not match the "
-                              "calculated checksum.")
-        await commit(ing)
-    except BaseException:
-        ing.abort()
-        raise
+    digests = await store(body, ing, md5, wanted)
     sums = {alg: checksums.b64(v) for alg, v in digests.checksums.items()}
     rec = ObjectRecord(
         bucket=bucket.name, key=key, size=digests.size, etag=f'"{digests.md5.hex()}"',
