@@ -22,15 +22,22 @@ def _table() -> dict[str, str]:
     return rows
 
 
+def _status(op: str) -> str:
+    if op in bucket_config.HANDLERS:
+        return "answers as unconfigured"
+    if op in HANDLERS:
+        return "supported"
+    return "not implemented (501)"
+
+
 def test_every_s3_operation_is_listed_with_its_real_status() -> None:
+    """Rows tell the truth; an operation newer than the table (botocore learns new ones
+    before the table does) must at least not be one the server implements."""
     ops = botocore.session.get_session().get_service_model("s3").operation_names
     table = _table()
+    assert len(table) >= 100
+    for op, status in table.items():
+        assert status == _status(op), f"{op}: doc says {status!r}, server: {_status(op)!r}"
     for op in ops:
-        assert op in table, f"{op} missing from docs/compatibility.md"
-        if op in bucket_config.HANDLERS:
-            expected = "answers as unconfigured"
-        elif op in HANDLERS:
-            expected = "supported"
-        else:
-            expected = "not implemented (501)"
-        assert table[op] == expected, f"{op}: doc says {table[op]!r}, server: {expected!r}"
+        if op not in table:
+            assert _status(op) == "not implemented (501)", f"{op} missing from the table"

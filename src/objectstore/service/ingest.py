@@ -101,14 +101,29 @@ class Ingest:
 
 
 async def ingest(ing: Ingest, body: AsyncIterator[bytes]) -> Digests:
-    """Feed ``body`` to ``ing``; the caller commits or aborts."""
+    """Feed ``body`` to ``ing``; the caller commits or aborts.
+
+    Receiving overlaps hashing and writing: while a worker thread digests one 1 MiB batch,
+    the event loop collects the next, so at most two batches are held at once.
+    """
+    loop = asyncio.get_running_loop()
     buf = bytearray()
-    async for chunk in body:
-        buf += chunk
-        if len(buf) >= BATCH:
-            data = bytes(buf)
-            buf.clear()
-            await asyncio.to_thread(ing.feed, data)
+    running: asyncio.Future[None] | None = None
+    try:
+        async for chunk in body:
+            buf += chunk
+            if len(buf) >= BATCH:
+                data = bytes(buf)
+                buf.clear()
+                if running is not None:
+                    await running
+                running = loop.run_in_executor(None, ing.feed, data)
+        if running is not None:
+            await running
+            running = None
+    finally:
+        if running is not None:  # the body failed mid-way: let the writer finish first
+            await asyncio.wait([running])
     if buf:
         if ing.size == 0 and len(buf) <= INLINE_LIMIT:
             ing.feed(bytes(buf))
