@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import formatdate, parsedate_to_datetime
+from functools import lru_cache
 from typing import Mapping
 
 from objectstore.s3.errors import S3Error
@@ -71,7 +72,12 @@ def parse_http_date(value: str | None) -> datetime | None:
 
 
 def http_date(ts: float) -> str:
-    return formatdate(int(ts), usegmt=True)
+    return _http_date(int(ts))
+
+
+@lru_cache(maxsize=4096)
+def _http_date(seconds: int) -> str:
+    return formatdate(seconds, usegmt=True)
 
 
 def iso8601(ts: float) -> str:

@@ -4,6 +4,7 @@ writes responses (and errors) to the wire."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import secrets
 from typing import Any, Awaitable, Callable
@@ -81,6 +82,8 @@ class App:
         self.stores = stores
         self.registry = registry
         self.host_id = secrets.token_urlsafe(24)
+        self.id_prefix = secrets.token_hex(4).upper()  # request ids: process prefix + counter
+        self.counter = itertools.count(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -88,7 +91,7 @@ class App:
             return
         if scope["type"] != "http":
             return
-        request_id = secrets.token_hex(8).upper()
+        request_id = f"{self.id_prefix}{next(self.counter):08X}"
         method = scope["method"]
         req: Request | None = None
         try:

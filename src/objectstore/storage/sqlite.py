@@ -15,7 +15,7 @@ import threading
 import time
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import (
@@ -28,6 +28,7 @@ from objectstore.storage.model import (
 )
 
 T = TypeVar("T")
+CACHE_CHECK = 0.05  # seconds between data_version checks for other processes' commits
 Txn = Callable[[sqlite3.Connection], T]
 
 SCHEMA = """
@@ -67,13 +68,19 @@ def _segments_json(segments: tuple[Segment, ...]) -> str:
 
 
 def segments_from_json(text: str) -> tuple[Segment, ...]:
+    if text == "[]":
+        return ()
     return tuple(Segment(*item) for item in json.loads(text))
+
+
+def _json(text: str) -> Any:
+    return {} if text == "{}" else json.loads(text)
 
 
 def row_to_object(row: sqlite3.Row | tuple[Any, ...]) -> ObjectRecord:
     return ObjectRecord(
         bucket=row[0], key=row[1], size=row[2], etag=row[3], last_modified=row[4],
-        owner=row[5], acl=row[6], headers=json.loads(row[7]), checksums=json.loads(row[8]),
+        owner=row[5], acl=row[6], headers=_json(row[7]), checksums=_json(row[8]),
         checksum_type=row[9], segments=segments_from_json(row[10]),
         part_count=row[11], tags=_tags(row[12]),
         inline=bytes(row[13]) if len(row) > 13 and row[13] is not None else None,
@@ -100,6 +107,7 @@ class SqliteMeta:
         self._local = threading.local()
         self._queue: queue.SimpleQueue[tuple[Txn[Any], Future[Any]] | None] = queue.SimpleQueue()
         self._on_garbage = on_garbage
+        self._generation = 0  # bumped after each commit by this process's writer
         conn = self._connect()
         conn.executescript(SCHEMA)
         for table, column, kind in (("objects", "data", "BLOB"), ("objects", "tags", "TEXT"),
@@ -125,6 +133,22 @@ class SqliteMeta:
             conn = self._connect()
             self._local.conn = conn
         return conn
+
+    def _cache(self) -> dict[tuple[str, str], Any]:
+        """This thread's cache of small lookups (keys, buckets). It is emptied after every
+        commit of this process's writer, and when SQLite's data_version shows a commit by
+        another process (admin CLI, other workers) — checked at most every 50 ms."""
+        local = self._local
+        now = time.monotonic()
+        if getattr(local, "generation", None) != self._generation or \
+                now - getattr(local, "checked", 0.0) > CACHE_CHECK:
+            version = self.reader().execute("PRAGMA data_version").fetchone()[0]
+            if getattr(local, "version", None) != version or \
+                    getattr(local, "generation", None) != self._generation:
+                local.cache = {}
+            local.version, local.generation, local.checked = version, self._generation, now
+        cache: dict[tuple[str, str], Any] = local.cache
+        return cache
 
     def submit(self, fn: Txn[T]) -> Future[T]:
         fut: Future[T] = Future()
@@ -174,6 +198,7 @@ class SqliteMeta:
                         conn.execute("RELEASE op")
                         results.append((fut, True, value))
                 conn.execute("COMMIT")
+                self._generation += 1
                 pending_garbage = []
             except sqlite3.Error as exc:
                 try:
@@ -222,9 +247,9 @@ class SqliteMeta:
         rows = self.reader().execute("SELECT id, name FROM accounts").fetchall()
         return {r[0]: r[1] for r in rows}
 
-    def emails(self) -> dict[str, str]:
-        rows = self.reader().execute("SELECT email, id FROM accounts WHERE email != ''").fetchall()
-        return {r[0].lower(): r[1] for r in rows}
+    def emails(self) -> Mapping[str, str]:
+        """E-mail address (lower case) -> account id, looked up only when asked."""
+        return _Emails(self)
 
     def add_account(self, account: Account) -> None:
         def txn(c: sqlite3.Connection) -> None:
@@ -317,7 +342,14 @@ class SqliteMeta:
         return [AccessKey(*r) for r in self.reader().execute(sql + " ORDER BY created", args)]
 
     def lookup_key(self, access_key: str) -> tuple[str, User, Account] | None:
-        """The secret, user and account of an access key, in one query."""
+        """The secret, user and account of an access key, in one query (cached)."""
+        cache = self._cache()
+        if ("key", access_key) not in cache:
+            cache[("key", access_key)] = self._lookup_key(access_key)
+        found: tuple[str, User, Account] | None = cache[("key", access_key)]
+        return found
+
+    def _lookup_key(self, access_key: str) -> tuple[str, User, Account] | None:
         row = self.reader().execute(
             "SELECT k.secret, u.name, u.account_id, u.is_admin, u.created, a.name, a.email, "
             "a.created FROM keys k JOIN users u ON u.name = k.user_name "
@@ -330,6 +362,13 @@ class SqliteMeta:
 
     # ------------------------------------------------------------ buckets
     def get_bucket(self, name: str) -> Bucket | None:
+        cache = self._cache()
+        if ("bucket", name) not in cache:
+            cache[("bucket", name)] = self._get_bucket(name)
+        bucket: Bucket | None = cache[("bucket", name)]
+        return bucket
+
+    def _get_bucket(self, name: str) -> Bucket | None:
         row = self.reader().execute(
             "SELECT name, account_id, created, region, acl, tags, cors FROM buckets WHERE name=?",
             (name,)).fetchone()
@@ -485,3 +524,27 @@ def _mark_garbage(c: sqlite3.Connection, segments: tuple[Segment, ...],
     now = time.time()
     c.executemany("INSERT OR IGNORE INTO garbage VALUES (?,?)",
                   [(s.blob, now) for s in segments if s.blob and s.blob not in keep_ids])
+
+
+class _Emails(Mapping[str, str]):
+    """Account ids by e-mail, queried on first use (most requests grant by e-mail never)."""
+
+    def __init__(self, meta: SqliteMeta) -> None:
+        self._meta = meta
+        self._data: dict[str, str] | None = None
+
+    def _load(self) -> dict[str, str]:
+        if self._data is None:
+            rows = self._meta.reader().execute(
+                "SELECT email, id FROM accounts WHERE email != ''").fetchall()
+            self._data = {r[0].lower(): r[1] for r in rows}
+        return self._data
+
+    def __getitem__(self, key: str) -> str:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
