@@ -214,9 +214,17 @@ def _check_signed_headers(signed: Sequence[str], *, presigned: bool) -> None:
                       HeadersNotSigned="host")
 
 
+_AMZ_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z", re.ASCII)
+
+
 def parse_amz_date(value: str) -> datetime | None:
+    """``YYYYMMDDTHHMMSSZ`` as an aware datetime (no strptime: this runs on every request)."""
+    m = _AMZ_DATE.fullmatch(value)
+    if m is None:
+        return None
     try:
-        return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+        y, mo, d, h, mi, sec = (int(g) for g in m.groups())
+        return datetime(y, mo, d, h, mi, sec, tzinfo=timezone.utc)
     except ValueError:
         return None
 

@@ -186,7 +186,16 @@ class SqliteMeta:
                 if pending_garbage:
                     conn.executemany("DELETE FROM garbage WHERE blob=?",
                                      [(b,) for b in pending_garbage])
+                alone = len(batch) == 1 and not pending_garbage
                 for fn, fut in batch:
+                    if alone:  # one closure: its failure may simply roll back the whole txn
+                        try:
+                            results.append((fut, True, fn(conn)))
+                        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                            conn.execute("ROLLBACK")
+                            conn.execute("BEGIN IMMEDIATE")
+                            results.append((fut, False, exc))
+                        continue
                     conn.execute("SAVEPOINT op")
                     try:
                         value = fn(conn)
@@ -471,13 +480,14 @@ class SqliteMeta:
         def txn(c: sqlite3.Connection) -> None:
             if not c.execute("SELECT 1 FROM buckets WHERE name=?", (rec.bucket,)).fetchone():
                 raise NotFound("bucket")
-            row = c.execute(f"SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket=? AND key=?",
-                            (rec.bucket, rec.key)).fetchone()
-            old = row_to_object(row) if row else None
             if check is not None:
-                check(old)
-            if old is not None:
-                _mark_garbage(c, old.segments, keep=rec.segments)
+                row = c.execute(f"SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket=? AND key=?",
+                                (rec.bucket, rec.key)).fetchone()
+                check(row_to_object(row) if row else None)
+            old = c.execute("SELECT segments FROM objects WHERE bucket=? AND key=?",
+                            (rec.bucket, rec.key)).fetchone()
+            if old is not None and old[0] != "[]":
+                _mark_garbage(c, segments_from_json(old[0]), keep=rec.segments)
             c.execute(
                 f"INSERT OR REPLACE INTO objects ({WITH_DATA}) VALUES "
                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
