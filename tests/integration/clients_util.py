@@ -11,13 +11,18 @@ import hashlib
 import hmac
 import http.client
 import os
+import shutil
 import subprocess
+import sys
+import sysconfig
 from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 from typing import Mapping, Sequence
 from urllib.parse import quote
 from xml.etree import ElementTree
+
+import pytest
 
 TIMEOUT = 120
 
@@ -233,3 +238,20 @@ def anonymous_get(host: str, port: int, path: str) -> Response:
                         {k.lower(): v for k, v in resp.getheaders()}, data)
     finally:
         conn.close()
+
+
+def s3cmd_command() -> list[str]:
+    """s3cmd's script, run with this interpreter (a pyenv shim on PATH is a shell script)."""
+    candidates = [Path(sysconfig.get_path("scripts")) / "s3cmd",
+                  Path(sys.executable).parent / "s3cmd"]
+    found = shutil.which("s3cmd")
+    if found:
+        candidates.append(Path(found))
+    for c in candidates:
+        if c.is_file():
+            head = c.read_bytes()[:200]
+            if head.startswith(b"#!") and b"python" in head.splitlines()[0]:
+                return [sys.executable, str(c)]
+    if found:
+        return [found]
+    pytest.skip("s3cmd is not installed")

@@ -18,7 +18,6 @@ import re
 import shutil
 import subprocess
 import sys
-import sysconfig
 import uuid
 from email.utils import formatdate
 from pathlib import Path
@@ -34,6 +33,7 @@ from clients_util import (
     payload,
     read_tree,
     run,
+    s3cmd_command,
     xml_texts,
 )
 from harness import Creds, Server
@@ -362,21 +362,6 @@ def test_aws_s3_cp_options_copy_move_presign(aws: Runner, server: Server, s3: An
 # ======================================================================== s3cmd
 
 
-def s3cmd_command() -> list[str]:
-    """s3cmd's script, run with this interpreter (a pyenv shim on PATH is a shell script)."""
-    candidates = [Path(sysconfig.get_path("scripts")) / "s3cmd",
-                  Path(sys.executable).parent / "s3cmd"]
-    found = shutil.which("s3cmd")
-    if found:
-        candidates.append(Path(found))
-    for c in candidates:
-        if c.is_file():
-            head = c.read_bytes()[:200]
-            if head.startswith(b"#!") and b"python" in head.splitlines()[0]:
-                return [sys.executable, str(c)]
-    if found:
-        return [found]
-    pytest.skip("s3cmd is not installed")
 
 
 SIGNATURES = [pytest.param(["--signature-v2"], id="sigv2"), pytest.param([], id="sigv4")]

@@ -17,13 +17,12 @@ import secrets
 import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 from botocore.exceptions import ClientError
-from clients_util import check, isolated_env, run
+from clients_util import check, isolated_env, run, s3cmd_command
 from harness import Creds, Server, free_port
 from uploads_util import (
     ALGORITHMS,
@@ -839,20 +838,6 @@ def test_aws_cli_cp_200mib_both_ways(server: Server, s3: Any, bucket: str,
     s3.delete_object(Bucket=bucket, Key="big/200MiB.bin")
 
 
-def s3cmd_command() -> list[str]:
-    candidates = [Path(sysconfig.get_path("scripts")) / "s3cmd",
-                  Path(sys.executable).parent / "s3cmd"]
-    found = shutil.which("s3cmd")
-    if found:
-        candidates.append(Path(found))
-    for c in candidates:
-        if c.is_file():
-            head = c.read_bytes()[:200]
-            if head.startswith(b"#!") and b"python" in head.splitlines()[0]:
-                return [sys.executable, str(c)]
-    if found:
-        return [found]
-    pytest.skip("s3cmd is not installed")
 
 
 @pytest.mark.parametrize("sig", [["--signature-v2"], []], ids=["sigv2", "sigv4"])

@@ -107,13 +107,19 @@ async def create_multipart_upload(ctx: Ctx) -> Response:
     return xml_response(mxml.initiate(bucket.name, ctx.key, up.upload_id), headers=headers)
 
 
-async def upload_part(ctx: Ctx) -> Response:
+def _part_target(ctx: Ctx) -> tuple[int, Upload]:
+    """The part number and upload a part write addresses, after the access checks."""
     bucket = bucket_or_404(ctx)
     access.require_bucket(ctx.principal, bucket, "WRITE")
     number = _part_number(ctx)
     up = _upload_or_404(ctx)
+    reject_sse(ctx.req.headers)
+    return number, up
+
+
+async def upload_part(ctx: Ctx) -> Response:
+    number, up = _part_target(ctx)
     h = ctx.req.headers
-    reject_sse(h)
     md5 = checksums.parse_content_md5(h["content-md5"]) if "content-md5" in h else None
     wanted = requested_checksums(h)
     body = payload(ctx, MAX_PART)
@@ -150,12 +156,8 @@ async def _save_part(ctx: Ctx, part: Part) -> None:
 
 
 async def upload_part_copy(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket(ctx.principal, bucket, "WRITE")
-    number = _part_number(ctx)
-    up = _upload_or_404(ctx)
+    number, up = _part_target(ctx)
     h = ctx.req.headers
-    reject_sse(h)
     src_bucket_name, src_key = parse_copy_source(h["x-amz-copy-source"])
     src_bucket = ctx.stores.meta.get_bucket(src_bucket_name)
     if src_bucket is None:
