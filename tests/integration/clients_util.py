@@ -18,11 +18,13 @@ import sysconfig
 from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import quote
 from xml.etree import ElementTree
 
 import pytest
+
+Runner = Callable[..., subprocess.CompletedProcess[str]]
 
 TIMEOUT = 120
 
@@ -255,3 +257,30 @@ def s3cmd_command() -> list[str]:
     if found:
         return [found]
     pytest.skip("s3cmd is not installed")
+
+
+def s3cmd_runner(server: Any, tmp_path: Path, extra: list[str]) -> Runner:
+    home = tmp_path / "s3cmd-home"
+    env = isolated_env(home)
+    cfg = home / "s3cfg"
+    cfg.write_text(
+        "[default]\n"
+        f"access_key = {server.root.access_key}\n"
+        f"secret_key = {server.root.secret_key}\n"
+        f"host_base = 127.0.0.1:{server.port}\n"
+        f"host_bucket = 127.0.0.1:{server.port}\n"
+        "bucket_location = us-east-1\n"
+        "use_https = False\n"
+        "signature_v2 = False\n"
+        "check_ssl_certificate = False\n"
+        "proxy_host = \n"
+        "proxy_port = 0\n"
+        "progress_meter = False\n"
+        "max_retries = 1\n"
+    )
+
+    def call(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        return run([*s3cmd_command(), "-c", str(cfg), "--no-progress", *extra, *args], env,
+                   cwd=cwd)
+
+    return call

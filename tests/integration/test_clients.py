@@ -21,11 +21,12 @@ import sys
 import uuid
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
 from clients_util import (
     AWSAuthConnection,
+    Runner,
     anonymous_get,
     check,
     isolated_env,
@@ -33,12 +34,10 @@ from clients_util import (
     payload,
     read_tree,
     run,
-    s3cmd_command,
+    s3cmd_runner,
     xml_texts,
 )
 from harness import Creds, Server
-
-Runner = Callable[..., subprocess.CompletedProcess[str]]
 
 SMALL = b"hello, objectstore\n"
 MEDIUM = payload(3 * 1024 * 1024 + 17, "medium")  # 3 MiB + a bit: single PUT for every client
@@ -372,31 +371,6 @@ def s3cmd(request: pytest.FixtureRequest, server: Server, tmp_path: Path) -> Run
     return s3cmd_runner(server, tmp_path, list(request.param))
 
 
-def s3cmd_runner(server: Server, tmp_path: Path, extra: list[str]) -> Runner:
-    home = tmp_path / "s3cmd-home"
-    env = isolated_env(home)
-    cfg = home / "s3cfg"
-    cfg.write_text(
-        "[default]\n"
-        f"access_key = {server.root.access_key}\n"
-        f"secret_key = {server.root.secret_key}\n"
-        f"host_base = 127.0.0.1:{server.port}\n"
-        f"host_bucket = 127.0.0.1:{server.port}\n"
-        "bucket_location = us-east-1\n"
-        "use_https = False\n"
-        "signature_v2 = False\n"
-        "check_ssl_certificate = False\n"
-        "proxy_host = \n"
-        "proxy_port = 0\n"
-        "progress_meter = False\n"
-        "max_retries = 1\n"
-    )
-
-    def call(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-        return run([*s3cmd_command(), "-c", str(cfg), "--no-progress", *extra, *args], env,
-                   cwd=cwd)
-
-    return call
 
 
 def s3cmd_ls_keys(out: str) -> dict[str, int]:

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 from botocore.exceptions import ClientError
-from clients_util import check, isolated_env, run, s3cmd_command
+from clients_util import check, isolated_env, run, s3cmd_runner
 from harness import Creds, Server, free_port
 from uploads_util import (
     ALGORITHMS,
@@ -843,20 +843,7 @@ def test_aws_cli_cp_200mib_both_ways(server: Server, s3: Any, bucket: str,
 @pytest.mark.parametrize("sig", [["--signature-v2"], []], ids=["sigv2", "sigv4"])
 def test_s3cmd_multipart(server: Server, s3: Any, bucket: str, tmp_path: Path,
                          sig: list[str]) -> None:
-    home = tmp_path / "s3cmd-home"
-    env = isolated_env(home)
-    cfg = home / "s3cfg"
-    cfg.write_text(
-        "[default]\n"
-        f"access_key = {server.root.access_key}\n"
-        f"secret_key = {server.root.secret_key}\n"
-        f"host_base = 127.0.0.1:{server.port}\n"
-        f"host_bucket = 127.0.0.1:{server.port}\n"
-        "bucket_location = us-east-1\nuse_https = False\nsignature_v2 = False\n"
-        "proxy_host = \nproxy_port = 0\nprogress_meter = False\nmax_retries = 1\n")
-
-    def s3cmd(*args: str) -> subprocess.CompletedProcess[str]:
-        return run([*s3cmd_command(), "-c", str(cfg), "--no-progress", *sig, *args], env)
+    s3cmd = s3cmd_runner(server, tmp_path, sig)
 
     src = tmp_path / "12MiB.bin"
     sha = random_file(src, 12 * MiB)

@@ -11,7 +11,7 @@ from objectstore.s3.listing import Page, decode_token, encode_token, list_page, 
 from objectstore.server.handlers.common import Ctx, account_names, bucket_or_404
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
-from objectstore.storage.model import ObjectRecord
+from objectstore.storage.model import Bucket, ObjectRecord
 
 
 def _encoding(ctx: Ctx) -> bool:
@@ -46,12 +46,16 @@ def _listed(ctx: Ctx, objs: list[ObjectRecord]) -> list[xml.ListedObject]:
     ]
 
 
-async def list_objects(ctx: Ctx) -> Response:
+def _common(ctx: Ctx) -> tuple[Bucket, bool, str, str]:
+    """The bucket (READ checked), encoding-type=url, prefix and delimiter of a listing."""
     bucket = bucket_or_404(ctx)
     access.require_bucket(ctx.principal, bucket, "READ")
     url = _encoding(ctx)
-    prefix = ctx.ep.arg("prefix", "") or ""
-    delimiter = ctx.ep.arg("delimiter", "") or ""
+    return (bucket, url, ctx.ep.arg("prefix", "") or "", ctx.ep.arg("delimiter", "") or "")
+
+
+async def list_objects(ctx: Ctx) -> Response:
+    bucket, url, prefix, delimiter = _common(ctx)
     marker = ctx.ep.arg("marker", "") or ""
     max_keys = parse_max_keys(ctx.ep.arg("max-keys"))
     page = _page(ctx, prefix, delimiter, marker, max_keys)
@@ -64,11 +68,7 @@ async def list_objects(ctx: Ctx) -> Response:
 
 
 async def list_objects_v2(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket(ctx.principal, bucket, "READ")
-    url = _encoding(ctx)
-    prefix = ctx.ep.arg("prefix", "") or ""
-    delimiter = ctx.ep.arg("delimiter", "") or ""
+    bucket, url, prefix, delimiter = _common(ctx)
     token = ctx.ep.arg("continuation-token")
     if token is not None and token == "":
         raise S3Error("InvalidArgument", "The continuation token provided is incorrect",
@@ -88,11 +88,7 @@ async def list_objects_v2(ctx: Ctx) -> Response:
 
 
 async def list_object_versions(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket(ctx.principal, bucket, "READ")
-    url = _encoding(ctx)
-    prefix = ctx.ep.arg("prefix", "") or ""
-    delimiter = ctx.ep.arg("delimiter", "") or ""
+    bucket, url, prefix, delimiter = _common(ctx)
     key_marker = ctx.ep.arg("key-marker", "") or ""
     version_marker = ctx.ep.arg("version-id-marker", "") or ""
     max_keys = parse_max_keys(ctx.ep.arg("max-keys"))
