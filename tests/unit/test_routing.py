@@ -7,7 +7,11 @@ server does.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from objectstore.s3.errors import S3Error
 from objectstore.s3.routing import Endpoint, parse_query, route, split_host
@@ -268,3 +272,20 @@ def test_parse_query_invalid_utf8_is_invalid_uri(raw: str) -> None:
         parse_query(raw)
     assert ei.value.code == "InvalidURI"
     assert ei.value.status == 400
+
+
+_QUERY_TEXT = st.text(alphabet=st.sampled_from(list("ab=&+%2F0é;~ \x80")), max_size=24)
+
+
+@given(_QUERY_TEXT)
+def test_parse_query_agrees_with_parse_qsl(raw: str) -> None:
+    """The fast parser decodes exactly as urllib's parse_qsl (blank values kept)."""
+    try:
+        expected: object = tuple(parse_qsl(raw, keep_blank_values=True, errors="strict"))
+    except (UnicodeDecodeError, ValueError):
+        expected = "InvalidURI"
+    try:
+        got: object = parse_query(raw)
+    except S3Error as err:
+        got = err.code
+    assert got == expected

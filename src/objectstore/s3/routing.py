@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Mapping, Sequence
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 from objectstore.s3.errors import S3Error
 
@@ -18,10 +18,22 @@ def parse_query(raw: str) -> Query:
     """Decode a raw query string into ordered (name, value) pairs ('+' is a space)."""
     if not raw:
         return ()
+    pairs = []
     try:
-        return tuple(parse_qsl(raw, keep_blank_values=True, errors="strict"))
+        for part in raw.split("&"):
+            if part:
+                name, _, value = part.partition("=")
+                pairs.append((_unquote_plus(name), _unquote_plus(value)))
     except (UnicodeDecodeError, ValueError) as exc:
         raise S3Error("InvalidURI") from exc
+    return tuple(pairs)
+
+
+def _unquote_plus(text: str) -> str:
+    """What parse_qsl does to each name and value, with a fast path for plain text."""
+    if "%" not in text and "+" not in text:
+        return text
+    return unquote(text.replace("+", " "), errors="strict")
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,13 @@ class SigV4Request:
     expires: int | None = None
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9\-._~]*")
+_UNRESERVED_OR_SLASH = re.compile(r"[A-Za-z0-9\-._~/]*")
+
+
 def uri_encode(value: str, *, slash: bool = True) -> str:
+    if (_UNRESERVED_OR_SLASH if slash else _UNRESERVED).fullmatch(value):
+        return value  # the common case, without quote()'s encode/decode round trip
     return quote(value, safe="/~" if slash else "~")
 
 

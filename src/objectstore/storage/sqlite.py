@@ -28,6 +28,7 @@ from objectstore.storage.model import (
 )
 
 T = TypeVar("T")
+MMAP_SIZE = 256 << 20
 CACHE_CHECK = 0.05  # seconds between data_version checks for other processes' commits
 Txn = Callable[[sqlite3.Connection], T]
 
@@ -125,6 +126,9 @@ class SqliteMeta:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={'FULL' if self.fsync else 'OFF'}")
         conn.execute("PRAGMA busy_timeout=30000")
+        # Memory-mapped reads: a lookup no longer re-reads pages with read() after each
+        # commit (a point lookup drops from ~20 to ~6 µs).
+        conn.execute(f"PRAGMA mmap_size={MMAP_SIZE}")
         return conn
 
     def reader(self) -> sqlite3.Connection:
