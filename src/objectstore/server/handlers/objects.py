@@ -26,7 +26,7 @@ STORED_HEADERS = ("content-type", "content-encoding", "content-disposition", "co
 STORAGE_CLASSES = frozenset({"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
                              "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR",
                              "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE"})
-READ_CHUNK = 1 << 20
+READ_CHUNK = 4 << 20  # per read of a streamed GET (1 MiB reads: ~30% slower)
 INLINE_READ = 256 * 1024
 
 
