@@ -8,8 +8,13 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
+
+FLUSH_EVERY = 64 << 20  # bytes of a blob written between background fdatasyncs
+IOV_MAX = 1024
+_FLUSHER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="blob-flush")
 
 
 class BlobWriter:
@@ -19,18 +24,41 @@ class BlobWriter:
         self._tmp = store.tmp_dir / self.id
         self._fd: int | None = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self.size = 0
+        self._flushed = 0
+        self._flush: Future[None] | None = None
 
     def write(self, data: bytes | memoryview) -> None:
+        self.write_many((data,))
+
+    def write_many(self, chunks: Sequence[bytes | memoryview]) -> None:
+        """Append ``chunks`` in order with vectored writes; with fsync on, every
+        FLUSH_EVERY bytes a background fdatasync starts writing them back, so the final
+        fsync waits for little more than the tail."""
         assert self._fd is not None
-        view = memoryview(data)
-        while view:
-            n = os.write(self._fd, view)
-            view = view[n:]
-        self.size += len(data)
+        views = [memoryview(c) for c in chunks if len(c)]
+        while views:
+            n = os.writev(self._fd, views[:IOV_MAX])
+            self.size += n
+            while views and n >= len(views[0]):
+                n -= len(views[0])
+                views.pop(0)
+            if n:
+                views[0] = views[0][n:]
+        if self._store.fsync and self.size - self._flushed >= FLUSH_EVERY:
+            self._wait_flush()
+            self._flushed = self.size
+            self._flush = _FLUSHER.submit(os.fdatasync, self._fd)
+
+    def _wait_flush(self) -> None:
+        """Never close (or fsync) the descriptor while a background flush still uses it."""
+        if self._flush is not None:
+            flush, self._flush = self._flush, None
+            flush.exception()  # waits; an error shows up again in the final fsync
 
     def commit(self) -> None:
         """Make the blob durable under its final name."""
         assert self._fd is not None
+        self._wait_flush()
         fd, self._fd = self._fd, None
         try:
             if self._store.fsync:
@@ -48,6 +76,7 @@ class BlobWriter:
 
     def abort(self) -> None:
         if self._fd is not None:
+            self._wait_flush()
             os.close(self._fd)
             self._fd = None
         try:
