@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 from typing import Any
 
 CHUNK = 1 << 20
@@ -74,13 +75,19 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
     args = p.parse_args()
     # The same settings as objectstore's `serve` (src/objectstore/cli.py).
-    uvicorn.Server(uvicorn.Config(
-        app, host=args.host, port=args.port, loop="uvloop", http="httptools",
+    options: dict[str, Any] = dict(
+        host=args.host, port=args.port, loop="uvloop", http="httptools",
         lifespan="on", access_log=False, log_level="warning", server_header=False,
         proxy_headers=False, timeout_keep_alive=30, timeout_graceful_shutdown=5,
-    )).run()
+    )
+    if args.workers > 1:
+        uvicorn.run("bare_app:app", app_dir=str(Path(__file__).resolve().parent),
+                    workers=args.workers, **options)
+        return
+    uvicorn.Server(uvicorn.Config(app, **options)).run()
 
 
 if __name__ == "__main__":
