@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
+from objectstore.storage.changes import ChangeStamp
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import (
     AccessKey,
@@ -29,7 +30,10 @@ from objectstore.storage.model import (
 
 T = TypeVar("T")
 MMAP_SIZE = 256 << 20
-CACHE_CHECK = 0.05  # seconds between data_version checks for other processes' commits
+CACHE_CHECK = 0.05  # seconds between data_version checks (changes made without the stamp)
+CACHE_ENTRIES = 20_000  # a thread's cache is emptied when it grows past either limit
+CACHE_BYTES = 32 << 20  # inline object data held by one thread's cache
+_MISSING = object()
 Txn = Callable[[sqlite3.Connection], T]
 
 SCHEMA = """
@@ -108,7 +112,7 @@ class SqliteMeta:
         self._local = threading.local()
         self._queue: queue.SimpleQueue[tuple[Txn[Any], Future[Any]] | None] = queue.SimpleQueue()
         self._on_garbage = on_garbage
-        self._generation = 0  # bumped after each commit by this process's writer
+        self._stamp = ChangeStamp(path.with_name(path.name + "-changes"))
         conn = self._connect()
         conn.executescript(SCHEMA)
         for table, column, kind in (("objects", "data", "BLOB"), ("objects", "tags", "TEXT"),
@@ -138,20 +142,23 @@ class SqliteMeta:
             self._local.conn = conn
         return conn
 
-    def _cache(self) -> dict[tuple[str, str], Any]:
-        """This thread's cache of small lookups (keys, buckets). It is emptied after every
-        commit of this process's writer, and when SQLite's data_version shows a commit by
-        another process (admin CLI, other workers) — checked at most every 50 ms."""
+    def _cache(self) -> dict[tuple[str, ...], Any]:
+        """This thread's cache of lookups (keys, buckets, objects). It is emptied whenever
+        the shared change stamp moves (a commit by any process through SqliteMeta), and
+        when SQLite's data_version shows a change made some other way — checked at most
+        every 50 ms."""
         local = self._local
+        stamp = self._stamp.read()
         now = time.monotonic()
-        if getattr(local, "generation", None) != self._generation or \
+        if getattr(local, "stamp", None) != stamp or \
                 now - getattr(local, "checked", 0.0) > CACHE_CHECK:
             version = self.reader().execute("PRAGMA data_version").fetchone()[0]
-            if getattr(local, "version", None) != version or \
-                    getattr(local, "generation", None) != self._generation:
+            if getattr(local, "stamp", None) != stamp or \
+                    getattr(local, "version", None) != version:
                 local.cache = {}
-            local.version, local.generation, local.checked = version, self._generation, now
-        cache: dict[tuple[str, str], Any] = local.cache
+                local.cached_bytes = 0
+            local.stamp, local.version, local.checked = stamp, version, now
+        cache: dict[tuple[str, ...], Any] = local.cache
         return cache
 
     def submit(self, fn: Txn[T]) -> Future[T]:
@@ -211,7 +218,7 @@ class SqliteMeta:
                         conn.execute("RELEASE op")
                         results.append((fut, True, value))
                 conn.execute("COMMIT")
-                self._generation += 1
+                self._stamp.bump()  # before any caller hears of the commit
                 pending_garbage = []
             except sqlite3.Error as exc:
                 try:
@@ -448,10 +455,23 @@ class SqliteMeta:
 
     # ------------------------------------------------------------ objects
     def get_object(self, bucket: str, key: str) -> ObjectRecord | None:
+        cache = self._cache()
+        hit = cache.get(("object", bucket, key), _MISSING)
+        if hit is not _MISSING:
+            found: ObjectRecord | None = hit
+            return found
         row = self.reader().execute(
             f"SELECT {WITH_DATA} FROM objects WHERE bucket=? AND key=?",
             (bucket, key)).fetchone()
-        return row_to_object(row) if row else None
+        rec = row_to_object(row) if row else None
+        size = len(rec.inline) if rec is not None and rec.inline else 0
+        local = self._local
+        if len(cache) >= CACHE_ENTRIES or local.cached_bytes + size > CACHE_BYTES:
+            cache.clear()
+            local.cached_bytes = 0
+        local.cached_bytes += size
+        cache[("object", bucket, key)] = rec
+        return rec
 
     def scan_objects(self, bucket: str, prefix: str, after: bytes,
                      batch: int = 1000) -> Iterator[ObjectRecord]:
