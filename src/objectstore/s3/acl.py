@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final, Mapping
 
 from objectstore.s3.errors import S3Error
@@ -43,14 +44,11 @@ class Acl:
     grants: tuple[Grant, ...]
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"owner": self.owner, "grants": [[g.kind, g.value, g.permission] for g in self.grants]}
-        )
+        return _to_json(self)
 
     @staticmethod
     def from_json(text: str) -> Acl:
-        data = json.loads(text)
-        return Acl(data["owner"], tuple(Grant(k, v, p) for k, v, p in data["grants"]))
+        return _from_json(text)
 
     def allows(self, account: str | None, permission: str) -> bool:
         """Whether ``account`` (None: anonymous) holds ``permission`` through these grants."""
@@ -133,3 +131,18 @@ def _grant(kind: str, who: str, perm: str, resolve_email: Mapping[str, str] | No
     if account is None:
         raise S3Error("UnresolvableGrantByEmailAddress", Email=who)
     return Grant("CanonicalUser", account, perm)
+
+
+# Stored ACLs repeat (most objects carry their owner's private ACL), and both directions run
+# on every request that writes or checks one: remembered, as the values are immutable.
+@lru_cache(maxsize=1024)
+def _to_json(acl: Acl) -> str:
+    return json.dumps(
+        {"owner": acl.owner, "grants": [[g.kind, g.value, g.permission] for g in acl.grants]}
+    )
+
+
+@lru_cache(maxsize=1024)
+def _from_json(text: str) -> Acl:
+    data = json.loads(text)
+    return Acl(data["owner"], tuple(Grant(k, v, p) for k, v, p in data["grants"]))

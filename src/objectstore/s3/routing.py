@@ -6,6 +6,7 @@ Pure: no I/O. Handlers never read raw query strings; they get an Endpoint.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Mapping, Sequence
 from urllib.parse import unquote
 
@@ -29,6 +30,7 @@ def parse_query(raw: str) -> Query:
     return tuple(pairs)
 
 
+@lru_cache(maxsize=4096)
 def _unquote_plus(text: str) -> str:
     """What parse_qsl does to each name and value, with a fast path for plain text."""
     if "%" not in text and "+" not in text:

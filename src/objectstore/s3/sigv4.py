@@ -65,9 +65,16 @@ def uri_encode(value: str, *, slash: bool = True) -> str:
     return quote(value, safe="/~" if slash else "~")
 
 
+@lru_cache(maxsize=4096)
+def _query_encode(value: str) -> str:
+    """uri_encode for query names and values; most repeat from request to request
+    (credential scope, algorithm, expiry, signed headers), so they are remembered."""
+    return uri_encode(value, slash=False)
+
+
 def canonical_query(query: Sequence[tuple[str, str]], *, exclude_signature: bool) -> str:
     pairs = sorted(
-        (uri_encode(k, slash=False), uri_encode(v, slash=False))
+        (_query_encode(k), _query_encode(v))
         for k, v in query
         if not (exclude_signature and k == "X-Amz-Signature")
     )
@@ -223,8 +230,10 @@ def _check_signed_headers(signed: Sequence[str], *, presigned: bool) -> None:
 _AMZ_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z", re.ASCII)
 
 
+@lru_cache(maxsize=256)
 def parse_amz_date(value: str) -> datetime | None:
-    """``YYYYMMDDTHHMMSSZ`` as an aware datetime (no strptime: this runs on every request)."""
+    """``YYYYMMDDTHHMMSSZ`` as an aware datetime (no strptime, and remembered: this runs on
+    every request, and requests signed in the same second share it)."""
     m = _AMZ_DATE.fullmatch(value)
     if m is None:
         return None
