@@ -155,7 +155,7 @@ def pattern(size: int) -> bytes:
 
 
 class RssSampler:
-    """Polls /proc/PID/status (VmRSS, and VmHWM) every `interval` s in a thread; peak in bytes."""
+    """Polls /proc/PID/status (VmRSS) every `interval` s in a thread; peak in bytes."""
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
         self.pid = pid
@@ -165,14 +165,17 @@ class RssSampler:
         self._t = threading.Thread(target=self._run, daemon=True)
 
     def _read(self) -> int:
-        try:
-            with open(f"/proc/{self.pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) * 1024
-        except OSError:
-            pass
-        return 0
+        """VmRSS of the server and its child processes (`--workers N`), summed."""
+        total = 0
+        for pid in family(self.pid):
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    for line in f:
+                        if line.startswith("VmRSS:"):
+                            total += int(line.split()[1]) * 1024
+            except OSError:
+                pass
+        return total
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -195,15 +198,38 @@ def rss_now(pid: int) -> int:
     return s._read()
 
 
+def family(pid: int) -> list[int]:
+    """``pid`` and its descendants (the worker processes of `serve --workers N`)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
 def cpu_seconds(pid: int) -> float:
-    """utime+stime of a process (and its reaped children) in seconds, from /proc."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        ticks = sum(int(x) for x in fields[11:15])
-        return ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
+    """utime+stime in seconds of a process, its live descendants and their reaped
+    children, from /proc."""
+    total = 0
+    for p in family(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += sum(int(x) for x in fields[11:15])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def fmt_bytes(n: float) -> str:

@@ -12,6 +12,7 @@ bench/.peers/) and degrades to fewer columns, with a note, when something cannot
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import html
 import os
 import re
@@ -41,14 +42,18 @@ from servers import (  # noqa: E402
     versions,
 )
 
-ALL = ["objectstore", "objectstore-nofsync", "moto", "s3rver", "bare"]
+ALL = ["objectstore", "objectstore-nofsync", "objectstore-w2", "moto", "s3rver", "bare",
+       "bare-w2"]
 LABELS = {
     "objectstore": "objectstore",
     "objectstore-nofsync": "objectstore --no-fsync",
+    "objectstore-w2": "objectstore --workers 2",
     "moto": "moto server",
     "s3rver": "s3rver",
     "bare": "bare stack",
+    "bare-w2": "bare stack, 2 workers",
 }
+TWO = ("objectstore-w2", "bare-w2")  # small objects and 1 MiB only: a stream is one process
 
 
 @dataclass
@@ -200,6 +205,8 @@ class Bench:
                 res.notes["put1m_c8"] = f"{errors} errors"
             log(f"  {res.label}: 1 MiB x8: PUT {put:,.0f} MB/s GET {get:,.0f} MB/s ({n} objects)")
         attempt(res, "put1m_c8", mib)
+        if srv.kind in TWO:
+            return
 
         block = pattern(MiB)
         pid = srv.pid
@@ -393,6 +400,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="scratch dir for data dirs (default: a temp dir, removed after)")
     ap.add_argument("--no-install", action="store_true",
                     help="do not apt/pip/npm install anything")
+    ap.add_argument("--seconds", type=float, default=None,
+                    help="seconds per small-object run (overrides the profile's)")
     ap.add_argument("--no-wrk", action="store_true",
                     help="use bench/aioload.py for every small-object run")
     return ap.parse_args(argv)
@@ -403,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
     command = "python bench/run.py" + "".join(f" {shlex.quote(a)}" for a in
                                               (argv if argv is not None else sys.argv[1:]))
     prof = PROFILES["smoke" if args.smoke else "quick" if args.quick else "full"]
+    if args.seconds:
+        prof = dataclasses.replace(prof, duration=args.seconds)
     kinds = [k for k in ALL if not args.only or k in args.only.split(",")]
     unknown = set(args.only.split(",")) - set(ALL) - {""}
     if unknown:

@@ -131,7 +131,8 @@ def versions() -> dict[str, str]:
 
 @dataclass
 class Server:
-    """A server process; `kind` is objectstore | objectstore-nofsync | bare | moto | s3rver."""
+    """A server process; `kind` is objectstore | objectstore-nofsync | objectstore-w2 | bare |
+    bare-w2 | moto | s3rver (-w2: two worker processes)."""
 
     kind: str
     label: str
@@ -152,9 +153,13 @@ class Server:
                    str(self.data_dir), "--port", str(port)]
             if self.kind == "objectstore-nofsync":
                 cmd.append("--no-fsync")
+            if self.kind.endswith("-w2"):
+                cmd += ["--workers", "2"]
             return cmd, env
-        if self.kind == "bare":
-            return [sys.executable, str(HERE / "bare_app.py"), "--port", str(port)], env
+        if self.kind.startswith("bare"):
+            workers = ["--workers", "2"] if self.kind.endswith("-w2") else []
+            return [sys.executable, str(HERE / "bare_app.py"), "--port", str(port),
+                    *workers], env
         if self.kind == "moto":
             return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], env
         if self.kind == "s3rver":
@@ -172,7 +177,7 @@ class Server:
         if self.kind == "s3rver":
             self.target = Target(self.label, port, "S3RVER", "S3RVER")
         else:
-            self.target = Target(self.label, port, is_s3=self.kind != "bare")
+            self.target = Target(self.label, port, is_s3=not self.kind.startswith("bare"))
         if self.data_dir is None:
             self.data_dir = self.workdir / f"data-{self.kind}"
         if fresh and self.data_dir.exists():

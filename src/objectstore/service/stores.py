@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -36,7 +35,7 @@ class Stores:
 
     async def write(self, txn: Txn[T]) -> T:
         """Run a metadata write transaction (group-committed) and await its commit."""
-        return await asyncio.wrap_future(self.meta.submit(txn))
+        return await self.meta.submit_async(txn)
 
     def close(self) -> None:
         self.meta.close()
