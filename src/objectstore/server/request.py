@@ -82,7 +82,7 @@ class Response:
     status: int = 200
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
-    stream: AsyncIterator[bytes] | None = None
+    stream: AsyncIterator[bytes | memoryview] | None = None
     content_length: int | None = None  # for streams and HEAD
 
 
