@@ -210,7 +210,7 @@ class Bench:
 
         block = pattern(MiB)
         pid = srv.pid
-        res.values["rss_idle"] = rss_now(pid) / 1e6
+        res.values["rss_busy"] = rss_now(pid) / 1e6
         peaks: list[int] = []
 
         def put1g() -> None:
@@ -373,6 +373,8 @@ class Bench:
             return
         startups.sort()
         res.values["startup"] = startups[len(startups) // 2] * 1000
+        time.sleep(0.5)
+        res.values["rss_idle"] = rss_now(srv.pid) / 1e6
         log(f"  {res.label}: start-up to first answered request "
             f"{res.values['startup']:.0f} ms (median of {len(startups)})")
         try:

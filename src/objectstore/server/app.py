@@ -112,6 +112,9 @@ class App:
         """Answering before the body was read: drain a small body the client is already
         sending, otherwise close the connection after the answer (the client may still be
         waiting for 100 Continue), so the next request on it is not read as this body."""
+        if req is not None and "content-length" not in req.headers and \
+                "transfer-encoding" not in req.headers:
+            return  # the common case (GET, HEAD, DELETE): no body at all
         headers = dict(scope["headers"])
         length = headers.get(b"content-length", b"0")
         chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()

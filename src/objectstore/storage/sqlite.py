@@ -8,6 +8,7 @@ and commits once: concurrent writers share one fsync.
 from __future__ import annotations
 
 import asyncio
+import collections
 import fcntl
 import json
 import logging
@@ -32,10 +33,9 @@ from objectstore.storage.model import (
 )
 
 T = TypeVar("T")
-MMAP_SIZE = 256 << 20
 CACHE_CHECK = 0.05  # seconds between data_version checks (changes made without the stamp)
-CACHE_ENTRIES = 20_000  # a thread's cache is emptied when it grows past either limit
-CACHE_BYTES = 32 << 20  # inline object data held by one thread's cache
+CACHE_ENTRIES = 10_000  # object records cached per thread (oldest dropped first) ...
+CACHE_BYTES = 24 << 20  # ... and the inline object data they may hold
 _MISSING = object()
 Txn = Callable[[sqlite3.Connection], T]
 # who waits for a write: a thread (concurrent future) or a coroutine (its loop and future)
@@ -137,9 +137,6 @@ class SqliteMeta:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={'FULL' if self.fsync else 'OFF'}")
         conn.execute("PRAGMA busy_timeout=30000")
-        # Memory-mapped reads: a lookup no longer re-reads pages with read() after each
-        # commit (a point lookup drops from ~20 to ~6 µs).
-        conn.execute(f"PRAGMA mmap_size={MMAP_SIZE}")
         return conn
 
     def reader(self) -> sqlite3.Connection:
@@ -163,6 +160,7 @@ class SqliteMeta:
             if getattr(local, "stamp", None) != stamp or \
                     getattr(local, "version", None) != version:
                 local.cache = {}
+                local.objects = collections.OrderedDict()
                 local.cached_bytes = 0
             local.stamp, local.version, local.checked = stamp, version, now
         cache: dict[tuple[str, ...], Any] = local.cache
@@ -486,22 +484,25 @@ class SqliteMeta:
 
     # ------------------------------------------------------------ objects
     def get_object(self, bucket: str, key: str) -> ObjectRecord | None:
-        cache = self._cache()
-        hit = cache.get(("object", bucket, key), _MISSING)
+        self._cache()  # empties the object cache too when anything changed
+        local = self._local
+        objects: collections.OrderedDict[tuple[str, str], ObjectRecord | None] = local.objects
+        hit = objects.get((bucket, key), _MISSING)
         if hit is not _MISSING:
-            found: ObjectRecord | None = hit
+            found: ObjectRecord | None = hit  # type: ignore[assignment]
             return found
         row = self.reader().execute(
             f"SELECT {WITH_DATA} FROM objects WHERE bucket=? AND key=?",
             (bucket, key)).fetchone()
         rec = row_to_object(row) if row else None
         size = len(rec.inline) if rec is not None and rec.inline else 0
-        local = self._local
-        if len(cache) >= CACHE_ENTRIES or local.cached_bytes + size > CACHE_BYTES:
-            cache.clear()
-            local.cached_bytes = 0
-        local.cached_bytes += size
-        cache[("object", bucket, key)] = rec
+        if size <= CACHE_BYTES // 64:
+            while objects and (len(objects) >= CACHE_ENTRIES or
+                               local.cached_bytes + size > CACHE_BYTES):
+                _, old = objects.popitem(last=False)  # the oldest entry goes first
+                local.cached_bytes -= len(old.inline) if old is not None and old.inline else 0
+            local.cached_bytes += size
+            objects[(bucket, key)] = rec
         return rec
 
     def scan_objects(self, bucket: str, prefix: str, after: bytes,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import mmap
 import os
 from typing import AsyncIterator, Callable
@@ -158,11 +159,12 @@ def response_headers(ctx: Ctx, obj: ObjectRecord) -> list[tuple[str, str]]:
         ("Accept-Ranges", "bytes"),
     ]
     overrides = {}
-    for name in ("content-type", "content-language", "expires", "cache-control",
-                 "content-disposition", "content-encoding"):
-        value = ctx.ep.arg("response-" + name)
-        if value is not None:
-            overrides[name] = value
+    if any(k.startswith("response-") for k, _ in ctx.ep.query):
+        for name in ("content-type", "content-language", "expires", "cache-control",
+                     "content-disposition", "content-encoding"):
+            value = ctx.ep.arg("response-" + name)
+            if value is not None:
+                overrides[name] = value
     if overrides and ctx.principal is None:
         raise S3Error("InvalidRequest", "Request specific response headers cannot be used for "
                       "anonymous GET requests.")
@@ -175,6 +177,7 @@ def response_headers(ctx: Ctx, obj: ObjectRecord) -> list[tuple[str, str]]:
     return out
 
 
+@functools.lru_cache(maxsize=512)
 def _title(name: str) -> str:
     if name.startswith("x-amz-"):
         return name
