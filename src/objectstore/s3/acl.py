@@ -63,8 +63,10 @@ class Acl:
         return False
 
 
+@lru_cache(maxsize=1024)
 def canned(name: str, owner: str, bucket_owner: str | None = None) -> Acl:
-    """The grants of a canned ACL: group grants first, then the owner's FULL_CONTROL."""
+    """The grants of a canned ACL: group grants first, then the owner's FULL_CONTROL.
+    (Remembered: immutable, and every PUT without ACL headers asks for "private".)"""
     grants: list[Grant] = []
     if name == "public-read":
         grants.append(Grant("Group", ALL_USERS, "READ"))

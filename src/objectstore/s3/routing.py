@@ -171,6 +171,11 @@ _OBJECT_DEFAULT = {
 
 def split_host(host: str, domains: Sequence[str]) -> str | None:
     """The bucket named by a virtual-hosted-style Host header, or None."""
+    return _split_host(host, tuple(domains))
+
+
+@lru_cache(maxsize=1024)  # a server sees few distinct Host headers
+def _split_host(host: str, domains: tuple[str, ...]) -> str | None:
     name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
     name = name.lower().rstrip(".")
     for domain in domains:

@@ -56,9 +56,14 @@ class Ingest:
         return bytes(self._buf) if self._buf is not None and self.size else None
 
     def feed(self, data: bytes) -> None:
+        """Hash and keep ``data`` in the calling thread."""
         self.count(len(data))
-        for job in self.jobs(data):
-            job()
+        self._md5.update(data)
+        if self._sha is not None:
+            self._sha.update(data)
+        for h in self._checks.values():
+            h.update(data)
+        self._keep(data)
 
     def count(self, n: int) -> None:
         """Account for ``n`` more bytes (EntityTooLarge beyond the limit)."""
