@@ -185,7 +185,9 @@ def render(results: dict[str, Any], lim: dict[str, float], machine: dict[str, st
       "and pre-signed URLs; PUT writes distinct keys for "
       f"{prof.mib_seconds:g} s, then GET reads them back for {prof.mib_seconds:g} s into a reused "
       "buffer. Streams: one `http.client` request whose body is a generator of 1 MiB "
-      "memoryviews (PUT) or read with `readinto` into a 1 MiB buffer (GET). The bare-stack "
+      "memoryviews (PUT) or read with `readinto` into a 1 MiB buffer (GET); "
+      f"the figure is the median of {prof.stream_trials} such transfers (PUTs overwrite one "
+      "key), fewer when a server's RSS passed 2 GB. The bare-stack "
       "column runs the same client code against the trivial app, so it is the client's own "
       "ceiling. Multipart: boto3 defaults (which SHA-256 every part over plain HTTP), "
       f"{_size(prof.part)} parts, 4 threads.")
