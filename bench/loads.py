@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from common import MiB, RssSampler, Target, conn, cpu_seconds, request
 
@@ -133,6 +133,29 @@ def run_load(target: Target, lines: list[str], connections: int, duration: float
 
 # --- throughput workloads (raw http.client over persistent connections) --------------------
 
+def _workers_rate(target: Target, threads: int, duration: float,
+                  step: Callable[[http.client.HTTPConnection], int | None]) -> float:
+    """MB/s moved by ``threads`` workers, each on its own persistent connection, calling
+    ``step`` (bytes moved, None: stop) until ``duration`` seconds have passed."""
+    def worker(deadline: float) -> int:
+        c = conn(target)
+        moved = 0
+        try:
+            while time.perf_counter() < deadline:
+                n = step(c)
+                if n is None:
+                    break
+                moved += n
+        finally:
+            c.close()
+        return moved
+
+    t = time.perf_counter()
+    with cf.ThreadPoolExecutor(threads) as ex:
+        total = sum(ex.map(worker, [t + duration] * threads))
+    return total / (time.perf_counter() - t) / 1e6
+
+
 def parallel_put_get(target: Target, bucket: str, size: int, threads: int, duration: float,
                      max_objects: int, prefix: str) -> tuple[float, float, int, int]:
     """`threads` workers PUT distinct objects of `size` bytes for up to `duration` s
@@ -151,52 +174,33 @@ def parallel_put_get(target: Target, bucket: str, size: int, threads: int, durat
             counter[0] += 1
             return n
 
-    def put_worker(deadline: float) -> int:
-        c = conn(target)
-        done = 0
-        try:
-            while time.perf_counter() < deadline:
-                n = claim(max_objects)
-                if n is None:
-                    break
-                st, _, _ = request(c, "PUT", target.presign("PUT", bucket, f"{prefix}{n:06d}"),
-                                   data, {"Content-Length": str(size)})
-                if st != 200:
-                    errors[0] += 1
-                done += size
-        finally:
-            c.close()
-        return done
+    def put_step(c: http.client.HTTPConnection) -> int | None:
+        n = claim(max_objects)
+        if n is None:
+            return None
+        st, _, _ = request(c, "PUT", target.presign("PUT", bucket, f"{prefix}{n:06d}"),
+                           data, {"Content-Length": str(size)})
+        if st != 200:
+            errors[0] += 1
+        return size
 
-    t = time.perf_counter()
-    with cf.ThreadPoolExecutor(threads) as ex:
-        sent = sum(ex.map(put_worker, [t + duration] * threads))
-    put_rate = sent / (time.perf_counter() - t) / 1e6
+    put_rate = _workers_rate(target, threads, duration, put_step)
     n_objects = counter[0]
     urls = [target.presign("GET", bucket, f"{prefix}{i:06d}") for i in range(n_objects)]
     counter[0] = 0
+    sinks = threading.local()
 
-    def get_worker(deadline: float) -> int:
-        c = conn(target)
-        buf = bytearray(MiB)
-        got = 0
-        try:
-            while time.perf_counter() < deadline:
-                with lock:
-                    n = counter[0] % max(1, n_objects)
-                    counter[0] += 1
-                st, nbytes, _ = request(c, "GET", urls[n], sink=buf)
-                if st != 200 or nbytes != size:
-                    errors[0] += 1
-                got += nbytes
-        finally:
-            c.close()
-        return got
+    def get_step(c: http.client.HTTPConnection) -> int | None:
+        buf = sinks.__dict__.setdefault("buf", bytearray(MiB))
+        with lock:
+            n = counter[0] % max(1, n_objects)
+            counter[0] += 1
+        st, nbytes, _ = request(c, "GET", urls[n], sink=buf)
+        if st != 200 or nbytes != size:
+            errors[0] += 1
+        return nbytes
 
-    t = time.perf_counter()
-    with cf.ThreadPoolExecutor(threads) as ex:
-        received = sum(ex.map(get_worker, [t + duration] * threads))
-    get_rate = received / (time.perf_counter() - t) / 1e6
+    get_rate = _workers_rate(target, threads, duration, get_step)
     return put_rate, get_rate, n_objects, errors[0]
 
 

@@ -8,7 +8,7 @@ from objectstore.s3.errors import S3Error
 from objectstore.service.stores import Stores
 from objectstore.storage.meta import NotFound
 from objectstore.storage.model import ObjectRecord
-from objectstore.storage.sqlite import Txn
+from objectstore.storage.writer import Txn
 
 
 async def publish(stores: Stores, rec: ObjectRecord,

@@ -8,8 +8,9 @@ from typing import TypeVar
 
 from objectstore.storage.images import Images
 from objectstore.storage.localfs import BlobStore
-from objectstore.storage.sqlite import SqliteMeta, Txn
+from objectstore.storage.sqlite import SqliteMeta
 from objectstore.storage.uploads import Uploads
+from objectstore.storage.writer import Txn
 
 T = TypeVar("T")
 

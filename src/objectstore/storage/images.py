@@ -10,7 +10,8 @@ from typing import Any
 
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import Image
-from objectstore.storage.sqlite import SqliteMeta, Txn
+from objectstore.storage.sqlite import SqliteMeta
+from objectstore.storage.writer import Txn
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (

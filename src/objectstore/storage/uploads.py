@@ -9,7 +9,8 @@ from typing import Callable, Iterator
 
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import ObjectRecord, Part, Upload
-from objectstore.storage.sqlite import SqliteMeta, Txn
+from objectstore.storage.sqlite import SqliteMeta
+from objectstore.storage.writer import Txn
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS uploads (
