@@ -23,7 +23,8 @@ class Stores:
     images: Images
 
     @staticmethod
-    def open(data_dir: Path, *, fsync: bool = True) -> Stores:
+    def open(data_dir: Path, *, fsync: bool = True, keyring: Path | None = None) -> Stores:
+        """``keyring``: the keyring file, if not the one in the data directory."""
         data_dir.mkdir(parents=True, exist_ok=True)
         blobs = BlobStore(data_dir, fsync=fsync)
 
@@ -31,7 +32,8 @@ class Stores:
             for blob_id in ids:
                 blobs.delete(blob_id)
 
-        meta = SqliteMeta(data_dir / "meta.sqlite3", fsync=fsync, on_garbage=reap)
+        meta = SqliteMeta(data_dir / "meta.sqlite3", fsync=fsync, on_garbage=reap,
+                          keyring=keyring)
         return Stores(meta, blobs, Uploads(meta), Images(meta))
 
     async def write(self, txn: Txn[T]) -> T:
