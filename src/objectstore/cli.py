@@ -285,6 +285,7 @@ def serve(args: argparse.Namespace) -> int:
         cloud_keys=tuple(args.cloud_key), cloud_certs=tuple(args.cloud_cert),
         keyring=_keyring_arg(args),
     )
+    logging.addLevelName(5, "TRACE")  # uvicorn's --log-level trace (not yet registered)
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

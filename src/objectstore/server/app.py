@@ -256,6 +256,7 @@ def from_environment() -> App:
     from objectstore.config import SETTINGS_ENV, settings_from_json
 
     settings = settings_from_json(os.environ[SETTINGS_ENV])
+    logging.addLevelName(5, "TRACE")  # uvicorn's --log-level trace (not yet registered)
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return build_app(settings)
