@@ -20,14 +20,15 @@ _SENSITIVE = re.compile(
     r"x-amz-copy-source-server-side-encryption-customer-key(?:-md5)?|"
     r"AWSSecretAccessKey|SecretAccessKey|aws_secret_access_key)"
     r"(=|%3D|:\s*|'\s*:\s*'|\"\s*:\s*\")([^&\s'\",;]*)")
-_HINTS = ("ignature", "ecret", "ustomer-key", "ecurity-token", "IGNATURE", "ECRET")
+_HINTS = ("signature", "secret", "customer-key", "security-token")
 LOGGERS = ("", "uvicorn", "uvicorn.access", "uvicorn.asgi", "uvicorn.error", "objectstore",
            "objectstore.registry")
 
 
 def redact(text: str) -> str:
     """``text`` with every sensitive value replaced by REDACTED."""
-    if not any(h in text for h in _HINTS):
+    lowered = text.lower()
+    if not any(h in lowered for h in _HINTS):
         return text
     return _SENSITIVE.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
 
