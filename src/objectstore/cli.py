@@ -145,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "keyring":
             return keyring_command(args, stores)
         return admin(args, stores)
-    except accounts.AdminError as exc:
+    except (accounts.AdminError, KeyringError) as exc:
         print(f"objectstore: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -203,7 +203,8 @@ def admin(args: argparse.Namespace, stores: Stores) -> int:
 
 
 def _keyring_arg(args: argparse.Namespace) -> Path | None:
-    return Path(args.keyring) if args.keyring else None
+    value = getattr(args, "keyring", None)  # commands without _data_dir_arg: the env's
+    return Path(value) if value else None
 
 
 def keyring_command(args: argparse.Namespace, stores: Stores) -> int:
