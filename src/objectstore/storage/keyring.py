@@ -28,6 +28,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -162,32 +163,41 @@ class Keyring:
         """Add a new active key for ``purpose`` (the old one stays, retired); its id."""
         if purpose not in PURPOSES:
             raise KeyringError(f"unknown key purpose {purpose!r}")
-        with _write_lock(self.path):
-            self._load()
-            entries = self._entries()
+        new = _new_entry(purpose)
+
+        def change(entries: list[dict[str, object]]) -> list[dict[str, object]]:
             for entry in entries:
                 if entry["purpose"] == purpose:
                     entry["active"] = False
-            new = _new_entry(purpose)
-            entries.append(new)
-            _replace(self.path, entries)
-            self._load()
+            return [*entries, new]
+        self._change(change)
         return str(new["id"])
 
     def prune(self, purpose: str, in_use: set[str]) -> list[str]:
         """Drop the retired keys of ``purpose`` whose ids are not in ``in_use``."""
-        with _write_lock(self.path):
-            self._load()
-            entries = self._entries()
-            dropped = [str(e["id"]) for e in entries
-                       if e["purpose"] == purpose and not e["active"] and e["id"] not in in_use]
-            if dropped:
-                _replace(self.path, [e for e in entries if e["id"] not in dropped])
-                self._load()
+        dropped: list[str] = []
+
+        def change(entries: list[dict[str, object]]) -> list[dict[str, object]]:
+            dropped.extend(str(e["id"]) for e in entries if e["purpose"] == purpose
+                           and not e["active"] and e["id"] not in in_use)
+            return [e for e in entries if e["id"] not in dropped]
+        self._change(change)
         return dropped
 
-    def _entries(self) -> list[dict[str, object]]:
-        return json.loads(self.path.read_bytes())["keys"]  # type: ignore[no-any-return]
+    def _change(self, change: Callable[[list[dict[str, object]]], list[dict[str, object]]]
+                ) -> None:
+        """Replace the file with ``change`` of its entries (one writer at a time)."""
+        try:
+            with _write_lock(self.path):
+                self._load()
+                entries: list[dict[str, object]] = json.loads(self.path.read_bytes())["keys"]
+                updated = change(list(entries))
+                if updated != entries:
+                    _replace(self.path, updated)
+                    self._load()
+        except OSError as exc:
+            raise KeyringError(f"cannot change the keyring {self.path}: {exc.strerror}") \
+                from None
 
 
 # ---------------------------------------------------------------- the file
@@ -246,15 +256,18 @@ def _fsync_dir(path: Path) -> None:
 
 def _create(path: Path) -> None:
     """A first keyring (one ``secrets`` key), unless another process made one first."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = _write_file(path, _document([_new_entry(SECRETS)]))
     try:
-        os.link(tmp, path)  # fails if it exists: then everyone uses the first one made
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
-    _fsync_dir(path.parent)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = _write_file(path, _document([_new_entry(SECRETS)]))
+        try:
+            os.link(tmp, path)  # fails if it exists: then everyone uses the first one made
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        raise KeyringError(f"cannot create the keyring {path}: {exc.strerror}") from None
 
 
 def _replace(path: Path, entries: list[dict[str, object]]) -> None:

@@ -16,15 +16,9 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
+from objectstore.storage import secrets_at_rest as at_rest
 from objectstore.storage.changes import ChangeStamp
-from objectstore.storage.keyring import (
-    SECRETS,
-    Keyring,
-    KeyringError,
-    default_path,
-    is_sealed,
-    sealed_key_id,
-)
+from objectstore.storage.keyring import Keyring, default_path
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import (
     AccessKey,
@@ -40,7 +34,6 @@ T = TypeVar("T")
 CACHE_CHECK = 0.05  # seconds between data_version checks (changes made without the stamp)
 CACHE_ENTRIES = 10_000  # object records cached per thread (oldest dropped first) ...
 CACHE_BYTES = 24 << 20  # ... and the inline object data they may hold
-SECRET_CACHE_ENTRIES = 10_000  # opened access-key secrets kept (by their sealed value)
 _MISSING = object()
 
 SCHEMA = """
@@ -111,11 +104,6 @@ def _bucket(row: tuple[Any, ...]) -> Bucket:
     return Bucket(row[0], row[1], row[2], row[3], row[4], _tags(row[5]), row[6])
 
 
-def _secret_aad(access_key: str) -> bytes:
-    """What binds a sealed secret to its row: it opens for this access key only."""
-    return b"access-key:" + access_key.encode()
-
-
 class SqliteMeta:
     def __init__(self, path: Path, *, fsync: bool = True,
                  on_garbage: Callable[[list[str]], None] | None = None,
@@ -124,9 +112,6 @@ class SqliteMeta:
         self.path = path
         self.fsync = fsync
         self._local = threading.local()
-        # opened secrets by (access key, sealed value): a sealed value never changes
-        # meaning, so this survives the lookup caches being emptied by every commit
-        self._secrets: dict[tuple[str, str], str] = {}
         self._stamp = ChangeStamp(path.with_name(path.name + "-changes"))
         conn = self._connect()
         conn.executescript(SCHEMA)
@@ -135,15 +120,16 @@ class SqliteMeta:
             columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
             if column not in columns:  # databases made by earlier versions
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-        self.keyring = _open_keyring(conn, keyring or default_path(path.parent))
-        plain = any(not is_sealed(r[0]) for r in conn.execute("SELECT secret FROM keys"))
+        self.secrets = at_rest.SealedSecrets(
+            at_rest.open_keyring(conn, keyring or default_path(path.parent)))
+        plain = at_rest.PLAIN in at_rest.key_ids(conn)
         conn.close()
         self._writer = GroupCommitWriter(self._connect,
                                          path.with_name(path.name + "-writer.lock"),
                                          self._stamp, on_garbage)
         if plain:  # a database of an earlier version: seal its secrets now
             try:
-                self.run(self._seal_plaintext_txn())
+                self.run(self.secrets.seal_plaintext)
                 self._checkpoint()
             except BaseException:
                 self._writer.close()
@@ -198,57 +184,25 @@ class SqliteMeta:
     def close(self) -> None:
         self._writer.close()
 
-    # ------------------------------------------------------------ secrets at rest
-    def _seal_secret(self, access_key: str, secret: str) -> str:
-        return self.keyring.seal(SECRETS, secret.encode(), _secret_aad(access_key))
-
-    def _open_secret(self, access_key: str, sealed: str) -> str:
-        found = self._secrets.get((access_key, sealed))
-        if found is None:
-            found = self.keyring.open_sealed(sealed, _secret_aad(access_key)).decode()
-            if len(self._secrets) >= SECRET_CACHE_ENTRIES:
-                self._secrets.clear()
-            self._secrets[(access_key, sealed)] = found
-        return found
-
-    def _seal_plaintext_txn(self) -> Txn[int]:
-        """Seal the secrets stored in plain text by earlier versions (idempotent)."""
-        def txn(c: sqlite3.Connection) -> int:
-            rows = [r for r in c.execute("SELECT access_key, secret FROM keys")
-                    if not is_sealed(r[1])]
-            _overwrite_secrets(c, [(self._seal_secret(a, s), a) for a, s in rows])
-            return len(rows)
-        return txn
-
     def _checkpoint(self) -> None:
-        """Copy the WAL into the database file and empty it (old secrets leave the WAL)."""
+        """Copy the WAL into the database file and empty it (replaced secrets leave it)."""
         self.reader().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
+    # ------------------------------------------------------------ secrets at rest
+    @property
+    def keyring(self) -> Keyring:
+        return self.secrets.keyring
+
     def reseal_secrets(self) -> int:
-        """Seal every secret not sealed under the active key again under it (after a
-        rotation), in one transaction; how many were."""
-        def txn(c: sqlite3.Connection) -> int:
-            active = self.keyring.active_id(SECRETS)
-            changed = []
-            for access_key, stored in c.execute("SELECT access_key, secret FROM keys"):
-                if is_sealed(stored) and sealed_key_id(stored) == active:
-                    continue
-                plain = (self.keyring.open_sealed(stored, _secret_aad(access_key)).decode()
-                         if is_sealed(stored) else stored)
-                changed.append((self._seal_secret(access_key, plain), access_key))
-            _overwrite_secrets(c, changed)
-            return len(changed)
-        count = self.run(txn)
+        """After a rotation: every secret sealed under the new active key, in one
+        transaction; how many were sealed again."""
+        count = self.run(self.secrets.reseal)
         self._checkpoint()
         return count
 
     def secret_key_ids(self) -> dict[str, int]:
         """Key id -> how many access-key secrets are sealed with it."""
-        counts: dict[str, int] = {}
-        for (stored,) in self.reader().execute("SELECT secret FROM keys"):
-            key_id = sealed_key_id(stored) if is_sealed(stored) else "(plain text)"
-            counts[key_id] = counts.get(key_id, 0) + 1
-        return counts
+        return at_rest.key_ids(self.reader())
 
     # ------------------------------------------------------------ accounts
     def get_account(self, account_id: str) -> Account | None:
@@ -340,7 +294,7 @@ class SqliteMeta:
             "SELECT pem FROM user_certs WHERE user_name=? ORDER BY added", (user_name,))]
 
     def add_key(self, key: AccessKey) -> None:
-        sealed = self._seal_secret(key.access_key, key.secret)
+        sealed = self.secrets.seal(key.access_key, key.secret)
 
         def txn(c: sqlite3.Connection) -> None:
             if not c.execute("SELECT 1 FROM users WHERE name=?", (key.user_name,)).fetchone():
@@ -364,7 +318,7 @@ class SqliteMeta:
         if user_name is not None:
             sql += " WHERE user_name=?"
             args = (user_name,)
-        return [AccessKey(r[0], self._open_secret(r[0], r[1]), r[2], r[3])
+        return [AccessKey(r[0], self.secrets.open(r[0], r[1]), r[2], r[3])
                 for r in self.reader().execute(sql + " ORDER BY created", args)]
 
     def lookup_key(self, access_key: str) -> tuple[str, User, Account] | None:
@@ -384,7 +338,7 @@ class SqliteMeta:
         if row is None:
             return None
         user = User(row[1], row[2], bool(row[3]), row[4])
-        return (self._open_secret(access_key, row[0]), user,
+        return (self.secrets.open(access_key, row[0]), user,
                 Account(row[2], row[5], row[6], row[7]))
 
     # ------------------------------------------------------------ buckets
@@ -560,39 +514,6 @@ class SqliteMeta:
         for (segs,) in self.reader().execute("SELECT segments FROM objects"):
             out.update(s.blob for s in segments_from_json(segs) if s.blob)
         return out
-
-
-def _overwrite_secrets(c: sqlite3.Connection, rows: list[tuple[str, str]]) -> None:
-    """Store new (sealed) secrets over the old ones, zeroing what they leave behind."""
-    if not rows:
-        return
-    before = int(c.execute("PRAGMA secure_delete").fetchone()[0])
-    c.execute("PRAGMA secure_delete=ON")
-    try:
-        c.executemany("UPDATE keys SET secret=? WHERE access_key=?", rows)
-    finally:
-        c.execute(f"PRAGMA secure_delete={before}")
-
-
-def _open_keyring(conn: sqlite3.Connection, path: Path) -> Keyring:
-    """The keyring of this database. A new one is made only while no secret is sealed:
-    a missing keyring with sealed secrets is an error (a new key would lock everyone out).
-    """
-    used = {sealed_key_id(r[0]) for r in conn.execute("SELECT secret FROM keys")
-            if is_sealed(r[0])}
-    if used and not path.exists():
-        raise KeyringError(
-            f"the keyring {path} is missing, but the metadata database holds access-key "
-            f"secrets sealed with it (key {', '.join(sorted(used))}); restore the keyring "
-            "from its backup, or point --keyring / OBJECTSTORE_KEYRING at it")
-    keyring = Keyring.open(path, create=not used)
-    known = {k.id for k in keyring.keys()}
-    if used - known:
-        raise KeyringError(
-            f"the keyring {path} lacks key {', '.join(sorted(used - known))} that access-key "
-            "secrets in the metadata database are sealed with; restore the keyring that "
-            "holds it, or point --keyring / OBJECTSTORE_KEYRING at it")
-    return keyring
 
 
 def _mark_garbage(c: sqlite3.Connection, segments: tuple[Segment, ...],
