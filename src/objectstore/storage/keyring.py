@@ -22,6 +22,7 @@ import base64
 import binascii
 import fcntl
 import json
+import logging
 import os
 import secrets
 import threading
@@ -102,6 +103,10 @@ class Keyring:
             st = os.fstat(f.fileno())
             raw = f.read()
         keys, active = _parse(raw, self.path)
+        if st.st_mode & 0o077 and self._stat is None:
+            logging.getLogger("objectstore").warning(
+                "the keyring %s may be read by other users (mode %o): chmod 600 it",
+                self.path, st.st_mode & 0o777)
         with self._lock:
             self._keys, self._active = keys, active
             self._stat = (st.st_ino, st.st_mtime_ns, st.st_size)
