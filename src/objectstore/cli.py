@@ -19,6 +19,7 @@ from objectstore.config import (
 )
 from objectstore.service import accounts
 from objectstore.service.stores import Stores
+from objectstore.storage.keyring import SECRETS, KeyringError
 from objectstore.storage.meta import NotFound
 from objectstore.storage.sqlite import SqliteMeta
 
@@ -30,6 +31,9 @@ def _env(name: str, default: str | None = None) -> str | None:
 def _data_dir_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default=_env("DATA_DIR", "./data"),
                    help="where objects and metadata live (env OBJECTSTORE_DATA_DIR)")
+    p.add_argument("--keyring", default=_env("KEYRING"),
+                   help="the keyring file of master keys (env OBJECTSTORE_KEYRING; default "
+                        "DATA_DIR/keyring/keyring.json)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -106,6 +110,15 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("access_key")
     _data_dir_arg(k)
 
+    ring = sub.add_parser("keyring", help="master keys that seal secrets at rest")
+    rsub = ring.add_subparsers(dest="action", required=True)
+    r = rsub.add_parser("status", help="key ids, ages and use (never the keys)")
+    _data_dir_arg(r)
+    r = rsub.add_parser("rotate", help="a new active key; every secret sealed again under it")
+    _data_dir_arg(r)
+    r = rsub.add_parser("prune", help="drop retired keys that nothing is sealed with")
+    _data_dir_arg(r)
+
     imagecli.add_parser(sub)
 
     gc = sub.add_parser("gc", help="remove blobs no object refers to")
@@ -123,10 +136,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args)
     if args.command == "image":
         return imagecli.run(args)
-    stores = Stores.open(Path(args.data_dir))
     try:
+        stores = Stores.open(Path(args.data_dir), keyring=_keyring_arg(args))
+    except KeyringError as exc:
+        print(f"objectstore: {exc}", file=sys.stderr)
+        return 1
+    try:
+        if args.command == "keyring":
+            return keyring_command(args, stores)
         return admin(args, stores)
-    except accounts.AdminError as exc:
+    except (accounts.AdminError, KeyringError) as exc:
         print(f"objectstore: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -183,6 +202,38 @@ def admin(args: argparse.Namespace, stores: Stores) -> int:
     return 0
 
 
+def _keyring_arg(args: argparse.Namespace) -> Path | None:
+    value = getattr(args, "keyring", None)  # commands without _data_dir_arg: the env's
+    return Path(value) if value else None
+
+
+def keyring_command(args: argparse.Namespace, stores: Stores) -> int:
+    meta, ring = stores.meta, stores.meta.keyring
+    if args.action == "rotate":
+        key_id = ring.rotate(SECRETS)
+        count = meta.reseal_secrets()
+        print(f"new active key {key_id}; {count} access-key secrets sealed again under it")
+        print(f"back up {ring.path} now (older backups lack the new key)")
+    elif args.action == "prune":
+        dropped = ring.prune(SECRETS, set(meta.secret_key_ids()))
+        print(f"dropped {len(dropped)} retired keys" +
+              (f": {', '.join(dropped)}" if dropped else ""))
+    else:
+        in_use = meta.secret_key_ids()
+        now = time.time()
+        print(f"keyring {ring.path}")
+        for info in ring.keys():
+            age = (now - info.created) / 86400
+            state = "active" if info.active else "retired"
+            print(f"{info.id}\t{info.purpose}\t{state}\tcreated "
+                  f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(info.created))} "
+                  f"({age:.1f} days ago)\t{in_use.get(info.id, 0)} secrets")
+        plain = in_use.get("(plain text)", 0)
+        if plain:
+            print(f"{plain} secrets in plain text")
+    return 0
+
+
 def _user_cert(meta: SqliteMeta, args: argparse.Namespace) -> int:
     if args.cert_action == "list":
         for pem in meta.user_certs(args.name):
@@ -233,10 +284,16 @@ def serve(args: argparse.Namespace) -> int:
         root_access_key=_env("ROOT_ACCESS_KEY"), root_secret_key=_env("ROOT_SECRET_KEY"),
         log_level=args.log_level, access_log=args.access_log,
         cloud_keys=tuple(args.cloud_key), cloud_certs=tuple(args.cloud_cert),
+        keyring=_keyring_arg(args),
     )
+    logging.addLevelName(5, "TRACE")  # uvicorn's --log-level trace (not yet registered)
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    stores = Stores.open(settings.data_dir, fsync=settings.fsync)
+    try:
+        stores = Stores.open(settings.data_dir, fsync=settings.fsync, keyring=settings.keyring)
+    except KeyringError as exc:
+        print(f"objectstore: {exc}", file=sys.stderr, flush=True)
+        return 1
     stores.blobs.clean_tmp(older_than=3600)
     boot = accounts.bootstrap(stores.meta, settings.root_access_key, settings.root_secret_key)
     tls: dict[str, str | None] = {"ssl_certfile": None, "ssl_keyfile": None}

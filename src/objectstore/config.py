@@ -15,6 +15,12 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("OBJECTSTORE_DATA_DIR") or "./data")
 
 
+def default_keyring() -> Path | None:
+    """The keyring file named by OBJECTSTORE_KEYRING (None: the data dir's own)."""
+    value = os.environ.get("OBJECTSTORE_KEYRING")
+    return Path(value) if value else None
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
@@ -29,6 +35,7 @@ class Settings:
     access_log: bool = False
     cloud_keys: tuple[str, ...] = ()  # extra cloud key pairs (PEM paths), newest first
     cloud_certs: tuple[str, ...] = ()
+    keyring: Path | None = field(default_factory=default_keyring)  # master keys, apart
 
 
 SETTINGS_ENV = "OBJECTSTORE_SETTINGS_JSON"  # how `serve --workers N` hands settings to workers
@@ -37,12 +44,14 @@ SETTINGS_ENV = "OBJECTSTORE_SETTINGS_JSON"  # how `serve --workers N` hands sett
 def settings_to_json(settings: Settings) -> str:
     data = asdict(settings)
     data["data_dir"] = str(settings.data_dir)
+    data["keyring"] = str(settings.keyring) if settings.keyring else None
     return json.dumps(data)
 
 
 def settings_from_json(text: str) -> Settings:
     data = json.loads(text)
     data["data_dir"] = Path(data["data_dir"])
+    data["keyring"] = Path(data["keyring"]) if data.get("keyring") else None
     for name in ("domains", "cloud_keys", "cloud_certs"):
         data[name] = tuple(data[name])
     return Settings(**data)

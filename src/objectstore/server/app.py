@@ -14,6 +14,7 @@ from objectstore.config import Settings
 from objectstore.s3 import xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.routing import Endpoint, route, split_host
+from objectstore.server import redact
 from objectstore.server.auth import ANONYMOUS, authenticate
 from objectstore.server.handlers import (
     acl,
@@ -228,6 +229,7 @@ class App:
         while True:
             msg: dict[str, Any] = dict(await receive())
             if msg["type"] == "lifespan.startup":
+                redact.install()  # logging is set up by now (in every worker too)
                 resumed = self.registry.resume()
                 if resumed:
                     log.info("resuming %d pending image registrations", resumed)
@@ -240,7 +242,8 @@ class App:
 
 
 def build_app(settings: Settings, stores: Stores | None = None) -> App:
-    stores = stores or Stores.open(settings.data_dir, fsync=settings.fsync)
+    stores = stores or Stores.open(settings.data_dir, fsync=settings.fsync,
+                                   keyring=settings.keyring)
     pairs = cloudkeys.configured(settings.data_dir, list(settings.cloud_keys),
                                  list(settings.cloud_certs))
     return App(settings, stores, Registry(stores, cloudkeys.load(pairs)))
@@ -253,6 +256,7 @@ def from_environment() -> App:
     from objectstore.config import SETTINGS_ENV, settings_from_json
 
     settings = settings_from_json(os.environ[SETTINGS_ENV])
+    logging.addLevelName(5, "TRACE")  # uvicorn's --log-level trace (not yet registered)
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return build_app(settings)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from objectstore.config import default_keyring
 from objectstore.storage.images import Images
 from objectstore.storage.localfs import BlobStore
 from objectstore.storage.sqlite import SqliteMeta
@@ -23,7 +24,9 @@ class Stores:
     images: Images
 
     @staticmethod
-    def open(data_dir: Path, *, fsync: bool = True) -> Stores:
+    def open(data_dir: Path, *, fsync: bool = True, keyring: Path | None = None) -> Stores:
+        """``keyring``: the keyring file; by default OBJECTSTORE_KEYRING's, else the data
+        directory's (``keyring/keyring.json``)."""
         data_dir.mkdir(parents=True, exist_ok=True)
         blobs = BlobStore(data_dir, fsync=fsync)
 
@@ -31,7 +34,8 @@ class Stores:
             for blob_id in ids:
                 blobs.delete(blob_id)
 
-        meta = SqliteMeta(data_dir / "meta.sqlite3", fsync=fsync, on_garbage=reap)
+        meta = SqliteMeta(data_dir / "meta.sqlite3", fsync=fsync, on_garbage=reap,
+                          keyring=keyring or default_keyring())
         return Stores(meta, blobs, Uploads(meta), Images(meta))
 
     async def write(self, txn: Txn[T]) -> T:

@@ -16,7 +16,9 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
+from objectstore.storage import secrets_at_rest as at_rest
 from objectstore.storage.changes import ChangeStamp
+from objectstore.storage.keyring import Keyring, default_path
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import (
     AccessKey,
@@ -104,7 +106,9 @@ def _bucket(row: tuple[Any, ...]) -> Bucket:
 
 class SqliteMeta:
     def __init__(self, path: Path, *, fsync: bool = True,
-                 on_garbage: Callable[[list[str]], None] | None = None) -> None:
+                 on_garbage: Callable[[list[str]], None] | None = None,
+                 keyring: Path | None = None) -> None:
+        """``keyring``: the keyring file (default ``<db dir>/keyring/keyring.json``)."""
         self.path = path
         self.fsync = fsync
         self._local = threading.local()
@@ -116,9 +120,20 @@ class SqliteMeta:
             columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
             if column not in columns:  # databases made by earlier versions
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        self.secrets = at_rest.SealedSecrets(
+            at_rest.open_keyring(conn, keyring or default_path(path.parent)))
+        plain = at_rest.PLAIN in at_rest.key_ids(conn)
+        conn.close()
         self._writer = GroupCommitWriter(self._connect,
                                          path.with_name(path.name + "-writer.lock"),
                                          self._stamp, on_garbage)
+        if plain:  # a database of an earlier version: seal its secrets now
+            try:
+                self.run(self.secrets.seal_plaintext)
+                self._checkpoint()
+            except BaseException:
+                self._writer.close()
+                raise
 
     # ------------------------------------------------------------ plumbing
     def _connect(self) -> sqlite3.Connection:
@@ -168,6 +183,26 @@ class SqliteMeta:
 
     def close(self) -> None:
         self._writer.close()
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL into the database file and empty it (replaced secrets leave it)."""
+        self.reader().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+    # ------------------------------------------------------------ secrets at rest
+    @property
+    def keyring(self) -> Keyring:
+        return self.secrets.keyring
+
+    def reseal_secrets(self) -> int:
+        """After a rotation: every secret sealed under the new active key, in one
+        transaction; how many were sealed again."""
+        count = self.run(self.secrets.reseal)
+        self._checkpoint()
+        return count
+
+    def secret_key_ids(self) -> dict[str, int]:
+        """Key id -> how many access-key secrets are sealed with it."""
+        return at_rest.key_ids(self.reader())
 
     # ------------------------------------------------------------ accounts
     def get_account(self, account_id: str) -> Account | None:
@@ -259,12 +294,14 @@ class SqliteMeta:
             "SELECT pem FROM user_certs WHERE user_name=? ORDER BY added", (user_name,))]
 
     def add_key(self, key: AccessKey) -> None:
+        sealed = self.secrets.seal(key.access_key, key.secret)
+
         def txn(c: sqlite3.Connection) -> None:
             if not c.execute("SELECT 1 FROM users WHERE name=?", (key.user_name,)).fetchone():
                 raise NotFound("user")
             try:
                 c.execute("INSERT INTO keys VALUES (?,?,?,?)",
-                          (key.access_key, key.secret, key.user_name, key.created))
+                          (key.access_key, sealed, key.user_name, key.created))
             except sqlite3.IntegrityError:
                 raise Conflict("key exists") from None
         self.run(txn)
@@ -281,7 +318,8 @@ class SqliteMeta:
         if user_name is not None:
             sql += " WHERE user_name=?"
             args = (user_name,)
-        return [AccessKey(*r) for r in self.reader().execute(sql + " ORDER BY created", args)]
+        return [AccessKey(r[0], self.secrets.open(r[0], r[1]), r[2], r[3])
+                for r in self.reader().execute(sql + " ORDER BY created", args)]
 
     def lookup_key(self, access_key: str) -> tuple[str, User, Account] | None:
         """The secret, user and account of an access key, in one query (cached)."""
@@ -300,7 +338,8 @@ class SqliteMeta:
         if row is None:
             return None
         user = User(row[1], row[2], bool(row[3]), row[4])
-        return row[0], user, Account(row[2], row[5], row[6], row[7])
+        return (self.secrets.open(access_key, row[0]), user,
+                Account(row[2], row[5], row[6], row[7]))
 
     # ------------------------------------------------------------ buckets
     def get_bucket(self, name: str) -> Bucket | None:
