@@ -28,8 +28,10 @@ class BlobWriter:
         self._store = store
         self._tmp = (tmp_dir or store.tmp_dir) / self.id
         self._fd: int | None = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._lock_fd: int | None = None  # held until the file is renamed or removed
         if locked:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._lock_fd = os.open(self._tmp, os.O_RDONLY)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._holes = False
         self.size = 0
         self._flushed = 0
@@ -89,8 +91,14 @@ class BlobWriter:
         except FileNotFoundError:
             final.parent.mkdir(parents=True, exist_ok=True)
             os.rename(self._tmp, final)
+        self._unlock()
         if self._store.fsync:
             _fsync_dir(final.parent)
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def abort(self) -> None:
         if self._fd is not None:
@@ -101,6 +109,7 @@ class BlobWriter:
             os.unlink(self._tmp)
         except FileNotFoundError:
             pass
+        self._unlock()
 
 
 class BlobStore:
