@@ -121,7 +121,7 @@ def parse_manifest(data: bytes) -> Manifest:
     )
 
 
-def _parse_xml(data: bytes, what: str) -> ET.Element:
+def _parse_xml(data: bytes, what: str, *, check_depth: bool = True) -> ET.Element:
     if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00")) or (
             len(data) > 1 and data[1] == 0):
         raise ManifestError(f"{what} is not UTF-8 (a byte-order mark or UTF-16/32 text); "
@@ -139,18 +139,19 @@ def _parse_xml(data: bytes, what: str) -> ET.Element:
         raise ManifestError(f"{what} is not well-formed XML: {exc}") from None
     except (ValueError, LookupError) as exc:  # e.g. an encoding expat cannot use
         raise ManifestError(f"{what} cannot be read: {exc}") from None
-    _check_depth(root, what)
+    if check_depth:
+        _check_depth(root, what)
     return root
 
 
 def _check_depth(root: ET.Element, what: str) -> None:
-    """Refuse documents nested deeper than any manifest is (iteratively: no recursion)."""
-    stack = [(root, 1)]
-    while stack:
-        elem, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise ManifestError(f"{what} nests elements more than {MAX_DEPTH} deep")
-        stack.extend((child, depth + 1) for child in elem)
+    """Refuse documents nested deeper than any manifest is (level by level: no recursion)."""
+    level = [root]
+    for _ in range(MAX_DEPTH):
+        level = [child for elem in level for child in elem]
+        if not level:
+            return
+    raise ManifestError(f"{what} nests elements more than {MAX_DEPTH} deep")
 
 
 def _raw_element(data: bytes, root: ET.Element, tag: str, *, required: bool) -> bytes:
@@ -170,7 +171,9 @@ def _raw_element(data: bytes, root: ET.Element, tag: str, *, required: bool) -> 
     raw = data[i:j + len(end)]
     elem = root.find(tag)
     assert elem is not None
-    if not _same(_parse_xml(raw, f"the <{tag}> text"), elem):
+    # (no depth check: _same stops at the first level where the trees differ, and the
+    # document's own tree has been checked)
+    if not _same(_parse_xml(raw, f"the <{tag}> text", check_depth=False), elem):
         raise ManifestError(f"the raw <{tag}> text does not match the parsed <{tag}> element")
     return raw
 

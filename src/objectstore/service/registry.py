@@ -23,6 +23,7 @@ import re
 import secrets
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
@@ -117,12 +118,16 @@ class Registry:
         self._alive: dict[str, str] = {}  # image id -> token of work queued or running here
         self._cancelled: set[str] = set()  # tokens whose work must stop
         self._lock_fd: int | None = None
+        # manifests are parsed off the event loop, two at a time (parsing holds the GIL:
+        # more threads would only take more of it from the loop)
+        self._parsers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="manifest")
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop: queued work is dropped and running work ends at its next chunk (its image
         stays pending, to resume at the next start). Waits up to ``timeout`` seconds."""
         self._stop.set()
         self._queue.close()
+        self._parsers.shutdown(wait=False, cancel_futures=True)
         if not self._queue.wait_idle(timeout, running_only=True):
             log.warning("image registrations still running after %.0fs", timeout)
 
@@ -170,7 +175,8 @@ class Registry:
         for ref in (req.kernel_id, req.ramdisk_id):
             if ref is not None and ref != "true" and not ID_RE.match(ref):
                 raise RegistryError("Malformed", f"Invalid id: \"{ref}\"")
-        info, problem = await asyncio.to_thread(self._manifest_info, manifest_obj)
+        info, problem = await asyncio.get_running_loop().run_in_executor(
+            self._parsers, self._manifest_info, manifest_obj)
         if info is not None and req.architecture is None and info.architecture \
                 and info.architecture not in ARCHITECTURES:
             raise RegistryError("InvalidParameter", "the manifest's architecture "
