@@ -576,3 +576,34 @@ def test_partials_cleaned_at_start_and_sigterm_stops_a_running_registration(
     finally:
         os.close(fd)
         srv.stop()
+
+
+def test_deregistration_in_another_process_stops_the_worker(tmp_path: Path) -> None:
+    """`serve --workers 2`: the worker runs in the process that took the registration; a
+    deregistration answered by the other process stops it too (seen in the database within
+    half a second), and nothing of it is left."""
+    srv = cloud_server(tmp_path, *LIMIT_ARGS, "--workers", "2")
+    srv.start()
+    try:
+        creds = srv.new_user()
+        s3 = srv.client(creds)
+        s3.create_bucket(Bucket="two")
+        nova = Nova(srv, creds)
+        loc = upload(s3, "two", "slow", slow_bundle())
+        crossed = 0
+        for _ in range(12):
+            r = nova.register(loc)
+            assert r.status == 200, r.body
+            image_id = r.json()["imageId"]
+            wait_until(lambda: any(p.stat().st_size > 4 * MiB for p in partials(srv.data_dir)),
+                       10, "the registration is writing")
+            d = nova.request("DELETE", query={"image_id": image_id})
+            assert d.status == 204
+            wait_until(lambda: partials(srv.data_dir) == [], 5, "the worker stopped")
+            assert nova.download(image_id).status == 404
+            if r.headers["x-amz-request-id"][:8] != d.headers["x-amz-request-id"][:8]:
+                crossed += 1
+                break
+        assert crossed, "every deregistration landed in the registering process"
+    finally:
+        srv.stop()
