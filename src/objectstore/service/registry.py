@@ -4,10 +4,11 @@ Registration is asynchronous: `register` checks what can be checked at once (acc
 the manifest, the image size and the account's quotas), records the image as `pending`
 with a random registration token and queues the work; worker threads take it fairly
 between accounts (round-robin; one account runs on all workers but one, so another
-account always finds one free), stream the parts from storage through the pure unbundling pipeline into a
-blob (holes of sparse files stay holes) and mark the image `available`, or `failed` with
-the reason. Only the worker of that token may finish the image: deregistering cancels
-queued and running work (checked per chunk), and an id registered again is a new token.
+account always finds one free), stream the parts from storage through the pure
+unbundling pipeline into a blob (holes of sparse files stay holes) and mark the image
+`available`, or `failed` with the reason. Only the worker of that token may finish the
+image: deregistering cancels queued and running work (checked per chunk), and an id
+registered again is a new token.
 `close()` stops running work at its next chunk; a restart resumes pending registrations
 from scratch, after removing partial files that no live worker holds.
 """
