@@ -172,9 +172,12 @@ def clean_unlocked(folder: Path) -> int:
     except FileNotFoundError:
         return 0
     for entry in entries:
-        if not entry.is_file(follow_symlinks=False):
-            continue
         try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            st = entry.stat(follow_symlinks=False)
+            if st.st_size == 0 and st.st_mtime > time.time() - 10:
+                continue  # maybe created an instant ago, its writer about to lock it
             fd = os.open(entry.path, os.O_RDONLY)
         except FileNotFoundError:
             continue

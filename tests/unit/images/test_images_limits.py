@@ -144,8 +144,14 @@ def test_clean_unlocked_removes_only_dead_partials(tmp_path: Path) -> None:
     dead = folder / ("0" * 32)
     dead.write_bytes(b"left by a crash")
     (folder / "sub").mkdir()
-    assert clean_unlocked(folder) == 1
-    assert not dead.exists() and (folder / live.id).exists() and (folder / "sub").is_dir()
+    just_created = folder / ("1" * 32)  # its writer may be about to lock it
+    just_created.touch()
+    old_empty = folder / ("2" * 32)
+    old_empty.touch()
+    os.utime(old_empty, (1, 1))
+    assert clean_unlocked(folder) == 2
+    assert not dead.exists() and not old_empty.exists() and just_created.exists()
+    assert (folder / live.id).exists() and (folder / "sub").is_dir()
     live.commit()
     assert store.path(live.id).read_bytes() == b"being written"
     assert clean_unlocked(tmp_path / "absent") == 0
