@@ -63,6 +63,16 @@ def parser() -> argparse.ArgumentParser:
                             "with --cloud-cert; the data dir's own pair is always tried last)")
     serve.add_argument("--cloud-cert", action="append", default=[],
                        help="the certificate matching each --cloud-key")
+    serve.add_argument("--max-image-size", type=int,
+                       default=int(_env("MAX_IMAGE_SIZE", str(10 << 30)) or 0),
+                       help="largest image (bytes) a registration may produce (default 10 GiB)")
+    serve.add_argument("--image-quota-bytes", type=int,
+                       default=int(_env("IMAGE_QUOTA_BYTES", str(100 << 30)) or 0),
+                       help="bytes of registered and pending images per account "
+                            "(default 100 GiB)")
+    serve.add_argument("--image-quota-pending", type=int,
+                       default=int(_env("IMAGE_QUOTA_PENDING", "4") or 0),
+                       help="image registrations one account may have pending (default 4)")
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "info"))
     serve.add_argument("--access-log", action="store_true")
 
@@ -285,6 +295,8 @@ def serve(args: argparse.Namespace) -> int:
         log_level=args.log_level, access_log=args.access_log,
         cloud_keys=tuple(args.cloud_key), cloud_certs=tuple(args.cloud_cert),
         keyring=_keyring_arg(args),
+        max_image_size=args.max_image_size, image_quota_bytes=args.image_quota_bytes,
+        image_quota_pending=args.image_quota_pending,
     )
     logging.addLevelName(5, "TRACE")  # uvicorn's --log-level trace (not yet registered)
     logging.basicConfig(level=settings.log_level.upper(),

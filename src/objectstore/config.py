@@ -36,6 +36,10 @@ class Settings:
     cloud_keys: tuple[str, ...] = ()  # extra cloud key pairs (PEM paths), newest first
     cloud_certs: tuple[str, ...] = ()
     keyring: Path | None = field(default_factory=default_keyring)  # master keys, apart
+    # image registry limits (docs/running.md, "Image registry limits")
+    max_image_size: int = 10 << 30  # bytes of one image (EC2's limit for bundled AMIs)
+    image_quota_bytes: int = 100 << 30  # bytes of all images of one account
+    image_quota_pending: int = 4  # registrations of one account pending at once
 
 
 SETTINGS_ENV = "OBJECTSTORE_SETTINGS_JSON"  # how `serve --workers N` hands settings to workers

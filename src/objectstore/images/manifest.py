@@ -29,6 +29,9 @@ _HEX = re.compile(r"[0-9a-fA-F]+")
 _INT = re.compile(r"[0-9]{1,19}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not allowed in XML text
 _NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
+_ENCODINGS = ("utf-8", "utf8", "us-ascii", "ascii")
+MAX_DEPTH = 8  # <manifest><image><parts><part><digest> is 5 deep
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,14 +121,37 @@ def parse_manifest(data: bytes) -> Manifest:
     )
 
 
-def _parse_xml(data: bytes, what: str) -> ET.Element:
+def _parse_xml(data: bytes, what: str, *, check_depth: bool = True) -> ET.Element:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00")) or (
+            len(data) > 1 and data[1] == 0):
+        raise ManifestError(f"{what} is not UTF-8 (a byte-order mark or UTF-16/32 text); "
+                            "the signed text is found by byte search, so only UTF-8 is read")
+    declared = _DECLARED_ENCODING.match(data)
+    if declared and declared.group(1).decode("ascii", "replace").lower() not in _ENCODINGS:
+        raise ManifestError(f"{what} declares the encoding "
+                            f"{declared.group(1).decode('ascii', 'replace')[:40]!r}; "
+                            "only UTF-8 is supported")
     try:
         root: ET.Element = SafeET.fromstring(data, forbid_dtd=True)
     except DefusedXmlException as exc:
         raise ManifestError(f"{what} uses forbidden XML features ({type(exc).__name__})") from None
     except ET.ParseError as exc:
         raise ManifestError(f"{what} is not well-formed XML: {exc}") from None
+    except (ValueError, LookupError) as exc:  # e.g. an encoding expat cannot use
+        raise ManifestError(f"{what} cannot be read: {exc}") from None
+    if check_depth:
+        _check_depth(root, what)
     return root
+
+
+def _check_depth(root: ET.Element, what: str) -> None:
+    """Refuse documents nested deeper than any manifest is (level by level: no recursion)."""
+    level = [root]
+    for _ in range(MAX_DEPTH):
+        level = [child for elem in level for child in elem]
+        if not level:
+            return
+    raise ManifestError(f"{what} nests elements more than {MAX_DEPTH} deep")
 
 
 def _raw_element(data: bytes, root: ET.Element, tag: str, *, required: bool) -> bytes:
@@ -145,7 +171,9 @@ def _raw_element(data: bytes, root: ET.Element, tag: str, *, required: bool) -> 
     raw = data[i:j + len(end)]
     elem = root.find(tag)
     assert elem is not None
-    if not _same(_parse_xml(raw, f"the <{tag}> text"), elem):
+    # (no depth check: _same stops at the first level where the trees differ, and the
+    # document's own tree has been checked)
+    if not _same(_parse_xml(raw, f"the <{tag}> text", check_depth=False), elem):
         raise ManifestError(f"the raw <{tag}> text does not match the parsed <{tag}> element")
     return raw
 

@@ -151,14 +151,14 @@ class Unbundler:
 
     def __init__(self, key: bytes, iv: bytes, parts: Sequence[Part], *, size: int,
                  bundled_size: int, digest: str | None, sink: Callable[[bytes], None],
-                 limits: Limits = Limits()) -> None:
+                 limits: Limits = Limits(), hole: Callable[[int], None] | None = None) -> None:
         self._parts = tuple(parts)
         self._size = size
         self._bundled_size = bundled_size
         self._digest = digest.lower() if digest else None
         self._tar = TarReader(size, sink, chunk_size=limits.chunk_size,
                               max_metadata_bytes=limits.max_metadata_bytes,
-                              max_trailer_bytes=limits.max_trailer_bytes)
+                              max_trailer_bytes=limits.max_trailer_bytes, hole=hole)
         max_tar = (-(-size // BLOCK) * BLOCK + 4 * BLOCK + limits.max_metadata_bytes
                    + limits.max_trailer_bytes)
         self._gunzip = _Gunzip(self._tar, limits, max_tar)
@@ -172,10 +172,12 @@ class Unbundler:
 
     @classmethod
     def for_manifest(cls, manifest: Manifest, key: bytes, iv: bytes,
-                     sink: Callable[[bytes], None], limits: Limits = Limits()) -> Unbundler:
+                     sink: Callable[[bytes], None], limits: Limits = Limits(),
+                     hole: Callable[[int], None] | None = None) -> Unbundler:
+        """``hole(n)``: see :class:`TarReader` (holes of sparse members, written sparsely)."""
         return cls(key, iv, manifest.parts, size=manifest.size,
                    bundled_size=manifest.bundled_size, digest=manifest.digest, sink=sink,
-                   limits=limits)
+                   limits=limits, hole=hole)
 
     def feed_part(self, index: int, data: bytes) -> None:
         self._guard(self._feed_part, index, data)

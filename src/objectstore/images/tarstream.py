@@ -4,7 +4,10 @@ Reads ustar, GNU (long names, base-256 sizes, old-style sparse members as writte
 ``tar -c -S``) and pax headers. Rejects links, devices, directories, FIFOs, absolute or
 ``..`` names, any second member and non-zero data after the end of the archive. Memory
 stays bounded: file data is passed through, holes of sparse files are produced in
-``chunk_size`` pieces, and only headers (capped by ``max_metadata_bytes``) are buffered.
+``chunk_size`` pieces (or, given a ``hole`` callback, only announced so that the sink can
+seek instead of writing zeros), and only headers (capped by ``max_metadata_bytes``) are
+buffered. A member's expanded size (sparse or not) is checked against ``expected_size``
+from its header, before a single byte or hole reaches the sink.
 """
 
 from __future__ import annotations
@@ -71,13 +74,17 @@ class TarReader:
     """Feed the tar stream; the one file's bytes go to ``sink``.
 
     ``expected_size`` is checked against the member's header before any data flows.
+    ``hole(n)``, when given, receives the ``n`` zero bytes of each hole of a sparse member
+    in place of ``sink(bytes(n))`` (the sink's position moves on by ``n``).
     """
 
     def __init__(self, expected_size: int, sink: Callable[[bytes], None], *,
                  chunk_size: int = 1 << 20, max_metadata_bytes: int = 64 * 1024,
-                 max_trailer_bytes: int = 1 << 20) -> None:
+                 max_trailer_bytes: int = 1 << 20,
+                 hole: Callable[[int], None] | None = None) -> None:
         self._expected = expected_size
         self._sink = sink
+        self._hole = hole
         self._chunk = chunk_size
         self._max_meta = max_metadata_bytes
         self._max_trailer = max_trailer_bytes
@@ -326,10 +333,21 @@ class TarReader:
 
     def _out(self, piece: memoryview) -> None:
         if piece:
+            if self._written + len(piece) > self._expected:  # unreachable: size checked
+                raise BundleError(Failure.CHECKSUM, "the archive's file grows beyond the "
+                                  f"manifest size of {self._expected}")
             self._written += len(piece)
             self._sink(bytes(piece))
 
     def _zeros(self, n: int) -> None:
+        if n > 0 and self._written + n > self._expected:  # unreachable: real size checked
+            raise BundleError(Failure.CHECKSUM, "the archive's file grows beyond the "
+                              f"manifest size of {self._expected}")
+        if self._hole is not None:
+            if n > 0:
+                self._written += n
+                self._hole(n)
+            return
         while n > 0:
             step = min(n, self._chunk)
             self._written += step

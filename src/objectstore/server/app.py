@@ -34,7 +34,7 @@ from objectstore.server.handlers import (
 from objectstore.server.handlers.common import Ctx, Handler
 from objectstore.server.request import ClientGone, Receive, Request, Response, Scope, Send
 from objectstore.service import cloudkeys
-from objectstore.service.registry import Registry
+from objectstore.service.registry import Registry, RegistryLimits
 from objectstore.service.stores import Stores
 
 log = logging.getLogger("objectstore")
@@ -246,7 +246,10 @@ def build_app(settings: Settings, stores: Stores | None = None) -> App:
                                    keyring=settings.keyring)
     pairs = cloudkeys.configured(settings.data_dir, list(settings.cloud_keys),
                                  list(settings.cloud_certs))
-    return App(settings, stores, Registry(stores, cloudkeys.load(pairs)))
+    limits = RegistryLimits(max_image_size=settings.max_image_size,
+                            quota_bytes=settings.image_quota_bytes,
+                            quota_pending=settings.image_quota_pending)
+    return App(settings, stores, Registry(stores, cloudkeys.load(pairs), limits))
 
 
 def from_environment() -> App:

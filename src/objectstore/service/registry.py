@@ -1,9 +1,16 @@
 """The machine-image registry: bundles in a bucket become registered images.
 
-Registration is asynchronous: `register` checks what can be checked at once, records the
-image as `pending` and hands the work to a worker thread, which streams the parts from
-storage through the pure unbundling pipeline into a blob and marks the image
-`available`, or `failed` with the reason. A restart resumes pending registrations.
+Registration is asynchronous: `register` checks what can be checked at once (access,
+the manifest, the image size and the account's quotas), records the image as `pending`
+with a random registration token and queues the work; worker threads take it fairly
+between accounts (round-robin; one account runs on all workers but one, so another
+account always finds one free), stream the parts from storage through the pure
+unbundling pipeline into a blob (holes of sparse files stay holes) and mark the image
+`available`, or `failed` with the reason. Only the worker of that token may finish the
+image: deregistering cancels queued and running work (checked per chunk), and an id
+registered again is a new token.
+`close()` stops running work at its next chunk; a restart resumes pending registrations
+from scratch, after removing partial files that no live worker holds.
 """
 
 from __future__ import annotations
@@ -15,15 +22,24 @@ import os
 import posixpath
 import re
 import secrets
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Iterator
+from typing import Callable, Iterator
 
 from objectstore.service import access
 from objectstore.service.cloudkeys import CloudKey
+from objectstore.service.fairqueue import FairQueue
 from objectstore.service.stores import Stores
-from objectstore.service.unbundle import UnbundleFailed, read_manifest_info, unbundle
+from objectstore.service.unbundle import (
+    ManifestInfo,
+    UnbundleFailed,
+    read_manifest_info,
+    unbundle,
+)
+from objectstore.storage.images import QuotaExceeded
+from objectstore.storage.localfs import clean_unlocked
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import Image, ObjectRecord, Principal
 
@@ -35,9 +51,12 @@ READ_CHUNK = 1 << 20
 ARCHITECTURES = ("i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac")
 
 
+CHECK_EVERY = 0.5  # seconds between a worker's checks that its registration still stands
+
+
 class RegistryError(Exception):
     """code is one of: NotFound, Malformed, Duplicate, InvalidManifest, AccessDenied,
-    InvalidParameter."""
+    InvalidParameter, InvalidState, TooLarge, QuotaExceeded."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -56,6 +75,22 @@ class RegisterRequest:
     image_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RegistryLimits:
+    max_image_size: int = 10 << 30  # bytes of one image
+    quota_bytes: int = 100 << 30  # bytes of one account's pending and available images
+    quota_pending: int = 4  # pending registrations of one account
+    workers: int = 2  # registration threads
+
+
+class _Cancelled(Exception):
+    """The registration was deregistered (or its id registered again) meanwhile."""
+
+
+class _Stopped(Exception):
+    """The registry is closing; the image stays pending and resumes at the next start."""
+
+
 def new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(9)[:17]}"
 
@@ -69,14 +104,33 @@ def split_location(location: str) -> tuple[str, str]:
 
 
 class Registry:
-    def __init__(self, stores: Stores, cloud_keys: list[CloudKey]) -> None:
+    def __init__(self, stores: Stores, cloud_keys: list[CloudKey],
+                 limits: RegistryLimits = RegistryLimits()) -> None:
         self.stores = stores
         self.cloud_keys = cloud_keys
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="register")
+        self.limits = limits
+        self.partial_dir = stores.blobs.root / "tmp-images"
+        self.partial_dir.mkdir(parents=True, exist_ok=True)
+        # one account may use all workers but one, so another account always finds one
+        self._queue: FairQueue[tuple[str, str]] = FairQueue(max(1, limits.workers - 1))
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+        self._mutex = threading.Lock()
+        self._alive: dict[str, str] = {}  # image id -> token of work queued or running here
+        self._cancelled: set[str] = set()  # tokens whose work must stop
         self._lock_fd: int | None = None
+        # manifests are parsed off the event loop, two at a time (parsing holds the GIL:
+        # more threads would only take more of it from the loop)
+        self._parsers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="manifest")
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop: queued work is dropped and running work ends at its next chunk (its image
+        stays pending, to resume at the next start). Waits up to ``timeout`` seconds."""
+        self._stop.set()
+        self._queue.close()
+        self._parsers.shutdown(wait=False, cancel_futures=True)
+        if not self._queue.wait_idle(timeout, running_only=True):
+            log.warning("image registrations still running after %.0fs", timeout)
 
     # ------------------------------------------------------------------ reading
     def may_see(self, p: Principal | None, im: Image) -> bool:
@@ -113,20 +167,29 @@ class Registry:
             raise RegistryError("InvalidManifest", f"no manifest at {req.location}")
         if not access.may(p, manifest_obj.owner, manifest_obj.acl, "READ"):
             raise RegistryError("AccessDenied", "not allowed to read the manifest")
+        if manifest_obj.size > MAX_MANIFEST:
+            raise RegistryError("InvalidManifest", f"the manifest is {manifest_obj.size} "
+                                f"bytes, more than the {MAX_MANIFEST} bytes a manifest may have")
         if req.architecture is not None and req.architecture not in ARCHITECTURES:
             raise RegistryError("InvalidParameter",
                                 f"invalid architecture {req.architecture!r}")
         for ref in (req.kernel_id, req.ramdisk_id):
             if ref is not None and ref != "true" and not ID_RE.match(ref):
                 raise RegistryError("Malformed", f"Invalid id: \"{ref}\"")
-        info, problem = None, ""
-        try:
-            info = read_manifest_info(self._read_whole(manifest_obj))
-        except UnbundleFailed as exc:
-            problem = f"the manifest could not be read: {exc.reason}"
+        info, problem = await asyncio.get_running_loop().run_in_executor(
+            self._parsers, self._manifest_info, manifest_obj)
+        if info is not None and req.architecture is None and info.architecture \
+                and info.architecture not in ARCHITECTURES:
+            raise RegistryError("InvalidParameter", "the manifest's architecture "
+                                f"{info.architecture!r} is not one of {', '.join(ARCHITECTURES)}")
+        if info is not None and info.size > self.limits.max_image_size:
+            raise RegistryError("TooLarge", f"the manifest's image is {info.size} bytes, more "
+                                f"than the maximum image size of {self.limits.max_image_size}")
         kernel = req.kernel_id if req.kernel_id is not None else (info.kernel_id if info else None)
         ramdisk = req.ramdisk_id if req.ramdisk_id is not None else (
             info.ramdisk_id if info else None)
+        self._check_reference(p, kernel, "kernel")
+        self._check_reference(p, ramdisk, "ramdisk")
         image_type = "kernel" if kernel == "true" else "ramdisk" if ramdisk == "true" else (
             info.image_type if info and info.image_type in ("kernel", "ramdisk") else "machine")
         prefix = {"machine": "ami", "kernel": "aki", "ramdisk": "ari"}[image_type]
@@ -134,6 +197,8 @@ class Registry:
         if image_id is not None:
             if not ID_RE.match(image_id) or not image_id.startswith(prefix + "-"):
                 raise RegistryError("Malformed", f"Invalid id: \"{image_id}\"")
+            self._check_free(p, image_id)
+            await self._wait_work_gone(image_id)
         image = Image(
             image_id=image_id or new_id(prefix), owner=p.account_id, location=req.location,
             state="failed" if problem else "pending", reason=problem, image_type=image_type,
@@ -144,18 +209,65 @@ class Registry:
             description=req.description,
             block_devices=info.block_devices if info else (),
             size=0, blob="", registered_by=p.user, created=time.time(),
+            token=secrets.token_hex(16), declared_size=info.size if info else 0,
         )
         for _ in range(5):
             try:
-                await self.stores.write(self.stores.images.add_txn(image))
+                await self.stores.write(self.stores.images.add_txn(
+                    image, max_pending=self.limits.quota_pending,
+                    max_bytes=self.limits.quota_bytes))
                 break
+            except QuotaExceeded as exc:
+                raise RegistryError("QuotaExceeded", str(exc)) from None
             except Conflict:
                 if req.image_id is not None:
+                    self._check_free(p, req.image_id)
                     raise RegistryError("Duplicate", f"image id {image_id} is in use") from None
                 image = replace(image, image_id=new_id(prefix))
         if not problem:
-            self._pool.submit(self._work, image.image_id)
+            self._submit(image)
         return image
+
+    def _manifest_info(self, manifest_obj: ObjectRecord) -> tuple[ManifestInfo | None, str]:
+        """(facts, "") or (None, why not): read and parsed in a worker thread."""
+        try:
+            return read_manifest_info(self._read_whole(manifest_obj)), ""
+        except UnbundleFailed as exc:
+            return None, f"the manifest could not be read: {exc.reason}"
+        except Exception:  # noqa: BLE001 - a manifest never answers 500
+            log.exception("reading the manifest %s/%s failed", manifest_obj.bucket,
+                          manifest_obj.key)
+            return None, "the manifest could not be read"
+
+    def _check_reference(self, p: Principal, ref: str | None, kind: str) -> None:
+        """A kernel / ramdisk id must name an image of that kind the caller can see.
+        (A manifest value that is not an id at all, like euca2ools' 'aki-test'
+        placeholder, names no image and is kept as a label.)"""
+        if ref is None or ref == "true" or not ID_RE.match(ref):
+            return
+        im = self.stores.images.get(ref)
+        if im is None or not self.may_see(p, im) or im.image_type != kind \
+                or im.state == "failed":
+            raise RegistryError("NotFound", f"The {kind} image id '[{ref}]' does not exist")
+
+    def _check_free(self, p: Principal, image_id: str) -> None:
+        """A client-chosen id in use: 'duplicate' only to whom may see that image; to
+        anyone else the answer of a lookup (it does not exist for them)."""
+        existing = self.stores.images.get(image_id)
+        if existing is None:
+            return
+        if self.may_see(p, existing):
+            raise RegistryError("Duplicate", f"image id {image_id} is in use")
+        raise RegistryError("NotFound", f"The image id '[{image_id}]' does not exist")
+
+    async def _wait_work_gone(self, image_id: str, timeout: float = 5.0) -> None:
+        """An id is not reused while (cancelled) work for it is still alive here."""
+        deadline = time.monotonic() + timeout
+        while image_id in self._alive:
+            if time.monotonic() > deadline:
+                raise RegistryError("Duplicate", f"image id {image_id} is still in use "
+                                    "(its registration is being stopped); try again")
+            await asyncio.sleep(0.02)
 
     async def set_public(self, p: Principal | None, image_id: str, public: bool) -> Image:
         self.owned(p, image_id)
@@ -172,14 +284,19 @@ class Registry:
     async def deregister(self, p: Principal | None, image_id: str) -> None:
         self.owned(p, image_id)
         try:
-            await self.stores.write(self.stores.images.delete_txn(image_id))
+            old = await self.stores.write(self.stores.images.delete_txn(image_id))
         except NotFound:
             raise RegistryError("NotFound", f"The image id '[{image_id}]' does not exist") \
                 from None
+        self._cancel(old.image_id, old.token)
 
     def resume(self) -> int:
         """Restart registrations left pending by a previous process. With several server
-        processes on one data directory only the one holding the registry lock resumes."""
+        processes on one data directory only the one holding the registry lock resumes.
+        Partial image files that no live worker holds (left by a crash) are removed first."""
+        removed = clean_unlocked(self.partial_dir)
+        if removed:
+            log.info("removed %d partial image files left by an earlier process", removed)
         lock_path = self.stores.blobs.root / "registry.lock"
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -190,35 +307,103 @@ class Registry:
         self._lock_fd = fd  # held for the life of the process
         pending = self.stores.images.pending()
         for im in pending:
-            self._pool.submit(self._work, im.image_id)
+            self._submit(im)
         return len(pending)
 
     async def wait_idle(self) -> None:
-        """For tests and shutdown: wait until queued registrations have run."""
-        await asyncio.to_thread(lambda: self._pool.submit(lambda: None).result())
+        """For tests: wait until queued registrations have run."""
+        await asyncio.to_thread(self._queue.wait_idle)
+
+    # ------------------------------------------------------------------ the queue
+    def _submit(self, im: Image) -> None:
+        with self._mutex:
+            self._alive[im.image_id] = im.token
+            if not self._threads:
+                for i in range(max(1, self.limits.workers)):
+                    t = threading.Thread(target=self._worker, name=f"register-{i}",
+                                         daemon=True)
+                    t.start()
+                    self._threads.append(t)
+        self._queue.put(im.owner, (im.image_id, im.token))
+
+    def _cancel(self, image_id: str, token: str) -> None:
+        with self._mutex:
+            if self._alive.get(image_id) != token:
+                return  # no work here (another process's worker notices by itself)
+            self._cancelled.add(token)
+        if self._queue.remove(lambda job: job[1] == token):
+            self._forget(image_id, token)
+
+    def _forget(self, image_id: str, token: str) -> None:
+        with self._mutex:
+            if self._alive.get(image_id) == token:
+                del self._alive[image_id]
+            self._cancelled.discard(token)
+
+    def _worker(self) -> None:
+        while True:
+            item = self._queue.take()
+            if item is None:
+                return
+            account, (image_id, token) = item
+            try:
+                if not self._stop.is_set():
+                    self._work(image_id, token)
+            except Exception:  # noqa: BLE001 - a worker thread never dies
+                log.exception("registering %s failed", image_id)
+            finally:
+                self._forget(image_id, token)
+                self._queue.done(account)
+
+    def _checker(self, image_id: str, token: str) -> Callable[[], None]:
+        """Called per chunk: raises _Stopped when closing, _Cancelled when the registration
+        was deregistered here or (checked in the database every CHECK_EVERY seconds)
+        by another process."""
+        last = time.monotonic()
+
+        def check() -> None:
+            nonlocal last
+            if self._stop.is_set():
+                raise _Stopped()
+            if token in self._cancelled:
+                raise _Cancelled()
+            now = time.monotonic()
+            if now - last >= CHECK_EVERY:
+                last = now
+                im = self.stores.images.get(image_id)
+                if im is None or im.token != token or im.state != "pending":
+                    raise _Cancelled()
+        return check
 
     # ------------------------------------------------------------------ the worker
-    def _work(self, image_id: str) -> None:
+    def _work(self, image_id: str, token: str) -> None:
         im = self.stores.images.get(image_id)
-        if im is None or im.state != "pending":
+        if im is None or im.state != "pending" or im.token != token:
             return
         try:
-            blob_id, size = self._unbundle(im)
+            blob_id, size = self._unbundle(im, self._checker(image_id, token))
+        except (_Cancelled, _Stopped) as exc:
+            log.info("registration of %s %s", image_id,
+                     "cancelled" if isinstance(exc, _Cancelled) else "stopped")
+            return
         except UnbundleFailed as exc:
-            self._finish(image_id, state="failed", reason=exc.reason)
+            self._finish(image_id, token, state="failed", reason=exc.reason)
             return
         except Exception:  # noqa: BLE001 - recorded, never left pending
             log.exception("registering %s failed", image_id)
-            self._finish(image_id, state="failed", reason="internal error while registering")
+            self._finish(image_id, token, state="failed",
+                         reason="internal error while registering")
             return
-        if not self._finish(image_id, state="available", blob=blob_id, size=size):
+        if not self._finish(image_id, token, state="available", blob=blob_id, size=size):
             self.stores.blobs.delete(blob_id)
 
-    def _finish(self, image_id: str, **changes: object) -> bool:
+    def _finish(self, image_id: str, token: str, **changes: object) -> bool:
+        """Only the registration of ``token`` is changed; False when it is gone."""
         try:
-            self.stores.meta.run(self.stores.images.update_txn(image_id, **changes))
+            self.stores.meta.run(self.stores.images.update_txn(image_id, token=token,
+                                                               **changes))
             return True
-        except NotFound:  # deregistered meanwhile
+        except NotFound:  # deregistered (and maybe registered again) meanwhile
             return False
 
     def _principal(self, im: Image) -> Principal:
@@ -229,7 +414,7 @@ class Registry:
         name = account.name if account else user.account_id
         return Principal(user.name, user.account_id, name, user.is_admin, "")
 
-    def _unbundle(self, im: Image) -> tuple[str, int]:
+    def _unbundle(self, im: Image, check: Callable[[], None]) -> tuple[str, int]:
         p = self._principal(im)
         bucket_name, key = split_location(im.location)
         manifest_obj = self._readable(p, bucket_name, key, "the manifest")
@@ -238,13 +423,24 @@ class Registry:
         def part(filename: str) -> Iterator[bytes]:
             part_key = posixpath.join(folder, filename) if folder else filename
             obj = self._readable(p, bucket_name, part_key, f"part {filename}")
-            return self._read(obj)
+            for chunk in self._read(obj):
+                check()
+                yield chunk
 
         user_certs = self.stores.meta.user_certs(im.registered_by)
-        writer = self.stores.blobs.writer()
+        writer = self.stores.blobs.writer(self.partial_dir, locked=True)
+
+        def write(data: bytes) -> None:
+            check()
+            writer.write(data)
+
+        def hole(n: int) -> None:
+            check()
+            writer.skip(n)
+
         try:
             size = unbundle(self._read_whole(manifest_obj), self.cloud_keys, part,
-                            writer.write, user_certs)
+                            write, user_certs, max_size=self.limits.max_image_size, hole=hole)
             writer.commit()
         except BaseException:
             writer.abort()
@@ -252,12 +448,16 @@ class Registry:
         return writer.id, size
 
     def _readable(self, p: Principal, bucket: str, key: str, what: str) -> ObjectRecord:
+        """The object, if ``p`` may read it. In a bucket ``p`` cannot list, a missing
+        object and one ``p`` may not read get the same reason (no existence oracle)."""
         obj = self.stores.meta.get_object(bucket, key)
-        if obj is None:
+        if obj is not None and access.may(p, obj.owner, obj.acl, "READ"):
+            return obj
+        b = self.stores.meta.get_bucket(bucket)
+        if obj is None and b is not None and access.may(p, b.account_id, b.acl, "READ"):
             raise UnbundleFailed("failed_download", f"{what} is missing ({bucket}/{key})")
-        if not access.may(p, obj.owner, obj.acl, "READ"):
-            raise UnbundleFailed("failed_download", f"not allowed to read {what}")
-        return obj
+        raise UnbundleFailed("failed_download",
+                             f"{what} is missing or not readable ({bucket}/{key})")
 
     def _read(self, obj: ObjectRecord) -> Iterator[bytes]:
         if obj.inline is not None:
@@ -266,7 +466,11 @@ class Registry:
         for seg in obj.segments:
             if not seg.size:
                 continue
-            fd = self.stores.blobs.open(seg.blob)
+            try:
+                fd = self.stores.blobs.open(seg.blob)
+            except FileNotFoundError:
+                raise UnbundleFailed("failed_download", "a stored part is gone "
+                                     "(overwritten or deleted meanwhile?)") from None
             try:
                 pos = 0
                 while pos < seg.size:
@@ -282,4 +486,3 @@ class Registry:
         if obj.size > MAX_MANIFEST:
             raise UnbundleFailed("failed_download", "the manifest is larger than 1 MiB")
         return b"".join(self._read(obj))
-

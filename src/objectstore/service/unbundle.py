@@ -33,6 +33,7 @@ class ManifestInfo:
     ramdisk_id: str | None
     name: str
     block_devices: tuple[tuple[str, str], ...]
+    size: int  # the image's bytes, as the manifest declares them
 
 
 def _manifest(xml: bytes) -> Manifest:
@@ -45,7 +46,7 @@ def _manifest(xml: bytes) -> Manifest:
 def read_manifest_info(xml: bytes) -> ManifestInfo:
     m = _manifest(xml)
     return ManifestInfo(m.image_type, m.architecture or "", m.kernel_id, m.ramdisk_id, m.name,
-                        m.block_device_mapping)
+                        m.block_device_mapping, m.size)
 
 
 def part_names(xml: bytes) -> list[str]:
@@ -54,18 +55,24 @@ def part_names(xml: bytes) -> list[str]:
 
 def unbundle(manifest: bytes, cloud_keys: list[CloudKey],
              part: Callable[[str], Iterator[bytes]], write: Callable[[bytes], None],
-             user_certs: list[bytes]) -> int:
+             user_certs: list[bytes], *, max_size: int | None = None,
+             hole: Callable[[int], None] | None = None) -> int:
     """Decode the bundle described by ``manifest`` into ``write``; returns the image size.
 
     ``part(filename)`` yields a part's stored bytes (raising UnbundleFailed when it is
-    missing or unreadable); parts are read one at a time, in index order.
+    missing or unreadable); parts are read one at a time, in index order. A manifest
+    declaring more than ``max_size`` bytes fails before any part is read; the output is
+    bounded by the declared size. ``hole(n)``: n zero bytes of a sparse file (seek).
     """
     m = _manifest(manifest)
+    if max_size is not None and m.size > max_size:
+        raise UnbundleFailed("failed_manifest", f"the manifest's image is {m.size} bytes, "
+                             f"more than the maximum image size of {max_size}")
     try:
         if user_certs:
             _verify_any(m, user_certs)
         bk = unwrap_key(m.ec2_encrypted_key, m.ec2_encrypted_iv, [k.key for k in cloud_keys])
-        decoder = Unbundler.for_manifest(m, bk.key, bk.iv, sink=write)
+        decoder = Unbundler.for_manifest(m, bk.key, bk.iv, sink=write, hole=hole)
         for p in m.parts:
             for chunk in part(p.filename):
                 decoder.feed_part(p.index, chunk)

@@ -22,29 +22,44 @@ CREATE TABLE IF NOT EXISTS images (
   registered_by TEXT NOT NULL, created REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS images_by_owner ON images(owner);
 """
+# columns added later (ALTER TABLE on open)
+ADDED = (("token", "TEXT NOT NULL DEFAULT ''"), ("declared_size", "INTEGER NOT NULL DEFAULT 0"))
 COLUMNS = ("image_id, owner, location, state, reason, image_type, architecture, kernel_id, "
            "ramdisk_id, is_public, name, description, block_devices, size, blob, registered_by, "
-           "created")
+           "created, token, declared_size")
+N_COLUMNS = 19
+
+
+class QuotaExceeded(Exception):
+    """An account's pending registrations or image bytes would exceed its quota."""
 
 
 def _image(row: tuple[Any, ...]) -> Image:
     return Image(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
                  bool(row[9]), row[10], row[11],
                  tuple((v, d) for v, d in json.loads(row[12])), row[13], row[14], row[15],
-                 row[16])
+                 row[16], row[17], row[18])
 
 
 def _values(im: Image) -> tuple[Any, ...]:
     return (im.image_id, im.owner, im.location, im.state, im.reason, im.image_type,
             im.architecture, im.kernel_id, im.ramdisk_id, int(im.is_public), im.name,
             im.description, json.dumps([list(b) for b in im.block_devices]), im.size, im.blob,
-            im.registered_by, im.created)
+            im.registered_by, im.created, im.token, im.declared_size)
 
 
 class Images:
     def __init__(self, meta: SqliteMeta) -> None:
         self.meta = meta
-        meta.reader().executescript(SCHEMA)
+        c = meta.reader()
+        c.executescript(SCHEMA)
+        have = {r[1] for r in c.execute("PRAGMA table_info(images)")}
+        for name, decl in ADDED:
+            if name not in have:
+                try:
+                    c.execute(f"ALTER TABLE images ADD COLUMN {name} {decl}")
+                except sqlite3.OperationalError:  # another process added it meanwhile
+                    pass
 
     def get(self, image_id: str) -> Image | None:
         row = self.meta.reader().execute(
@@ -59,28 +74,51 @@ class Images:
         return [_image(r) for r in self.meta.reader().execute(
             f"SELECT {COLUMNS} FROM images WHERE state='pending' ORDER BY created")]
 
-    def add_txn(self, im: Image) -> Txn[None]:
+    def add_txn(self, im: Image, *, max_pending: int | None = None,
+                max_bytes: int | None = None) -> Txn[None]:
+        """Insert ``im``; with limits, a pending image must fit the owner's quotas (counted
+        in the same transaction, so concurrent registrations cannot overshoot them)."""
         def txn(c: sqlite3.Connection) -> None:
+            if im.state == "pending" and (max_pending is not None or max_bytes is not None):
+                pending, used = c.execute(
+                    "SELECT COALESCE(SUM(state='pending'),0), "
+                    "COALESCE(SUM(MAX(size, declared_size)),0) FROM images "
+                    "WHERE owner=? AND state IN ('pending','available')",
+                    (im.owner,)).fetchone()
+                if max_pending is not None and pending >= max_pending:
+                    raise QuotaExceeded(f"the account already has {pending} image "
+                                        f"registrations pending (at most {max_pending})")
+                if max_bytes is not None and used + im.declared_size > max_bytes:
+                    raise QuotaExceeded(f"the account's images would hold "
+                                        f"{used + im.declared_size} bytes, more than its "
+                                        f"quota of {max_bytes}")
             try:
-                c.execute(f"INSERT INTO images ({COLUMNS}) VALUES ({','.join('?' * 17)})",
+                c.execute(f"INSERT INTO images ({COLUMNS}) VALUES ({','.join('?' * N_COLUMNS)})",
                           _values(im))
             except sqlite3.IntegrityError:
                 raise Conflict("image id in use") from None
         return txn
 
-    def update_txn(self, image_id: str, **changes: Any) -> Txn[Image]:
-        """Change fields of an image; a new blob replaces (and discards) the old one."""
+    def update_txn(self, image_id: str, *, token: str | None = None,
+                   **changes: Any) -> Txn[Image]:
+        """Change fields of an image; a new blob replaces (and discards) the old one.
+
+        With ``token``, only the pending registration of that token is changed (its worker
+        finishing): an image deregistered meanwhile, or registered again under the same id,
+        raises NotFound."""
         def txn(c: sqlite3.Connection) -> Image:
             row = c.execute(f"SELECT {COLUMNS} FROM images WHERE image_id=?",
                             (image_id,)).fetchone()
             if row is None:
                 raise NotFound("image")
             old = _image(row)
+            if token is not None and (old.token != token or old.state != "pending"):
+                raise NotFound("registration")
             new = replace(old, **changes)
             if old.blob and old.blob != new.blob:
                 c.execute("INSERT OR IGNORE INTO garbage VALUES (?,?)", (old.blob, time.time()))
             c.execute(f"INSERT OR REPLACE INTO images ({COLUMNS}) VALUES "
-                      f"({','.join('?' * 17)})", _values(new))
+                      f"({','.join('?' * N_COLUMNS)})", _values(new))
             return new
         return txn
 

@@ -123,3 +123,5 @@ class Image:
     blob: str  # "" until available
     registered_by: str  # user name
     created: float
+    token: str = ""  # this registration's random generation: only its worker may finish it
+    declared_size: int = 0  # the manifest's image size (what quotas count while pending)

@@ -22,6 +22,9 @@ CODES = {
     "InvalidManifest": ("InvalidManifest", 400),
     "AccessDenied": ("UnauthorizedOperation", 403),
     "InvalidParameter": ("InvalidParameterValue", 400),
+    "InvalidState": ("IncorrectState", 400),
+    "TooLarge": ("InvalidManifest", 400),
+    "QuotaExceeded": ("ResourceLimitExceeded", 400),
 }
 
 

@@ -6,6 +6,7 @@ Errors are JSON: {"error": {"code": ..., "message": ...}} with a 4xx status.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from objectstore.s3.errors import S3Error
@@ -17,7 +18,8 @@ from objectstore.service.registry import RegisterRequest, Registry, RegistryErro
 from objectstore.storage.model import Image, Segment
 
 STATUS = {"NotFound": 404, "Malformed": 400, "Duplicate": 409, "InvalidManifest": 400,
-          "AccessDenied": 403, "InvalidParameter": 400, "InvalidState": 409}
+          "AccessDenied": 403, "InvalidParameter": 400, "InvalidState": 409,
+          "TooLarge": 400, "QuotaExceeded": 413}
 
 
 def describe(im: Image) -> dict[str, Any]:
@@ -132,7 +134,15 @@ async def _download(ctx: Ctx) -> Response:
     if ctx.req.method == "HEAD":
         return Response(status, headers, content_length=length)
     segments = (Segment(im.blob, im.size),) if im.size else ()
-    fds = [ctx.stores.blobs.open(s.blob) for s in segments]
+    fds: list[int] = []
+    try:
+        for s in segments:
+            fds.append(ctx.stores.blobs.open(s.blob))
+    except FileNotFoundError:  # deregistered (and its blob removed) meanwhile
+        for fd in fds:
+            os.close(fd)
+        raise RegistryError("NotFound", f"The image id '[{im.image_id}]' does not exist") \
+            from None
     return Response(status, headers, stream=stream_segments(fds, segments, start, length),
                     content_length=length)
 
