@@ -44,8 +44,6 @@ from harness import Creds, Server
 from objectstore.server.app import HANDLERS
 from objectstore.server.handlers import bucket_config
 
-# op: CreateBucket ListBuckets (the matrix covers every operation in HANDLERS)
-
 PRINCIPALS = ("owner", "same-account", "other-account", "admin", "anonymous",
               "presigned-by-owner", "presigned-by-other")
 SIGNER = {"presigned-by-owner": "owner", "presigned-by-other": "other-account"}
