@@ -121,6 +121,8 @@ class Stats:
     verified_uploads: int = 0
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    temp_files_left: int = 0  # in the data directory's tmp/ after the last restart
+    temp_bytes_left: int = 0
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -133,6 +135,7 @@ class Stats:
             "verified_uploads": self.verified_uploads,
             "failures": self.failures[:20], "failure_count": len(self.failures),
             "seconds": round(self.seconds, 1),
+            "temp_files_left": self.temp_files_left, "temp_bytes_left": self.temp_bytes_left,
         }
 
 
@@ -176,12 +179,23 @@ class CrashTest:
         for i in range(cycles):
             self.cycle(self.rng.randrange(1 << 62))
             self.stats.seconds = time.monotonic() - t0
+            self._count_temp_files()
             if progress:
                 s = self.stats
                 progress(f"cycle {i + 1}/{cycles}: {sum(s.acked.values())} acked, "
                          f"{sum(s.cut_off.values())} cut off, {s.verified_objects} verified, "
                          f"{len(s.failures)} failures, {s.seconds:.0f} s")
         return self.stats
+
+    def _count_temp_files(self) -> None:
+        files, size = 0, 0
+        for p in (self.server.data_dir / "tmp").glob("**/*"):
+            try:
+                if p.is_file():
+                    files, size = files + 1, size + p.stat().st_size
+            except OSError:
+                pass  # removed while we looked
+        self.stats.temp_files_left, self.stats.temp_bytes_left = files, size
 
     def cycle(self, seed: int) -> None:
         self.killed.clear()
