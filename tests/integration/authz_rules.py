@@ -15,8 +15,10 @@ table "Mapping of ACL permissions and access policy permissions"):
   are the bucket owner's only: no ACL grant reaches them.
 - Object tagging (s3:GetObjectTagging, s3:PutObjectTagging, s3:DeleteObjectTagging) is not
   in AWS's ACL mapping either: only the object's owner (and admins) may use it.
-- Listing the parts of an upload (s3:ListMultipartUploadParts) belongs to the bucket owner
-  and the upload's initiator, not to READ grantees.
+- Listing the parts of an upload (s3:ListMultipartUploadParts) and aborting it
+  (s3:AbortMultipartUpload) belong to the bucket owner and the upload's initiator, not to
+  READ / WRITE grantees ("Multipart upload and permissions" in the S3 user guide); uploading
+  and completing parts need s3:PutObject, which bucket WRITE grants.
 - Anonymous requests are the AllUsers group; any signed request is also
   AuthenticatedUsers. A presigned URL acts as the user who signed it.
 - A missing key answers 404 NoSuchKey to whoever may list the bucket, 403 to others.
@@ -109,7 +111,7 @@ RULES: Final[dict[str, tuple[Requirement, ...]]] = {
     "CreateMultipartUpload": (("bucket", "WRITE"),),
     "UploadPart": (("bucket", "WRITE"),),
     "CompleteMultipartUpload": (("bucket", "WRITE"),),
-    "AbortMultipartUpload": (("bucket", "WRITE"),),
+    "AbortMultipartUpload": (("bucket-owner-or-initiator",),),
     "ListParts": (("bucket-owner-or-initiator",),),
     "GetObject": (("object", "READ"),),
     "HeadObject": (("object", "READ"),),
