@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import re
+import time
 import uuid
 import zlib
 from datetime import datetime, timedelta, timezone
@@ -23,6 +25,7 @@ import requests
 from botocore import UNSIGNED
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from harness import Creds, Server
@@ -453,3 +456,62 @@ def test_unconfigured_subresource(server: Server, s3: Any, bucket: str, other: A
 def test_unconfigured_list_is_complete() -> None:
     model = botocore.session.get_session().get_service_model("s3")
     assert set(UNCONFIGURED) <= set(model.operation_names)
+
+
+# -- ConditionalRequestConflict: a delete lands while a conditional write is in progress --
+
+def _start_put(server: Server, bucket: str, key: str, total: int,
+               headers: dict[str, str]) -> http.client.HTTPConnection:
+    """A signed PUT (UNSIGNED-PAYLOAD) whose head is sent; the body follows by hand."""
+    url = f"{server.endpoint}/{bucket}/{key}"
+    req = AWSRequest(method="PUT", url=url, data=b"",
+                     headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD", **headers})
+    req.context["client_config"] = Config(s3={"payload_signing_enabled": False})
+    S3SigV4Auth(Credentials(server.root.access_key, server.root.secret_key), "s3",
+                "us-east-1").add_auth(req)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    conn.putrequest("PUT", f"/{bucket}/{key}", skip_accept_encoding=True)
+    for name, value in req.headers.items():
+        conn.putheader(name, value)
+    conn.putheader("Content-Length", str(total))
+    conn.endheaders()
+    return conn
+
+
+@pytest.mark.parametrize("condition", ["If-None-Match", "If-Match"])
+def test_conditional_put_conflicts_with_a_delete(server: Server, s3: Any, bucket: str,
+                                                 condition: str) -> None:
+    """S3: "a 409 Conflict ... if a delete request to an object succeeds before a
+    conditional write operation on that object completes"; the write is not applied."""
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"old")["ETag"]
+    value = "*" if condition == "If-None-Match" else etag
+    body = b"n" * 200_000
+    conn = _start_put(server, bucket, "k", len(body), {condition: value})
+    try:
+        conn.send(body[:100_000])
+        time.sleep(0.3)  # the server has begun this request
+        s3.delete_object(Bucket=bucket, Key="k")
+        conn.send(body[100_000:])
+        resp = conn.getresponse()
+        payload = resp.read()
+    finally:
+        conn.close()
+    assert resp.status == 409, payload
+    assert b"<Code>ConditionalRequestConflict</Code>" in payload
+    with pytest.raises(ClientError) as ei:
+        s3.head_object(Bucket=bucket, Key="k")
+    assert err(ei)[0] == 404
+
+
+def test_conditional_put_without_a_racing_delete(server: Server, s3: Any, bucket: str) -> None:
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"old")["ETag"]
+    for condition, value, status in (("If-Match", etag, 200), ("If-None-Match", "*", 412)):
+        conn = _start_put(server, bucket, "k", 3, {condition: value})
+        try:
+            conn.send(b"new")
+            resp = conn.getresponse()
+            resp.read()
+        finally:
+            conn.close()
+        assert resp.status == status, condition
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"new"
