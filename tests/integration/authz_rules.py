@@ -22,6 +22,7 @@ table "Mapping of ACL permissions and access policy permissions"):
 - Anonymous requests are the AllUsers group; any signed request is also
   AuthenticatedUsers. A presigned URL acts as the user who signed it.
 - A missing key answers 404 NoSuchKey to whoever may list the bucket, 403 to others.
+- A missing bucket answers 404 NoSuchBucket to everyone (anonymous too).
 
 Canned ACLs: the grants AWS documents for each name ("Canned ACL" table); bucket-owner-read
 and bucket-owner-full-control on a bucket are the same as private.
@@ -77,6 +78,7 @@ class Context:
     bucket: Resource | None = None
     obj: Resource | None = None  # the object the operation reads (for copies: the source)
     upload_initiator: str | None = None
+    bucket_exists: bool = True
     # extension points (None: not configured)
     bucket_policy: Any = None
     identity_policy: Any = None
@@ -132,7 +134,7 @@ def requirements(op: str) -> tuple[Requirement, ...]:
     return RULES.get(op, (BUCKET_OWNER_ONLY,))
 
 
-Decision = Literal["allow", "deny"]
+Decision = Literal["allow", "deny", "NoSuchBucket"]
 
 
 def acl_holds(p: Principal, res: Resource, permission: str, bucket_owner: str | None,
@@ -193,6 +195,8 @@ def decide(op: str, ctx: Context) -> Decision:
 
 def decide_with(op: str, ctx: Context, reqs: tuple[Requirement, ...]) -> Decision:
     """As decide(), with the ACL requirements given (e.g. a known server divergence)."""
+    if ctx.bucket is not None and not ctx.bucket_exists:
+        return "NoSuchBucket"  # to everyone, anonymous included, before any permission
     policy = _policy_effect(op, ctx)
     if policy == "deny":
         return "deny"

@@ -1,6 +1,9 @@
 """The generated authorization matrix: every implemented operation x principal x canned ACL,
 expected answers from the rule table in authz_rules.py, checked against the live server.
 
+Plus every bucket and object operation on a bucket that does not exist (404 NoSuchBucket
+to everyone).
+
 Principals: the bucket owner, a second user of the owner's account, a user of another
 account, an admin (of a third account), anonymous, and presigned URLs signed by the owner
 and by the other account. Resources: a bucket per canned ACL holding an object with the same
@@ -231,6 +234,9 @@ def context(who: str, bucket_acl: str | None, object_acl: str | None = None,
     p = Principal(who, ACCOUNT[who], admin=who == "admin", presigned=who in SIGNER)
     if bucket_acl is None:
         return Context(p)
+    if bucket_acl == "missing":
+        return Context(p, Resource("A", "private"), Resource("A", "private"),
+                       bucket_exists=False)
     obj = Resource(ACCOUNT[writer], object_acl) if writer and object_acl else None
     return Context(p, Resource("A", bucket_acl), obj, upload_initiator="A")
 
@@ -267,6 +273,8 @@ class World:
         self.objects: list[Target] = []
         self._post_fields: dict[tuple[str, str], dict[str, str]] = {}
         self.created: list[tuple[str, str]] = []
+        self.missing = Target(f"authz-missing-{uuid.uuid4().hex[:8]}", "missing",
+                              "no-such-upload", "obj", "private", "owner")
         s3, other = self.clients["owner"], self.clients["other-account"]
         for acl in CANNED_ACLS:
             name = f"authz-{acl[:12]}-{uuid.uuid4().hex[:8]}"
@@ -340,6 +348,8 @@ def _cases() -> Iterator[Any]:
             [(None, None, None)] if kind == "global" else
             [(a, None, None) for a in CANNED_ACLS] if kind == "bucket" else
             list(OBJECT_TARGETS))  # type: ignore[arg-type]
+        if kind != "global":
+            targets.append(("missing", None, None))
         for bucket_acl, object_acl, writer in targets:
             for who in PRINCIPALS:
                 if op == "PostObject" and who in SIGNER:
@@ -364,6 +374,8 @@ def test_matrix_size() -> None:
 def _target(world: World, label: str) -> Target | None:
     if not label:
         return None
+    if label == "bucket=missing":
+        return world.missing
     for t in [*world.buckets.values(), *world.objects]:
         if t.label == label:
             return t
@@ -394,11 +406,14 @@ def test_matrix(world: World, op: str, who: str, label: str, want: str) -> None:
     t = _target(world, label)
     raw = build(t)  # type: ignore[arg-type]
     if t is not None and ("uploadId", FRESH_UPLOAD) in raw.query:
-        fresh = world.clients["owner"].create_multipart_upload(Bucket=t.bucket, Key="mp-abort")
-        raw = Raw(raw.method, raw.path, (("uploadId", fresh["UploadId"]),), raw.headers,
-                  raw.body)
+        upload_id = t.upload_id if t is world.missing else world.clients[
+            "owner"].create_multipart_upload(Bucket=t.bucket, Key="mp-abort")["UploadId"]
+        raw = Raw(raw.method, raw.path, (("uploadId", upload_id),), raw.headers, raw.body)
     resp = world.send(who, raw)
     got = outcome(op, resp, ok)
+    if resp.status_code == 404 and (_code(resp) == "NoSuchBucket" or (
+            raw.method == "HEAD" and t is world.missing)):
+        got = "NoSuchBucket"  # (a HEAD answer has no body to name the code)
     if op == "CreateBucket" and got == "allow":
         world.created.append((who, raw.path[1:]))
     assert got == want, (f"{op} by {who} on {label or 'the service'}: expected "
