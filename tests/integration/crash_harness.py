@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import secrets
 import signal
@@ -205,7 +206,7 @@ class CrashTest:
             w.start()
         time.sleep(random.Random(seed).uniform(self.min_run, self.max_run))
         self.killed.set()
-        self.server.stop(signal.SIGKILL)
+        self._kill()
         self.stats.kills += 1
         for w in workers:
             w.join(timeout=60)
@@ -215,6 +216,22 @@ class CrashTest:
         self.verify()
         self._check_log()
         self.stats.cycles += 1
+
+    def _kill(self) -> None:
+        """SIGKILL the server; with --workers, its worker processes too (a machine crash)."""
+        assert self.server.proc is not None
+        pid = self.server.proc.pid
+        try:
+            kids = [int(p) for p in
+                    Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except OSError:
+            kids = []
+        for kid in kids:
+            try:
+                os.kill(kid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.server.stop(signal.SIGKILL)
 
     def _worker(self, seed: int, s3: Any) -> None:
         rng = random.Random(seed)
@@ -616,16 +633,18 @@ class CrashTest:
                 self.stats.failures.append(f"server log: {line}")
 
 
-def crash_server(base: Path) -> Server:
+def crash_server(base: Path, workers: int = 1) -> Server:
     """A server of its own on a fresh data directory under ``base``."""
     return Server(base / "data", free_port(),
                   Creds("CRASH" + secrets.token_hex(6).upper(), secrets.token_hex(20),
-                        "admin", "admin"))
+                        "admin", "admin"),
+                  extra_args=["--workers", str(workers)] if workers > 1 else [])
 
 
 def run(base: Path, cycles: int, threads: int = 4, seed: int | None = None,
-        progress: Callable[[str], None] | None = None, **kw: float) -> Stats:
-    server = crash_server(base)
+        progress: Callable[[str], None] | None = None, workers: int = 1,
+        **kw: float) -> Stats:
+    server = crash_server(base, workers)
     server.start()
     try:
         test = CrashTest(server, threads=threads, seed=seed, **kw)
@@ -633,13 +652,15 @@ def run(base: Path, cycles: int, threads: int = 4, seed: int | None = None,
         return test.run(cycles, progress)
     finally:
         if server.proc is not None:
-            server.stop(signal.SIGKILL)
+            CrashTest(server)._kill()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cycles", type=int, default=100)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="serve --workers N (each kill takes the workers down too)")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--min-run", type=float, default=0.3,
                         help="shortest time between a (re)start and the kill, seconds")
@@ -652,7 +673,7 @@ def main(argv: list[str] | None = None) -> int:
     with ExitStack() as stack:
         base = args.dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         stats = run(base, args.cycles, args.threads, seed,
-                    progress=lambda line: print(line, flush=True),
+                    progress=lambda line: print(line, flush=True), workers=args.workers,
                     min_run=args.min_run, max_run=args.max_run)
     print(json.dumps(stats.summary(), indent=2))
     return 1 if stats.failures else 0
