@@ -17,6 +17,7 @@ from objectstore.s3.names import (
     bucket_name_problem,
     check_bucket_name,
     check_key,
+    check_location_constraint,
 )
 
 VALID = [
@@ -114,3 +115,22 @@ def test_key_limit_counts_bytes_not_characters() -> None:
     check_key("é" * 512)  # 512 characters, 1024 bytes
     with pytest.raises(S3Error):
         check_key("é" * 512 + "a")  # 513 characters, 1025 bytes
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "ap-southeast-2", "us-gov-west-1", "EU",
+                                    "cn-north-1"])
+def test_location_constraint_accepted(region: str) -> None:
+    check_location_constraint(region, "us-east-1")
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "moon", "Not A Region", "eu-west-", "x" * 300])
+def test_location_constraint_refused(region: str) -> None:
+    with pytest.raises(S3Error) as ei:
+        check_location_constraint(region, "us-east-1")
+    assert ei.value.code == "InvalidLocationConstraint"
+
+
+def test_location_constraint_server_region_any_shape() -> None:
+    check_location_constraint("garage", "garage")
+    with pytest.raises(S3Error):
+        check_location_constraint("garage", "us-east-1")

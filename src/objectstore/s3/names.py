@@ -8,6 +8,7 @@ from objectstore.s3.errors import S3Error
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IPV4_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 MAX_KEY_BYTES = 1024
 
 
@@ -39,3 +40,12 @@ def check_bucket_name(name: str) -> None:
 def check_key(key: str) -> None:
     if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
         raise S3Error("KeyTooLongError")
+
+
+def check_location_constraint(region: str, server_region: str) -> None:
+    """A CreateBucketConfiguration's LocationConstraint: a region name (the server's own, or
+    one shaped like AWS's), never an explicit us-east-1 (S3 answers that with
+    InvalidLocationConstraint too: us-east-1 is the absence of a constraint)."""
+    if region == "us-east-1" or (region != server_region and region != "EU"
+                                 and not _REGION_RE.fullmatch(region)):
+        raise S3Error("InvalidLocationConstraint", LocationConstraint=region[:64])

@@ -262,4 +262,24 @@ def from_environment() -> App:
     logging.addLevelName(5, "TRACE")  # uvicorn's --log-level trace (not yet registered)
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _exit_with_parent()
     return build_app(settings)
+
+
+def _exit_with_parent(interval: float = 0.5) -> None:
+    """A worker whose supervising `serve` process died (kill -9) shuts down instead of
+    serving on as an orphan (which would also keep a restarted server off the port)."""
+    import os
+    import signal
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        log.warning("the serve process %d is gone: this worker shuts down", parent)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()

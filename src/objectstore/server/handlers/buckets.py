@@ -7,7 +7,7 @@ from objectstore.s3 import xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import iso8601
 from objectstore.s3.listing import decode_token, encode_token, parse_max_keys
-from objectstore.s3.names import check_bucket_name
+from objectstore.s3.names import check_bucket_name, check_location_constraint
 from objectstore.server.handlers.common import Ctx, bucket_or_404, empty
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
@@ -44,7 +44,10 @@ async def create_bucket(ctx: Ctx) -> Response:
     name = ctx.bucket_name
     check_bucket_name(name)
     body = await ctx.req.read_small()
-    region = xml.parse_create_bucket(body) or ctx.settings.region
+    constraint = xml.parse_create_bucket(body)
+    if constraint is not None:
+        check_location_constraint(constraint, ctx.settings.region)
+    region = constraint or ctx.settings.region
     acl = acls.from_headers(ctx.req.headers, p.account_id,
                             resolve_email=ctx.stores.meta.emails())
     if acl is None:

@@ -17,6 +17,7 @@ from objectstore.server.handlers.common import Ctx, bucket_or_404, object_or_404
 from objectstore.server.handlers.objects import (
     check_storage_class,
     conditional_write,
+    existed_if_conditional,
     object_headers,
     reject_sse,
 )
@@ -112,6 +113,7 @@ async def copy_object(ctx: Ctx) -> Response:
     algorithms = {alg} if alg else set(src.checksums)
     if alg and alg not in checksums.ALGORITHMS:
         raise S3Error("InvalidRequest", "Checksum algorithm provided is unsupported.")
+    existed = existed_if_conditional(ctx, dest.name, ctx.key)
     ing = Ingest(ctx.stores.blobs, algorithms, False, MAX_COPY,
                  inline_limit=INLINE_LIMIT if src.size <= INLINE_LIMIT else 0)
     try:
@@ -129,7 +131,7 @@ async def copy_object(ctx: Ctx) -> Response:
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
         inline=ing.inline, tags=tags,
     )
-    await publish(ctx.stores, rec, conditional_write(h))
+    await publish(ctx.stores, rec, conditional_write(h, existed))
     body = xml.copy_result("CopyObjectResult", rec.etag, iso8601(rec.last_modified), sums)
     return xml_response(body)
 

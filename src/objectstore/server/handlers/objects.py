@@ -88,12 +88,17 @@ def check_storage_class(headers: dict[str, str]) -> None:
 
 def conditional_write(
     headers: dict[str, str],
+    existed: bool = False,
 ) -> Callable[[ObjectRecord | None], None] | None:
-    """A check run inside the metadata transaction, so racing writers see one winner."""
+    """A check run inside the metadata transaction, so racing writers see one winner.
+    ``existed``: the key had an object when the request began; if a delete removed it
+    before the write commits, S3 answers 409 ConditionalRequestConflict."""
     if_none = headers.get("if-none-match")
     if_match = headers.get("if-match")
 
     def check(current: ObjectRecord | None) -> None:
+        if existed and current is None:
+            raise S3Error("ConditionalRequestConflict")
         if if_none is not None and current is not None:
             tags = [t.strip().strip('"') for t in if_none.split(",")]
             if "*" in tags or current.etag.strip('"') in tags:
@@ -105,6 +110,14 @@ def conditional_write(
             if "*" not in tags and current.etag.strip('"') not in tags:
                 raise S3Error("PreconditionFailed", Condition="If-Match")
     return check if (if_none is not None or if_match is not None) else None
+
+
+def existed_if_conditional(ctx: Ctx, bucket: str, key: str) -> bool:
+    """For a conditional write: whether the key has an object now, at the request's start."""
+    h = ctx.req.headers
+    if "if-none-match" not in h and "if-match" not in h:
+        return False
+    return ctx.stores.meta.get_object(bucket, key) is not None
 
 
 async def put_object(ctx: Ctx) -> Response:
@@ -130,6 +143,7 @@ async def put_object(ctx: Ctx) -> Response:
                           "Please try again with any of the valid types: [CRC32, CRC32C, "
                           "CRC64NVME, SHA1, SHA256]")
         algorithms.add(sdk_alg.upper())
+    existed = existed_if_conditional(ctx, bucket.name, key)
     body = payload(ctx, MAX_PUT)
     algorithms |= body.trailer_algorithms
     small = body.expected_size is not None and body.expected_size <= INLINE_LIMIT
@@ -144,7 +158,7 @@ async def put_object(ctx: Ctx) -> Response:
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
         inline=ing.inline, tags=tags,
     )
-    await publish(ctx.stores, rec, conditional_write(h))
+    await publish(ctx.stores, rec, conditional_write(h, existed))
     headers = [("ETag", rec.etag)]
     headers += [(checksums.HEADER[alg], v) for alg, v in sums.items()]
     if sums:
