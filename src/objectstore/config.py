@@ -29,6 +29,10 @@ class Settings:
     access_log: bool = False
     cloud_keys: tuple[str, ...] = ()  # extra cloud key pairs (PEM paths), newest first
     cloud_certs: tuple[str, ...] = ()
+    min_free_space: int = 256 << 20  # bytes kept free: below, new data answers 507
+    tmp_max_age: float = 900.0  # seconds before a stale temp file (a cut-off upload) goes
+    scrub_interval: float = 0.0  # hours between background scrubs (0: off)
+    scrub_rate: float = 8.0  # MB/s read by a background scrub
 
 
 SETTINGS_ENV = "OBJECTSTORE_SETTINGS_JSON"  # how `serve --workers N` hands settings to workers

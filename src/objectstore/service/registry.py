@@ -24,6 +24,8 @@ from objectstore.service import access
 from objectstore.service.cloudkeys import CloudKey
 from objectstore.service.stores import Stores
 from objectstore.service.unbundle import UnbundleFailed, read_manifest_info, unbundle
+from objectstore.storage import faults
+from objectstore.storage.faults import BlobFault
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import Image, ObjectRecord, Principal
 
@@ -268,13 +270,16 @@ class Registry:
                 continue
             fd = self.stores.blobs.open(seg.blob)
             try:
+                sums = self.stores.blobs.sums(fd, seg.blob, seg.size)
                 pos = 0
                 while pos < seg.size:
-                    data = os.pread(fd, min(READ_CHUNK, seg.size - pos), pos)
-                    if not data:
-                        raise UnbundleFailed("failed_download", "stored part is truncated")
+                    data = sums.read(fd, pos, min(READ_CHUNK, seg.size - pos))
                     pos += len(data)
                     yield data
+            except BlobFault as fault:
+                fault.where = f"{obj.bucket}/{obj.key}"
+                faults.report(fault)
+                raise UnbundleFailed("failed_download", "a stored part is damaged") from None
             finally:
                 os.close(fd)
 

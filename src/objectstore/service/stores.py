@@ -23,9 +23,9 @@ class Stores:
     images: Images
 
     @staticmethod
-    def open(data_dir: Path, *, fsync: bool = True) -> Stores:
+    def open(data_dir: Path, *, fsync: bool = True, min_free: int = 0) -> Stores:
         data_dir.mkdir(parents=True, exist_ok=True)
-        blobs = BlobStore(data_dir, fsync=fsync)
+        blobs = BlobStore(data_dir, fsync=fsync, min_free=min_free)
 
         def reap(ids: list[str]) -> None:
             for blob_id in ids:

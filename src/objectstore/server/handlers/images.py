@@ -11,7 +11,7 @@ from typing import Any
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import http_date, iso8601, parse_range
 from objectstore.server.handlers.common import Ctx
-from objectstore.server.handlers.objects import stream_segments
+from objectstore.server.handlers.objects import primed, stream_segments
 from objectstore.server.request import Response
 from objectstore.service.registry import RegisterRequest, Registry, RegistryError
 from objectstore.storage.model import Image, Segment
@@ -133,6 +133,8 @@ async def _download(ctx: Ctx) -> Response:
         return Response(status, headers, content_length=length)
     segments = (Segment(im.blob, im.size),) if im.size else ()
     fds = [ctx.stores.blobs.open(s.blob) for s in segments]
-    return Response(status, headers, stream=stream_segments(fds, segments, start, length),
+    stream = stream_segments(ctx.stores.blobs, fds, segments, start, length,
+                             f"image {im.image_id}")
+    return Response(status, headers, stream=await primed(stream) if length else stream,
                     content_length=length)
 

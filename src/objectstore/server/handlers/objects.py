@@ -18,6 +18,9 @@ from objectstore.server.request import Response
 from objectstore.service import access
 from objectstore.service.ingest import INLINE_LIMIT, Ingest
 from objectstore.service.objects import publish
+from objectstore.storage.blocksums import BLOCK
+from objectstore.storage.faults import BlobFault
+from objectstore.storage.localfs import BlobStore
 from objectstore.storage.model import ObjectRecord, Segment
 
 MAX_PUT = 5 * 1024**3
@@ -253,22 +256,41 @@ async def get_object(ctx: Ctx, *, head: bool = False) -> Response:
         if length == 0:
             return Response(status, headers)
         try:
-            fds = [ctx.stores.blobs.open(s.blob) if s.size else -1 for s in obj.segments]
-        except FileNotFoundError:
-            if attempt == 2:
-                raise
-            continue  # overwritten and collected between lookup and open: look again
+            fds = open_segments(ctx.stores.blobs, obj.segments)
+        except FileNotFoundError as exc:
+            if attempt < 2:
+                continue  # overwritten and collected between lookup and open: look again
+            fault = BlobFault("missing", str(exc.filename or "").rsplit("/", 1)[-1])
+            fault.where = f"{obj.bucket}/{obj.key}"
+            raise fault from None
+        where = f"{obj.bucket}/{obj.key}"
         if length <= INLINE_READ:
-            return Response(status, headers, _read_small(fds, obj.segments, start, length))
-        return Response(status, headers,
-                        stream=stream_segments(fds, obj.segments, start, length),
-                        content_length=length)
+            return Response(status, headers, _read_small(ctx.stores.blobs, fds, obj.segments,
+                                                         start, length, where))
+        stream = await primed(stream_segments(ctx.stores.blobs, fds, obj.segments, start,
+                                              length, where))
+        return Response(status, headers, stream=stream, content_length=length)
     raise AssertionError("unreachable")
 
 
-def _read_small(fds: list[int], segments: tuple[Segment, ...], start: int,
-                length: int) -> bytes:
-    """Read a small range at once (one response body, no thread hand-off); closes fds."""
+def open_segments(blobs: BlobStore, segments: tuple[Segment, ...]) -> list[int]:
+    """Open every segment's blob (-1 for empty ones); all or none stay open."""
+    fds: list[int] = []
+    try:
+        for s in segments:
+            fds.append(blobs.open(s.blob) if s.size else -1)
+    except BaseException:
+        for fd in fds:
+            if fd >= 0:
+                os.close(fd)
+        raise
+    return fds
+
+
+def _read_small(blobs: BlobStore, fds: list[int], segments: tuple[Segment, ...], start: int,
+                length: int, where: str) -> bytes:
+    """Read a small range at once (one response body, no thread hand-off), as the whole
+    blocks covering it, verified against their checksums; closes fds."""
     out = bytearray()
     try:
         offset = 0
@@ -277,11 +299,11 @@ def _read_small(fds: list[int], segments: tuple[Segment, ...], start: int,
             if seg.size and offset < end and start < offset + seg.size:
                 pos = max(0, start - offset)
                 n = min(seg.size, end - offset) - pos
-                data = os.pread(fd, n, pos)
-                if len(data) != n:
-                    raise OSError("blob shorter than recorded")
-                out += data
+                out += blobs.sums(fd, seg.blob, seg.size).read(fd, pos, n)
             offset += seg.size
+    except BlobFault as fault:
+        fault.where = where
+        raise
     finally:
         for fd in fds:
             if fd >= 0:
@@ -289,26 +311,35 @@ def _read_small(fds: list[int], segments: tuple[Segment, ...], start: int,
     return bytes(out)
 
 
-def _mapped(fd: int, pos: int, n: int, size: int) -> memoryview:
+def _mapped(fd: int, pos: int, n: int, size: int, verify: bool) -> tuple[memoryview, int]:
     """``n`` bytes at ``pos`` of a blob (``size`` bytes long) as a read-only memory map, so
     sending it copies once, socket-ward, with no read() copy and no thread hand-off; the
     kernel is asked to start reading the next window ahead meanwhile. Blobs are immutable
     (replaced, never rewritten or truncated), so the mapping stays valid while the transport
-    holds it; it is unmapped when the last view of it is released."""
+    holds it; it is unmapped when the last view of it is released. With ``verify`` the map
+    starts at the block holding ``pos`` and is returned whole (with the offset of ``pos``
+    in it), so the caller can check the blocks before sending a byte of them."""
     if size < pos + n:
         raise OSError("blob shorter than recorded")
-    base = pos - pos % mmap.ALLOCATIONGRANULARITY
+    base = pos - pos % (BLOCK if verify else mmap.ALLOCATIONGRANULARITY)
     m = mmap.mmap(fd, pos + n - base, prot=mmap.PROT_READ, offset=base)
     ahead = min(READ_CHUNK, size - pos - n)
     if ahead > 0:
         os.posix_fadvise(fd, pos + n, ahead, os.POSIX_FADV_WILLNEED)
-    return memoryview(m)[pos - base:]
+    return memoryview(m), pos - base
 
 
-async def stream_segments(fds: list[int], segments: tuple[Segment, ...], start: int,
-                          length: int) -> AsyncIterator[bytes | memoryview]:
+async def stream_segments(blobs: BlobStore, fds: list[int], segments: tuple[Segment, ...],
+                          start: int, length: int,
+                          where: str = "") -> AsyncIterator[bytes | memoryview]:
     """Stream ``length`` bytes from ``start`` of the concatenated segments, closing the
-    (already open) descriptors at the end, also when the client goes away."""
+    (already open) descriptors at the end, also when the client goes away.
+
+    Every window is checked block by block against the blob's checksums before it is
+    yielded (windows end on block boundaries, so each block is checked once; a range
+    starting or ending inside a block checks that whole block). A mismatch raises
+    BlobFault: before the first window the answer is still an error, after it the
+    connection is dropped."""
     try:
         offset = 0
         remaining = length
@@ -320,23 +351,58 @@ async def stream_segments(fds: list[int], segments: tuple[Segment, ...], start: 
                 continue
             pos = max(0, start - offset)
             size = os.fstat(fd).st_size
+            if size < seg.size:
+                raise BlobFault("truncated", seg.blob, f"shorter than its {seg.size} bytes")
+            sums = blobs.sums(fd, seg.blob, seg.size)
+            verify = sums.crcs is not None
             while remaining > 0 and pos < seg.size:
-                n = min(READ_CHUNK, remaining, seg.size - pos)
+                n = min(READ_CHUNK - pos % BLOCK, remaining, seg.size - pos)
                 data: bytes | memoryview
                 if length <= INLINE_READ:
-                    data = os.pread(fd, n, pos)
+                    data = sums.read(fd, pos, n)
+                elif verify:
+                    whole, skip = _mapped(fd, pos, min(n + (-(pos + n)) % BLOCK,
+                                                       seg.size - pos), size, True)
+                    sums.check((pos - skip) // BLOCK, whole)
+                    data = whole[skip:skip + n]
                 else:
-                    data = _mapped(fd, pos, n, size)
+                    whole, skip = _mapped(fd, pos, n, size, False)
+                    data = whole[skip:]
                 if not data:
-                    raise OSError("blob shorter than recorded")
+                    raise BlobFault("truncated", seg.blob, f"shorter than its {seg.size} bytes")
                 yield data
                 pos += len(data)
                 remaining -= len(data)
             offset += seg.size
+    except BlobFault as fault:
+        fault.where = where
+        raise
     finally:
         for fd in fds:
             if fd >= 0:
                 os.close(fd)
+
+
+async def primed(stream: AsyncIterator[bytes | memoryview]
+                 ) -> AsyncIterator[bytes | memoryview]:
+    """``stream`` with its first chunk already read, so that a fault found there (a
+    missing trailer, a corrupted first block) still becomes an error answer rather than
+    a dropped connection."""
+    gen = stream.__aiter__()
+    try:
+        first = await gen.__anext__()
+    except BaseException:
+        await gen.aclose()  # type: ignore[attr-defined]
+        raise
+
+    async def rest() -> AsyncIterator[bytes | memoryview]:
+        try:
+            yield first
+            async for chunk in gen:
+                yield chunk
+        finally:
+            await gen.aclose()  # type: ignore[attr-defined]
+    return rest()
 
 
 async def head_object(ctx: Ctx) -> Response:
