@@ -313,6 +313,7 @@ def serve(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stores = Stores.open(settings.data_dir, fsync=settings.fsync,
                          min_free=settings.min_free_space)
+    stores.blobs.ensure_ballast()
     removed = stores.blobs.clean_tmp(older_than=settings.tmp_max_age)
     if removed:
         logging.getLogger("objectstore").info("removed %d stale temp files", removed)

@@ -140,7 +140,7 @@ class App:
     def _storage_error(self, exc: OSError | sqlite3.Error, request_id: str) -> S3Error:
         """507 for a full disk (SDKs retry 503s, re-sending whole bodies), 503 saying so for
         a data directory that refuses writes, 500 for anything else."""
-        kind = faults.classify(exc)
+        kind = faults.classify(exc, self.stores.blobs.root)
         if kind == "full":
             log.warning("request %s refused: out of storage space (%s)", request_id, exc)
             return S3Error("InsufficientStorage")

@@ -54,6 +54,7 @@ class Maintenance:
             try:
                 if now >= next_sweep:
                     next_sweep = now + sweep_every
+                    self.stores.blobs.ensure_ballast()  # again, once deletes made room
                     removed = self.stores.blobs.clean_tmp(self.tmp_max_age)
                     if removed:
                         log.info("removed %d stale temp files", removed)

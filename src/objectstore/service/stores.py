@@ -31,7 +31,8 @@ class Stores:
             for blob_id in ids:
                 blobs.delete(blob_id)
 
-        meta = SqliteMeta(data_dir / "meta.sqlite3", fsync=fsync, on_garbage=reap)
+        meta = SqliteMeta(data_dir / "meta.sqlite3", fsync=fsync, on_garbage=reap,
+                          on_full=blobs.release_ballast)
         return Stores(meta, blobs, Uploads(meta), Images(meta))
 
     async def write(self, txn: Txn[T]) -> T:

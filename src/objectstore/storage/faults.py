@@ -10,8 +10,10 @@ from __future__ import annotations
 import collections
 import errno
 import logging
+import os
 import sqlite3
 import threading
+from pathlib import Path
 
 log = logging.getLogger("objectstore.storage")
 
@@ -20,6 +22,7 @@ FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 READONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 SQLITE_FULL = 13
 SQLITE_READONLY = 8
+SQLITE_IOERR = 10
 SQLITE_CANTOPEN = 14
 
 
@@ -62,15 +65,17 @@ def report(fault: BlobFault, request_id: str = "") -> None:
               f" (request {request_id})" if request_id else "")
 
 
-def classify(exc: BaseException) -> str | None:
+def classify(exc: BaseException, root: Path | None = None) -> str | None:
     """"full" for out-of-space errors, "readonly" for a data directory that refuses
-    writes, None for anything else."""
+    writes, None for anything else. With ``root`` (the data directory), a plain I/O error
+    on a file system the kernel has turned read-only (ext4's errors=remount-ro) counts as
+    "readonly" too (found by trying to create a file there)."""
     if isinstance(exc, OSError):
         if exc.errno in FULL_ERRNOS:
             return "full"
         if exc.errno in READONLY_ERRNOS:
             return "readonly"
-        return None
+        return "readonly" if exc.errno == errno.EIO and _mounted_read_only(root) else None
     if isinstance(exc, sqlite3.Error):
         code = getattr(exc, "sqlite_errorcode", None)
         if code is None:
@@ -80,4 +85,24 @@ def classify(exc: BaseException) -> str | None:
             return "full"
         if primary == SQLITE_READONLY:
             return "readonly"
+        if primary in (SQLITE_IOERR, SQLITE_CANTOPEN) and _mounted_read_only(root):
+            return "readonly"
     return None
+
+
+def _mounted_read_only(root: Path | None) -> bool:
+    """Whether a file can be created in the data directory (a probe: the mount flags do
+    not show ext4's emergency read-only state)."""
+    if root is None:
+        return False
+    probe = root / f".write-probe-{os.getpid()}-{threading.get_ident()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT, 0o600)
+    except OSError as exc:
+        return exc.errno in READONLY_ERRNOS
+    os.close(fd)
+    try:
+        os.unlink(probe)
+    except OSError:
+        pass
+    return False

@@ -9,6 +9,7 @@ deleting (a metadata commit) still finds room.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import secrets
 import time
@@ -21,6 +22,8 @@ from objectstore.storage import blocksums
 FLUSH_EVERY = 64 << 20  # bytes of a blob written between background fdatasyncs
 IOV_MAX = 1024
 SPACE_CHECK_EVERY = 4 << 20  # bytes of a blob written between free-space checks
+BALLAST = "reserve.bin"  # room kept allocated, released when a metadata commit finds none
+BALLAST_MAX = 64 << 20
 _FLUSHER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="blob-flush")
 
 
@@ -106,6 +109,7 @@ class BlobStore:
         self.root = root
         self.fsync = fsync
         self.min_free = min_free  # bytes of free space kept for metadata commits
+        self.ballast_size = min(BALLAST_MAX, min_free // 4)
         self.blob_dir = root / "blobs"
         self.tmp_dir = root / "tmp"
         self.blob_dir.mkdir(parents=True, exist_ok=True)
@@ -128,6 +132,46 @@ class BlobStore:
         if self.min_free and self.free_space() < self.min_free:
             raise OSError(errno.ENOSPC, "free space is below the reserve kept for deletes",
                           str(self.root))
+
+    def ensure_ballast(self) -> bool:
+        """Allocate the ballast file (a quarter of the reserve, at most 64 MiB) when there
+        is room for it beyond the reserve; True if it is in place."""
+        if not self.ballast_size:
+            return False
+        path = self.root / BALLAST
+        try:
+            if path.stat().st_size >= self.ballast_size:
+                return True
+        except FileNotFoundError:
+            pass
+        if self.free_space() < self.min_free + self.ballast_size:
+            return False
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.posix_fallocate(fd, 0, self.ballast_size)
+            if self.fsync:
+                os.fsync(fd)
+        except OSError:
+            os.close(fd)
+            fd = -1
+            path.unlink(missing_ok=True)
+            return False
+        finally:
+            if fd >= 0:
+                os.close(fd)
+        return True
+
+    def release_ballast(self) -> bool:
+        """Free the ballast so that a metadata commit (a delete) finds room on a disk that
+        filled up from outside; False if there was none."""
+        try:
+            os.unlink(self.root / BALLAST)
+        except FileNotFoundError:
+            return False
+        logging.getLogger("objectstore.storage").warning(
+            "out of space: released the %d-byte ballast %s for metadata commits",
+            self.ballast_size, self.root / BALLAST)
+        return True
 
     def sums(self, fd: int, blob_id: str, size: int) -> blocksums.Sums:
         """The block checksums of the blob open as ``fd`` holding ``size`` data bytes."""

@@ -104,7 +104,8 @@ def _bucket(row: tuple[Any, ...]) -> Bucket:
 
 class SqliteMeta:
     def __init__(self, path: Path, *, fsync: bool = True,
-                 on_garbage: Callable[[list[str]], None] | None = None) -> None:
+                 on_garbage: Callable[[list[str]], None] | None = None,
+                 on_full: Callable[[], bool] | None = None) -> None:
         self.path = path
         self.fsync = fsync
         self._local = threading.local()
@@ -118,7 +119,7 @@ class SqliteMeta:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         self._writer = GroupCommitWriter(self._connect,
                                          path.with_name(path.name + "-writer.lock"),
-                                         self._stamp, on_garbage)
+                                         self._stamp, on_garbage, on_full)
 
     # ------------------------------------------------------------ plumbing
     def _connect(self) -> sqlite3.Connection:
