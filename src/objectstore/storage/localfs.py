@@ -23,7 +23,7 @@ FLUSH_EVERY = 64 << 20  # bytes of a blob written between background fdatasyncs
 IOV_MAX = 1024
 SPACE_CHECK_EVERY = 4 << 20  # bytes of a blob written between free-space checks
 BALLAST = "reserve.bin"  # room kept allocated, released when a metadata commit finds none
-BALLAST_MAX = 64 << 20
+BALLAST_MAX = 32 << 20
 _FLUSHER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="blob-flush")
 
 
@@ -134,7 +134,7 @@ class BlobStore:
                           str(self.root))
 
     def ensure_ballast(self) -> bool:
-        """Allocate the ballast file (a quarter of the reserve, at most 64 MiB) when there
+        """Allocate the ballast file (a quarter of the reserve, at most 32 MiB) when there
         is room for it beyond the reserve; True if it is in place."""
         if not self.ballast_size:
             return False
