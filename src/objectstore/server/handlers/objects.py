@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import mmap
 import os
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator, Callable, Iterator
 
 from objectstore.s3 import acl as acls
 from objectstore.s3 import checksums, tagging
@@ -329,6 +330,45 @@ def _mapped(fd: int, pos: int, n: int, size: int, verify: bool) -> tuple[memoryv
     return memoryview(m), pos - base
 
 
+def _windows(blobs: BlobStore, fds: list[int], segments: tuple[Segment, ...], start: int,
+             length: int) -> Iterator[tuple[bytes | memoryview, Callable[[], None] | None]]:
+    """The windows of a streamed read, each with the check still to run on it (None when
+    it is checked already, or cannot be: an old-format blob)."""
+    offset = 0
+    remaining = length
+    for fd, seg in zip(fds, segments, strict=True):
+        if remaining <= 0:
+            break
+        if start >= offset + seg.size:
+            offset += seg.size
+            continue
+        pos = max(0, start - offset)
+        size = os.fstat(fd).st_size
+        if size < seg.size:
+            raise BlobFault("truncated", seg.blob, f"shorter than its {seg.size} bytes")
+        sums = blobs.sums(fd, seg.blob, seg.size)
+        while remaining > 0 and pos < seg.size:
+            n = min(READ_CHUNK - pos % BLOCK, remaining, seg.size - pos)
+            data: bytes | memoryview
+            check: Callable[[], None] | None = None
+            if length <= INLINE_READ:
+                data = sums.read(fd, pos, n)
+            elif sums.crcs is not None:
+                whole, skip = _mapped(fd, pos, min(n + (-(pos + n)) % BLOCK, seg.size - pos),
+                                      size, True)
+                check = functools.partial(sums.check, (pos - skip) // BLOCK, whole)
+                data = whole[skip:skip + n]
+            else:
+                whole, skip = _mapped(fd, pos, n, size, False)
+                data = whole[skip:]
+            if not data:
+                raise BlobFault("truncated", seg.blob, f"shorter than its {seg.size} bytes")
+            yield data, check
+            pos += len(data)
+            remaining -= len(data)
+        offset += seg.size
+
+
 async def stream_segments(blobs: BlobStore, fds: list[int], segments: tuple[Segment, ...],
                           start: int, length: int,
                           where: str = "") -> AsyncIterator[bytes | memoryview]:
@@ -337,47 +377,37 @@ async def stream_segments(blobs: BlobStore, fds: list[int], segments: tuple[Segm
 
     Every window is checked block by block against the blob's checksums before it is
     yielded (windows end on block boundaries, so each block is checked once; a range
-    starting or ending inside a block checks that whole block). A mismatch raises
+    starting or ending inside a block checks that whole block). The check of the next
+    window runs in a worker thread while the current one is being sent (CRC32C lets go of
+    the GIL), so checking costs the event loop next to nothing. A mismatch raises
     BlobFault: before the first window the answer is still an error, after it the
     connection is dropped."""
+    loop = asyncio.get_running_loop()
+    running: asyncio.Future[None] | None = None
     try:
-        offset = 0
-        remaining = length
-        for fd, seg in zip(fds, segments, strict=True):
-            if remaining <= 0:
-                break
-            if start >= offset + seg.size:
-                offset += seg.size
-                continue
-            pos = max(0, start - offset)
-            size = os.fstat(fd).st_size
-            if size < seg.size:
-                raise BlobFault("truncated", seg.blob, f"shorter than its {seg.size} bytes")
-            sums = blobs.sums(fd, seg.blob, seg.size)
-            verify = sums.crcs is not None
-            while remaining > 0 and pos < seg.size:
-                n = min(READ_CHUNK - pos % BLOCK, remaining, seg.size - pos)
-                data: bytes | memoryview
-                if length <= INLINE_READ:
-                    data = sums.read(fd, pos, n)
-                elif verify:
-                    whole, skip = _mapped(fd, pos, min(n + (-(pos + n)) % BLOCK,
-                                                       seg.size - pos), size, True)
-                    sums.check((pos - skip) // BLOCK, whole)
-                    data = whole[skip:skip + n]
-                else:
-                    whole, skip = _mapped(fd, pos, n, size, False)
-                    data = whole[skip:]
-                if not data:
-                    raise BlobFault("truncated", seg.blob, f"shorter than its {seg.size} bytes")
-                yield data
-                pos += len(data)
-                remaining -= len(data)
-            offset += seg.size
+        windows = _windows(blobs, fds, segments, start, length)
+        nxt = next(windows, None)
+        if nxt is not None and nxt[1] is not None:
+            running = loop.run_in_executor(None, nxt[1])
+        while nxt is not None:
+            data = nxt[0]
+            if running is not None:
+                checking, running = running, None
+                await checking
+            nxt = next(windows, None)
+            if nxt is not None and nxt[1] is not None:
+                running = loop.run_in_executor(None, nxt[1])
+            yield data
     except BlobFault as fault:
         fault.where = where
         raise
     finally:
+        if running is not None:
+            running.cancel()
+            try:
+                await asyncio.wait([running])
+            except BaseException:  # noqa: BLE001 - only waiting for the worker to let go
+                pass
         for fd in fds:
             if fd >= 0:
                 os.close(fd)
