@@ -40,7 +40,7 @@ def parse_size(text: str) -> int:
         value = float(number)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a size: {text!r}") from None
-    if value < 0 or value != value:
+    if not 0 <= value < 1 << 62:
         raise argparse.ArgumentTypeError(f"not a size: {text!r}")
     return int(value * _UNITS[unit])
 
