@@ -158,6 +158,7 @@ def scrub(conn: sqlite3.Connection, blobs: BlobStore, *, rate: float = 0.0, grac
         if on_finding is not None:
             on_finding(f)
     seen: dict[str, int] = {}
+    gone: list[Finding] = []
     for blob, size, where in list(referenced(conn)):
         if throttle.stop.is_set():
             break
@@ -168,8 +169,15 @@ def scrub(conn: sqlite3.Connection, blobs: BlobStore, *, rate: float = 0.0, grac
         found = check_blob(blobs, blob, size, throttle)
         if found is None:
             report.bytes_checked += size
+        elif found.kind == "missing":
+            gone.append(Finding(found.kind, blob, where, found.detail))
         else:
             add(Finding(found.kind, blob, where, found.detail))
+    if gone:  # a blob replaced or deleted since the records were read is no loss
+        still = {b for b, _s, _w in referenced(conn)}
+        for f in gone:
+            if f.blob in still:
+                add(f)
     cutoff = time.time() - grace
     candidates = [b for b, mtime in blobs.all_ids() if b not in seen and mtime < cutoff]
     if candidates:  # a blob written after the scan of records began may be referenced now
