@@ -403,19 +403,27 @@ async def stream_segments(blobs: BlobStore, fds: list[int], segments: tuple[Segm
     connection is dropped."""
     loop = asyncio.get_running_loop()
     running: asyncio.Future[None] | None = None
+
+    def start_check(window: tuple[bytes | memoryview, Callable[[], None] | None] | None
+                    ) -> asyncio.Future[None] | None:
+        if window is None or window[1] is None:
+            return None
+        if len(window[0]) <= BLOCK:  # one block: cheaper here than a thread hand-off
+            window[1]()
+            return None
+        return loop.run_in_executor(None, window[1])
+
     try:
         windows = _windows(blobs, fds, segments, start, length)
         nxt = next(windows, None)
-        if nxt is not None and nxt[1] is not None:
-            running = loop.run_in_executor(None, nxt[1])
+        running = start_check(nxt)
         while nxt is not None:
             data = nxt[0]
             if running is not None:
                 checking, running = running, None
                 await checking
             nxt = next(windows, None)
-            if nxt is not None and nxt[1] is not None:
-                running = loop.run_in_executor(None, nxt[1])
+            running = start_check(nxt)
             yield data
     except BlobFault as fault:
         fault.where = where
