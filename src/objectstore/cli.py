@@ -28,6 +28,24 @@ def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"OBJECTSTORE_{name}", default)
 
 
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """Bytes from "1048576", "512K", "256M", "1G" (binary units; a trailing "B"/"iB" is
+    allowed)."""
+    t = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = t[-1:] if t[-1:] in _UNITS and t[-1:] else ""
+    number = t[:-1] if unit else t
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r}") from None
+    if not 0 <= value < 1 << 62:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r}")
+    return int(value * _UNITS[unit])
+
+
 def _data_dir_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default=_env("DATA_DIR", "./data"),
                    help="where objects and metadata live (env OBJECTSTORE_DATA_DIR)")
@@ -73,6 +91,21 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--image-quota-pending", type=int,
                        default=int(_env("IMAGE_QUOTA_PENDING", "4") or 0),
                        help="image registrations one account may have pending (default 4)")
+    serve.add_argument("--min-free-space", type=parse_size,
+                       default=parse_size(_env("MIN_FREE_SPACE", "256M") or "0"),
+                       help="free space kept on the data directory's file system; below it "
+                            "new data is refused with 507 so deletes still work (bytes, or "
+                            "with K/M/G suffix; default 256M; 0 disables)")
+    serve.add_argument("--tmp-max-age", type=float,
+                       default=float(_env("TMP_MAX_AGE", "900") or 900),
+                       help="seconds after which a temp file of a cut-off upload is removed, "
+                            "at start-up and every few minutes (default 900)")
+    serve.add_argument("--scrub-interval", type=float,
+                       default=float(_env("SCRUB_INTERVAL", "0") or 0),
+                       help="hours between background scrubs of all blobs (default 0: off)")
+    serve.add_argument("--scrub-rate", type=float,
+                       default=float(_env("SCRUB_RATE", "8") or 8),
+                       help="MB/s a background scrub reads at most (default 8)")
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "info"))
     serve.add_argument("--access-log", action="store_true")
 
@@ -137,6 +170,25 @@ def parser() -> argparse.ArgumentParser:
     gc.add_argument("--abandoned-uploads", type=float, default=7.0, metavar="DAYS",
                     help="abort multipart uploads started more than DAYS days ago (default 7)")
     _data_dir_arg(gc)
+
+    sc = sub.add_parser("scrub", help="check every blob against its block checksums and every "
+                        "record against its data; exit 1 if anything is wrong")
+    sc.add_argument("--rate", type=float, default=0.0, metavar="MB/S",
+                    help="read at most this many MB per second (default: unlimited)")
+    sc.add_argument("--grace", type=float, default=3600.0,
+                    help="blobs and temp files younger than this many seconds are never "
+                         "orphans (default 3600)")
+    _data_dir_arg(sc)
+    fs = sub.add_parser("fsck", help="scrub, and with --repair fix what loses no "
+                        "acknowledged data")
+    fs.add_argument("--repair", action="store_true",
+                    help="remove orphan blobs and stale temp files, add block checksums to "
+                         "blobs written before they existed (damaged objects are reported, "
+                         "never removed)")
+    fs.add_argument("--grace", type=float, default=3600.0,
+                    help="leave blobs and temp files younger than this many seconds "
+                         "(default 3600)")
+    _data_dir_arg(fs)
     return top
 
 
@@ -209,6 +261,8 @@ def admin(args: argparse.Namespace, stores: Stores) -> int:
                 pass
         print(f"aborted {aborted} abandoned multipart uploads")
         print(f"removed {collect_orphans(stores, args.grace)} orphan blobs")
+    elif args.command in ("scrub", "fsck"):
+        return _scrub(stores, args)
     return 0
 
 
@@ -242,6 +296,25 @@ def keyring_command(args: argparse.Namespace, stores: Stores) -> int:
         if plain:
             print(f"{plain} secrets in plain text")
     return 0
+
+
+def _scrub(stores: Stores, args: argparse.Namespace) -> int:
+    from objectstore.storage import scrub
+
+    rate = getattr(args, "rate", 0.0) * 1e6
+    report = scrub.scrub(stores.meta.reader(), stores.blobs, rate=rate, grace=args.grace,
+                         on_finding=lambda f: print(f.line(), flush=True))
+    if getattr(args, "repair", False):
+        scrub.repair(stores.meta.reader(), stores.blobs, report, args.grace)
+        for line in report.repaired:
+            print(f"repaired: {line}")
+        left = [f for f in report.problems if f.kind != "orphan"]
+        print(report.summary())
+        if left:
+            print(f"{len(left)} problems need attention (not repairable without losing data)")
+        return 1 if left else 0
+    print(report.summary())
+    return 1 if report.problems else 0
 
 
 def _user_cert(meta: SqliteMeta, args: argparse.Namespace) -> int:
@@ -297,16 +370,22 @@ def serve(args: argparse.Namespace) -> int:
         keyring=_keyring_arg(args),
         max_image_size=args.max_image_size, image_quota_bytes=args.image_quota_bytes,
         image_quota_pending=args.image_quota_pending,
+        min_free_space=args.min_free_space, tmp_max_age=args.tmp_max_age,
+        scrub_interval=args.scrub_interval, scrub_rate=args.scrub_rate,
     )
     logging.addLevelName(5, "TRACE")  # uvicorn's --log-level trace (not yet registered)
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        stores = Stores.open(settings.data_dir, fsync=settings.fsync, keyring=settings.keyring)
+        stores = Stores.open(settings.data_dir, fsync=settings.fsync,
+                             min_free=settings.min_free_space, keyring=settings.keyring)
     except KeyringError as exc:
         print(f"objectstore: {exc}", file=sys.stderr, flush=True)
         return 1
-    stores.blobs.clean_tmp(older_than=3600)
+    stores.blobs.ensure_ballast()
+    removed = stores.blobs.clean_tmp(older_than=settings.tmp_max_age)
+    if removed:
+        logging.getLogger("objectstore").info("removed %d stale temp files", removed)
     boot = accounts.bootstrap(stores.meta, settings.root_access_key, settings.root_secret_key)
     tls: dict[str, str | None] = {"ssl_certfile": None, "ssl_keyfile": None}
     if args.tls_self_signed:

@@ -40,6 +40,10 @@ class Settings:
     max_image_size: int = 10 << 30  # bytes of one image (EC2's limit for bundled AMIs)
     image_quota_bytes: int = 100 << 30  # bytes of all images of one account
     image_quota_pending: int = 4  # registrations of one account pending at once
+    min_free_space: int = 256 << 20  # bytes kept free: below, new data answers 507
+    tmp_max_age: float = 900.0  # seconds before a stale temp file (a cut-off upload) goes
+    scrub_interval: float = 0.0  # hours between background scrubs (0: off)
+    scrub_rate: float = 8.0  # MB/s read by a background scrub
 
 
 SETTINGS_ENV = "OBJECTSTORE_SETTINGS_JSON"  # how `serve --workers N` hands settings to workers

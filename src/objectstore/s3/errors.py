@@ -53,6 +53,11 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
         400,
         "You did not provide the number of bytes specified by the Content-Length HTTP header.",
     ),
+    "InsufficientStorage": (
+        507,
+        "Your request could not be completed: the server is out of storage space. Deleting "
+        "objects frees space; writes are accepted again once there is room.",
+    ),
     "InternalError": (500, "We encountered an internal error. Please try again."),
     "InvalidAccessKeyId": (
         403,
@@ -149,6 +154,7 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
         "Your socket connection to the server was not read from or written to within the "
         "timeout period.",
     ),
+    "ServiceUnavailable": (503, "Service is unable to handle request."),
     "SignatureDoesNotMatch": (
         403,
         "The request signature we calculated does not match the signature you provided. "

@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import logging
 import secrets
+import sqlite3
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qsl
 
@@ -34,8 +35,11 @@ from objectstore.server.handlers import (
 from objectstore.server.handlers.common import Ctx, Handler
 from objectstore.server.request import ClientGone, Receive, Request, Response, Scope, Send
 from objectstore.service import cloudkeys
+from objectstore.service.maintenance import Maintenance
 from objectstore.service.registry import Registry, RegistryLimits
 from objectstore.service.stores import Stores
+from objectstore.storage import faults
+from objectstore.storage.faults import BlobFault
 
 log = logging.getLogger("objectstore")
 
@@ -74,6 +78,23 @@ HANDLERS: dict[str, Handler] = {
 }
 
 DRAIN_LIMIT = 1 << 20
+READ_ONLY_MESSAGE = ("The server's data directory is read-only (or not writable): writes are "
+                     "refused until an administrator makes it writable again. Reads still work.")
+
+
+class BodyAborted(Exception):
+    """A response body cut off on purpose (a stored block failed its checksum after the
+    headers were sent): the connection is dropped so the client cannot take the answer for
+    a complete one. Already logged; uvicorn's own report of it is filtered out."""
+
+
+class _DropAbortedBodies(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, BodyAborted)
+
+
+logging.getLogger("uvicorn.error").addFilter(_DropAbortedBodies())
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
@@ -85,6 +106,9 @@ class App:
         self.host_id = secrets.token_urlsafe(24)
         self.id_prefix = secrets.token_hex(4).upper()  # request ids: process prefix + counter
         self.counter = itertools.count(1)
+        self.maintenance = Maintenance(stores, tmp_max_age=settings.tmp_max_age,
+                                       scrub_interval=settings.scrub_interval,
+                                       scrub_rate=settings.scrub_rate)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -102,12 +126,30 @@ class App:
             return
         except S3Error as err:
             resp = self._error(err, request_id, method)
+        except BlobFault as fault:
+            faults.report(fault, request_id)
+            resp = self._error(S3Error("InternalError"), request_id, method)
+        except (OSError, sqlite3.Error) as exc:
+            resp = self._error(self._storage_error(exc, request_id), request_id, method)
         except Exception:  # noqa: BLE001 - never a traceback to the client
             log.exception("internal error in request %s", request_id)
             resp = self._error(S3Error("InternalError"), request_id, method)
         if req is None or not req.body_consumed:
             await self._unread_body(req, scope, resp)
         await self._send(send, resp, method, request_id)
+
+    def _storage_error(self, exc: OSError | sqlite3.Error, request_id: str) -> S3Error:
+        """507 for a full disk (SDKs retry 503s, re-sending whole bodies), 503 saying so for
+        a data directory that refuses writes, 500 for anything else."""
+        kind = faults.classify(exc, self.stores.blobs.root)
+        if kind == "full":
+            log.warning("request %s refused: out of storage space (%s)", request_id, exc)
+            return S3Error("InsufficientStorage")
+        if kind == "readonly":
+            log.warning("request %s refused: data directory not writable (%s)", request_id, exc)
+            return S3Error("ServiceUnavailable", READ_ONLY_MESSAGE)
+        log.error("internal error in request %s", request_id, exc_info=exc)
+        return S3Error("InternalError")
 
     async def _unread_body(self, req: Request | None, scope: Scope, resp: Response) -> None:
         """Answering before the body was read: drain a small body the client is already
@@ -222,6 +264,11 @@ class App:
             async for chunk in stream:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
+        except BlobFault as fault:
+            faults.report(fault, request_id)
+            faults.COUNTERS.add("aborted_bodies")
+            log.error("request %s: response body cut off, connection dropped", request_id)
+            raise BodyAborted(str(fault)) from None
         finally:
             await stream.aclose()  # type: ignore[attr-defined]
 
@@ -233,8 +280,10 @@ class App:
                 resumed = self.registry.resume()
                 if resumed:
                     log.info("resuming %d pending image registrations", resumed)
+                self.maintenance.start()
                 await send({"type": "lifespan.startup.complete"})
             elif msg["type"] == "lifespan.shutdown":
+                self.maintenance.close()
                 self.registry.close()
                 self.stores.close()
                 await send({"type": "lifespan.shutdown.complete"})
@@ -243,6 +292,7 @@ class App:
 
 def build_app(settings: Settings, stores: Stores | None = None) -> App:
     stores = stores or Stores.open(settings.data_dir, fsync=settings.fsync,
+                                   min_free=settings.min_free_space,
                                    keyring=settings.keyring)
     pairs = cloudkeys.configured(settings.data_dir, list(settings.cloud_keys),
                                  list(settings.cloud_certs))

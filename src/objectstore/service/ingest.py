@@ -36,6 +36,8 @@ class Ingest:
     def __init__(self, blobs: BlobStore, algorithms: Iterable[str], sha256: bool,
                  max_size: int, inline_limit: int = 0) -> None:
         self._blobs = blobs
+        if inline_limit:
+            blobs.check_space()  # an inline body takes room in the metadata database
         self._writer: BlobWriter | None = None if inline_limit else blobs.writer()
         self._buf: bytearray | None = bytearray() if inline_limit else None
         self._inline_limit = inline_limit

@@ -38,6 +38,8 @@ from objectstore.service.unbundle import (
     read_manifest_info,
     unbundle,
 )
+from objectstore.storage import faults
+from objectstore.storage.faults import BlobFault
 from objectstore.storage.images import QuotaExceeded
 from objectstore.storage.localfs import clean_unlocked
 from objectstore.storage.meta import Conflict, NotFound
@@ -472,13 +474,16 @@ class Registry:
                 raise UnbundleFailed("failed_download", "a stored part is gone "
                                      "(overwritten or deleted meanwhile?)") from None
             try:
+                sums = self.stores.blobs.sums(fd, seg.blob, seg.size)
                 pos = 0
                 while pos < seg.size:
-                    data = os.pread(fd, min(READ_CHUNK, seg.size - pos), pos)
-                    if not data:
-                        raise UnbundleFailed("failed_download", "stored part is truncated")
+                    data = sums.read(fd, pos, min(READ_CHUNK, seg.size - pos))
                     pos += len(data)
                     yield data
+            except BlobFault as fault:
+                fault.where = f"{obj.bucket}/{obj.key}"
+                faults.report(fault)
+                raise UnbundleFailed("failed_download", "a stored part is damaged") from None
             finally:
                 os.close(fd)
 

@@ -24,18 +24,19 @@ class Stores:
     images: Images
 
     @staticmethod
-    def open(data_dir: Path, *, fsync: bool = True, keyring: Path | None = None) -> Stores:
+    def open(data_dir: Path, *, fsync: bool = True, min_free: int = 0,
+             keyring: Path | None = None) -> Stores:
         """``keyring``: the keyring file; by default OBJECTSTORE_KEYRING's, else the data
         directory's (``keyring/keyring.json``)."""
         data_dir.mkdir(parents=True, exist_ok=True)
-        blobs = BlobStore(data_dir, fsync=fsync)
+        blobs = BlobStore(data_dir, fsync=fsync, min_free=min_free)
 
         def reap(ids: list[str]) -> None:
             for blob_id in ids:
                 blobs.delete(blob_id)
 
         meta = SqliteMeta(data_dir / "meta.sqlite3", fsync=fsync, on_garbage=reap,
-                          keyring=keyring or default_keyring())
+                          on_full=blobs.release_ballast, keyring=keyring or default_keyring())
         return Stores(meta, blobs, Uploads(meta), Images(meta))
 
     async def write(self, txn: Txn[T]) -> T:

@@ -1,11 +1,16 @@
 """Blob files under a directory: tmp -> fsync -> rename -> directory fsync.
 
 Blob ids are random hex chosen here, never derived from keys, so no key can name a path.
+Each blob carries a CRC32C per MiB of its data in a trailer (see blocksums). New data is
+refused (ENOSPC) while the file system's free space is below the store's reserve, so that
+deleting (a metadata commit) still finds room.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import logging
 import os
 import secrets
 import time
@@ -13,8 +18,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from objectstore.storage import blocksums
+
 FLUSH_EVERY = 64 << 20  # bytes of a blob written between background fdatasyncs
 IOV_MAX = 1024
+SPACE_CHECK_EVERY = 4 << 20  # bytes of a blob written between free-space checks
+BALLAST = "reserve.bin"  # room kept allocated, released when a metadata commit finds none
+BALLAST_MAX = 32 << 20
 _FLUSHER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="blob-flush")
 
 
@@ -27,15 +37,17 @@ class BlobWriter:
         self.id = secrets.token_hex(16)
         self._store = store
         self._tmp = (tmp_dir or store.tmp_dir) / self.id
+        store.check_space()
         self._fd: int | None = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._lock_fd: int | None = None  # held until the file is renamed or removed
         if locked:
             self._lock_fd = os.open(self._tmp, os.O_RDONLY)
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self._holes = False
         self.size = 0
         self._flushed = 0
+        self._checked = 0
         self._flush: Future[None] | None = None
+        self._sums = blocksums.Summer()
 
     def write(self, data: bytes | memoryview) -> None:
         self.write_many((data,))
@@ -46,6 +58,11 @@ class BlobWriter:
         fsync waits for little more than the tail."""
         assert self._fd is not None
         views = [memoryview(c) for c in chunks if len(c)]
+        for v in views:
+            self._sums.update(v)
+        if self.size - self._checked >= SPACE_CHECK_EVERY:
+            self._checked = self.size
+            self._store.check_space()
         while views:
             n = os.writev(self._fd, views[:IOV_MAX])
             self.size += n
@@ -63,9 +80,9 @@ class BlobWriter:
         """Append ``n`` zero bytes as a hole: the file grows, the disk does not."""
         assert self._fd is not None
         if n > 0:
+            self._sums.zeros(n)
             self.size += n
             os.lseek(self._fd, self.size, os.SEEK_SET)
-            self._holes = True
 
     def _wait_flush(self) -> None:
         """Never close (or fsync) the descriptor while a background flush still uses it."""
@@ -79,8 +96,7 @@ class BlobWriter:
         self._wait_flush()
         fd, self._fd = self._fd, None
         try:
-            if self._holes:  # a hole at the end is only a length
-                os.ftruncate(fd, self.size)
+            _write_all(fd, self._sums.trailer(self.size))  # also ends a trailing hole
             if self._store.fsync:
                 os.fsync(fd)
         finally:
@@ -113,9 +129,11 @@ class BlobWriter:
 
 
 class BlobStore:
-    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+    def __init__(self, root: Path, *, fsync: bool = True, min_free: int = 0) -> None:
         self.root = root
         self.fsync = fsync
+        self.min_free = min_free  # bytes of free space kept for metadata commits
+        self.ballast_size = min(BALLAST_MAX, min_free // 4)
         self.blob_dir = root / "blobs"
         self.tmp_dir = root / "tmp"
         self.blob_dir.mkdir(parents=True, exist_ok=True)
@@ -129,9 +147,80 @@ class BlobStore:
     def writer(self, tmp_dir: Path | None = None, locked: bool = False) -> BlobWriter:
         return BlobWriter(self, tmp_dir, locked)
 
+    def free_space(self) -> int:
+        st = os.statvfs(self.root)
+        return st.f_bavail * st.f_frsize
+
+    def check_space(self) -> None:
+        """Refuse new data (ENOSPC) while free space is below the reserve."""
+        if self.min_free and self.free_space() < self.min_free:
+            raise OSError(errno.ENOSPC, "free space is below the reserve kept for deletes",
+                          str(self.root))
+
+    def ensure_ballast(self) -> bool:
+        """Allocate the ballast file (a quarter of the reserve, at most 32 MiB) when there
+        is room for it beyond the reserve; True if it is in place."""
+        if not self.ballast_size:
+            return False
+        path = self.root / BALLAST
+        try:
+            if path.stat().st_size >= self.ballast_size:
+                return True
+        except FileNotFoundError:
+            pass
+        if self.free_space() < self.min_free + self.ballast_size:
+            return False
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.posix_fallocate(fd, 0, self.ballast_size)
+            if self.fsync:
+                os.fsync(fd)
+        except OSError:
+            os.close(fd)
+            fd = -1
+            path.unlink(missing_ok=True)
+            return False
+        finally:
+            if fd >= 0:
+                os.close(fd)
+        return True
+
+    def release_ballast(self) -> bool:
+        """Free the ballast so that a metadata commit (a delete) finds room on a disk that
+        filled up from outside; False if there was none."""
+        try:
+            os.unlink(self.root / BALLAST)
+        except FileNotFoundError:
+            return False
+        logging.getLogger("objectstore.storage").warning(
+            "out of space: released the %d-byte ballast %s for metadata commits",
+            self.ballast_size, self.root / BALLAST)
+        return True
+
+    def sums(self, fd: int, blob_id: str, size: int) -> blocksums.Sums:
+        """The block checksums of the blob open as ``fd`` holding ``size`` data bytes."""
+        return blocksums.Sums.load(fd, blob_id, size)
+
+    def add_trailer(self, blob_id: str, size: int) -> bool:
+        """Give an old-format blob (data only) its block checksums; False if it has some
+        already or is not ``size`` bytes long."""
+        fd = os.open(self.path(blob_id), os.O_RDWR)
+        try:
+            if os.fstat(fd).st_size != size:
+                return False
+            trailer = blocksums.encode(blocksums.compute(fd, size), size)
+            os.pwrite(fd, trailer, size)  # one write: readers see all of it or nothing
+            os.fsync(fd)
+            return True
+        finally:
+            os.close(fd)
+
     def open(self, blob_id: str) -> int:
         """An open read-only descriptor; it keeps working if the blob is deleted meanwhile."""
         return os.open(self.path(blob_id), os.O_RDONLY)
+
+    def exists(self, blob_id: str) -> bool:
+        return self.path(blob_id).exists()
 
     def delete(self, blob_id: str) -> None:
         try:
@@ -143,6 +232,8 @@ class BlobStore:
         """Every blob with its mtime (for gc of orphans; a directory walk, off the hot path)."""
         for dirpath, _dirs, files in os.walk(self.blob_dir):
             for name in files:
+                if len(name) != 32:
+                    continue  # not a blob (an editor's or a tool's leftover)
                 try:
                     yield name, os.stat(os.path.join(dirpath, name)).st_mtime
                 except FileNotFoundError:
@@ -194,6 +285,12 @@ def clean_unlocked(folder: Path) -> int:
         finally:
             os.close(fd)
     return removed
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _fsync_dir(path: Path) -> None:

@@ -107,6 +107,7 @@ def _bucket(row: tuple[Any, ...]) -> Bucket:
 class SqliteMeta:
     def __init__(self, path: Path, *, fsync: bool = True,
                  on_garbage: Callable[[list[str]], None] | None = None,
+                 on_full: Callable[[], bool] | None = None,
                  keyring: Path | None = None) -> None:
         """``keyring``: the keyring file (default ``<db dir>/keyring/keyring.json``)."""
         self.path = path
@@ -126,7 +127,7 @@ class SqliteMeta:
         conn.close()
         self._writer = GroupCommitWriter(self._connect,
                                          path.with_name(path.name + "-writer.lock"),
-                                         self._stamp, on_garbage)
+                                         self._stamp, on_garbage, on_full)
         if plain:  # a database of an earlier version: seal its secrets now
             try:
                 self.run(self.secrets.seal_plaintext)
@@ -381,6 +382,7 @@ class SqliteMeta:
                 raise Conflict("not empty")
             if c.execute("DELETE FROM buckets WHERE name=?", (name,)).rowcount == 0:
                 raise NotFound("bucket")
+            _drop_uploads(c, name)
         return txn
 
     def set_bucket_acl_txn(self, name: str, acl: str) -> Txn[None]:
@@ -514,6 +516,22 @@ class SqliteMeta:
         for (segs,) in self.reader().execute("SELECT segments FROM objects"):
             out.update(s.blob for s in segments_from_json(segs) if s.blob)
         return out
+
+
+def _drop_uploads(c: sqlite3.Connection, bucket: str) -> None:
+    """In-progress multipart uploads go with their bucket (as in S3); their part blobs
+    become garbage like a deleted object's."""
+    if c.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='uploads'"
+                 ).fetchone() is None:
+        return  # a metadata store used without multipart uploads
+    ids = [r[0] for r in c.execute("SELECT upload_id FROM uploads WHERE bucket=?", (bucket,))]
+    now = time.time()
+    for upload_id in ids:
+        c.execute("INSERT OR IGNORE INTO garbage SELECT blob, ? FROM parts "
+                  "WHERE upload_id=? AND blob != ''", (now, upload_id))
+        c.execute("DELETE FROM parts WHERE upload_id=?", (upload_id,))
+    c.execute("DELETE FROM uploads WHERE bucket=?", (bucket,))
+    c.execute("DELETE FROM completed_uploads WHERE bucket=?", (bucket,))
 
 
 def _mark_garbage(c: sqlite3.Connection, segments: tuple[Segment, ...],

@@ -4,7 +4,9 @@ Writes are closures queued to one thread, which runs every queued closure in one
 transaction (each in its own savepoint) and commits once: concurrent writers share one
 fsync. Processes sharing the database take turns through a file lock. After each commit
 the change stamp moves (before any caller hears of it), the callers' futures are settled,
-and garbage blobs recorded by the transactions are handed to ``on_garbage``.
+and garbage blobs recorded by the transactions are handed to ``on_garbage``. A commit that
+fails for want of space calls ``on_full`` (which may free the blob store's ballast) and is
+tried once more, so that deletes go through on a disk filled from outside.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
+from objectstore.storage import faults
 from objectstore.storage.changes import ChangeStamp
 
 T = TypeVar("T")
@@ -31,10 +34,12 @@ Waiter = Future[Any] | tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 class GroupCommitWriter:
     def __init__(self, connect: Callable[[], sqlite3.Connection], lock_path: Path,
                  stamp: ChangeStamp,
-                 on_garbage: Callable[[list[str]], None] | None = None) -> None:
+                 on_garbage: Callable[[list[str]], None] | None = None,
+                 on_full: Callable[[], bool] | None = None) -> None:
         self._connect = connect
         self._stamp = stamp
         self._on_garbage = on_garbage
+        self._on_full = on_full
         self._queue: queue.SimpleQueue[tuple[Txn[Any], Waiter] | None] = queue.SimpleQueue()
         self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         self._thread = threading.Thread(target=self._write_loop, name="meta-writer",
@@ -97,7 +102,8 @@ class GroupCommitWriter:
         return batch
 
     def _commit(self, conn: sqlite3.Connection, batch: list[tuple[Txn[Any], Waiter]],
-                pending_garbage: list[str]) -> list[tuple[Waiter, bool, Any]] | None:
+                pending_garbage: list[str],
+                retry: bool = True) -> list[tuple[Waiter, bool, Any]] | None:
         """Run ``batch`` in one transaction (each closure in a savepoint unless alone) and
         commit; the results to hand out, or None when the commit failed (already told)."""
         results: list[tuple[Waiter, bool, Any]] = []
@@ -133,6 +139,9 @@ class GroupCommitWriter:
                 conn.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
+            if retry and self._on_full is not None and faults.classify(exc) == "full" \
+                    and self._on_full():
+                return self._commit(conn, batch, pending_garbage, retry=False)
             _settle([(fut, False, exc) for _fn, fut in batch])
             return None
         return results

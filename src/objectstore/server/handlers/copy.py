@@ -25,6 +25,8 @@ from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.service.ingest import INLINE_LIMIT, Ingest, commit
 from objectstore.service.objects import publish
+from objectstore.storage.blocksums import BLOCK
+from objectstore.storage.faults import BlobFault
 from objectstore.storage.localfs import BlobStore
 from objectstore.storage.model import ObjectRecord, Segment
 
@@ -58,16 +60,24 @@ def copy_blob(blobs: BlobStore, src: ObjectRecord, ing: Ingest, start: int = 0,
         if seg.size == 0 or start >= offset + seg.size:
             offset += seg.size
             continue
-        fd = blobs.open(seg.blob)
         try:
+            fd = blobs.open(seg.blob)
+        except FileNotFoundError:
+            fault = BlobFault("missing", seg.blob)
+            fault.where = f"{src.bucket}/{src.key}"
+            raise fault from None
+        try:
+            sums = blobs.sums(fd, seg.blob, seg.size)  # the copy is verified as it is read
             pos = max(0, start - offset)
             while remaining > 0 and pos < seg.size:
-                data = os.pread(fd, min(COPY_CHUNK, remaining, seg.size - pos), pos)
-                if not data:
-                    raise OSError("blob shorter than recorded")
+                data = sums.read(fd, pos, min(COPY_CHUNK - pos % BLOCK, remaining,
+                                              seg.size - pos))
                 ing.feed(data)
                 pos += len(data)
                 remaining -= len(data)
+        except BlobFault as fault:
+            fault.where = f"{src.bucket}/{src.key}"
+            raise
         finally:
             os.close(fd)
         offset += seg.size

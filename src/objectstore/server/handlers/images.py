@@ -12,7 +12,7 @@ from typing import Any
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import http_date, iso8601, parse_range
 from objectstore.server.handlers.common import Ctx
-from objectstore.server.handlers.objects import stream_segments
+from objectstore.server.handlers.objects import primed, stream_segments
 from objectstore.server.request import Response
 from objectstore.service.registry import RegisterRequest, Registry, RegistryError
 from objectstore.storage.model import Image, Segment
@@ -143,6 +143,8 @@ async def _download(ctx: Ctx) -> Response:
             os.close(fd)
         raise RegistryError("NotFound", f"The image id '[{im.image_id}]' does not exist") \
             from None
-    return Response(status, headers, stream=stream_segments(fds, segments, start, length),
+    stream = stream_segments(ctx.stores.blobs, fds, segments, start, length,
+                             f"image {im.image_id}")
+    return Response(status, headers, stream=await primed(stream) if length else stream,
                     content_length=length)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import mmap
 import os
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator, Callable, Iterator
 
 from objectstore.s3 import acl as acls
 from objectstore.s3 import checksums, tagging
@@ -18,6 +19,9 @@ from objectstore.server.request import Response
 from objectstore.service import access
 from objectstore.service.ingest import INLINE_LIMIT, Ingest
 from objectstore.service.objects import publish
+from objectstore.storage.blocksums import BLOCK
+from objectstore.storage.faults import BlobFault
+from objectstore.storage.localfs import BlobStore
 from objectstore.storage.model import ObjectRecord, Segment
 
 MAX_PUT = 5 * 1024**3
@@ -29,6 +33,7 @@ STORAGE_CLASSES = frozenset({"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "O
                              "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE"})
 READ_CHUNK = 4 << 20  # per read of a streamed GET (1 MiB reads: ~30% slower)
 INLINE_READ = 256 * 1024
+HEAD_STAT_MAX = 16  # HEAD checks the blobs of objects with at most this many segments
 
 
 def object_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -261,28 +266,65 @@ async def get_object(ctx: Ctx, *, head: bool = False) -> Response:
         if rng is not None and rng.length:
             headers.append(("Content-Range", rng.content_range(obj.size)))
         if head:
+            if obj.inline is None and len(obj.segments) <= HEAD_STAT_MAX:
+                _stat_segments(ctx.stores.blobs, obj)
             return Response(status, headers, content_length=length)
         if obj.inline is not None:
             return Response(status, headers, obj.inline[start:start + length])
         if length == 0:
             return Response(status, headers)
         try:
-            fds = [ctx.stores.blobs.open(s.blob) if s.size else -1 for s in obj.segments]
-        except FileNotFoundError:
-            if attempt == 2:
-                raise
-            continue  # overwritten and collected between lookup and open: look again
+            fds = open_segments(ctx.stores.blobs, obj.segments)
+        except FileNotFoundError as exc:
+            if attempt < 2:
+                continue  # overwritten and collected between lookup and open: look again
+            fault = BlobFault("missing", str(exc.filename or "").rsplit("/", 1)[-1])
+            fault.where = f"{obj.bucket}/{obj.key}"
+            raise fault from None
+        where = f"{obj.bucket}/{obj.key}"
         if length <= INLINE_READ:
-            return Response(status, headers, _read_small(fds, obj.segments, start, length))
-        return Response(status, headers,
-                        stream=stream_segments(fds, obj.segments, start, length),
-                        content_length=length)
+            return Response(status, headers, _read_small(ctx.stores.blobs, fds, obj.segments,
+                                                         start, length, where))
+        stream = await primed(stream_segments(ctx.stores.blobs, fds, obj.segments, start,
+                                              length, where))
+        return Response(status, headers, stream=stream, content_length=length)
     raise AssertionError("unreachable")
 
 
-def _read_small(fds: list[int], segments: tuple[Segment, ...], start: int,
-                length: int) -> bytes:
-    """Read a small range at once (one response body, no thread hand-off); closes fds."""
+def _stat_segments(blobs: BlobStore, obj: ObjectRecord) -> None:
+    """HEAD does not read data, but a blob gone or cut short behind the server's back
+    still shows (a stat each, for objects of a few segments; scrub finds the rest)."""
+    for seg in obj.segments:
+        if not seg.size:
+            continue
+        try:
+            size = os.stat(blobs.path(seg.blob)).st_size
+        except FileNotFoundError:
+            size = -1
+        if size < seg.size:
+            fault = BlobFault("missing" if size < 0 else "truncated", seg.blob)
+            fault.where = f"{obj.bucket}/{obj.key}"
+            raise fault
+
+
+def open_segments(blobs: BlobStore, segments: tuple[Segment, ...]) -> list[int]:
+    """Open every segment's blob (-1 for empty ones); all or none stay open."""
+    fds: list[int] = []
+    try:
+        for s in segments:
+            fds.append(blobs.open(s.blob) if s.size else -1)
+    except BaseException:
+        for fd in fds:
+            if fd >= 0:
+                os.close(fd)
+        raise
+    return fds
+
+
+def _read_small(blobs: BlobStore, fds: list[int], segments: tuple[Segment, ...], start: int,
+                length: int, where: str) -> bytes:
+    """Read a small range at once (one response body, no thread hand-off), as the whole
+    blocks covering it, verified against their checksums; closes fds."""
     out = bytearray()
     try:
         offset = 0
@@ -291,11 +333,11 @@ def _read_small(fds: list[int], segments: tuple[Segment, ...], start: int,
             if seg.size and offset < end and start < offset + seg.size:
                 pos = max(0, start - offset)
                 n = min(seg.size, end - offset) - pos
-                data = os.pread(fd, n, pos)
-                if len(data) != n:
-                    raise OSError("blob shorter than recorded")
-                out += data
+                out += blobs.sums(fd, seg.blob, seg.size).read(fd, pos, n)
             offset += seg.size
+    except BlobFault as fault:
+        fault.where = where
+        raise
     finally:
         for fd in fds:
             if fd >= 0:
@@ -303,54 +345,135 @@ def _read_small(fds: list[int], segments: tuple[Segment, ...], start: int,
     return bytes(out)
 
 
-def _mapped(fd: int, pos: int, n: int, size: int) -> memoryview:
+def _mapped(fd: int, pos: int, n: int, size: int, verify: bool) -> tuple[memoryview, int]:
     """``n`` bytes at ``pos`` of a blob (``size`` bytes long) as a read-only memory map, so
     sending it copies once, socket-ward, with no read() copy and no thread hand-off; the
     kernel is asked to start reading the next window ahead meanwhile. Blobs are immutable
     (replaced, never rewritten or truncated), so the mapping stays valid while the transport
-    holds it; it is unmapped when the last view of it is released."""
+    holds it; it is unmapped when the last view of it is released. With ``verify`` the map
+    starts at the block holding ``pos`` and is returned whole (with the offset of ``pos``
+    in it), so the caller can check the blocks before sending a byte of them."""
     if size < pos + n:
         raise OSError("blob shorter than recorded")
-    base = pos - pos % mmap.ALLOCATIONGRANULARITY
+    base = pos - pos % (BLOCK if verify else mmap.ALLOCATIONGRANULARITY)
     m = mmap.mmap(fd, pos + n - base, prot=mmap.PROT_READ, offset=base)
     ahead = min(READ_CHUNK, size - pos - n)
     if ahead > 0:
         os.posix_fadvise(fd, pos + n, ahead, os.POSIX_FADV_WILLNEED)
-    return memoryview(m)[pos - base:]
+    return memoryview(m), pos - base
 
 
-async def stream_segments(fds: list[int], segments: tuple[Segment, ...], start: int,
-                          length: int) -> AsyncIterator[bytes | memoryview]:
-    """Stream ``length`` bytes from ``start`` of the concatenated segments, closing the
-    (already open) descriptors at the end, also when the client goes away."""
-    try:
-        offset = 0
-        remaining = length
-        for fd, seg in zip(fds, segments, strict=True):
-            if remaining <= 0:
-                break
-            if start >= offset + seg.size:
-                offset += seg.size
-                continue
-            pos = max(0, start - offset)
-            size = os.fstat(fd).st_size
-            while remaining > 0 and pos < seg.size:
-                n = min(READ_CHUNK, remaining, seg.size - pos)
-                data: bytes | memoryview
-                if length <= INLINE_READ:
-                    data = os.pread(fd, n, pos)
-                else:
-                    data = _mapped(fd, pos, n, size)
-                if not data:
-                    raise OSError("blob shorter than recorded")
-                yield data
-                pos += len(data)
-                remaining -= len(data)
+def _windows(blobs: BlobStore, fds: list[int], segments: tuple[Segment, ...], start: int,
+             length: int) -> Iterator[tuple[bytes | memoryview, Callable[[], None] | None]]:
+    """The windows of a streamed read, each with the check still to run on it (None when
+    it is checked already, or cannot be: an old-format blob)."""
+    offset = 0
+    remaining = length
+    for fd, seg in zip(fds, segments, strict=True):
+        if remaining <= 0:
+            break
+        if start >= offset + seg.size:
             offset += seg.size
+            continue
+        pos = max(0, start - offset)
+        size = os.fstat(fd).st_size
+        if size < seg.size:
+            raise BlobFault("truncated", seg.blob, f"shorter than its {seg.size} bytes")
+        sums = blobs.sums(fd, seg.blob, seg.size)
+        while remaining > 0 and pos < seg.size:
+            n = min(READ_CHUNK - pos % BLOCK, remaining, seg.size - pos)
+            data: bytes | memoryview
+            check: Callable[[], None] | None = None
+            if length <= INLINE_READ:
+                data = sums.read(fd, pos, n)
+            elif sums.crcs is not None:
+                whole, skip = _mapped(fd, pos, min(n + (-(pos + n)) % BLOCK, seg.size - pos),
+                                      size, True)
+                check = functools.partial(sums.check, (pos - skip) // BLOCK, whole)
+                data = whole[skip:skip + n]
+            else:
+                whole, skip = _mapped(fd, pos, n, size, False)
+                data = whole[skip:]
+            if not data:
+                raise BlobFault("truncated", seg.blob, f"shorter than its {seg.size} bytes")
+            yield data, check
+            pos += len(data)
+            remaining -= len(data)
+        offset += seg.size
+
+
+async def stream_segments(blobs: BlobStore, fds: list[int], segments: tuple[Segment, ...],
+                          start: int, length: int,
+                          where: str = "") -> AsyncIterator[bytes | memoryview]:
+    """Stream ``length`` bytes from ``start`` of the concatenated segments, closing the
+    (already open) descriptors at the end, also when the client goes away.
+
+    Every window is checked block by block against the blob's checksums before it is
+    yielded (windows end on block boundaries, so each block is checked once; a range
+    starting or ending inside a block checks that whole block). The check of the next
+    window runs in a worker thread while the current one is being sent (CRC32C lets go of
+    the GIL), so checking costs the event loop next to nothing. A mismatch raises
+    BlobFault: before the first window the answer is still an error, after it the
+    connection is dropped."""
+    loop = asyncio.get_running_loop()
+    running: asyncio.Future[None] | None = None
+
+    def start_check(window: tuple[bytes | memoryview, Callable[[], None] | None] | None
+                    ) -> asyncio.Future[None] | None:
+        if window is None or window[1] is None:
+            return None
+        if len(window[0]) <= BLOCK:  # one block: cheaper here than a thread hand-off
+            window[1]()
+            return None
+        return loop.run_in_executor(None, window[1])
+
+    try:
+        windows = _windows(blobs, fds, segments, start, length)
+        nxt = next(windows, None)
+        running = start_check(nxt)
+        while nxt is not None:
+            data = nxt[0]
+            if running is not None:
+                checking, running = running, None
+                await checking
+            nxt = next(windows, None)
+            running = start_check(nxt)
+            yield data
+    except BlobFault as fault:
+        fault.where = where
+        raise
     finally:
+        if running is not None:
+            running.cancel()
+            try:
+                await asyncio.wait([running])
+            except BaseException:  # noqa: BLE001 - only waiting for the worker to let go
+                pass
         for fd in fds:
             if fd >= 0:
                 os.close(fd)
+
+
+async def primed(stream: AsyncIterator[bytes | memoryview]
+                 ) -> AsyncIterator[bytes | memoryview]:
+    """``stream`` with its first chunk already read, so that a fault found there (a
+    missing trailer, a corrupted first block) still becomes an error answer rather than
+    a dropped connection."""
+    gen = stream.__aiter__()
+    try:
+        first = await gen.__anext__()
+    except BaseException:
+        await gen.aclose()  # type: ignore[attr-defined]
+        raise
+
+    async def rest() -> AsyncIterator[bytes | memoryview]:
+        try:
+            yield first
+            async for chunk in gen:
+                yield chunk
+        finally:
+            await gen.aclose()  # type: ignore[attr-defined]
+    return rest()
 
 
 async def head_object(ctx: Ctx) -> Response:

@@ -1,0 +1,38 @@
+"""Finding and damaging an object's blob files on disk, for the storage-fault tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+
+def blob_paths(data_dir: Path, bucket: str, key: str) -> list[Path]:
+    """The blob files of an object, in order (read from the metadata database)."""
+    conn = sqlite3.connect(f"file:{data_dir / 'meta.sqlite3'}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT segments FROM objects WHERE bucket=? AND key=?",
+                           (bucket, key)).fetchone()
+    finally:
+        conn.close()
+    assert row is not None, f"no object {bucket}/{key}"
+    ids = [seg[0] for seg in json.loads(row[0]) if seg[0]]
+    return [data_dir / "blobs" / b[:2] / b[2:4] / b for b in ids]
+
+
+def flip_byte(path: Path, offset: int) -> None:
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        old = f.read(1)
+        f.seek(offset)
+        f.write(bytes([old[0] ^ 0xFF]))
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "objectstore", *args, "--data-dir",
+                           str(data_dir)], capture_output=True, text=True, timeout=120)
