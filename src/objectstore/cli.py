@@ -59,6 +59,7 @@ def parser() -> argparse.ArgumentParser:
                             "with --cloud-cert; the data dir's own pair is always tried last)")
     serve.add_argument("--cloud-cert", action="append", default=[],
                        help="the certificate matching each --cloud-key")
+    _limit_args(serve)
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "info"))
     serve.add_argument("--access-log", action="store_true")
 
@@ -115,6 +116,34 @@ def parser() -> argparse.ArgumentParser:
                     help="abort multipart uploads started more than DAYS days ago (default 7)")
     _data_dir_arg(gc)
     return top
+
+
+# Limits and timeouts of the HTTP layer: (flag, Settings field, type, help); the env var is
+# OBJECTSTORE_<FIELD>, the default the Settings default (docs/running.md).
+_LIMITS: tuple[tuple[str, str, type, str], ...] = (
+    ("--max-head-bytes", "max_head_bytes", int, "largest request head (line + headers)"),
+    ("--max-url-bytes", "max_url_bytes", int, "longest request target (path + query)"),
+    ("--max-headers", "max_headers", int, "most header lines in one request"),
+    ("--head-timeout", "head_timeout", float, "seconds to send a request head, from its "
+                                              "first byte"),
+    ("--idle-timeout", "idle_timeout", float, "seconds a connection may wait for its next "
+                                              "(or first) request"),
+    ("--body-timeout", "body_timeout", float, "seconds an upload may go without sending "
+                                              "a byte"),
+    ("--max-connections", "max_connections", int, "open connections per process beyond "
+                                                  "which new ones get 503 SlowDown (0: from "
+                                                  "RLIMIT_NOFILE)"),
+    ("--shutdown-timeout", "shutdown_timeout", float, "seconds SIGTERM waits for requests in "
+                                                      "flight"),
+)
+
+
+def _limit_args(p: argparse.ArgumentParser) -> None:
+    for flag, name, kind, text in _LIMITS:
+        default = getattr(Settings, name)
+        p.add_argument(flag, dest=name, type=kind,
+                       default=kind(_env(name.upper(), str(default)) or default),
+                       help=f"{text} (default {default}; env OBJECTSTORE_{name.upper()})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -224,6 +253,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from objectstore.server.app import build_app
+    from objectstore.server.protocol import LimitedHttpToolsProtocol
 
     domains = tuple(args.domains or [d.strip() for d in (_env("DOMAIN") or DEFAULT_DOMAIN)
                                      .split(",") if d.strip()])
@@ -233,6 +263,7 @@ def serve(args: argparse.Namespace) -> int:
         root_access_key=_env("ROOT_ACCESS_KEY"), root_secret_key=_env("ROOT_SECRET_KEY"),
         log_level=args.log_level, access_log=args.access_log,
         cloud_keys=tuple(args.cloud_key), cloud_certs=tuple(args.cloud_cert),
+        **{name: getattr(args, name) for _, name, _, _ in _LIMITS},
     )
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -263,10 +294,10 @@ def serve(args: argparse.Namespace) -> int:
     if not settings.fsync:
         print("WARNING: --no-fsync: acknowledged writes may be lost on a crash", flush=True)
     options = dict(
-        host=settings.host, port=settings.port, loop="uvloop", http="httptools",
+        host=settings.host, port=settings.port, loop="uvloop", http=LimitedHttpToolsProtocol,
         lifespan="on", access_log=settings.access_log, log_level=settings.log_level,
-        server_header=False, proxy_headers=False, timeout_keep_alive=30,
-        timeout_graceful_shutdown=5,
+        server_header=False, proxy_headers=False, timeout_keep_alive=settings.idle_timeout,
+        timeout_graceful_shutdown=settings.shutdown_timeout, ws="none",
         ssl_certfile=tls["ssl_certfile"], ssl_keyfile=tls["ssl_keyfile"],
     )
     if args.workers > 1:
