@@ -263,7 +263,7 @@ def test_unique_large_values_do_not_pin_memory(limited: Server) -> None:
 
     def flood(n: int) -> None:
         s = _conn(limited)
-        for i in range(n):
+        for _ in range(n):
             tag = secrets.token_hex(8)
             host = f"b{tag}{'h' * 6000}.s3.localhost"
             query = f"prefix=%41{tag}{'q' * 6000}&marker={tag}+{'m' * 3000}"
