@@ -91,7 +91,9 @@ def _limits_for(config: Config) -> Limits:
         while app is not None and not hasattr(app, "settings") and hasattr(app, "app"):
             app = app.app  # uvicorn's wrapping middleware, if any
         settings = getattr(app, "settings", None)
-        found = Limits.from_settings(settings) if isinstance(settings, Settings) else Limits()
+        if not isinstance(settings, Settings):
+            settings = Settings()  # an app that is not ours (tests): the defaults
+        found = Limits.from_settings(settings)
         config._objectstore_limits = found  # type: ignore[attr-defined]
     return found
 
@@ -148,8 +150,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = True
         self._nheaders = 0
         self._phase = FRESH
-        self._since = self.loop.time()
-        self._moved = False  # body bytes arrived since the sweeper last looked
+        self._gen = 0  # moves with every phase change and body chunk: what the sweeper
+        self._seen = -1  # ... compares with what it saw (``_seen``) since ``_since``
+        self._since = 0.0
         self._head_error: HeadTooLarge | None = None
         sweeper: _Sweeper | None = getattr(server_state, "_objectstore_sweeper", None)
         if sweeper is None:
@@ -172,14 +175,13 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             transport.close()
             return
         super().connection_made(transport)
-        self._since = self.loop.time()
         self._sweeper.start()
 
     def data_received(self, data: bytes) -> None:
         n = len(data)
         if self._phase == IDLE or self._phase == FRESH:
             self._phase = HEAD
-            self._since = self.loop.time()
+            self._gen += 1
         if n <= self._room:  # the common case: a head, or body chunks below the cap
             self._room -= n
             super().data_received(data)
@@ -216,8 +218,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().send_400_response(msg)
 
     # ------------------------------------------------------------ parser callbacks
+    # (on_url and on_header are uvicorn's, inlined: they run for every header line)
     def on_url(self, url: bytes) -> None:
-        super().on_url(url)
+        self.url += url
         if len(self.url) > self.limits.max_url_bytes:
             self._head_error = HeadTooLarge()
             raise self._head_error
@@ -227,17 +230,20 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._nheaders > self.limits.max_headers:
             self._head_error = HeadTooLarge()
             raise self._head_error
-        super().on_header(name, value)
+        name = name.lower()
+        if name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._phase = BODY
-        self._since = self.loop.time()
+        self._gen += 1
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
         self._room = self._head_max
-        self._moved = True
+        self._gen += 1
         super().on_body(body)
 
     def on_message_complete(self) -> None:
@@ -245,25 +251,33 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._room = self._head_max
         self._nheaders = 0
         self._phase = WAIT
+        self._gen += 1
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
         if self._phase == WAIT:
             self._phase = IDLE
+            self._gen += 1
         super().on_response_complete()
 
     # ------------------------------------------------------------------- timeouts
     def check_timeouts(self, now: float) -> None:
-        """Called by the sweeper: close this connection if its phase lasted too long."""
+        """Called by the sweeper: close this connection if its phase lasted too long (time
+        counts from the first sweep that saw the phase, so a timeout is exceeded by at most
+        one tick)."""
         phase = self._phase
         if phase >= WAIT or self.transport is None or self.transport.is_closing():
             return
+        if self._gen != self._seen:
+            self._seen = self._gen
+            self._since = now
+            return
         elapsed = now - self._since
         if phase == FRESH:
-            if elapsed > self.limits.idle_timeout:
+            if elapsed >= self.limits.idle_timeout:
                 self.transport.close()
         elif phase == HEAD:
-            if elapsed > self.limits.head_timeout:
+            if elapsed >= self.limits.head_timeout:
                 log.info("request head not complete within %ss: closed (%s)",
                          self.limits.head_timeout, self.client)
                 self._phase = WAIT
@@ -271,12 +285,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
                 self.transport.close()
         else:  # BODY
             cycle = self.cycle
-            if self._moved or self.flow.read_paused or cycle is None or \
-                    cycle.waiting_for_100_continue or not cycle.more_body:
-                # progress, or the app is not asking for more: the client is not at fault
-                self._moved = False
-                self._since = now
-            elif elapsed > self.limits.body_timeout:
+            if self.flow.read_paused or cycle is None or cycle.waiting_for_100_continue \
+                    or not cycle.more_body:
+                self._since = now  # the app is not asking for more: the client is not at fault
+            elif elapsed >= self.limits.body_timeout:
                 log.info("request body stalled for %ss: closed (%s)",
                          self.limits.body_timeout, self.client)
                 self._phase = WAIT
