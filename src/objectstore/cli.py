@@ -129,7 +129,7 @@ _LIMITS: tuple[tuple[str, str, type, str], ...] = (
     ("--idle-timeout", "idle_timeout", float, "seconds a connection may wait for its next "
                                               "(or first) request"),
     ("--body-timeout", "body_timeout", float, "seconds an upload may go without sending "
-                                              "a byte"),
+                                              "a byte, or a download without reading one"),
     ("--max-connections", "max_connections", int, "open connections per process beyond "
                                                   "which new ones get 503 SlowDown (0: from "
                                                   "RLIMIT_NOFILE)"),

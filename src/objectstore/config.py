@@ -35,7 +35,7 @@ class Settings:
     max_headers: int = 200  # header lines per request
     head_timeout: float = 30.0  # seconds to send a whole request head, from its first byte
     idle_timeout: float = 30.0  # seconds a connection may wait for its next (or first) request
-    body_timeout: float = 60.0  # seconds an upload may go without sending a byte
+    body_timeout: float = 60.0  # seconds an upload/download may go without moving a byte
     max_connections: int = 0  # open connections per process; 0: from RLIMIT_NOFILE
     shutdown_timeout: float = 10.0  # seconds SIGTERM waits for requests in flight
 

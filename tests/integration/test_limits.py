@@ -359,3 +359,18 @@ def test_sigterm_deadline_cuts_off_a_too_slow_upload_cleanly(tmp_path: Path) -> 
         assert srv.client().get_object(Bucket="drain", Key="k")["Body"].read() == b"before"
     finally:
         srv.stop()
+
+
+def test_download_never_read_is_aborted(limited: Server, client: Any, bkt: str) -> None:
+    big = b"r" * (48 << 20)
+    client.put_object(Bucket=bkt, Key="big", Body=big)
+    url = client.generate_presigned_url("get_object", Params={"Bucket": bkt, "Key": "big"})
+    parts = urlsplit(url)
+    s = _conn(limited)
+    s.sendall(f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n"
+              .encode())
+    time.sleep(3.5)  # read nothing: the server's buffers fill, then the 1 s timeout runs
+    got = len(_read_all(s))
+    s.close()
+    assert got < len(big), "the whole answer was kept for a client that did not read"
+    _works(limited)

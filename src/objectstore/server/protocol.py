@@ -15,7 +15,8 @@ a client sending an endless header, or nothing at all, never reaches it.
   nothing (``idle_timeout``; uvicorn's own keep-alive timer covers the time after a
   response), a head not complete ``head_timeout`` seconds after its first byte, and a body
   that made no progress for ``body_timeout`` seconds while the app was waiting for it
-  (400 ``RequestTimeout`` when no response has started).
+  (400 ``RequestTimeout`` when no response has started), and an answer the client has not
+  read from for ``body_timeout`` seconds (its write buffer stays full: aborted).
 - Beyond ``max_connections`` open connections, a new one is answered 503 ``SlowDown`` and
   closed at once, so the process keeps file descriptors for the connections it serves and
   for its data files.
@@ -260,20 +261,32 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self._gen += 1
         super().on_response_complete()
 
+    def resume_writing(self) -> None:
+        self._gen += 1  # the client read some of the answer
+        super().resume_writing()
+
     # ------------------------------------------------------------------- timeouts
     def check_timeouts(self, now: float) -> None:
         """Called by the sweeper: close this connection if its phase lasted too long (time
         counts from the first sweep that saw the phase, so a timeout is exceeded by at most
         one tick)."""
         phase = self._phase
-        if phase >= WAIT or self.transport is None or self.transport.is_closing():
+        if self.transport is None or self.transport.is_closing() or phase == IDLE or \
+                (phase == WAIT and not self.flow.write_paused):
             return
         if self._gen != self._seen:
             self._seen = self._gen
             self._since = now
             return
         elapsed = now - self._since
-        if phase == FRESH:
+        if phase == WAIT:  # the client does not read the answer (or reads nothing for long)
+            if elapsed >= self.limits.body_timeout:
+                log.info("response not read for %ss: connection aborted (%s)",
+                         self.limits.body_timeout, self.client)
+                if self.cycle is not None:
+                    self.cycle.disconnected = True
+                self.transport.abort()
+        elif phase == FRESH:
             if elapsed >= self.limits.idle_timeout:
                 self.transport.close()
         elif phase == HEAD:
