@@ -284,6 +284,28 @@ def test_unique_large_values_do_not_pin_memory(limited: Server) -> None:
     assert grown < 12 << 20, f"RSS grew by {grown >> 20} MiB"
 
 
+def test_limits_apply_with_workers(tmp_path: Path) -> None:
+    srv = Server(tmp_path / "data", free_port(), _root(),
+                 extra_args=["--no-fsync", "--workers", "2", "--max-head-bytes", "2000",
+                             "--idle-timeout", "1"])
+    srv.start()
+    try:
+        for _ in range(4):  # whichever worker accepts
+            s = _conn(srv)
+            _send_ignoring_reset(s, b"GET / HTTP/1.1\r\nHost: x\r\nX-A: " + b"a" * 3000
+                                 + b"\r\n\r\n")
+            assert b"RequestHeaderSectionTooLarge" in _read_all(s)
+            s.close()
+        s = _conn(srv)
+        t0 = time.monotonic()
+        assert _read_all(s) == b""
+        assert time.monotonic() - t0 < 3.0
+        s.close()
+        _works(srv)
+    finally:
+        srv.stop()
+
+
 # ------------------------------------------------------------------------------ shutdown
 def _put_slowly(srv: Server, url: str, body: bytes, pieces: int, pause: float,
                 result: dict[str, bytes]) -> None:
@@ -374,3 +396,28 @@ def test_download_never_read_is_aborted(limited: Server, client: Any, bkt: str) 
     s.close()
     assert got < len(big), "the whole answer was kept for a client that did not read"
     _works(limited)
+
+
+# ----------------------------------------------------------------------------- load test
+def test_hostile_load_short(tmp_path: Path) -> None:
+    """bench/hostile_load.py with small numbers: 40 well-behaved keep-alive clients mixing
+    signed PUT/GET/HEAD/LIST/DELETE next to 40 idle or slow-head connections."""
+    import json
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / "bench" / "hostile_load.py"
+    out = tmp_path / "result.json"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--good", "40", "--bad", "40", "--duration", "3",
+         "--settle", "2", "--idle-for", "1.5", "--head-for", "1.5", "--json", str(out)],
+        capture_output=True, text=True, timeout=120)
+    assert out.exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert result["errors"] == 0, result["first_errors"]
+    assert result["good_requests"] > 0 and result["hostile_requests"] >= 40
+    assert result["p99_ms"] is not None
+    assert not result["fd_leak"], result
+    assert result["rss_within_25pct"], result
+    assert not result["server_traceback"]
+    assert proc.returncode == 0
