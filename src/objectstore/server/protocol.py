@@ -8,8 +8,8 @@ a client sending an endless header, or nothing at all, never reaches it.
   chunk that would cross the cap is fed only up to it), so a head over ``max_head_bytes``
   is refused once the cap is crossed, never buffered whole: 400
   ``RequestHeaderSectionTooLarge``, then the connection closes. Header count and URL length
-  are checked in the parser callbacks. The hot path is one comparison and one subtraction
-  per data chunk.
+  are checked when the head is complete (the byte cap bounds them until then). The hot path
+  is a few comparisons and one subtraction per data chunk, and an integer add per phase.
 - One timer per process (a "sweeper", ticking a few times per timeout) walks the open
   connections and closes those whose phase lasted too long: a fresh connection that has sent
   nothing (``idle_timeout``; uvicorn's own keep-alive timer covers the time after a
@@ -44,11 +44,11 @@ log = logging.getLogger("objectstore.http")
 FD_RESERVE = 64  # descriptors kept for the database, logs and listening sockets
 
 # Phases of a connection, as the sweeper sees them.
-FRESH = 0  # accepted, nothing received yet
 HEAD = 1  # a request head has started arriving
 BODY = 2  # head complete, body still arriving
 WAIT = 3  # request received, the app is answering (no timeout of ours)
 IDLE = 4  # answered, waiting for the next request (uvicorn's keep-alive timer)
+FRESH = 5  # accepted, nothing received yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +149,6 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._head_max = limits.max_head_bytes
         self._room = limits.max_head_bytes  # head bytes still allowed
         self._in_head = True
-        self._nheaders = 0
         self._phase = FRESH
         self._gen = 0  # moves with every phase change and body chunk: what the sweeper
         self._seen = -1  # ... compares with what it saw (``_seen``) since ``_since``
@@ -180,7 +179,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         n = len(data)
-        if self._phase == IDLE or self._phase == FRESH:
+        if self._phase >= IDLE:  # IDLE or FRESH: a request starts
             self._phase = HEAD
             self._gen += 1
         if n <= self._room:  # the common case: a head, or body chunks below the cap
@@ -219,24 +218,13 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().send_400_response(msg)
 
     # ------------------------------------------------------------ parser callbacks
-    # (on_url and on_header are uvicorn's, inlined: they run for every header line)
-    def on_url(self, url: bytes) -> None:
-        self.url += url
-        if len(self.url) > self.limits.max_url_bytes:
-            self._head_error = HeadTooLarge()
-            raise self._head_error
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._nheaders += 1
-        if self._nheaders > self.limits.max_headers:
-            self._head_error = HeadTooLarge()
-            raise self._head_error
-        name = name.lower()
-        if name == b"expect" and value.lower() == b"100-continue":
-            self.expect_100_continue = True
-        self.headers.append((name, value))
-
+    # The URL and header count are checked once the head is complete: the byte cap bounds
+    # them until then, and no per-header callback of ours slows every request.
     def on_headers_complete(self) -> None:
+        if len(self.headers) > self.limits.max_headers or \
+                len(self.url) > self.limits.max_url_bytes:
+            self._head_error = HeadTooLarge()
+            raise self._head_error
         self._in_head = False
         self._phase = BODY
         self._gen += 1
@@ -250,7 +238,6 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._in_head = True
         self._room = self._head_max
-        self._nheaders = 0
         self._phase = WAIT
         self._gen += 1
         super().on_message_complete()
