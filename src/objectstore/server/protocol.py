@@ -44,12 +44,13 @@ _Base = HttpToolsProtocol  # called directly on the per-request path: cheaper th
 
 FD_RESERVE = 64  # descriptors kept for the database, logs and listening sockets
 
-# Phases of a connection, as the sweeper sees them.
+# Phases of a connection, as the sweeper sees them. After a request's head, BODY lasts
+# until the next request's first bytes; what the connection waits for in it (more body,
+# the app's answer, the client reading the answer, the next request) is told by the cycle.
+FRESH = 0  # accepted, nothing received yet
 HEAD = 1  # a request head has started arriving
-BODY = 2  # head complete, body still arriving
-WAIT = 3  # request received, the app is answering (no timeout of ours)
-IDLE = 4  # answered, waiting for the next request (uvicorn's keep-alive timer)
-FRESH = 5  # accepted, nothing received yet
+BODY = 2  # head complete
+DONE = 3  # refused or timed out: closing
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +166,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         if len(self.connections) >= self.limits.max_connections:
             self.transport = transport
-            self._phase = WAIT
+            self._phase = DONE
             now = self.loop.time()
             if now - _refusals[0] >= 10.0:  # at most one warning per 10 s
                 log.warning("connection cap (%d) reached: new connections refused (%d since "
@@ -180,9 +181,12 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         n = len(data)
-        if self._phase >= IDLE:  # IDLE or FRESH: a request starts
+        if self._phase != HEAD and (self.cycle is None or not self.cycle.more_body):
+            # the first bytes on the connection, or after a whole request: a head starts
             self._phase = HEAD
             self._gen += 1
+            self._in_head = True
+            self._room = self._head_max
         if n <= self._room:  # the common case: a head, or body chunks below the cap
             self._room -= n
             _Base.data_received(self, data)
@@ -210,7 +214,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         log.info("request head over the limits refused (%s)", self.client)
         self.transport.write(error_response("RequestHeaderSectionTooLarge"))
         self.transport.close()
-        self._phase = WAIT
+        self._phase = DONE
 
     def send_400_response(self, msg: str) -> None:
         if self._head_error is not None:
@@ -227,6 +231,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self._head_error = HeadTooLarge()
             raise self._head_error
         self._in_head = False
+        self._room = self._head_max  # renewed (pipelined heads without a body follow)
         self._phase = BODY
         self._gen += 1
         _Base.on_headers_complete(self)
@@ -236,65 +241,55 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._gen += 1
         _Base.on_body(self, body)
 
-    def on_message_complete(self) -> None:
-        self._in_head = True
-        self._room = self._head_max
-        self._phase = WAIT
-        self._gen += 1
-        _Base.on_message_complete(self)
-
-    def on_response_complete(self) -> None:
-        if self._phase == WAIT:
-            self._phase = IDLE
-            self._gen += 1
-        _Base.on_response_complete(self)
-
     def resume_writing(self) -> None:
         self._gen += 1  # the client read some of the answer
         super().resume_writing()
 
     # ------------------------------------------------------------------- timeouts
     def check_timeouts(self, now: float) -> None:
-        """Called by the sweeper: close this connection if its phase lasted too long (time
-        counts from the first sweep that saw the phase, so a timeout is exceeded by at most
-        one tick)."""
+        """Called by the sweeper: close this connection if what it waits for has taken too
+        long (time counts from the first sweep that saw the state, so a timeout is exceeded
+        by at most one tick)."""
         phase = self._phase
-        if self.transport is None or self.transport.is_closing() or phase == IDLE or \
-                (phase == WAIT and not self.flow.write_paused):
+        if phase == DONE or self.transport is None or self.transport.is_closing():
             return
         if self._gen != self._seen:
             self._seen = self._gen
             self._since = now
             return
         elapsed = now - self._since
-        if phase == WAIT:  # the client does not read the answer (or reads nothing for long)
-            if elapsed >= self.limits.body_timeout:
-                log.info("response not read for %ss: connection aborted (%s)",
-                         self.limits.body_timeout, self.client)
-                if self.cycle is not None:
-                    self.cycle.disconnected = True
-                self.transport.abort()
-        elif phase == FRESH:
+        cycle = self.cycle
+        if phase == FRESH:
             if elapsed >= self.limits.idle_timeout:
                 self.transport.close()
         elif phase == HEAD:
-            if elapsed >= self.limits.head_timeout:
+            if cycle is not None and not cycle.response_complete:
+                self._since = now  # pipelined: the previous request is still being answered
+            elif elapsed >= self.limits.head_timeout:
                 log.info("request head not complete within %ss: closed (%s)",
                          self.limits.head_timeout, self.client)
-                self._phase = WAIT
+                self._phase = DONE
                 self.transport.write(error_response("RequestTimeout"))
                 self.transport.close()
-        else:  # BODY
-            cycle = self.cycle
-            if self.flow.read_paused or cycle is None or cycle.waiting_for_100_continue \
-                    or not cycle.more_body:
+        elif cycle is None:
+            pass
+        elif cycle.more_body and not cycle.response_complete:  # waiting for the body
+            if self.flow.read_paused or cycle.waiting_for_100_continue:
                 self._since = now  # the app is not asking for more: the client is not at fault
             elif elapsed >= self.limits.body_timeout:
                 log.info("request body stalled for %ss: closed (%s)",
                          self.limits.body_timeout, self.client)
-                self._phase = WAIT
+                self._phase = DONE
                 if not cycle.response_started:
                     self.transport.write(error_response("RequestTimeout"))
                 cycle.disconnected = True  # the app's next receive() sees the client gone
                 cycle.message_event.set()
                 self.transport.close()
+        elif not self.flow.write_paused:
+            self._since = now  # the app is answering, or the idle keep-alive timer runs
+        elif elapsed >= self.limits.body_timeout:  # the client does not read the answer
+            log.info("response not read for %ss: connection aborted (%s)",
+                     self.limits.body_timeout, self.client)
+            self._phase = DONE
+            cycle.disconnected = True
+            self.transport.abort()
