@@ -9,9 +9,12 @@ a client sending an endless header, or nothing at all, never reaches it.
   is refused once the cap is crossed, never buffered whole: 400
   ``RequestHeaderSectionTooLarge``, then the connection closes. Header count and URL length
   are checked when the head is complete (the byte cap bounds them until then). The hot path
-  is a few comparisons and one subtraction per data chunk, and an integer add per phase.
+  is a few comparisons and one subtraction per data chunk, and an integer add per phase;
+  no clock is read per request (bench/protocol_overhead.py measures about 1 µs of CPU).
 - One timer per process (a "sweeper", ticking a few times per timeout) walks the open
-  connections and closes those whose phase lasted too long: a fresh connection that has sent
+  connections: each counts its state changes (phase, body chunks, drained writes) and the
+  sweeper notes the time when the count moved. It closes those whose state lasted too
+  long: a fresh connection that has sent
   nothing (``idle_timeout``; uvicorn's own keep-alive timer covers the time after a
   response), a head not complete ``head_timeout`` seconds after its first byte, and a body
   that made no progress for ``body_timeout`` seconds while the app was waiting for it
