@@ -106,6 +106,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--scrub-rate", type=float,
                        default=float(_env("SCRUB_RATE", "8") or 8),
                        help="MB/s a background scrub reads at most (default 8)")
+    _limit_args(serve)
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "info"))
     serve.add_argument("--access-log", action="store_true")
 
@@ -190,6 +191,34 @@ def parser() -> argparse.ArgumentParser:
                          "(default 3600)")
     _data_dir_arg(fs)
     return top
+
+
+# Limits and timeouts of the HTTP layer: (flag, Settings field, type, help); the env var is
+# OBJECTSTORE_<FIELD>, the default the Settings default (docs/running.md).
+_LIMITS: tuple[tuple[str, str, type, str], ...] = (
+    ("--max-head-bytes", "max_head_bytes", int, "largest request head (line + headers)"),
+    ("--max-url-bytes", "max_url_bytes", int, "longest request target (path + query)"),
+    ("--max-headers", "max_headers", int, "most header lines in one request"),
+    ("--head-timeout", "head_timeout", float, "seconds to send a request head, from its "
+                                              "first byte"),
+    ("--idle-timeout", "idle_timeout", float, "seconds a connection may wait for its next "
+                                              "(or first) request"),
+    ("--body-timeout", "body_timeout", float, "seconds an upload may go without sending "
+                                              "a byte, or a download without reading one"),
+    ("--max-connections", "max_connections", int, "open connections per process beyond "
+                                                  "which new ones get 503 SlowDown (0: from "
+                                                  "RLIMIT_NOFILE)"),
+    ("--shutdown-timeout", "shutdown_timeout", float, "seconds SIGTERM waits for requests in "
+                                                      "flight"),
+)
+
+
+def _limit_args(p: argparse.ArgumentParser) -> None:
+    for flag, name, kind, text in _LIMITS:
+        default = getattr(Settings, name)
+        p.add_argument(flag, dest=name, type=kind,
+                       default=kind(_env(name.upper(), str(default)) or default),
+                       help=f"{text} (default {default}; env OBJECTSTORE_{name.upper()})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -358,6 +387,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from objectstore.server.app import build_app
+    from objectstore.server.protocol import LimitedHttpToolsProtocol
 
     domains = tuple(args.domains or [d.strip() for d in (_env("DOMAIN") or DEFAULT_DOMAIN)
                                      .split(",") if d.strip()])
@@ -372,6 +402,7 @@ def serve(args: argparse.Namespace) -> int:
         image_quota_pending=args.image_quota_pending,
         min_free_space=args.min_free_space, tmp_max_age=args.tmp_max_age,
         scrub_interval=args.scrub_interval, scrub_rate=args.scrub_rate,
+        **{name: getattr(args, name) for _, name, _, _ in _LIMITS},
     )
     logging.addLevelName(5, "TRACE")  # uvicorn's --log-level trace (not yet registered)
     logging.basicConfig(level=settings.log_level.upper(),
@@ -411,10 +442,10 @@ def serve(args: argparse.Namespace) -> int:
     if not settings.fsync:
         print("WARNING: --no-fsync: acknowledged writes may be lost on a crash", flush=True)
     options = dict(
-        host=settings.host, port=settings.port, loop="uvloop", http="httptools",
+        host=settings.host, port=settings.port, loop="uvloop", http=LimitedHttpToolsProtocol,
         lifespan="on", access_log=settings.access_log, log_level=settings.log_level,
-        server_header=False, proxy_headers=False, timeout_keep_alive=30,
-        timeout_graceful_shutdown=5,
+        server_header=False, proxy_headers=False, timeout_keep_alive=settings.idle_timeout,
+        timeout_graceful_shutdown=settings.shutdown_timeout, ws="none",
         ssl_certfile=tls["ssl_certfile"], ssl_keyfile=tls["ssl_keyfile"],
     )
     if args.workers > 1:

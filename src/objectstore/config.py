@@ -44,6 +44,15 @@ class Settings:
     tmp_max_age: float = 900.0  # seconds before a stale temp file (a cut-off upload) goes
     scrub_interval: float = 0.0  # hours between background scrubs (0: off)
     scrub_rate: float = 8.0  # MB/s read by a background scrub
+    # Limits and timeouts of the HTTP layer (server/protocol.py; docs/running.md).
+    max_head_bytes: int = 32 * 1024  # request line + headers of one request
+    max_url_bytes: int = 16 * 1024  # the request target (path + query)
+    max_headers: int = 200  # header lines per request
+    head_timeout: float = 30.0  # seconds to send a whole request head, from its first byte
+    idle_timeout: float = 30.0  # seconds a connection may wait for its next (or first) request
+    body_timeout: float = 60.0  # seconds an upload/download may go without moving a byte
+    max_connections: int = 0  # open connections per process; 0: from RLIMIT_NOFILE
+    shutdown_timeout: float = 10.0  # seconds SIGTERM waits for requests in flight
 
 
 SETTINGS_ENV = "OBJECTSTORE_SETTINGS_JSON"  # how `serve --workers N` hands settings to workers

@@ -44,10 +44,14 @@ class Acl:
     grants: tuple[Grant, ...]
 
     def to_json(self) -> str:
+        if len(self.grants) > 4:  # remembered are the common, small ACLs only
+            return _to_json.__wrapped__(self)
         return _to_json(self)
 
     @staticmethod
     def from_json(text: str) -> Acl:
+        if len(text) > 1024:
+            return _from_json.__wrapped__(text)
         return _from_json(text)
 
     def allows(self, account: str | None, permission: str) -> bool:

@@ -145,6 +145,10 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
     "NotImplemented": (501, "A header you provided implies functionality that is not implemented."),
     "NotModified": (304, "Not Modified"),
     "PreconditionFailed": (412, "At least one of the pre-conditions you specified did not hold"),
+    "RequestHeaderSectionTooLarge": (
+        400,
+        "Your request header section exceeds the maximum allowed size.",
+    ),
     "RequestTimeTooSkewed": (
         403,
         "The difference between the request time and the current time is too large.",
@@ -160,6 +164,7 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
         "The request signature we calculated does not match the signature you provided. "
         "Check your key and signing method.",
     ),
+    "SlowDown": (503, "Please reduce your request rate."),
     "TooManyBuckets": (400, "You have attempted to create more buckets than allowed"),
     "UnresolvableGrantByEmailAddress": (
         400,

@@ -11,6 +11,7 @@ from typing import Mapping, Sequence
 from urllib.parse import unquote
 
 from objectstore.s3.errors import S3Error
+from objectstore.s3.memo import MAX_LEN, short_memo
 
 Query = tuple[tuple[str, str], ...]
 
@@ -30,7 +31,7 @@ def parse_query(raw: str) -> Query:
     return tuple(pairs)
 
 
-@lru_cache(maxsize=4096)
+@short_memo(4096)
 def _unquote_plus(text: str) -> str:
     """What parse_qsl does to each name and value, with a fast path for plain text."""
     if "%" not in text and "+" not in text:
@@ -171,6 +172,8 @@ _OBJECT_DEFAULT = {
 
 def split_host(host: str, domains: Sequence[str]) -> str | None:
     """The bucket named by a virtual-hosted-style Host header, or None."""
+    if len(host) > MAX_LEN:  # remembered only when short: the Host header is the client's
+        return _split_host.__wrapped__(host, tuple(domains))
     return _split_host(host, tuple(domains))
 
 

@@ -15,6 +15,7 @@ from typing import Mapping, Sequence
 from urllib.parse import quote
 
 from objectstore.s3.errors import S3Error
+from objectstore.s3.memo import MAX_LEN, short_memo
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
@@ -65,7 +66,7 @@ def uri_encode(value: str, *, slash: bool = True) -> str:
     return quote(value, safe="/~" if slash else "~")
 
 
-@lru_cache(maxsize=4096)
+@short_memo(4096)
 def _query_encode(value: str) -> str:
     """uri_encode for query names and values; most repeat from request to request
     (credential scope, algorithm, expiry, signed headers), so they are remembered."""
@@ -118,8 +119,16 @@ def string_to_sign(amz_date: str, scope: str, creq: str) -> str:
     return f"{ALGORITHM}\n{amz_date}\n{scope}\n{digest}"
 
 
-@lru_cache(maxsize=1024)
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """The SigV4 signing key; remembered when the scope's parts are short (they are the
+    client's, before the signature is checked)."""
+    if len(date) + len(region) + len(service) > MAX_LEN:
+        return _signing_key.__wrapped__(secret, date, region, service)
+    return _signing_key(secret, date, region, service)
+
+
+@lru_cache(maxsize=1024)
+def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     k = hmac.new(("AWS4" + secret).encode(), date.encode(), hashlib.sha256).digest()
     k = hmac.new(k, region.encode(), hashlib.sha256).digest()
     k = hmac.new(k, service.encode(), hashlib.sha256).digest()
@@ -230,7 +239,7 @@ def _check_signed_headers(signed: Sequence[str], *, presigned: bool) -> None:
 _AMZ_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z", re.ASCII)
 
 
-@lru_cache(maxsize=256)
+@short_memo(256, max_len=16)
 def parse_amz_date(value: str) -> datetime | None:
     """``YYYYMMDDTHHMMSSZ`` as an aware datetime (no strptime, and remembered: this runs on
     every request, and requests signed in the same second share it)."""

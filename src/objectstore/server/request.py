@@ -40,10 +40,17 @@ class Request:
     @staticmethod
     def from_scope(scope: Scope, receive: Receive) -> Request:
         headers: dict[str, str] = {}
+        repeated: dict[str, list[str]] | None = None
         for name, value in scope["headers"]:
             k = name.decode("latin-1").lower()
             v = value.decode("utf-8", "surrogateescape")
-            headers[k] = f"{headers[k]},{v}" if k in headers else v
+            if k in headers:  # joined once below, not once per repetition
+                repeated = repeated or {}
+                repeated.setdefault(k, [headers[k]]).append(v)
+            headers[k] = v
+        if repeated:
+            for k, values in repeated.items():
+                headers[k] = ",".join(values)
         raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         raw_path = raw_path.split("?", 1)[0]
         try:

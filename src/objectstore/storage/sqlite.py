@@ -34,6 +34,8 @@ T = TypeVar("T")
 CACHE_CHECK = 0.05  # seconds between data_version checks (changes made without the stamp)
 CACHE_ENTRIES = 10_000  # object records cached per thread (oldest dropped first) ...
 CACHE_BYTES = 24 << 20  # ... and the inline object data they may hold
+CACHE_LOOKUPS = 4096  # key and bucket lookups cached per thread (emptied when full) ...
+CACHE_NAME_MAX = 128  # ... of names (clients' values, misses too) up to this length
 _MISSING = object()
 
 SCHEMA = """
@@ -65,6 +67,11 @@ CREATE TABLE IF NOT EXISTS garbage (blob TEXT PRIMARY KEY, since REAL NOT NULL);
 OBJECT_COLUMNS = ("bucket, key, size, etag, mtime, owner, acl, headers, checksums, "
                   "checksum_type, segments, part_count, tags")
 WITH_DATA = OBJECT_COLUMNS + ", data"  # listings never read inline data
+
+
+def _bound(cache: dict[tuple[str, ...], Any]) -> None:
+    if len(cache) >= CACHE_LOOKUPS:
+        cache.clear()
 
 
 def _segments_json(segments: tuple[Segment, ...]) -> str:
@@ -326,6 +333,9 @@ class SqliteMeta:
         """The secret, user and account of an access key, in one query (cached)."""
         cache = self._cache()
         if ("key", access_key) not in cache:
+            if len(access_key) > CACHE_NAME_MAX:  # a client's value: remembered if short
+                return self._lookup_key(access_key)
+            _bound(cache)
             cache[("key", access_key)] = self._lookup_key(access_key)
         found: tuple[str, User, Account] | None = cache[("key", access_key)]
         return found
@@ -346,6 +356,9 @@ class SqliteMeta:
     def get_bucket(self, name: str) -> Bucket | None:
         cache = self._cache()
         if ("bucket", name) not in cache:
+            if len(name) > CACHE_NAME_MAX:
+                return self._get_bucket(name)
+            _bound(cache)
             cache[("bucket", name)] = self._get_bucket(name)
         bucket: Bucket | None = cache[("bucket", name)]
         return bucket
