@@ -140,6 +140,10 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
     "NotImplemented": (501, "A header you provided implies functionality that is not implemented."),
     "NotModified": (304, "Not Modified"),
     "PreconditionFailed": (412, "At least one of the pre-conditions you specified did not hold"),
+    "RequestHeaderSectionTooLarge": (
+        400,
+        "Your request header section exceeds the maximum allowed size.",
+    ),
     "RequestTimeTooSkewed": (
         403,
         "The difference between the request time and the current time is too large.",

@@ -46,7 +46,8 @@ async def create_bucket(ctx: Ctx) -> Response:
     body = await ctx.req.read_small()
     region = xml.parse_create_bucket(body) or ctx.settings.region
     acl = acls.from_headers(ctx.req.headers, p.account_id,
-                            resolve_email=ctx.stores.meta.emails())
+                            resolve_email=ctx.stores.meta.emails(),
+                            known_ids=ctx.stores.meta.account_names)
     if acl is None:
         acl = acls.canned("private", p.account_id)
     bucket = Bucket(name, p.account_id, ctx.now(), region, acl.to_json())

@@ -100,7 +100,8 @@ async def copy_object(ctx: Ctx) -> Response:
                       "storage class, website redirect location or encryption attributes.")
     stored = object_headers(h) if directive == "REPLACE" else dict(src.headers)
     owner = ctx.principal.account_id if ctx.principal else dest.account_id
-    acl = acls.from_headers(h, owner, dest.account_id, resolve_email=ctx.stores.meta.emails())
+    acl = acls.from_headers(h, owner, dest.account_id, resolve_email=ctx.stores.meta.emails(),
+                            known_ids=ctx.stores.meta.account_names)
     acl = acl or acls.canned("private", owner)
     directive_tags = h.get("x-amz-tagging-directive", "COPY").upper()
     if directive_tags not in ("COPY", "REPLACE"):

@@ -10,8 +10,10 @@ from typing import AsyncIterator, Callable
 from objectstore.s3 import acl as acls
 from objectstore.s3 import checksums, tagging
 from objectstore.s3.errors import S3Error
+from objectstore.s3.headers import check_override, check_stored
 from objectstore.s3.http import ByteRange, check_preconditions, http_date, parse_range
 from objectstore.s3.names import check_key
+from objectstore.s3.numbers import digits
 from objectstore.server.body import payload, store
 from objectstore.server.handlers.common import Ctx, bucket_or_404, empty, object_or_404
 from objectstore.server.request import Response
@@ -21,7 +23,6 @@ from objectstore.service.objects import publish
 from objectstore.storage.model import ObjectRecord, Segment
 
 MAX_PUT = 5 * 1024**3
-METADATA_LIMIT = 2048
 STORED_HEADERS = ("content-type", "content-encoding", "content-disposition", "content-language",
                   "cache-control", "expires", "x-amz-website-redirect-location")
 STORAGE_CLASSES = frozenset({"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
@@ -32,18 +33,13 @@ INLINE_READ = 256 * 1024
 
 
 def object_headers(headers: dict[str, str]) -> dict[str, str]:
-    """The headers stored with an object: content-*, cache-control, expires, x-amz-meta-*."""
+    """The headers stored with an object: content-*, cache-control, expires, x-amz-meta-*,
+    checked (characters, sizes, redirect location) as S3 does."""
     out: dict[str, str] = {}
-    meta_size = 0
     for name, value in headers.items():
-        if name in STORED_HEADERS:
+        if name in STORED_HEADERS or name.startswith("x-amz-meta-"):
             out[name] = value
-        elif name.startswith("x-amz-meta-"):
-            out[name] = value
-            meta_size += len(name[len("x-amz-meta-"):].encode()) + len(value.encode(
-                "utf-8", "surrogateescape"))
-    if meta_size > METADATA_LIMIT:
-        raise S3Error("MetadataTooLarge", Size=str(meta_size), MaxSizeAllowed=str(METADATA_LIMIT))
+    check_stored(out)
     enc = out.get("content-encoding")
     if enc is not None and "aws-chunked" in enc:
         kept = [e.strip() for e in enc.split(",") if e.strip() and e.strip() != "aws-chunked"]
@@ -119,7 +115,8 @@ async def put_object(ctx: Ctx) -> Response:
     md5 = checksums.parse_content_md5(h["content-md5"]) if "content-md5" in h else None
     wanted = requested_checksums(h)
     owner = ctx.principal.account_id if ctx.principal else bucket.account_id
-    acl = acls.from_headers(h, owner, bucket.account_id, resolve_email=ctx.stores.meta.emails())
+    acl = acls.from_headers(h, owner, bucket.account_id, resolve_email=ctx.stores.meta.emails(),
+                            known_ids=ctx.stores.meta.account_names)
     acl = acl or acls.canned("private", owner)
     tags = tagging.parse_header(h["x-amz-tagging"]) if "x-amz-tagging" in h else ()
     algorithms = set(wanted)
@@ -164,6 +161,7 @@ def response_headers(ctx: Ctx, obj: ObjectRecord) -> list[tuple[str, str]]:
                      "content-disposition", "content-encoding"):
             value = ctx.ep.arg("response-" + name)
             if value is not None:
+                check_override("response-" + name, value)
                 overrides[name] = value
     if overrides and ctx.principal is None:
         raise S3Error("InvalidRequest", "Request specific response headers cannot be used for "
@@ -196,15 +194,11 @@ def _checksum_headers(ctx: Ctx, obj: ObjectRecord) -> list[tuple[str, str]]:
 def _select(ctx: Ctx, obj: ObjectRecord) -> tuple[ByteRange | None, list[tuple[str, str]]]:
     part = ctx.ep.arg("partNumber")
     if part is not None:
-        try:
-            n = int(part)
-        except ValueError:
+        n = digits(part.strip(), 10)
+        if n is None or n < 1 or n > 10000:
             raise S3Error("InvalidArgument", "Part number must be an integer between 1 and "
                           "10000, inclusive", ArgumentName="partNumber",
-                          ArgumentValue=part) from None
-        if n < 1 or n > 10000:
-            raise S3Error("InvalidArgument", "Part number must be an integer between 1 and "
-                          "10000, inclusive", ArgumentName="partNumber", ArgumentValue=part)
+                          ArgumentValue=part[:64])
         if "range" in ctx.req.headers:
             raise S3Error("InvalidRequest", "Cannot specify both Range header and partNumber "
                           "query parameter")

@@ -28,6 +28,7 @@ from objectstore.storage.model import ObjectRecord, Principal, Segment
 MAX_FIELDS = 64 * 1024
 MAX_PUT = 5 * 1024**3
 BATCH = 1 << 20
+_BOUNDARY = re.compile(r"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]", re.ASCII)
 
 
 class _Form:
@@ -62,7 +63,11 @@ def _boundary(content_type: str) -> bytes:
         raise S3Error("PreconditionFailed", "Bucket POST must be of the enclosure-type "
                       "multipart/form-data", Condition="Bucket POST must be of the "
                       "enclosure-type multipart/form-data")
-    return b.group(1).encode()
+    boundary = b.group(1).strip()
+    # RFC 2046: 1 to 70 characters from a small ASCII set
+    if not _BOUNDARY.fullmatch(boundary):
+        raise S3Error("MalformedPOSTRequest")
+    return boundary.encode()
 
 
 async def post_object(ctx: Ctx) -> Response:
