@@ -113,6 +113,8 @@ async def copy_object(ctx: Ctx) -> Response:
     algorithms = {alg} if alg else set(src.checksums)
     if alg and alg not in checksums.ALGORITHMS:
         raise S3Error("InvalidRequest", "Checksum algorithm provided is unsupported.")
+    condition = conditional_write(h, ctx.key,
+                                  lambda: ctx.stores.meta.get_object(dest.name, ctx.key))
     ing = Ingest(ctx.stores.blobs, algorithms, False, MAX_COPY,
                  inline_limit=INLINE_LIMIT if src.size <= INLINE_LIMIT else 0)
     try:
@@ -130,7 +132,7 @@ async def copy_object(ctx: Ctx) -> Response:
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
         inline=ing.inline, tags=tags,
     )
-    await publish(ctx.stores, rec, conditional_write(h))
+    await publish(ctx.stores, rec, condition)
     body = xml.copy_result("CopyObjectResult", rec.etag, iso8601(rec.last_modified), sums)
     return xml_response(body)
 

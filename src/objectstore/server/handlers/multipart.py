@@ -234,6 +234,8 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
     if ctype and up.checksum_algorithm and ctype != up.checksum_type:
         raise S3Error("BadDigest", f"The checksum type {ctype} does not match the type "
                       f"{up.checksum_type} given when the upload was created.")
+    condition = conditional_write(h, up.key,
+                                  lambda: ctx.stores.meta.get_object(bucket.name, up.key))
     requested = mxml.parse_complete(await ctx.req.read_small())
     stored = {p.number: p for p in ctx.stores.uploads.parts(up.upload_id)}
     chosen: list[Part] = []
@@ -281,7 +283,7 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
         part_count=len(chosen),
     )
     txn = ctx.stores.uploads.complete_txn(up.upload_id, rec, {p.number for p in chosen},
-                                          conditional_write(ctx.req.headers))
+                                          condition)
     try:
         await publish_txn(ctx.stores, txn, rec.bucket)
     except Conflict:

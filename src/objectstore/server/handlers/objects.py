@@ -82,25 +82,41 @@ def check_storage_class(headers: dict[str, str]) -> None:
         raise S3Error("InvalidStorageClass", StorageClassRequested=sc)
 
 
-def conditional_write(
-    headers: dict[str, str],
-) -> Callable[[ObjectRecord | None], None] | None:
-    """A check run inside the metadata transaction, so racing writers see one winner."""
+Check = Callable[[ObjectRecord | None], None]
+
+
+def conditional_write(headers: dict[str, str], key: str,
+                      current: Callable[[], ObjectRecord | None]) -> Check | None:
+    """If-None-Match / If-Match on a write: checked now against ``current()`` (412 or 404
+    before any body is read), and again inside the metadata transaction, so racing writers
+    see one winner. As in S3, a write whose object was deleted by a concurrent request
+    between the two checks answers 409 ConditionalRequestConflict (retry the request);
+    an object changed by a concurrent write answers 412."""
     if_none = headers.get("if-none-match")
     if_match = headers.get("if-match")
+    if if_none is None and if_match is None:
+        return None
 
-    def check(current: ObjectRecord | None) -> None:
-        if if_none is not None and current is not None:
+    def check(obj: ObjectRecord | None) -> None:
+        if if_none is not None and obj is not None:
             tags = [t.strip().strip('"') for t in if_none.split(",")]
-            if "*" in tags or current.etag.strip('"') in tags:
+            if "*" in tags or obj.etag.strip('"') in tags:
                 raise S3Error("PreconditionFailed", Condition="If-None-Match")
         if if_match is not None:
-            if current is None:
-                raise S3Error("NoSuchKey", Key="")
+            if obj is None:
+                raise S3Error("NoSuchKey", Key=key)
             tags = [t.strip().strip('"') for t in if_match.split(",")]
-            if "*" not in tags and current.etag.strip('"') not in tags:
+            if "*" not in tags and obj.etag.strip('"') not in tags:
                 raise S3Error("PreconditionFailed", Condition="If-Match")
-    return check if (if_none is not None or if_match is not None) else None
+
+    before = current()
+    check(before)
+
+    def at_commit(obj: ObjectRecord | None) -> None:
+        if obj is None and before is not None:
+            raise S3Error("ConditionalRequestConflict", Key=key)
+        check(obj)
+    return at_commit
 
 
 async def put_object(ctx: Ctx) -> Response:
@@ -127,6 +143,7 @@ async def put_object(ctx: Ctx) -> Response:
                           "Please try again with any of the valid types: [CRC32, CRC32C, "
                           "CRC64NVME, SHA1, SHA256]")
         algorithms.add(sdk_alg.upper())
+    condition = conditional_write(h, key, lambda: ctx.stores.meta.get_object(bucket.name, key))
     body = payload(ctx, MAX_PUT)
     algorithms |= body.trailer_algorithms
     small = body.expected_size is not None and body.expected_size <= INLINE_LIMIT
@@ -141,7 +158,7 @@ async def put_object(ctx: Ctx) -> Response:
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
         inline=ing.inline, tags=tags,
     )
-    await publish(ctx.stores, rec, conditional_write(h))
+    await publish(ctx.stores, rec, condition)
     headers = [("ETag", rec.etag)]
     headers += [(checksums.HEADER[alg], v) for alg, v in sums.items()]
     if sums:
