@@ -1,0 +1,201 @@
+"""Fuzz targets for the pure parsers: each takes raw bytes, turns them into the parser's
+inputs the way the server would (header values are UTF-8 with surrogate escapes, fields
+are split on NUL bytes), and must either return or raise S3Error — nothing else.
+
+Used by tests/unit/test_fuzz_parsers.py (hypothesis, in the suite) and by
+tests/fuzz/atheris_parsers.py (coverage-guided, run by hand).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Callable
+
+from objectstore.s3 import acl, chunked, cors, headers, http, listing, numbers, post_policy
+from objectstore.s3 import routing, sigv2, sigv4, tagging, xml, xml_multipart
+from objectstore.s3.errors import S3Error
+
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+Target = Callable[[bytes], None]
+
+
+def text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
+def fields(data: bytes, n: int) -> list[str]:
+    parts = data.split(b"\x00", n - 1)
+    parts += [b""] * (n - len(parts))
+    return [text(p) for p in parts]
+
+
+def route(data: bytes) -> None:
+    method, host, path, raw_query, header_value = fields(data, 5)
+    query = routing.parse_query(raw_query)
+    hdrs = {"x-amz-copy-source": header_value} if header_value else {}
+    routing.route(method or "GET", host, path, query, hdrs, ("s3.localhost",))
+    routing.split_host(host, ("s3.localhost", "s3.example.com"))
+
+
+def sigv4_header(data: bytes) -> None:
+    auth, amz_date, content_sha, date = fields(data, 4)
+    hdrs = {"x-amz-date": amz_date, "date": date}
+    if content_sha:
+        hdrs["x-amz-content-sha256"] = content_sha
+    claim = sigv4.parse_authorization("AWS4-HMAC-SHA256 " + auth, hdrs)
+    sigv4.parse_amz_date(claim.amz_date)
+    sigv4.canonical_request("GET", "/" + auth, routing.parse_query(amz_date), hdrs,
+                            claim.signed_headers, claim.payload_hash)
+
+
+def sigv4_query(data: bytes) -> None:
+    raw = text(data)
+    query = dict(routing.parse_query(raw))
+    claim = sigv4.parse_presigned(query, {})
+    when = sigv4.parse_amz_date(claim.amz_date)
+    if when is not None and claim.expires is not None:
+        http.iso8601(when.timestamp() + claim.expires)
+
+
+def sigv2_parse(data: bytes) -> None:
+    header, raw_query = fields(data, 2)
+    try:
+        sigv2.parse_authorization("AWS " + header)
+    except S3Error:
+        pass
+    query = routing.parse_query(raw_query)
+    claim = sigv2.parse_presigned(dict(query))
+    assert claim.expires is not None
+    http.iso8601(claim.expires)
+    sigv2.canonical_resource("/" + header, None, query)
+
+
+def aws_chunked(data: bytes) -> None:
+    # the first byte chooses where the body is split, as the network might
+    cut = data[0] if data else 0
+    body = data[1:]
+    dec = chunked.Decoder()
+    dec.feed(body[:cut])
+    dec.feed(body[cut:])
+    dec.close()
+
+
+def decoded_length(data: bytes) -> None:
+    numbers.digits(text(data))
+    numbers.digits(data)
+    numbers.saturating(text(data))
+    numbers.signed(text(data))
+
+
+XML_PARSERS: tuple[Callable[[bytes], object], ...] = (
+    xml.parse_create_bucket,
+    xml.parse_delete,
+    lambda b: xml.parse_acl(b, {}),
+    xml_multipart.parse_complete,
+    cors.parse_config,
+    tagging.parse_document,
+    lambda b: tagging.parse_document(b, tagging.MAX_BUCKET_TAGS),
+)
+
+
+def xml_documents(data: bytes) -> None:
+    which = data[0] % len(XML_PARSERS) if data else 0
+    XML_PARSERS[which](data[1:])
+
+
+def range_header(data: bytes) -> None:
+    value = text(data)
+    for size in (0, 1, 1000):
+        http.parse_range(value, size)
+
+
+def conditional(data: bytes) -> None:
+    a, b, c, d = fields(data, 4)
+    hdrs = {"if-match": a, "if-none-match": b, "if-modified-since": c,
+            "if-unmodified-since": d}
+    for prefix in ("", "x-amz-copy-source-"):
+        try:
+            http.check_preconditions({prefix + k: v for k, v in hdrs.items()}, '"e"',
+                                     1_700_000_000.0, prefix=prefix)
+        except S3Error:
+            pass
+
+
+def http_dates(data: bytes) -> None:
+    dt = http.parse_http_date(text(data))
+    if dt is not None:
+        http.iso8601(dt.timestamp())
+        assert dt.year >= 1
+
+
+def post_policy_doc(data: bytes) -> None:
+    policy_b64, key, disposition = fields(data, 3)
+    post_policy.disposition(disposition)
+    policy = post_policy.parse(policy_b64)
+    post_policy.check_length(policy, 10)
+    post_policy.check(policy, {"key": key, "policy": policy_b64}, "bucket", NOW)
+
+
+def post_policy_json(data: bytes) -> None:
+    """The policy's JSON directly (base64 in front of it only slows a fuzzer down)."""
+    import base64
+
+    policy = post_policy.parse(base64.b64encode(data).decode())
+    post_policy.check_length(policy, 10)
+    post_policy.check(policy, {"key": "k"}, "bucket", NOW)
+
+
+def header_values(data: bytes) -> None:
+    name, value, redirect = fields(data, 3)
+    for check in (lambda: headers.check_override("response-" + name, value),
+                  lambda: headers.check_stored({name.lower(): value}),
+                  lambda: headers.check_stored({"x-amz-website-redirect-location": redirect})):
+        try:
+            check()
+        except S3Error:
+            pass
+
+
+def grants_and_tags(data: bytes) -> None:
+    grant, tag_header, max_keys = fields(data, 3)
+    for name in ("x-amz-grant-read", "x-amz-acl"):
+        try:
+            acl.from_headers({name: grant}, "owner", "owner", resolve_email={},
+                             known_ids=lambda: {"owner"})
+        except S3Error:
+            pass
+    try:
+        tagging.parse_header(tag_header)
+    except S3Error:
+        pass
+    try:
+        listing.parse_max_keys(max_keys)
+    except S3Error:
+        pass
+    listing.decode_token(tag_header)
+
+
+TARGETS: dict[str, Target] = {
+    "route": route,
+    "sigv4_header": sigv4_header,
+    "sigv4_query": sigv4_query,
+    "sigv2": sigv2_parse,
+    "aws_chunked": aws_chunked,
+    "numbers": decoded_length,
+    "xml": xml_documents,
+    "range": range_header,
+    "conditional": conditional,
+    "http_date": http_dates,
+    "post_policy": post_policy_doc,
+    "post_policy_json": post_policy_json,
+    "header_values": header_values,
+    "grants_tags": grants_and_tags,
+}
+
+
+def run(name: str, data: bytes) -> None:
+    """Call one target; an S3Error is a proper answer, anything else is a finding."""
+    try:
+        TARGETS[name](data)
+    except S3Error:
+        pass
