@@ -11,8 +11,22 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Callable
 
-from objectstore.s3 import acl, chunked, cors, headers, http, listing, numbers, post_policy
-from objectstore.s3 import routing, sigv2, sigv4, tagging, xml, xml_multipart
+from objectstore.s3 import (
+    acl,
+    chunked,
+    cors,
+    headers,
+    http,
+    listing,
+    numbers,
+    post_policy,
+    routing,
+    sigv2,
+    sigv4,
+    tagging,
+    xml,
+    xml_multipart,
+)
 from objectstore.s3.errors import S3Error
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
