@@ -31,6 +31,8 @@ def fuzz_one(name: str, libfuzzer_args: list[str]) -> None:
     def one_input(data: bytes) -> None:
         targets.run(name, data)
 
+    if not any(a.startswith("-dict=") for a in libfuzzer_args):
+        libfuzzer_args = [f"-dict={HERE / 'parsers.dict'}", *libfuzzer_args]
     atheris.Setup([sys.argv[0], *libfuzzer_args], one_input)
     atheris.Fuzz()
 
