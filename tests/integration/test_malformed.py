@@ -13,7 +13,9 @@ from __future__ import annotations
 import hashlib
 import re
 import socket
+import sys
 import uuid
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -327,6 +329,19 @@ def test_header_values_with_control_characters_on_put(server: Server, pub: str) 
             assert code_of(body) == "InvalidArgument", body
     with pytest.raises(ClientError):
         server.client().head_object(Bucket=pub, Key="ctl")
+
+
+# ---------------------------------------------------------------- random requests
+
+
+def test_random_hostile_requests(server: Server, pub: str) -> None:
+    """A short seeded burst of tests/fuzz/live_requests.py (anonymous requests only)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fuzz"))
+    import live_requests
+
+    sent, statuses, bad = live_requests.burst(server.port, pub, seed=9, count=1500)
+    assert sent == 1500 and not bad, (statuses, bad[:5])
+    assert sum(n for s, n in statuses.items() if s.startswith("4")) > 500
 
 
 # ---------------------------------------------------------------- the log
