@@ -280,6 +280,23 @@ def test_post_object_fields_that_cannot_be_headers(server: Server, pub: str, fie
 # ---------------------------------------------------------------- values sent back as headers
 
 
+def test_values_echoed_as_headers_are_checked_when_stored(server: Server, pub: str) -> None:
+    r = requests.post(f"{server.endpoint}/{pub}", timeout=20,
+                      data={"key": "redir", "success_action_redirect": "http://a/\r\nX: y"},
+                      files={"file": ("f", b"x")})
+    assert_error(r.status_code, r.content, 400, "InvalidArgument")
+    body = (b"<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*"
+            b"</AllowedOrigin><ExposeHeader>x-a&#13;&#10;Set-Cookie: a=b</ExposeHeader>"
+            b"</CORSRule></CORSConfiguration>")
+    path = f"/{pub}?cors"
+    signed = sign(server.root, "PUT", server.endpoint + path,
+                  {"Content-Length": str(len(body)), "Content-MD5": _md5(body)},
+                  hashlib.sha256(body).hexdigest())
+    reply = send(server, "PUT", path, signed.headers, body)
+    assert reply.status == 400 and reply.code() == "InvalidArgument", reply.body
+
+
+
 @pytest.mark.parametrize("value", ["a%0D%0ASet-Cookie:%20x=y", "a%0Ab", "a%00b", "a%7Fb"])
 def test_response_overrides_with_control_characters(server: Server, pub: str,
                                                     value: str) -> None:

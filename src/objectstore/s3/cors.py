@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Mapping, Sequence
 
 from objectstore.s3.errors import S3Error
+from objectstore.s3.headers import check_value
 from objectstore.s3.numbers import signed
 from objectstore.s3.xml import child, children, doc, el, local, parse, text
 
@@ -81,11 +82,13 @@ def parse_config(body: bytes) -> tuple[Rule, ...]:
         if max_age_text and max_age is None:
             raise S3Error("MalformedXML")
         rule_id = text(node, "ID")
-        rules.append(Rule(
-            methods, origins,
-            tuple((h.text or "").strip() for h in children(node, "AllowedHeader")),
-            tuple((h.text or "").strip() for h in children(node, "ExposeHeader")),
-            max_age, rule_id))
+        allowed = tuple((h.text or "").strip() for h in children(node, "AllowedHeader"))
+        expose = tuple((h.text or "").strip() for h in children(node, "ExposeHeader"))
+        for name, values in (("AllowedOrigin", origins), ("AllowedHeader", allowed),
+                             ("ExposeHeader", expose)):
+            for value in values:  # these are sent back in response headers
+                check_value(name, value)
+        rules.append(Rule(methods, origins, allowed, expose, max_age, rule_id))
     if not rules or len(rules) > MAX_RULES or child(root, "CORSRule") is None:
         raise S3Error("MalformedXML")
     return tuple(rules)

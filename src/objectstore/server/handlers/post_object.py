@@ -15,6 +15,7 @@ from python_multipart.exceptions import MultipartParseError
 from objectstore.s3 import acl as acls
 from objectstore.s3 import post_policy, sigv2, sigv4, tagging, xml
 from objectstore.s3.errors import S3Error
+from objectstore.s3.headers import check_value
 from objectstore.s3.names import check_key
 from objectstore.server.auth import lookup_principal
 from objectstore.server.handlers.common import Ctx, bucket_or_404, empty
@@ -165,6 +166,9 @@ def _start(ctx: Ctx, bucket: str, bucket_owner: str, bucket_acl: str, fields: di
     if "content-type" not in as_headers and "content-type" in part_headers:
         as_headers["content-type"] = part_headers["content-type"]
     reject_sse(fields)
+    for name in ("success_action_redirect", "redirect"):
+        if name in fields:  # sent back as the Location header
+            check_value(name, fields[name])
     stored = object_headers(as_headers)
     owner = principal.account_id if principal else bucket_owner
     acl = acls.from_headers({"x-amz-acl": fields["acl"]} if "acl" in fields else {}, owner,
