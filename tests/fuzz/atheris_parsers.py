@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -33,6 +34,12 @@ def fuzz_one(name: str, libfuzzer_args: list[str]) -> None:
 
     if not any(a.startswith("-dict=") for a in libfuzzer_args):
         libfuzzer_args = [f"-dict={HERE / 'parsers.dict'}", *libfuzzer_args]
+    corpus = [a for a in libfuzzer_args if not a.startswith("-")]
+    if not corpus:  # start from the well-formed seeds (and keep what is found next to them)
+        seeds = Path(tempfile.mkdtemp(prefix=f"corpus-{name}-"))
+        for i, seed in enumerate(targets.SEEDS.get(name, [])):
+            (seeds / f"seed{i}").write_bytes(seed)
+        libfuzzer_args = [*libfuzzer_args, str(seeds)]
     atheris.Setup([sys.argv[0], *libfuzzer_args], one_input)
     atheris.Fuzz()
 
