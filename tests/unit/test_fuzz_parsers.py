@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fuzz"))
 import targets  # noqa: E402
 
-# 300 per target in the suite; longer: FUZZ_EXAMPLES=20000 pytest tests/unit/test_fuzz_parsers.py
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
+# 200 per target in the suite; longer: FUZZ_EXAMPLES=20000 pytest tests/unit/test_fuzz_parsers.py
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 
 NUMBERS = ["0", "1", "-1", "+5", " 5", "5 ", "5_000", "0x10", "1e3", "١٢", "²", "٣", "𝟗",
            "9" * 19, "9" * 20, "9" * 400, "9" * 5000, "0" * 5000 + "1", "-" + "9" * 5000,
