@@ -247,7 +247,15 @@ def _wire_headers(pairs: list[tuple[str, str]], request_id: str) -> list[tuple[b
     """The response headers as bytes. Values are checked when they arrive; a header that
     still cannot go on the wire (stored before those checks, say) is left out and logged,
     never allowed to break the connection."""
-    out = []
+    try:
+        out = [(k.encode("latin-1"), v.encode("utf-8", "surrogateescape")) for k, v in pairs]
+    except UnicodeEncodeError:
+        out = []
+    else:  # the common case: one search over all names, one over all values
+        if not _UNSENDABLE_NAME.search(b"-".join([k for k, _ in out])) and \
+                not _UNSENDABLE_VALUE.search(b"\t".join([v for _, v in out])):
+            return out
+    kept = []
     for k, v in pairs:
         try:
             name = k.encode("latin-1")
@@ -258,8 +266,8 @@ def _wire_headers(pairs: list[tuple[str, str]], request_id: str) -> list[tuple[b
             log.warning("request %s: response header %r left out: it cannot be sent",
                         request_id, k[:64])
             continue
-        out.append((name, value))
-    return out
+        kept.append((name, value))
+    return kept
 
 
 def build_app(settings: Settings, stores: Stores | None = None) -> App:
