@@ -58,7 +58,9 @@ def sigv4_header(data: bytes) -> None:
         hdrs["x-amz-content-sha256"] = content_sha
     claim = sigv4.parse_authorization("AWS4-HMAC-SHA256 " + auth, hdrs)
     sigv4.parse_amz_date(claim.amz_date)
-    sigv4.canonical_request("GET", "/" + auth, routing.parse_query(amz_date), hdrs,
+    # a path as the server has it: raw bytes read as latin-1 (no surrogates)
+    path = "/" + auth.encode("utf-8", "surrogateescape").decode("latin-1")
+    sigv4.canonical_request("GET", path, routing.parse_query(amz_date), hdrs,
                             claim.signed_headers, claim.payload_hash)
 
 
