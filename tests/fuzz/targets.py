@@ -37,6 +37,12 @@ def text(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
+def latin1(text_value: str) -> str:
+    """A request line part (path, query) as the server has it: the raw bytes read as
+    latin-1 (header values are UTF-8 with surrogate escapes instead)."""
+    return text_value.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
 def fields(data: bytes, n: int) -> list[str]:
     parts = data.split(b"\x00", n - 1)
     parts += [b""] * (n - len(parts))
@@ -45,7 +51,7 @@ def fields(data: bytes, n: int) -> list[str]:
 
 def route(data: bytes) -> None:
     method, host, path, raw_query, header_value = fields(data, 5)
-    query = routing.parse_query(raw_query)
+    query = routing.parse_query(latin1(raw_query))
     hdrs = {"x-amz-copy-source": header_value} if header_value else {}
     routing.route(method or "GET", host, path, query, hdrs, ("s3.localhost",))
     routing.split_host(host, ("s3.localhost", "s3.example.com"))
@@ -58,15 +64,13 @@ def sigv4_header(data: bytes) -> None:
         hdrs["x-amz-content-sha256"] = content_sha
     claim = sigv4.parse_authorization("AWS4-HMAC-SHA256 " + auth, hdrs)
     sigv4.parse_amz_date(claim.amz_date)
-    # a path as the server has it: raw bytes read as latin-1 (no surrogates)
-    path = "/" + auth.encode("utf-8", "surrogateescape").decode("latin-1")
-    sigv4.canonical_request("GET", path, routing.parse_query(amz_date), hdrs,
-                            claim.signed_headers, claim.payload_hash)
+    query = routing.parse_query(latin1(amz_date))
+    sigv4.canonical_request("GET", "/" + latin1(auth), query, hdrs, claim.signed_headers,
+                            claim.payload_hash)
 
 
 def sigv4_query(data: bytes) -> None:
-    raw = text(data)
-    query = dict(routing.parse_query(raw))
+    query = dict(routing.parse_query(data.decode("latin-1")))
     claim = sigv4.parse_presigned(query, {})
     when = sigv4.parse_amz_date(claim.amz_date)
     if when is not None and claim.expires is not None:
@@ -79,7 +83,7 @@ def sigv2_parse(data: bytes) -> None:
         sigv2.parse_authorization("AWS " + header)
     except S3Error:
         pass
-    query = routing.parse_query(raw_query)
+    query = routing.parse_query(latin1(raw_query))
     claim = sigv2.parse_presigned(dict(query))
     assert claim.expires is not None
     http.iso8601(claim.expires)

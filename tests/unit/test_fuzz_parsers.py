@@ -176,10 +176,13 @@ REGRESSIONS = [
     ("post_policy_json", b'{"expiration": "2030-01-01T00:00:00Z", "conditions": '
      + b"[" * 3000 + b"]" * 3000 + b"}"),
     ("header_values", b"content-type\x00a\r\nb\x00javascript:x"),
-    # atheris: a non-UTF-8 byte in the path given to the canonical request (the target
-    # fed a path the server never builds; paths are latin-1 text there)
+    # atheris: non-UTF-8 bytes in the path or query given to the canonical request (the
+    # target fed text the server never builds: request lines are read as latin-1)
     ("sigv4_header", b"Credential=AKIDEXAMPLE/20260101/us-east-1/s3/aws4_request, "
      b"SignedHeaders=host;x-amz-date, Signature=aa\xf5aa\x0020260101T000000Z\x00"
+     b"UNSIGNED-PAYLOAD\x00"),
+    ("sigv4_header", b"Credential=AKIDEXAMPLE/20260101/us-east-1/s3/aws4_request, "
+     b"SignedHeaders=host;x-amz-date, Signature=aaaa\x0020260101T000000\xff\xff0Z\x00"
      b"UNSIGNED-PAYLOAD\x00"),
 ]
 
