@@ -144,6 +144,9 @@ def other(server: Server) -> Iterator[tuple[Any, str]]:
     name = "other-" + uuid.uuid4().hex[:12]
     c.create_bucket(Bucket=name)
     yield c, name
+    for up in c.list_multipart_uploads(Bucket=name).get("Uploads", []):
+        c.abort_multipart_upload(Bucket=name, Key=up["Key"], UploadId=up["UploadId"])
+    c.delete_bucket(Bucket=name)
 
 
 def test_copies_from_an_unreadable_bucket_answer_alike(s3: Any, bucket: str,
