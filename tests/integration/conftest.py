@@ -19,6 +19,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.start()
     yield srv
     srv.stop()
+    # no client, however hostile, may make the shared server raise
+    assert srv.log_path is not None
+    log = srv.log_path.read_text(errors="replace")
+    assert "Traceback" not in log, log[max(0, log.index("Traceback") - 2000):][:8000]
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final, Mapping
+from typing import Callable, Container, Final, Mapping
 
 from objectstore.s3.errors import S3Error
 
@@ -100,8 +100,12 @@ def from_headers(
     bucket_owner: str | None = None,
     *,
     resolve_email: Mapping[str, str] | None = None,
+    known_ids: Callable[[], Container[str]] | None = None,
 ) -> Acl | None:
-    """The ACL a request asks for via x-amz-acl or x-amz-grant-*; None when neither is sent."""
+    """The ACL a request asks for via x-amz-acl or x-amz-grant-*; None when neither is sent.
+
+    ``known_ids`` gives the canonical ids that exist: a grant to any other id is refused
+    (S3: 400 InvalidArgument "Invalid id")."""
     canned_name = headers.get("x-amz-acl")
     grant_headers = [(h, headers[h]) for h in GRANT_HEADERS if h in headers]
     if canned_name is not None and grant_headers:
@@ -112,6 +116,7 @@ def from_headers(
     if not grant_headers:
         return None
     grants: list[Grant] = []
+    ids: list[tuple[str, str]] = []
     for header, value in grant_headers:
         perm = GRANT_HEADERS[header]
         pos = 0
@@ -121,7 +126,15 @@ def from_headers(
                 raise S3Error("InvalidArgument", ArgumentName=header, ArgumentValue=value)
             kind, who = m.group(1).lower(), m.group(2).strip()
             grants.append(_grant(kind, who, perm, resolve_email))
+            if kind == "id":
+                ids.append((header, who))
             pos = m.end()
+    if ids and known_ids is not None:
+        known = known_ids()
+        for header, who in ids:
+            if who not in known:
+                raise S3Error("InvalidArgument", "Invalid id", ArgumentName=header,
+                              ArgumentValue=who)
     return Acl(owner, tuple(grants))
 
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 from objectstore.s3.errors import S3Error
+from objectstore.s3.headers import check_value
+from objectstore.s3.numbers import signed
 from objectstore.s3.xml import child, children, doc, el, local, parse, text
 
 METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "HEAD"})
 MAX_RULES = 100
+MAX_REQUEST_HEADERS = 100  # names in one Access-Control-Request-Headers
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,11 +29,23 @@ class Rule:
     rule_id: str | None = None
 
     def allows_origin(self, origin: str) -> bool:
-        return any(o == "*" or fnmatch.fnmatchcase(origin, o) for o in self.origins)
+        return _patterns(self.origins).match(origin) is not None
 
     def allows_headers(self, requested: Sequence[str]) -> bool:
-        allowed = [h.lower() for h in self.headers]
-        return all(any(fnmatch.fnmatchcase(r.lower(), a) for a in allowed) for r in requested)
+        if not requested:
+            return True
+        allowed = _patterns(tuple(h.lower() for h in self.headers))
+        return all(allowed.match(r.lower()) is not None for r in requested)
+
+
+@lru_cache(maxsize=1024)
+def _patterns(globs: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled regex for a rule's wildcard list (an anonymous preflight tries every
+    rule: compiling once per rule, not per request and header, keeps that cheap). Keyed
+    on the bucket owner's configuration, never on request values."""
+    if not globs:
+        return re.compile(r"(?!)")
+    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
 
 
 def to_json(rules: Sequence[Rule]) -> str:
@@ -36,7 +53,10 @@ def to_json(rules: Sequence[Rule]) -> str:
                        for r in rules])
 
 
+@lru_cache(maxsize=256)
 def from_json(value: str | None) -> tuple[Rule, ...]:
+    """A bucket's stored rules (remembered: every preflight and browser request reads
+    them; keyed on the stored configuration, not on anything a request sends)."""
     if not value:
         return ()
     return tuple(Rule(tuple(m), tuple(o), tuple(h), tuple(e), a, i)
@@ -58,16 +78,17 @@ def parse_config(body: bytes) -> tuple[Rule, ...]:
                 raise S3Error("InvalidRequest", f"Found unsupported HTTP method in CORS config. "
                               f"Unsupported method is {m}")
         max_age_text = text(node, "MaxAgeSeconds")
-        try:
-            max_age = int(max_age_text) if max_age_text else None
-        except ValueError:
-            raise S3Error("MalformedXML") from None
+        max_age = signed(max_age_text.strip(), 10) if max_age_text else None
+        if max_age_text and max_age is None:
+            raise S3Error("MalformedXML")
         rule_id = text(node, "ID")
-        rules.append(Rule(
-            methods, origins,
-            tuple((h.text or "").strip() for h in children(node, "AllowedHeader")),
-            tuple((h.text or "").strip() for h in children(node, "ExposeHeader")),
-            max_age, rule_id))
+        allowed = tuple((h.text or "").strip() for h in children(node, "AllowedHeader"))
+        expose = tuple((h.text or "").strip() for h in children(node, "ExposeHeader"))
+        for name, values in (("AllowedOrigin", origins), ("AllowedHeader", allowed),
+                             ("ExposeHeader", expose)):
+            for value in values:  # these are sent back in response headers
+                check_value(name, value)
+        rules.append(Rule(methods, origins, allowed, expose, max_age, rule_id))
     if not rules or len(rules) > MAX_RULES or child(root, "CORSRule") is None:
         raise S3Error("MalformedXML")
     return tuple(rules)

@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Mapping
 
 from objectstore.s3.errors import S3Error
+from objectstore.s3.numbers import saturating
 
 _RANGE = re.compile(r"^\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*$", re.ASCII)
 
@@ -41,12 +42,12 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     if first == "" and last == "":
         return None
     if first == "":
-        suffix = int(last)
+        suffix = saturating(last) or 0
         if suffix == 0 or size == 0:
             raise _unsatisfiable(size)
         return ByteRange(max(0, size - suffix), size - 1)
-    start = int(first)
-    end = int(last) if last != "" else size - 1
+    start = saturating(first) or 0
+    end = (saturating(last) or 0) if last != "" else size - 1
     if last != "" and end < start:
         return None
     if start >= size:
@@ -59,16 +60,21 @@ def _unsatisfiable(size: int) -> S3Error:
                    ActualObjectSize=str(size))
 
 
+MAX_DATE_LENGTH = 200  # an HTTP date is ~30 characters
+
+
 def parse_http_date(value: str | None) -> datetime | None:
-    if not value:
+    """An RFC 1123 (or 850, asctime) date as an aware UTC datetime; None when it is not one
+    (absurd offsets and years that leave datetime's range included)."""
+    if not value or len(value) > MAX_DATE_LENGTH:
         return None
     try:
         dt = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=timezone.utc)
+        return dt.astimezone(timezone.utc)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt
 
 
 def http_date(ts: float) -> str:
@@ -81,7 +87,11 @@ def _http_date(seconds: int) -> str:
 
 
 def iso8601(ts: float) -> str:
-    dt = datetime.fromtimestamp(ts, tz=timezone.utc)
+    try:
+        dt = datetime.fromtimestamp(ts, tz=timezone.utc)
+    except (OverflowError, ValueError, OSError):  # a client's absurd timestamp, echoed back
+        dt = datetime.max.replace(tzinfo=timezone.utc) if ts > 0 else \
+            datetime.min.replace(tzinfo=timezone.utc)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 

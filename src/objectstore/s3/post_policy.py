@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from objectstore.s3.errors import S3Error
+from objectstore.s3.numbers import HUGE, signed
 
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")
 # Form fields that no policy condition needs to mention.
@@ -31,17 +32,29 @@ class Policy:
         for c in self.conditions:
             if isinstance(c, list) and len(c) == 3 and str(c[0]).lower() == \
                     "content-length-range":
-                try:
-                    return int(c[1]), int(c[2])
-                except (TypeError, ValueError):
-                    raise _denied("Policy Condition failed: content-length-range") from None
+                low, high = _length(c[1]), _length(c[2])
+                if low is None or high is None:
+                    raise _denied("Policy Condition failed: content-length-range")
+                return low, high
         return None
+
+
+def _length(value: object) -> int | None:
+    """A content-length-range bound: a JSON integer or a string of ASCII digits."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if abs(value) < HUGE else None
+    if isinstance(value, str):
+        return signed(value.strip())
+    return None
 
 
 def parse(policy_b64: str) -> Policy:
     try:
         doc = json.loads(base64.b64decode(policy_b64, validate=True))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
+        # RecursionError: thousands of nested arrays
         raise S3Error("InvalidPolicyDocument", "Invalid Policy: Invalid JSON.") from None
     if not isinstance(doc, dict) or "expiration" not in doc:
         raise S3Error("InvalidPolicyDocument",

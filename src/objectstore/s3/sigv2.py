@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from objectstore.s3.errors import S3Error
+from objectstore.s3.numbers import signed
+
+MAX_EXPIRES_DIGITS = 12
 
 # Query parameters that are part of the CanonicalizedResource.
 SUBRESOURCES = frozenset(
@@ -43,14 +46,15 @@ def parse_authorization(header: str) -> SigV2Request:
 
 
 def parse_presigned(query: Mapping[str, str]) -> SigV2Request:
-    try:
-        expires = int(query["Expires"])
-    except (KeyError, ValueError):
-        raise S3Error("AccessDenied", "Query-string authentication requires the Signature, "
-                      "Expires and AWSAccessKeyId parameters") from None
-    if "Signature" not in query or "AWSAccessKeyId" not in query:
+    if "Expires" not in query or "Signature" not in query or "AWSAccessKeyId" not in query:
         raise S3Error("AccessDenied", "Query-string authentication requires the Signature, "
                       "Expires and AWSAccessKeyId parameters")
+    # seconds since the epoch; 12 digits reach past year 9999 (longer values are refused
+    # rather than overflowing date arithmetic later)
+    expires = signed(query["Expires"], MAX_EXPIRES_DIGITS)
+    if expires is None:
+        raise S3Error("AccessDenied", "Invalid date (should be seconds since epoch): "
+                      f"{query['Expires'][:64]}")
     return SigV2Request(query["AWSAccessKeyId"], query["Signature"], True, expires)
 
 

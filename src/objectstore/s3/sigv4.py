@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from objectstore.s3.errors import S3Error
 from objectstore.s3.memo import MAX_LEN, short_memo
+from objectstore.s3.numbers import signed as signed_int
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
@@ -203,11 +204,10 @@ def parse_presigned(query: Mapping[str, str], headers: Mapping[str, str]) -> Sig
                           "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, "
                           "and X-Amz-Expires parameters.")
     cred = parse_credential(query["X-Amz-Credential"], presigned=True)
-    try:
-        expires = int(query["X-Amz-Expires"])
-    except ValueError:
+    expires = signed_int(query["X-Amz-Expires"].strip())
+    if expires is None:
         raise S3Error("AuthorizationQueryParametersError",
-                      "X-Amz-Expires should be a number") from None
+                      "X-Amz-Expires should be a number")
     if expires < 0:
         raise S3Error("AuthorizationQueryParametersError",
                       "X-Amz-Expires must be non-negative")
@@ -256,13 +256,15 @@ def parse_amz_date(value: str) -> datetime | None:
 def _http_date_to_amz(value: str) -> str:
     from email.utils import parsedate_to_datetime
 
+    if len(value) > 200:
+        return ""
     try:
         dt = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=timezone.utc)
+        return dt.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    except (TypeError, ValueError, IndexError, OverflowError):
         return ""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,8 @@ def validate(tags: Sequence[tuple[str, str]], limit: int) -> Tags:
             raise S3Error("InvalidTag", "The TagKey you have provided is invalid")
         if len(value) > 256:
             raise S3Error("InvalidTag", "The TagValue you have provided is invalid")
+        if key.lower().startswith("aws:"):
+            raise S3Error("InvalidTag", "Your TagKey cannot be prefixed with aws:")
         if key in seen:
             raise S3Error("InvalidTag", "Cannot provide multiple Tags with the same key")
         seen.add(key)

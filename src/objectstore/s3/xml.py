@@ -182,7 +182,8 @@ def versioning(status: str | None) -> bytes:
 def parse(body: bytes, code: str = "MalformedXML") -> ET.Element:
     try:
         root = SafeET.fromstring(body)
-    except (ET.ParseError, DefusedXmlException, ValueError):
+    except (ET.ParseError, DefusedXmlException, ValueError, LookupError):
+        # LookupError: the XML declaration names an encoding Python does not know
         raise S3Error(code) from None
     if not isinstance(root, ET.Element):
         raise S3Error(code)

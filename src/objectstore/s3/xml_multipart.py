@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from objectstore.s3.errors import S3Error
+from objectstore.s3.numbers import digits
 from objectstore.s3.xml import _enc, children, doc, el, local, owner, parse, text
 
 
@@ -113,10 +114,9 @@ def parse_complete(body: bytes) -> list[CompletedPart]:
         etag = text(node, "ETag")
         if number is None or etag is None:
             raise S3Error("MalformedXML")
-        try:
-            n = int(number)
-        except ValueError:
-            raise S3Error("MalformedXML") from None
+        n = digits(number.strip(), 10)
+        if n is None:
+            raise S3Error("MalformedXML")
         sums = {}
         for alg in ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"):
             value = text(node, f"Checksum{alg}")

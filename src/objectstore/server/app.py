@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
+import re
 import secrets
 import sqlite3
 from typing import Any, Awaitable, Callable
@@ -246,8 +247,7 @@ class App:
                         content_length=None if method != "HEAD" else len(body))
 
     async def _send(self, send: Send, resp: Response, method: str, request_id: str) -> None:
-        headers = [(k.encode("latin-1"), v.encode("utf-8", "surrogateescape"))
-                   for k, v in resp.headers]
+        headers = _wire_headers(resp.headers, request_id)
         headers.append((b"x-amz-request-id", request_id.encode()))
         headers.append((b"x-amz-id-2", self.host_id.encode()))
         headers.append((b"server", b"objectstore"))
@@ -288,6 +288,37 @@ class App:
                 self.stores.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+_UNSENDABLE_NAME = re.compile(rb"[^!#$%&'*+.^_`|~0-9A-Za-z-]")
+_UNSENDABLE_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _wire_headers(pairs: list[tuple[str, str]], request_id: str) -> list[tuple[bytes, bytes]]:
+    """The response headers as bytes. Values are checked when they arrive; a header that
+    still cannot go on the wire (stored before those checks, say) is left out and logged,
+    never allowed to break the connection."""
+    try:
+        out = [(k.encode("latin-1"), v.encode("utf-8", "surrogateescape")) for k, v in pairs]
+    except UnicodeEncodeError:
+        out = []
+    else:  # the common case: one search over all names, one over all values
+        if not _UNSENDABLE_NAME.search(b"-".join([k for k, _ in out])) and \
+                not _UNSENDABLE_VALUE.search(b"\t".join([v for _, v in out])):
+            return out
+    kept = []
+    for k, v in pairs:
+        try:
+            name = k.encode("latin-1")
+            value = v.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            name = value = b""
+        if not name or _UNSENDABLE_NAME.search(name) or _UNSENDABLE_VALUE.search(value):
+            log.warning("request %s: response header %r left out: it cannot be sent",
+                        request_id, k[:64])
+            continue
+        kept.append((name, value))
+    return kept
 
 
 def build_app(settings: Settings, stores: Stores | None = None) -> App:

@@ -12,6 +12,7 @@ from typing import AsyncIterator
 from objectstore.s3 import checksums
 from objectstore.s3.chunked import ChunkChain, ChunkEnd, Data, Decoder, Trailers
 from objectstore.s3.errors import S3Error
+from objectstore.s3.numbers import digits
 from objectstore.server.handlers.common import Ctx
 from objectstore.service.ingest import Digests, Ingest, commit, ingest
 
@@ -35,18 +36,22 @@ class Payload:
         chunked_te = "chunked" in h.get("transfer-encoding", "").lower()
         if length is None and not chunked_te:
             raise S3Error("MissingContentLength")
-        if length is not None and not length.isdigit():
-            raise S3Error("InvalidArgument", ArgumentName="Content-Length", ArgumentValue=length)
+        length_value = digits(length) if length is not None else None
+        if length is not None and length_value is None:
+            raise S3Error("InvalidArgument", ArgumentName="Content-Length",
+                          ArgumentValue=length[:64])
         if self.streaming is not None:
             dl = h.get("x-amz-decoded-content-length")
             if dl is None:
                 if length is None:
                     raise S3Error("MissingContentLength")
-            elif not dl.isdigit():
-                raise S3Error("InvalidArgument", ArgumentName="x-amz-decoded-content-length",
-                              ArgumentValue=dl)
             else:
-                self.decoded_length = int(dl)
+                self.decoded_length = digits(dl)
+                if self.decoded_length is None:
+                    raise S3Error("InvalidArgument", "x-amz-decoded-content-length must be a "
+                                  "non-negative decimal number",
+                                  ArgumentName="x-amz-decoded-content-length",
+                                  ArgumentValue=dl[:64])
             for name in h.get("x-amz-trailer", "").split(","):
                 name = name.strip().lower()
                 if not name:
@@ -57,7 +62,7 @@ class Payload:
                 self.trailer_algorithms.add(alg)
             size = self.decoded_length
         else:
-            size = int(length) if length is not None else None
+            size = length_value
         self.expected_size = size  # None when the length is not announced
         if size is not None and size > max_size:
             raise S3Error("EntityTooLarge", ProposedSize=str(size), MaxSizeAllowed=str(max_size))

@@ -18,7 +18,8 @@ from objectstore.service import access
 
 async def _requested_acl(ctx: Ctx, owner: str, bucket_owner: str) -> acls.Acl:
     emails = ctx.stores.meta.emails()
-    from_headers = acls.from_headers(ctx.req.headers, owner, bucket_owner, resolve_email=emails)
+    from_headers = acls.from_headers(ctx.req.headers, owner, bucket_owner, resolve_email=emails,
+                                     known_ids=ctx.stores.meta.account_names)
     body = await ctx.req.read_small()
     if from_headers is not None:
         if body.strip():

@@ -49,7 +49,8 @@ async def create_bucket(ctx: Ctx) -> Response:
         check_location_constraint(constraint, ctx.settings.region)
     region = constraint or ctx.settings.region
     acl = acls.from_headers(ctx.req.headers, p.account_id,
-                            resolve_email=ctx.stores.meta.emails())
+                            resolve_email=ctx.stores.meta.emails(),
+                            known_ids=ctx.stores.meta.account_names)
     if acl is None:
         acl = acls.canned("private", p.account_id)
     bucket = Bucket(name, p.account_id, ctx.now(), region, acl.to_json())

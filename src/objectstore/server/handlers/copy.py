@@ -17,7 +17,6 @@ from objectstore.server.handlers.common import Ctx, bucket_or_404, object_or_404
 from objectstore.server.handlers.objects import (
     check_storage_class,
     conditional_write,
-    existed_if_conditional,
     object_headers,
     reject_sse,
 )
@@ -111,7 +110,8 @@ async def copy_object(ctx: Ctx) -> Response:
                       "storage class, website redirect location or encryption attributes.")
     stored = object_headers(h) if directive == "REPLACE" else dict(src.headers)
     owner = ctx.principal.account_id if ctx.principal else dest.account_id
-    acl = acls.from_headers(h, owner, dest.account_id, resolve_email=ctx.stores.meta.emails())
+    acl = acls.from_headers(h, owner, dest.account_id, resolve_email=ctx.stores.meta.emails(),
+                            known_ids=ctx.stores.meta.account_names)
     acl = acl or acls.canned("private", owner)
     directive_tags = h.get("x-amz-tagging-directive", "COPY").upper()
     if directive_tags not in ("COPY", "REPLACE"):
@@ -123,7 +123,8 @@ async def copy_object(ctx: Ctx) -> Response:
     algorithms = {alg} if alg else set(src.checksums)
     if alg and alg not in checksums.ALGORITHMS:
         raise S3Error("InvalidRequest", "Checksum algorithm provided is unsupported.")
-    existed = existed_if_conditional(ctx, dest.name, ctx.key)
+    condition = conditional_write(h, ctx.key,
+                                  lambda: ctx.stores.meta.get_object(dest.name, ctx.key))
     ing = Ingest(ctx.stores.blobs, algorithms, False, MAX_COPY,
                  inline_limit=INLINE_LIMIT if src.size <= INLINE_LIMIT else 0)
     try:
@@ -141,7 +142,7 @@ async def copy_object(ctx: Ctx) -> Response:
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
         inline=ing.inline, tags=tags,
     )
-    await publish(ctx.stores, rec, conditional_write(h, existed))
+    await publish(ctx.stores, rec, condition)
     body = xml.copy_result("CopyObjectResult", rec.etag, iso8601(rec.last_modified), sums)
     return xml_response(body)
 

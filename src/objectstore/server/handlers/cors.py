@@ -42,8 +42,12 @@ async def preflight(ctx: Ctx) -> Response:
     if not origin or not method:
         raise S3Error("BadRequest", "Insufficient information. Origin request header needed.")
     bucket = bucket_or_404(ctx)
-    requested = [x.strip() for x in h.get("access-control-request-headers", "").split(",")
-                 if x.strip()]
+    requested = sorted({x.strip() for x in h.get("access-control-request-headers",
+                                                  "").split(",") if x.strip()})
+    if len(requested) > cors.MAX_REQUEST_HEADERS:
+        raise S3Error("AccessForbidden", "CORSResponse: This CORS request is not allowed: "
+                      f"more than {cors.MAX_REQUEST_HEADERS} headers requested.",
+                      Method=method, ResourceType="OBJECT" if ctx.ep.key else "BUCKET")
     rule = cors.match(cors.from_json(bucket.cors), origin, method, requested)
     if rule is None:
         raise S3Error("AccessForbidden", "CORSResponse: This CORS request is not allowed. "

@@ -19,8 +19,15 @@ from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, iso8601
 from objectstore.s3.listing import list_page, parse_max_keys
 from objectstore.s3.names import check_key
+from objectstore.s3.numbers import digits, signed
 from objectstore.server.body import payload, store
-from objectstore.server.handlers.common import Ctx, account_names, bucket_or_404, empty
+from objectstore.server.handlers.common import (
+    Ctx,
+    account_names,
+    bucket_or_404,
+    empty,
+    object_or_404,
+)
 from objectstore.server.handlers.copy import copy_blob, parse_copy_source
 from objectstore.server.handlers.objects import (
     check_storage_class,
@@ -40,7 +47,7 @@ TAGS_HEADER = "x-amz-tagging"  # kept with the upload's headers until completion
 MAX_PART = 5 * 1024**3
 MIN_PART = 5 * 1024**2
 MAX_PARTS = 10000
-_COPY_RANGE = re.compile(r"^bytes=(\d+)-(\d+)$")
+_COPY_RANGE = re.compile(r"^bytes=([0-9]{1,19})-([0-9]{1,19})$", re.ASCII)
 
 
 def _upload_or_404(ctx: Ctx) -> Upload:
@@ -53,10 +60,7 @@ def _upload_or_404(ctx: Ctx) -> Upload:
 
 def _part_number(ctx: Ctx) -> int:
     raw = ctx.ep.arg("partNumber") or ""
-    try:
-        n = int(raw)
-    except ValueError:
-        n = 0
+    n = digits(raw, 10) or 0
     if not 1 <= n <= MAX_PARTS:
         raise S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, "
                       "inclusive", ArgumentName="partNumber", ArgumentValue=raw)
@@ -71,7 +75,8 @@ async def create_multipart_upload(ctx: Ctx) -> Response:
     reject_sse(h)
     check_storage_class(h)
     owner = ctx.principal.account_id if ctx.principal else bucket.account_id
-    acl = acls.from_headers(h, owner, bucket.account_id, resolve_email=ctx.stores.meta.emails())
+    acl = acls.from_headers(h, owner, bucket.account_id, resolve_email=ctx.stores.meta.emails(),
+                            known_ids=ctx.stores.meta.account_names)
     acl = acl or acls.canned("private", owner)
     alg = (h.get("x-amz-checksum-algorithm") or "").upper() or None
     if alg is not None and alg not in checksums.ALGORITHMS:
@@ -162,9 +167,8 @@ async def upload_part_copy(ctx: Ctx) -> Response:
     src_bucket = ctx.stores.meta.get_bucket(src_bucket_name)
     if src_bucket is None:
         raise S3Error("NoSuchBucket", BucketName=src_bucket_name)
-    src = ctx.stores.meta.get_object(src_bucket.name, src_key)
-    if src is None:
-        raise S3Error("NoSuchKey", Key=src_key)
+    # absent and unreadable keys answer alike (AccessDenied) unless the caller may list
+    src = object_or_404(ctx, src_bucket, src_key)
     access.require_object(ctx.principal, src, "READ")
     check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
     start, length = 0, src.size
@@ -230,6 +234,8 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
     if ctype and up.checksum_algorithm and ctype != up.checksum_type:
         raise S3Error("BadDigest", f"The checksum type {ctype} does not match the type "
                       f"{up.checksum_type} given when the upload was created.")
+    condition = conditional_write(h, up.key,
+                                  lambda: ctx.stores.meta.get_object(bucket.name, up.key))
     requested = mxml.parse_complete(await ctx.req.read_small())
     stored = {p.number: p for p in ctx.stores.uploads.parts(up.upload_id)}
     chosen: list[Part] = []
@@ -277,7 +283,7 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
         part_count=len(chosen),
     )
     txn = ctx.stores.uploads.complete_txn(up.upload_id, rec, {p.number for p in chosen},
-                                          conditional_write(ctx.req.headers))
+                                          condition)
     try:
         await publish_txn(ctx.stores, txn, rec.bucket)
     except Conflict:
@@ -318,11 +324,10 @@ async def list_parts(ctx: Ctx) -> Response:
     access.require_bucket(ctx.principal, bucket, "READ")
     up = _upload_or_404(ctx)
     marker_raw = ctx.ep.arg("part-number-marker") or "0"
-    try:
-        marker = int(marker_raw)
-    except ValueError:
+    marker = signed(marker_raw.strip(), 10)
+    if marker is None or marker > 2147483647:
         raise S3Error("InvalidArgument", "Provided part-number-marker not an integer",
-                      ArgumentName="part-number-marker", ArgumentValue=marker_raw) from None
+                      ArgumentName="part-number-marker", ArgumentValue=marker_raw[:64])
     max_parts = parse_max_keys(ctx.ep.arg("max-parts"), "max-parts")
     parts = ctx.stores.uploads.parts(up.upload_id, marker, max_parts + 1)
     truncated = len(parts) > max_parts

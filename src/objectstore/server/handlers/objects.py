@@ -11,8 +11,10 @@ from typing import AsyncIterator, Callable, Iterator
 from objectstore.s3 import acl as acls
 from objectstore.s3 import checksums, tagging
 from objectstore.s3.errors import S3Error
+from objectstore.s3.headers import check_override, check_stored
 from objectstore.s3.http import ByteRange, check_preconditions, http_date, parse_range
 from objectstore.s3.names import check_key
+from objectstore.s3.numbers import digits
 from objectstore.server.body import payload, store
 from objectstore.server.handlers.common import Ctx, bucket_or_404, empty, object_or_404
 from objectstore.server.request import Response
@@ -25,7 +27,6 @@ from objectstore.storage.localfs import BlobStore
 from objectstore.storage.model import ObjectRecord, Segment
 
 MAX_PUT = 5 * 1024**3
-METADATA_LIMIT = 2048
 STORED_HEADERS = ("content-type", "content-encoding", "content-disposition", "content-language",
                   "cache-control", "expires", "x-amz-website-redirect-location")
 STORAGE_CLASSES = frozenset({"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
@@ -37,18 +38,13 @@ HEAD_STAT_MAX = 16  # HEAD checks the blobs of objects with at most this many se
 
 
 def object_headers(headers: dict[str, str]) -> dict[str, str]:
-    """The headers stored with an object: content-*, cache-control, expires, x-amz-meta-*."""
+    """The headers stored with an object: content-*, cache-control, expires, x-amz-meta-*,
+    checked (characters, sizes, redirect location) as S3 does."""
     out: dict[str, str] = {}
-    meta_size = 0
     for name, value in headers.items():
-        if name in STORED_HEADERS:
+        if name in STORED_HEADERS or name.startswith("x-amz-meta-"):
             out[name] = value
-        elif name.startswith("x-amz-meta-"):
-            out[name] = value
-            meta_size += len(name[len("x-amz-meta-"):].encode()) + len(value.encode(
-                "utf-8", "surrogateescape"))
-    if meta_size > METADATA_LIMIT:
-        raise S3Error("MetadataTooLarge", Size=str(meta_size), MaxSizeAllowed=str(METADATA_LIMIT))
+    check_stored(out)
     enc = out.get("content-encoding")
     if enc is not None and "aws-chunked" in enc:
         kept = [e.strip() for e in enc.split(",") if e.strip() and e.strip() != "aws-chunked"]
@@ -91,38 +87,41 @@ def check_storage_class(headers: dict[str, str]) -> None:
         raise S3Error("InvalidStorageClass", StorageClassRequested=sc)
 
 
-def conditional_write(
-    headers: dict[str, str],
-    existed: bool = False,
-) -> Callable[[ObjectRecord | None], None] | None:
-    """A check run inside the metadata transaction, so racing writers see one winner.
-    ``existed``: the key had an object when the request began; if a delete removed it
-    before the write commits, S3 answers 409 ConditionalRequestConflict."""
+Check = Callable[[ObjectRecord | None], None]
+
+
+def conditional_write(headers: dict[str, str], key: str,
+                      current: Callable[[], ObjectRecord | None]) -> Check | None:
+    """If-None-Match / If-Match on a write: checked now against ``current()`` (412 or 404
+    before any body is read), and again inside the metadata transaction, so racing writers
+    see one winner. As in S3, a write whose object was deleted by a concurrent request
+    between the two checks answers 409 ConditionalRequestConflict (retry the request);
+    an object changed by a concurrent write answers 412."""
     if_none = headers.get("if-none-match")
     if_match = headers.get("if-match")
+    if if_none is None and if_match is None:
+        return None
 
-    def check(current: ObjectRecord | None) -> None:
-        if existed and current is None:
-            raise S3Error("ConditionalRequestConflict")
-        if if_none is not None and current is not None:
+    def check(obj: ObjectRecord | None) -> None:
+        if if_none is not None and obj is not None:
             tags = [t.strip().strip('"') for t in if_none.split(",")]
-            if "*" in tags or current.etag.strip('"') in tags:
+            if "*" in tags or obj.etag.strip('"') in tags:
                 raise S3Error("PreconditionFailed", Condition="If-None-Match")
         if if_match is not None:
-            if current is None:
-                raise S3Error("NoSuchKey", Key="")
+            if obj is None:
+                raise S3Error("NoSuchKey", Key=key)
             tags = [t.strip().strip('"') for t in if_match.split(",")]
-            if "*" not in tags and current.etag.strip('"') not in tags:
+            if "*" not in tags and obj.etag.strip('"') not in tags:
                 raise S3Error("PreconditionFailed", Condition="If-Match")
-    return check if (if_none is not None or if_match is not None) else None
 
+    before = current()
+    check(before)
 
-def existed_if_conditional(ctx: Ctx, bucket: str, key: str) -> bool:
-    """For a conditional write: whether the key has an object now, at the request's start."""
-    h = ctx.req.headers
-    if "if-none-match" not in h and "if-match" not in h:
-        return False
-    return ctx.stores.meta.get_object(bucket, key) is not None
+    def at_commit(obj: ObjectRecord | None) -> None:
+        if obj is None and before is not None:
+            raise S3Error("ConditionalRequestConflict", Key=key)
+        check(obj)
+    return at_commit
 
 
 async def put_object(ctx: Ctx) -> Response:
@@ -137,7 +136,8 @@ async def put_object(ctx: Ctx) -> Response:
     md5 = checksums.parse_content_md5(h["content-md5"]) if "content-md5" in h else None
     wanted = requested_checksums(h)
     owner = ctx.principal.account_id if ctx.principal else bucket.account_id
-    acl = acls.from_headers(h, owner, bucket.account_id, resolve_email=ctx.stores.meta.emails())
+    acl = acls.from_headers(h, owner, bucket.account_id, resolve_email=ctx.stores.meta.emails(),
+                            known_ids=ctx.stores.meta.account_names)
     acl = acl or acls.canned("private", owner)
     tags = tagging.parse_header(h["x-amz-tagging"]) if "x-amz-tagging" in h else ()
     algorithms = set(wanted)
@@ -148,7 +148,7 @@ async def put_object(ctx: Ctx) -> Response:
                           "Please try again with any of the valid types: [CRC32, CRC32C, "
                           "CRC64NVME, SHA1, SHA256]")
         algorithms.add(sdk_alg.upper())
-    existed = existed_if_conditional(ctx, bucket.name, key)
+    condition = conditional_write(h, key, lambda: ctx.stores.meta.get_object(bucket.name, key))
     body = payload(ctx, MAX_PUT)
     algorithms |= body.trailer_algorithms
     small = body.expected_size is not None and body.expected_size <= INLINE_LIMIT
@@ -163,7 +163,7 @@ async def put_object(ctx: Ctx) -> Response:
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
         inline=ing.inline, tags=tags,
     )
-    await publish(ctx.stores, rec, conditional_write(h, existed))
+    await publish(ctx.stores, rec, condition)
     headers = [("ETag", rec.etag)]
     headers += [(checksums.HEADER[alg], v) for alg, v in sums.items()]
     if sums:
@@ -183,6 +183,7 @@ def response_headers(ctx: Ctx, obj: ObjectRecord) -> list[tuple[str, str]]:
                      "content-disposition", "content-encoding"):
             value = ctx.ep.arg("response-" + name)
             if value is not None:
+                check_override("response-" + name, value)
                 overrides[name] = value
     if overrides and ctx.principal is None:
         raise S3Error("InvalidRequest", "Request specific response headers cannot be used for "
@@ -215,15 +216,11 @@ def _checksum_headers(ctx: Ctx, obj: ObjectRecord) -> list[tuple[str, str]]:
 def _select(ctx: Ctx, obj: ObjectRecord) -> tuple[ByteRange | None, list[tuple[str, str]]]:
     part = ctx.ep.arg("partNumber")
     if part is not None:
-        try:
-            n = int(part)
-        except ValueError:
+        n = digits(part.strip(), 10)
+        if n is None or n < 1 or n > 10000:
             raise S3Error("InvalidArgument", "Part number must be an integer between 1 and "
                           "10000, inclusive", ArgumentName="partNumber",
-                          ArgumentValue=part) from None
-        if n < 1 or n > 10000:
-            raise S3Error("InvalidArgument", "Part number must be an integer between 1 and "
-                          "10000, inclusive", ArgumentName="partNumber", ArgumentValue=part)
+                          ArgumentValue=part[:64])
         if "range" in ctx.req.headers:
             raise S3Error("InvalidRequest", "Cannot specify both Range header and partNumber "
                           "query parameter")

@@ -15,6 +15,7 @@ from python_multipart.exceptions import MultipartParseError
 from objectstore.s3 import acl as acls
 from objectstore.s3 import post_policy, sigv2, sigv4, tagging, xml
 from objectstore.s3.errors import S3Error
+from objectstore.s3.headers import check_value
 from objectstore.s3.names import check_key
 from objectstore.server.auth import lookup_principal
 from objectstore.server.handlers.common import Ctx, bucket_or_404, empty
@@ -28,6 +29,7 @@ from objectstore.storage.model import ObjectRecord, Principal, Segment
 MAX_FIELDS = 64 * 1024
 MAX_PUT = 5 * 1024**3
 BATCH = 1 << 20
+_BOUNDARY = re.compile(r"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]", re.ASCII)
 
 
 class _Form:
@@ -62,7 +64,11 @@ def _boundary(content_type: str) -> bytes:
         raise S3Error("PreconditionFailed", "Bucket POST must be of the enclosure-type "
                       "multipart/form-data", Condition="Bucket POST must be of the "
                       "enclosure-type multipart/form-data")
-    return b.group(1).encode()
+    boundary = b.group(1).strip()
+    # RFC 2046: 1 to 70 characters from a small ASCII set
+    if not _BOUNDARY.fullmatch(boundary):
+        raise S3Error("MalformedPOSTRequest")
+    return boundary.encode()
 
 
 async def post_object(ctx: Ctx) -> Response:
@@ -160,6 +166,9 @@ def _start(ctx: Ctx, bucket: str, bucket_owner: str, bucket_acl: str, fields: di
     if "content-type" not in as_headers and "content-type" in part_headers:
         as_headers["content-type"] = part_headers["content-type"]
     reject_sse(fields)
+    for name in ("success_action_redirect", "redirect"):
+        if name in fields:  # sent back as the Location header
+            check_value(name, fields[name])
     stored = object_headers(as_headers)
     owner = principal.account_id if principal else bucket_owner
     acl = acls.from_headers({"x-amz-acl": fields["acl"]} if "acl" in fields else {}, owner,
