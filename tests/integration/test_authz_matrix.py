@@ -196,30 +196,7 @@ OPS.update({op: _config_op(op) for op in bucket_config.HANDLERS})
 # objectstore applies instead, why that is wrong). A case whose answer differs between the
 # two is a strict xfail: it fails today, and fixing the server makes it pass (then remove
 # the entry). Found by this matrix, 2026-11-30.
-DIVERGENCES: dict[str, tuple[tuple[Requirement, ...], str]] = {
-    "GetObjectTagging": ((("object", "READ"),),
-                         "objectstore lets anyone with READ on the object (public-read, "
-                         "authenticated-read, bucket-owner-read grantees) read its tags; in "
-                         "AWS's ACL mapping READ grants s3:GetObject only, not "
-                         "s3:GetObjectTagging"),
-    "PutObjectTagging": ((("object", "WRITE_ACP"),),
-                         "objectstore lets WRITE_ACP/FULL_CONTROL grantees (the bucket owner "
-                         "via bucket-owner-full-control) replace an object's tags; AWS's "
-                         "WRITE_ACP grants s3:PutObjectAcl only"),
-    "DeleteObjectTagging": ((("object", "WRITE_ACP"),),
-                            "as PutObjectTagging: WRITE_ACP does not grant "
-                            "s3:DeleteObjectTagging in AWS"),
-    "AbortMultipartUpload": ((("bucket", "WRITE"),),
-                             "objectstore lets WRITE grantees on the bucket (public-read-write) "
-                             "abort someone else's upload; in AWS s3:AbortMultipartUpload "
-                             "belongs to the bucket owner and the upload's initiator (bucket "
-                             "WRITE grants s3:PutObject)"),
-    "ListParts": ((("bucket", "READ"),),
-                  "objectstore lets READ grantees on the bucket (public-read, "
-                  "authenticated-read) list the parts of someone else's upload; in AWS "
-                  "s3:ListMultipartUploadParts belongs to the bucket owner and the upload's "
-                  "initiator (bucket READ grants ListBucketMultipartUploads only)"),
-}
+DIVERGENCES: dict[str, tuple[tuple[Requirement, ...], str]] = {}
 
 # Symbolic accounts: the rule table needs only who is the same as whom.
 ACCOUNT = {"owner": "A", "same-account": "A", "other-account": "B", "admin": "C",

@@ -111,6 +111,23 @@ def test_too_many_headers_refused(limited: Server) -> None:
     assert b"RequestHeaderSectionTooLarge" in answer
 
 
+@pytest.mark.parametrize("raw", [
+    b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n",  # a control character
+    b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n",  # a lone CR in a value
+    b"G(T / HTTP/1.1\r\nHost: x\r\n\r\n",  # not a method
+    b"GET / HTTP/9.9x\r\nHost: x\r\n\r\n",  # not a version
+])
+def test_bytes_that_are_not_http_get_an_s3_error(limited: Server, raw: bytes) -> None:
+    s = _conn(limited)
+    s.sendall(raw)
+    answer = _read_all(s)
+    s.close()
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert b"<Code>BadRequest</Code>" in answer
+    assert b"content-type: application/xml" in answer.lower()
+    _works(limited)
+
+
 def test_repeated_header_name(limited: Server) -> None:
     # below the count: answered normally (anonymous ListBuckets -> 403), and quickly
     s = _conn(limited)

@@ -176,7 +176,7 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
         "The provided 'x-amz-content-sha256' header does not match what was computed.",
     ),
     "InvalidTag": (400, "The tag provided was not a valid tag."),
-    "BadRequest": (400, "Bad Request"),
+    "BadRequest": (400, "An error occurred when parsing the HTTP request."),
 }
 
 

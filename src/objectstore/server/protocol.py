@@ -223,7 +223,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._head_error is not None:
             self._refuse_head()
             return
-        super().send_400_response(msg)
+        # not HTTP (a control character in a header value, a bad method or version...):
+        # an S3 error body like every other answer, not uvicorn's plain text
+        self.transport.write(error_response("BadRequest"))
+        self.transport.close()
+        self._phase = DONE
 
     # ------------------------------------------------------------ parser callbacks
     # The URL and header count are checked once the head is complete: the byte cap bounds

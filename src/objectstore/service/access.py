@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from objectstore.s3.acl import Acl
 from objectstore.s3.errors import S3Error
-from objectstore.storage.model import Bucket, ObjectRecord, Principal
+from objectstore.storage.model import Bucket, ObjectRecord, Principal, Upload
 
 
 def _account(p: Principal | None) -> str | None:
@@ -30,6 +30,18 @@ def require_bucket_owner(p: Principal | None, bucket: Bucket) -> None:
 
 def require_object(p: Principal | None, obj: ObjectRecord, permission: str) -> None:
     if not may(p, obj.owner, obj.acl, permission):
+        raise S3Error("AccessDenied")
+
+
+def require_object_owner(p: Principal | None, obj: ObjectRecord) -> None:
+    """Object tagging: the object's owner (ACL grants give no tagging permission in S3)."""
+    if p is None or not (p.is_admin or p.account_id == obj.owner):
+        raise S3Error("AccessDenied")
+
+
+def require_upload(p: Principal | None, bucket: Bucket, upload: Upload) -> None:
+    """ListParts and AbortMultipartUpload: the bucket's owner and the upload's initiator."""
+    if p is None or not (p.is_admin or p.account_id in (bucket.account_id, upload.owner)):
         raise S3Error("AccessDenied")
 
 

@@ -310,8 +310,8 @@ def _completed_again(ctx: Ctx) -> Response | None:
 
 async def abort_multipart_upload(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
-    access.require_bucket(ctx.principal, bucket, "WRITE")
     up = _upload_or_404(ctx)
+    access.require_upload(ctx.principal, bucket, up)
     try:
         await ctx.stores.write(ctx.stores.uploads.abort_txn(up.upload_id))
     except NotFound:
@@ -321,8 +321,8 @@ async def abort_multipart_upload(ctx: Ctx) -> Response:
 
 async def list_parts(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
-    access.require_bucket(ctx.principal, bucket, "READ")
     up = _upload_or_404(ctx)
+    access.require_upload(ctx.principal, bucket, up)
     marker_raw = ctx.ep.arg("part-number-marker") or "0"
     marker = signed(marker_raw.strip(), 10)
     if marker is None or marker > 2147483647:

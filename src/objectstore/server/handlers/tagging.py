@@ -13,14 +13,14 @@ from objectstore.storage.meta import NotFound
 async def get_object_tagging(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     obj = object_or_404(ctx, bucket)
-    access.require_object(ctx.principal, obj, "READ")
+    access.require_object_owner(ctx.principal, obj)
     return xml_response(tagging.render(obj.tags))
 
 
 async def _set_object_tags(ctx: Ctx, tags: tagging.Tags, status: int) -> Response:
     bucket = bucket_or_404(ctx)
     obj = object_or_404(ctx, bucket)
-    access.require_object(ctx.principal, obj, "WRITE_ACP")
+    access.require_object_owner(ctx.principal, obj)
     try:
         await ctx.stores.write(ctx.stores.meta.set_object_tags_txn(bucket.name, obj.key, tags))
     except NotFound:
