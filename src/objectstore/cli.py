@@ -103,6 +103,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--scrub-interval", type=float,
                        default=float(_env("SCRUB_INTERVAL", "0") or 0),
                        help="hours between background scrubs of all blobs (default 0: off)")
+    serve.add_argument("--verify-reads", choices=("uncached", "all"),
+                       default=_env("VERIFY_READS", "uncached"),
+                       help="which windows of a streamed GET are checked against their block "
+                            "checksums: those not in the page cache (default), or all")
     serve.add_argument("--scrub-rate", type=float,
                        default=float(_env("SCRUB_RATE", "8") or 8),
                        help="MB/s a background scrub reads at most (default 8)")
@@ -402,6 +406,7 @@ def serve(args: argparse.Namespace) -> int:
         image_quota_pending=args.image_quota_pending,
         min_free_space=args.min_free_space, tmp_max_age=args.tmp_max_age,
         scrub_interval=args.scrub_interval, scrub_rate=args.scrub_rate,
+        verify_reads=args.verify_reads,
         **{name: getattr(args, name) for _, name, _, _ in _LIMITS},
     )
     logging.addLevelName(5, "TRACE")  # uvicorn's --log-level trace (not yet registered)

@@ -44,6 +44,7 @@ class Settings:
     tmp_max_age: float = 900.0  # seconds before a stale temp file (a cut-off upload) goes
     scrub_interval: float = 0.0  # hours between background scrubs (0: off)
     scrub_rate: float = 8.0  # MB/s read by a background scrub
+    verify_reads: str = "uncached"  # GET checks blocks read from disk ("all": cached too)
     # Limits and timeouts of the HTTP layer (server/protocol.py; docs/running.md).
     max_head_bytes: int = 32 * 1024  # request line + headers of one request
     max_url_bytes: int = 16 * 1024  # the request target (path + query)

@@ -23,7 +23,9 @@ def blob_paths(data_dir: Path, bucket: str, key: str) -> list[Path]:
     return [data_dir / "blobs" / b[:2] / b[2:4] / b for b in ids]
 
 
-def flip_byte(path: Path, offset: int) -> None:
+def flip_byte(path: Path, offset: int, *, evict: bool = True) -> None:
+    """Damage one byte on the disk. With ``evict`` (bit rot as it happens) the file's pages
+    then leave the page cache, so the server's next read of them comes from the disk."""
     with open(path, "r+b") as f:
         f.seek(offset)
         old = f.read(1)
@@ -31,6 +33,8 @@ def flip_byte(path: Path, offset: int) -> None:
         f.write(bytes([old[0] ^ 0xFF]))
         f.flush()
         os.fsync(f.fileno())
+        if evict:
+            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
 
 
 def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -361,3 +361,35 @@ def test_scrub_while_objects_are_overwritten_finds_nothing(own: Server) -> None:
     assert writes >= 10  # the scrub really ran among overwrites
     assert res.returncode == 0, res.stdout + res.stderr
     assert "0 missing" in res.stdout
+
+
+def test_cached_windows_are_trusted_unless_verify_reads_all(tmp_path: Path) -> None:
+    """A window wholly in the page cache is served unchecked by default (its pages came
+    from the server's own writes or a checked read); --verify-reads all checks it too.
+    The damage here is made through the page cache (not evicted), which bit rot cannot
+    do: it shows which mode checks what."""
+    for mode, caught in (("uncached", False), ("all", True)):
+        (tmp_path / mode).mkdir()
+        server = Server(tmp_path / mode / "data", free_port(),
+                        Creds("VERIFY" + secrets.token_hex(6).upper(), secrets.token_hex(20),
+                              "admin", "admin"), extra_args=["--verify-reads", mode])
+        server.start()
+        try:
+            s3 = server.client()
+            s3.create_bucket(Bucket="cached")
+            body = os.urandom(6 * MiB)
+            s3.put_object(Bucket="cached", Key="k", Body=body)
+            (path,) = blob_paths(server.data_dir, "cached", "k")
+            flip_byte(path, 5 * MiB + 7, evict=False)
+            status, _, got, complete = _raw_get(server, s3, "cached", "k")
+            if caught:
+                assert status == 200 and not complete and got == body[:len(got)]
+            else:
+                assert status == 200 and complete and got[5 * MiB + 7] != body[5 * MiB + 7]
+            # evicted (as bit rot is), both modes catch it
+            os.posix_fadvise(os.open(path, os.O_RDONLY), 0, 0, os.POSIX_FADV_DONTNEED)
+            flip_byte(path, 5 * MiB + 9)
+            status, _, got, complete = _raw_get(server, s3, "cached", "k")
+            assert status == 200 and not complete and len(got) <= 4 * MiB
+        finally:
+            server.stop(signal.SIGKILL)

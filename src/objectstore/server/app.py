@@ -325,6 +325,7 @@ def build_app(settings: Settings, stores: Stores | None = None) -> App:
     stores = stores or Stores.open(settings.data_dir, fsync=settings.fsync,
                                    min_free=settings.min_free_space,
                                    keyring=settings.keyring)
+    stores.blobs.verify_all = settings.verify_reads == "all"
     pairs = cloudkeys.configured(settings.data_dir, list(settings.cloud_keys),
                                  list(settings.cloud_certs))
     limits = RegistryLimits(max_image_size=settings.max_image_size,

@@ -132,6 +132,7 @@ class BlobStore:
     def __init__(self, root: Path, *, fsync: bool = True, min_free: int = 0) -> None:
         self.root = root
         self.fsync = fsync
+        self.verify_all = False  # check cached windows of streamed GETs too
         self.min_free = min_free  # bytes of free space kept for metadata commits
         self.ballast_size = min(BALLAST_MAX, min_free // 4)
         self.blob_dir = root / "blobs"
