@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -89,10 +90,27 @@ def _json(text: str) -> Any:
     return {} if text == "{}" else json.loads(text)
 
 
+# Object headers stored before values were checked on arrival may hold what cannot go on
+# the wire (a CR/LF from a form field, say): such entries are left out when the row is read
+# (rows are cached, so this is not per request). JSON escapes control characters, so one
+# search of the text tells whether any entry needs a look.
+_ESCAPED_CONTROL = re.compile(r"\\(?:u00[01][0-9a-fA-F]|u007[fF]|[nrbf])")
+_UNSENDABLE_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
+
+
+def _stored_headers(text: str) -> dict[str, str]:
+    headers: dict[str, str] = _json(text)
+    if _ESCAPED_CONTROL.search(text) or not text.isascii():
+        headers = {k: v for k, v in headers.items()
+                   if _HEADER_NAME.match(k) and not _UNSENDABLE_VALUE.search(v)}
+    return headers
+
+
 def row_to_object(row: sqlite3.Row | tuple[Any, ...]) -> ObjectRecord:
     return ObjectRecord(
         bucket=row[0], key=row[1], size=row[2], etag=row[3], last_modified=row[4],
-        owner=row[5], acl=row[6], headers=_json(row[7]), checksums=_json(row[8]),
+        owner=row[5], acl=row[6], headers=_stored_headers(row[7]), checksums=_json(row[8]),
         checksum_type=row[9], segments=segments_from_json(row[10]),
         part_count=row[11], tags=_tags(row[12]),
         inline=bytes(row[13]) if len(row) > 13 and row[13] is not None else None,
