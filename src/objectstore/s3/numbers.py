@@ -16,14 +16,10 @@ HUGE = 2**63  # stands for "more than anything": a value too long to be meant ex
 
 def digits(text: str | bytes, max_digits: int = MAX_DIGITS) -> int | None:
     """The value of ``text`` if it is 1..``max_digits`` ASCII digits, else None."""
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("ascii")
-        except UnicodeDecodeError:
-            return None
-    if not 0 < len(text) <= max_digits or not _DIGITS.fullmatch(text):
-        return None
-    return int(text)
+    # isdigit() alone takes Unicode digits ('²', '١'); with isascii() it is exactly [0-9]+
+    if len(text) <= max_digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
 
 
 def saturating(text: str) -> int | None:

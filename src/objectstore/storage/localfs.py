@@ -20,6 +20,7 @@ from typing import Iterator, Sequence
 
 from objectstore.storage import blocksums
 
+SUMS_CACHED = 4096  # blobs whose block checksums are remembered (4 bytes per MiB each)
 FLUSH_EVERY = 64 << 20  # bytes of a blob written between background fdatasyncs
 IOV_MAX = 1024
 SPACE_CHECK_EVERY = 4 << 20  # bytes of a blob written between free-space checks
@@ -134,6 +135,7 @@ class BlobStore:
         self.fsync = fsync
         self.verify_all = False  # check cached windows of streamed GETs too
         self._room_until = 0.0  # check_space: no statvfs needed before this time
+        self._sums: dict[str, blocksums.Sums] = {}
         self.min_free = min_free  # bytes of free space kept for metadata commits
         self.ballast_size = min(BALLAST_MAX, min_free // 4)
         self.blob_dir = root / "blobs"
@@ -210,8 +212,18 @@ class BlobStore:
         return True
 
     def sums(self, fd: int, blob_id: str, size: int) -> blocksums.Sums:
-        """The block checksums of the blob open as ``fd`` holding ``size`` data bytes."""
-        return blocksums.Sums.load(fd, blob_id, size)
+        """The block checksums of the blob open as ``fd`` holding ``size`` data bytes.
+        Blobs never change, so checksums once read are remembered (a bounded number;
+        an old-format blob's lack of them is not, since fsck --repair may add them)."""
+        found = self._sums.get(blob_id)
+        if found is not None and found.size == size:
+            return found
+        found = blocksums.Sums.load(fd, blob_id, size)
+        if found.crcs is not None:
+            if len(self._sums) >= SUMS_CACHED:
+                self._sums.clear()
+            self._sums[blob_id] = found
+        return found
 
     def add_trailer(self, blob_id: str, size: int) -> bool:
         """Give an old-format blob (data only) its block checksums; False if it has some
@@ -228,8 +240,13 @@ class BlobStore:
             os.close(fd)
 
     def open(self, blob_id: str) -> int:
-        """An open read-only descriptor; it keeps working if the blob is deleted meanwhile."""
-        return os.open(self.path(blob_id), os.O_RDONLY)
+        """An open read-only descriptor; it keeps working if the blob is deleted meanwhile.
+        The kernel reads ahead nothing through it: every page of a blob in the page cache
+        must be one the server wrote or a check read, since streamed GETs trust cached
+        windows (the disk here reads ahead 8 MiB, two whole windows)."""
+        fd = os.open(self.path(blob_id), os.O_RDONLY)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
+        return fd
 
     def exists(self, blob_id: str) -> bool:
         return self.path(blob_id).exists()

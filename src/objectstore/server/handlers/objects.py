@@ -378,10 +378,6 @@ def _windows(blobs: BlobStore, fds: list[int], segments: tuple[Segment, ...], st
         if size < seg.size:
             raise BlobFault("truncated", seg.blob, f"shorter than its {seg.size} bytes")
         sums = blobs.sums(fd, seg.blob, seg.size)
-        if sums.crcs is not None and length > INLINE_READ:
-            # no kernel read-ahead past what a check reads: a page in the cache is one the
-            # server wrote or a verifying reader brought in (see _check_window)
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
         while remaining > 0 and pos < seg.size:
             n = min(READ_CHUNK - pos % BLOCK, remaining, seg.size - pos)
             data: bytes | memoryview
