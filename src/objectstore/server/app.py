@@ -246,7 +246,11 @@ class App:
                         content_length=None if method != "HEAD" else len(body))
 
     async def _send(self, send: Send, resp: Response, method: str, request_id: str) -> None:
-        headers = _wire_headers(resp.headers, request_id)
+        try:  # the common case inline; names that cannot be encoded: _wire_headers
+            headers = [(k.encode("latin-1"), v.encode("utf-8", "surrogateescape"))
+                       for k, v in resp.headers]
+        except UnicodeEncodeError:
+            headers = _wire_headers(resp.headers, request_id)
         headers.append((b"x-amz-request-id", request_id.encode()))
         headers.append((b"x-amz-id-2", self.host_id.encode()))
         headers.append((b"server", b"objectstore"))
@@ -292,12 +296,9 @@ class App:
 def _wire_headers(pairs: list[tuple[str, str]], request_id: str) -> list[tuple[bytes, bytes]]:
     """The response headers as bytes. What clients send is checked when it arrives, and
     stored object headers of earlier versions are filtered when their row is read
-    (storage/sqlite.py), so the common case is a plain encoding; a name that still cannot
-    be encoded is left out and logged, never allowed to break the connection."""
-    try:
-        return [(k.encode("latin-1"), v.encode("utf-8", "surrogateescape")) for k, v in pairs]
-    except UnicodeEncodeError:
-        pass
+    (storage/sqlite.py), so the common case is a plain encoding (inline in _send); here a
+    name that still cannot be encoded is left out and logged, never allowed to break the
+    connection."""
     kept = []
     for k, v in pairs:
         try:
