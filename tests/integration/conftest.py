@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from typing import Any, Iterator
 
 import pytest
-from harness import Creds, Server, free_port
+from harness import Server, new_server
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     base = tmp_path_factory.mktemp("objectstore")
-    srv = Server(base / "data", free_port(),
-                 Creds("ROOTACCESSKEY" + secrets.token_hex(4).upper(), secrets.token_hex(20),
-                       "admin", "admin"))
+    srv = new_server(base / "data", "ROOTACCESSKEY")
     srv.start()
     yield srv
     srv.stop()

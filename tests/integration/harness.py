@@ -19,6 +19,17 @@ import boto3
 from botocore.config import Config
 
 
+def root_creds(prefix: str = "ROOTACCESSKEY") -> Creds:
+    """Admin credentials for a new server: a recognisable access key, a random secret."""
+    return Creds(prefix + secrets.token_hex(6).upper(), secrets.token_hex(20), "admin", "admin")
+
+
+def new_server(data_dir: Path, prefix: str = "ROOTACCESSKEY",
+               extra_args: list[str] | tuple[str, ...] = ()) -> Server:
+    """A server (not started) on a free port with new admin credentials."""
+    return Server(data_dir, free_port(), root_creds(prefix), extra_args=list(extra_args))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -7,7 +7,6 @@ Needs root (mounts a small tmpfs, and an ext4 image on a loop device); skipped o
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import time
@@ -16,7 +15,7 @@ from typing import Any, Iterator
 
 import pytest
 from botocore.exceptions import ClientError
-from harness import Creds, Server, free_port
+from harness import Server, new_server
 
 MiB = 1024 * 1024
 
@@ -43,9 +42,7 @@ def small_fs(tmp_path: Path) -> Iterator[Path]:
 
 
 def _server(data_dir: Path, *extra: str) -> Server:
-    return Server(data_dir, free_port(),
-                  Creds("FULL" + secrets.token_hex(6).upper(), secrets.token_hex(20),
-                        "admin", "admin"), extra_args=list(extra))
+    return new_server(data_dir, "FULL", list(extra))
 
 
 def _err(call: Any) -> tuple[int, str, str]:

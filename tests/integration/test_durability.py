@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import secrets
 import signal
 import socket
 import time
@@ -21,16 +20,14 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
-from harness import Creds, Server, free_port
+from harness import Server, new_server
 
 MiB = 1024 * 1024
 
 
 @pytest.fixture
 def own_server(tmp_path: Path) -> Iterator[Server]:
-    srv = Server(tmp_path / "data", free_port(),
-                 Creds("DURABLE" + secrets.token_hex(6).upper(), secrets.token_hex(20),
-                       "admin", "admin"))
+    srv = new_server(tmp_path / "data", "DURABLE")
     srv.start()
     try:
         yield srv

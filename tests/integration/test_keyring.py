@@ -9,7 +9,6 @@ import http.client
 import json
 import os
 import re
-import secrets
 import shutil
 import sqlite3
 import stat
@@ -22,17 +21,16 @@ from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit
 
 import boto3
+import harness
 import pytest
 import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from harness import Creds, Server, free_port
+from harness import Creds, Server
 
 
 def new_server(base: Path, *extra: str) -> Server:
-    return Server(base / "data", free_port(),
-                  Creds("ROOTACCESSKEY" + secrets.token_hex(4).upper(), secrets.token_hex(20),
-                        "admin", "admin"), extra_args=list(extra))
+    return harness.new_server(base / "data", "ROOTACCESSKEY", extra)
 
 
 def raw_db(data_dir: Path) -> bytes:

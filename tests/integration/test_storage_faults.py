@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import secrets
 import signal
 import time
 import uuid
@@ -18,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from botocore.exceptions import ClientError, ResponseStreamingError
-from harness import Creds, Server, free_port
+from harness import Server, new_server
 from storage_util import blob_paths, flip_byte, run_cli
 from urllib3.exceptions import ProtocolError
 
@@ -29,9 +28,7 @@ TRAILER_FOOTER = 24
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     base = tmp_path_factory.mktemp("faults")
-    server = Server(base / "data", free_port(),
-                    Creds("FAULTS" + secrets.token_hex(6).upper(), secrets.token_hex(20),
-                          "admin", "admin"))
+    server = new_server(base / "data", "FAULTS")
     server.start()
     try:
         yield server
@@ -243,9 +240,7 @@ def test_old_format_blob_served_then_repaired(srv: Server, s3b: tuple[Any, str])
 
 @pytest.fixture
 def own(tmp_path: Path) -> Iterator[Server]:
-    server = Server(tmp_path / "data", free_port(),
-                    Creds("SCRUB" + secrets.token_hex(6).upper(), secrets.token_hex(20),
-                          "admin", "admin"))
+    server = new_server(tmp_path / "data", "SCRUB")
     server.start()
     try:
         yield server
@@ -313,10 +308,8 @@ def test_scrub_finds_everything_and_fsck_repairs_what_it_can(own: Server) -> Non
 
 
 def test_background_scrub_logs_findings(tmp_path: Path) -> None:
-    server = Server(tmp_path / "data", free_port(),
-                    Creds("BGSCRUB" + secrets.token_hex(6).upper(), secrets.token_hex(20),
-                          "admin", "admin"),
-                    extra_args=["--scrub-interval", "0.0005", "--scrub-rate", "50"])
+    server = new_server(tmp_path / "data", "BGSCRUB",
+                        ["--scrub-interval", "0.0005", "--scrub-rate", "50"])
     server.start()
     try:
         s3 = server.client()
@@ -370,9 +363,7 @@ def test_cached_windows_are_trusted_unless_verify_reads_all(tmp_path: Path) -> N
     do: it shows which mode checks what."""
     for mode, caught in (("uncached", False), ("all", True)):
         (tmp_path / mode).mkdir()
-        server = Server(tmp_path / mode / "data", free_port(),
-                        Creds("VERIFY" + secrets.token_hex(6).upper(), secrets.token_hex(20),
-                              "admin", "admin"), extra_args=["--verify-reads", mode])
+        server = new_server(tmp_path / mode / "data", "VERIFY", ["--verify-reads", mode])
         server.start()
         try:
             s3 = server.client()

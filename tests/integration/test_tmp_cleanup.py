@@ -5,21 +5,18 @@ file, so a sweep by another process sharing the directory never takes it."""
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import time
 from pathlib import Path
 
-from harness import Creds, Server, free_port
+from harness import Server, new_server
 from test_durability import PartialPut
 
 MiB = 1024 * 1024
 
 
 def _server(tmp_path: Path, *extra: str) -> Server:
-    return Server(tmp_path / "data", free_port(),
-                  Creds("TMPCLEAN" + secrets.token_hex(6).upper(), secrets.token_hex(20),
-                        "admin", "admin"), extra_args=list(extra))
+    return new_server(tmp_path / "data", "TMPCLEAN", list(extra))
 
 
 def _wait(cond: object, timeout: float = 10.0) -> bool:

@@ -9,13 +9,12 @@ starts with its process's prefix, which shows that both processes served.
 from __future__ import annotations
 
 import http.client
-import secrets
 import uuid
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from harness import Creds, Server, free_port
+from harness import Server, new_server
 
 FRESH = 8  # new connections per check
 
@@ -23,9 +22,7 @@ FRESH = 8  # new connections per check
 @pytest.fixture(scope="module")
 def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     base = tmp_path_factory.mktemp("workers")
-    srv = Server(base / "data", free_port(),
-                 Creds("ROOTACCESSKEY" + secrets.token_hex(4).upper(), secrets.token_hex(20),
-                       "admin", "admin"), extra_args=["--workers", "2"])
+    srv = new_server(base / "data", "ROOTACCESSKEY", ["--workers", "2"])
     srv.start()
     yield srv
     srv.stop()
