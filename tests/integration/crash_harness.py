@@ -268,21 +268,23 @@ class CrashTest:
             status, code = _code(err)
             if code in expected and status < 500:
                 return None
-            if self.killed.is_set() and status == 0:
-                on_cut()
-                with self.model_lock:
-                    self.stats.cut_off[op] += 1
+            if not (self.killed.is_set() and status == 0):
+                self._fail(f"{op}: unexpected {status} {code}: {err}")
                 raise Stop from err
-            self._fail(f"{op}: unexpected {status} {code}: {err}")
+            self._cut(op, on_cut)
             raise Stop from err
         except Exception as exc:
-            if self.killed.is_set():
-                on_cut()
-                with self.model_lock:
-                    self.stats.cut_off[op] += 1
+            if not self.killed.is_set():
+                self._fail(f"{op}: connection failed while the server was up: {exc!r}")
                 raise Stop from exc
-            self._fail(f"{op}: connection failed while the server was up: {exc!r}")
+            self._cut(op, on_cut)
             raise Stop from exc
+
+    def _cut(self, op: str, on_cut: Callable[[], None]) -> None:
+        """The server died under ``op``: its possible effects go into the model."""
+        on_cut()
+        with self.model_lock:
+            self.stats.cut_off[op] += 1
 
     def _slot(self, rng: random.Random, bucket: str | None = None) -> Slot:
         return self.slots[(bucket or rng.choice(BUCKETS), rng.choice(KEYS))]

@@ -11,9 +11,10 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import boto3
 from botocore.config import Config
@@ -28,6 +29,18 @@ def new_server(data_dir: Path, prefix: str = "ROOTACCESSKEY",
                extra_args: list[str] | tuple[str, ...] = ()) -> Server:
     """A server (not started) on a free port with new admin credentials."""
     return Server(data_dir, free_port(), root_creds(prefix), extra_args=list(extra_args))
+
+
+@contextmanager
+def running(server: Server, sig: int = signal.SIGKILL) -> Iterator[Server]:
+    """``server`` started for the block and stopped after it (with ``sig``) if it still
+    runs; tests that stop or restart it themselves may."""
+    server.start()
+    try:
+        yield server
+    finally:
+        if server.proc is not None:
+            server.stop(sig)
 
 
 def free_port() -> int:

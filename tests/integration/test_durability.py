@@ -20,20 +20,15 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
-from harness import Server, new_server
+from harness import Server, new_server, running
 
 MiB = 1024 * 1024
 
 
 @pytest.fixture
 def own_server(tmp_path: Path) -> Iterator[Server]:
-    srv = new_server(tmp_path / "data", "DURABLE")
-    srv.start()
-    try:
+    with running(new_server(tmp_path / "data", "DURABLE")) as srv:
         yield srv
-    finally:
-        if srv.proc is not None:
-            srv.stop(signal.SIGKILL)
 
 
 def etag_of(body: bytes) -> str:

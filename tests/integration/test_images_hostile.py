@@ -92,6 +92,14 @@ def slow_bundle(mib: int = SLOW_MIB) -> Bundle:
     return bundle_of_gz(U.zeros_gzip(header, mib + 1), mib * MiB, CERT)
 
 
+def slow_upload(srv: Server, bucket: str) -> tuple[Nova, str]:
+    """A new user's Nova client and the manifest location of a slow bundle it uploaded."""
+    creds = srv.new_user()
+    s3 = srv.client(creds)
+    s3.create_bucket(Bucket=bucket)
+    return Nova(srv, creds), upload(s3, bucket, "slow", slow_bundle())
+
+
 def tiny_bundle(payload: bytes) -> Bundle:
     return bundle_of_tar(good_tar(payload), len(payload), CERT)
 
@@ -534,11 +542,7 @@ def test_partials_cleaned_at_start_and_sigterm_stops_a_running_registration(
     srv = start_server(tmp_path)
     data_dir = srv.data_dir
     try:
-        creds = srv.new_user()
-        s3 = srv.client(creds)
-        s3.create_bucket(Bucket="crash")
-        nova = Nova(srv, creds)
-        loc = upload(s3, "crash", "slow", slow_bundle())
+        nova, loc = slow_upload(srv, "crash")
         first = nova.register_ok(loc)
         wait_until(lambda: any(p.stat().st_size > 4 * MiB for p in partials(data_dir)), 10,
                    "the registration is writing")
@@ -585,11 +589,7 @@ def test_deregistration_in_another_process_stops_the_worker(tmp_path: Path) -> N
     srv = cloud_server(tmp_path, *LIMIT_ARGS, "--workers", "2")
     srv.start()
     try:
-        creds = srv.new_user()
-        s3 = srv.client(creds)
-        s3.create_bucket(Bucket="two")
-        nova = Nova(srv, creds)
-        loc = upload(s3, "two", "slow", slow_bundle())
+        nova, loc = slow_upload(srv, "two")
         crossed = 0
         for _ in range(12):
             r = nova.register(loc)

@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -342,39 +342,11 @@ def _put_slowly(srv: Server, url: str, body: bytes, pieces: int, pause: float,
     s.close()
 
 
-def test_sigterm_finishes_an_upload_in_flight_and_refuses_new_connections(
-        tmp_path: Path) -> None:
-    srv = Server(tmp_path / "data", free_port(), _root(),
-                 extra_args=["--no-fsync", "--shutdown-timeout", "10"])
-    srv.start()
-    try:
-        s3 = srv.client()
-        s3.create_bucket(Bucket="drain")
-        url = s3.generate_presigned_url("put_object", Params={"Bucket": "drain", "Key": "k"})
-        body = secrets.token_bytes(200_000)
-        result: dict[str, bytes] = {}
-        t = threading.Thread(target=_put_slowly, args=(srv, url, body, 10, 0.2, result))
-        t.start()
-        time.sleep(0.5)
-        assert srv.proc is not None
-        srv.proc.send_signal(signal.SIGTERM)
-        time.sleep(0.4)
-        with pytest.raises(OSError):
-            socket.create_connection(("127.0.0.1", srv.port), timeout=1).close()
-        t.join(20)
-        assert srv.proc.wait(timeout=15) == 0
-        srv.proc = None
-        assert result.get("answer", b"").startswith(b"HTTP/1.1 200 "), result
-        assert list((srv.data_dir / "tmp").iterdir()) == []
-        srv.start()
-        assert srv.client().get_object(Bucket="drain", Key="k")["Body"].read() == body
-    finally:
-        srv.stop()
-
-
-def test_sigterm_deadline_cuts_off_a_too_slow_upload_cleanly(tmp_path: Path) -> None:
-    srv = Server(tmp_path / "data", free_port(), _root(),
-                 extra_args=["--no-fsync", "--shutdown-timeout", "1"])
+def _sigterm_during_slow_put(srv: Server, body: bytes, pieces: int, pause: float,
+                             check: Callable[[Server, float], None]) -> dict[str, bytes]:
+    """Start ``srv``, PUT drain/k slowly (over an earlier "before"), SIGTERM the server
+    half a second in, run ``check(srv, time of the signal)`` while it shuts down, wait for
+    it to exit 0 and for the upload to end; the upload's outcome. No temp file may remain."""
     srv.start()
     try:
         s3 = srv.client()
@@ -382,23 +354,58 @@ def test_sigterm_deadline_cuts_off_a_too_slow_upload_cleanly(tmp_path: Path) -> 
         s3.put_object(Bucket="drain", Key="k", Body=b"before")
         url = s3.generate_presigned_url("put_object", Params={"Bucket": "drain", "Key": "k"})
         result: dict[str, bytes] = {}
-        t = threading.Thread(target=_put_slowly,
-                             args=(srv, url, b"x" * 100_000, 20, 0.25, result))
+        t = threading.Thread(target=_put_slowly, args=(srv, url, body, pieces, pause, result))
         t.start()
         time.sleep(0.5)
         assert srv.proc is not None
         t0 = time.monotonic()
         srv.proc.send_signal(signal.SIGTERM)
+        check(srv, t0)
         assert srv.proc.wait(timeout=15) == 0
-        assert time.monotonic() - t0 < 4.0
         srv.proc = None
         t.join(20)
-        assert not result.get("answer", b"").startswith(b"HTTP/1.1 200 ")
         assert list((srv.data_dir / "tmp").iterdir()) == []
-        srv.start()
-        assert srv.client().get_object(Bucket="drain", Key="k")["Body"].read() == b"before"
+        return result
     finally:
         srv.stop()
+
+
+def _stored_after_restart(srv: Server) -> bytes:
+    srv.start()
+    try:
+        return bytes(srv.client().get_object(Bucket="drain", Key="k")["Body"].read())
+    finally:
+        srv.stop()
+
+
+def test_sigterm_finishes_an_upload_in_flight_and_refuses_new_connections(
+        tmp_path: Path) -> None:
+    srv = Server(tmp_path / "data", free_port(), _root(),
+                 extra_args=["--no-fsync", "--shutdown-timeout", "10"])
+    body = secrets.token_bytes(200_000)
+
+    def refuses_new_connections(srv: Server, _t0: float) -> None:
+        time.sleep(0.4)
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", srv.port), timeout=1).close()
+
+    result = _sigterm_during_slow_put(srv, body, 10, 0.2, refuses_new_connections)
+    assert result.get("answer", b"").startswith(b"HTTP/1.1 200 "), result
+    assert _stored_after_restart(srv) == body
+
+
+def test_sigterm_deadline_cuts_off_a_too_slow_upload_cleanly(tmp_path: Path) -> None:
+    srv = Server(tmp_path / "data", free_port(), _root(),
+                 extra_args=["--no-fsync", "--shutdown-timeout", "1"])
+
+    def exits_within_the_deadline(srv: Server, t0: float) -> None:
+        assert srv.proc is not None and srv.proc.wait(timeout=15) == 0
+        assert time.monotonic() - t0 < 4.0
+
+    result = _sigterm_during_slow_put(srv, b"x" * 100_000, 20, 0.25,
+                                      exits_within_the_deadline)
+    assert not result.get("answer", b"").startswith(b"HTTP/1.1 200 ")
+    assert _stored_after_restart(srv) == b"before"
 
 
 def test_download_never_read_is_aborted(limited: Server, client: Any, bkt: str) -> None:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from botocore.exceptions import ClientError, ResponseStreamingError
-from harness import Server, new_server
+from harness import Server, new_server, running
 from storage_util import blob_paths, flip_byte, run_cli
 from urllib3.exceptions import ProtocolError
 
@@ -27,13 +27,8 @@ TRAILER_FOOTER = 24
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    base = tmp_path_factory.mktemp("faults")
-    server = new_server(base / "data", "FAULTS")
-    server.start()
-    try:
+    with running(new_server(tmp_path_factory.mktemp("faults") / "data", "FAULTS")) as server:
         yield server
-    finally:
-        server.stop(signal.SIGKILL)
 
 
 @pytest.fixture
@@ -42,6 +37,14 @@ def s3b(srv: Server) -> tuple[Any, str]:
     name = "rot-" + uuid.uuid4().hex[:12]
     s3.create_bucket(Bucket=name)
     return s3, name
+
+
+def stored(srv: Server, s3: Any, bucket: str, key: str, size: int) -> tuple[bytes, Path]:
+    """A new object of ``size`` random bytes and the path of its (one) blob."""
+    body = os.urandom(size)
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+    (path,) = blob_paths(srv.data_dir, bucket, key)
+    return body, path
 
 
 def _code(exc: pytest.ExceptionInfo[ClientError]) -> tuple[int, str]:
@@ -86,9 +89,7 @@ def test_small_blob_corrupted_is_500_not_wrong_bytes(srv: Server, s3b: tuple[Any
 
 def test_5mib_corrupted_in_third_mib(srv: Server, s3b: tuple[Any, str]) -> None:
     s3, b = s3b
-    body = os.urandom(5 * MiB)
-    s3.put_object(Bucket=b, Key="five", Body=body)
-    (path,) = blob_paths(srv.data_dir, b, "five")
+    body, path = stored(srv, s3, b, "five", 5 * MiB)
     flip_byte(path, 2 * MiB + 12345)
     # a full GET: the first window (4 MiB) holds the bad block, so the answer is an error
     with pytest.raises(ClientError) as exc:
@@ -129,9 +130,7 @@ def _raw_get(srv: Server, s3: Any, bucket: str, key: str) -> tuple[int, int, byt
 
 def test_corruption_mid_body_drops_the_connection(srv: Server, s3b: tuple[Any, str]) -> None:
     s3, b = s3b
-    body = os.urandom(10 * MiB)
-    s3.put_object(Bucket=b, Key="ten", Body=body)
-    (path,) = blob_paths(srv.data_dir, b, "ten")
+    body, path = stored(srv, s3, b, "ten", 10 * MiB)
     flip_byte(path, 9 * MiB + 5)
     status, length, got, complete = _raw_get(srv, s3, b, "ten")
     assert status == 200 and length == len(body)  # the headers went out before the damage
@@ -166,9 +165,7 @@ def test_multipart_part_corrupted(srv: Server, s3b: tuple[Any, str]) -> None:
 
 def test_copy_of_a_corrupted_object_fails(srv: Server, s3b: tuple[Any, str]) -> None:
     s3, b = s3b
-    body = os.urandom(3 * MiB)
-    s3.put_object(Bucket=b, Key="src", Body=body)
-    (path,) = blob_paths(srv.data_dir, b, "src")
+    body, path = stored(srv, s3, b, "src", 3 * MiB)
     flip_byte(path, MiB + 1)
     with pytest.raises(ClientError) as exc:
         s3.copy_object(Bucket=b, Key="dst", CopySource={"Bucket": b, "Key": "src"})
@@ -191,9 +188,7 @@ def test_copy_of_a_corrupted_object_fails(srv: Server, s3b: tuple[Any, str]) -> 
 
 def test_missing_blob_is_500_logged_and_kept(srv: Server, s3b: tuple[Any, str]) -> None:
     s3, b = s3b
-    body = os.urandom(300 * 1024)
-    s3.put_object(Bucket=b, Key="gone", Body=body)
-    (path,) = blob_paths(srv.data_dir, b, "gone")
+    body, path = stored(srv, s3, b, "gone", 300 * 1024)
     path.unlink()
     with pytest.raises(ClientError) as exc:
         s3.get_object(Bucket=b, Key="gone")
@@ -209,9 +204,7 @@ def test_missing_blob_is_500_logged_and_kept(srv: Server, s3b: tuple[Any, str]) 
 
 def test_truncated_blob_is_500(srv: Server, s3b: tuple[Any, str]) -> None:
     s3, b = s3b
-    body = os.urandom(6 * MiB)
-    s3.put_object(Bucket=b, Key="short", Body=body)
-    (path,) = blob_paths(srv.data_dir, b, "short")
+    body, path = stored(srv, s3, b, "short", 6 * MiB)
     os.truncate(path, 5 * MiB)
     status, _length, got, complete = _raw_get(srv, s3, b, "short")
     assert status == 500 and complete
@@ -221,9 +214,7 @@ def test_truncated_blob_is_500(srv: Server, s3b: tuple[Any, str]) -> None:
 
 def test_old_format_blob_served_then_repaired(srv: Server, s3b: tuple[Any, str]) -> None:
     s3, b = s3b
-    body = os.urandom(2 * MiB + 100)
-    s3.put_object(Bucket=b, Key="old", Body=body)
-    (path,) = blob_paths(srv.data_dir, b, "old")
+    body, path = stored(srv, s3, b, "old", 2 * MiB + 100)
     os.truncate(path, len(body))  # as written before block checksums existed
     assert s3.get_object(Bucket=b, Key="old")["Body"].read() == body  # served unverified
     res = run_cli(srv.data_dir, "fsck", "--repair", "--grace", "3600")
@@ -240,13 +231,8 @@ def test_old_format_blob_served_then_repaired(srv: Server, s3b: tuple[Any, str])
 
 @pytest.fixture
 def own(tmp_path: Path) -> Iterator[Server]:
-    server = new_server(tmp_path / "data", "SCRUB")
-    server.start()
-    try:
+    with running(new_server(tmp_path / "data", "SCRUB")) as server:
         yield server
-    finally:
-        if server.proc is not None:
-            server.stop(signal.SIGKILL)
 
 
 def test_scrub_finds_everything_and_fsck_repairs_what_it_can(own: Server) -> None:
