@@ -50,6 +50,10 @@ class Bucket:
     acl: str  # JSON, see s3.acl.Acl
     tags: tuple[tuple[str, str], ...] = ()
     cors: str | None = None  # JSON, see s3.cors
+    versioning: str = ""  # "" (never enabled) | "Enabled" | "Suspended"
+    object_lock: str | None = None  # JSON, see s3.lock (None: object lock not enabled)
+    lifecycle: str | None = None  # JSON, see s3.lifecycle
+    encryption: str | None = None  # JSON, see s3.sse (bucket default encryption)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,12 @@ class ObjectRecord:
     part_count: int = 0  # >0 for objects completed from a multipart upload
     inline: bytes | None = None  # small objects live in the metadata row, not in a blob
     tags: tuple[tuple[str, str], ...] = ()
+    version_id: str | None = None  # None: the "null" version (unversioned or Suspended writes)
+    seq: int = 0  # metadata-store sequence: orders the versions of a key (0: before versioning)
+    lock_mode: str | None = None  # GOVERNANCE | COMPLIANCE
+    lock_until: float | None = None  # retain-until (epoch seconds)
+    legal_hold: bool = False
+    sse: str | None = None  # JSON, see s3.sse / storage.crypto (None: stored in the clear)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +99,8 @@ class Upload:
     checksum_algorithm: str | None
     checksum_type: str | None  # COMPOSITE | FULL_OBJECT
     created: float
+    sse: str | None = None  # JSON: the encryption every part and the object will have
+    lock: str | None = None  # JSON: retention / legal hold asked for at CreateMultipartUpload
 
 
 @dataclass(frozen=True, slots=True)

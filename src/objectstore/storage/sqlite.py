@@ -52,12 +52,15 @@ CREATE TABLE IF NOT EXISTS keys (
 CREATE INDEX IF NOT EXISTS keys_by_user ON keys(user_name);
 CREATE TABLE IF NOT EXISTS buckets (
   name TEXT PRIMARY KEY, account_id TEXT NOT NULL, created REAL NOT NULL,
-  region TEXT NOT NULL, acl TEXT NOT NULL, tags TEXT, cors TEXT);
+  region TEXT NOT NULL, acl TEXT NOT NULL, tags TEXT, cors TEXT,
+  versioning TEXT NOT NULL DEFAULT '', object_lock TEXT, lifecycle TEXT, encryption TEXT);
 CREATE TABLE IF NOT EXISTS objects (
   bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
   mtime REAL NOT NULL, owner TEXT NOT NULL, acl TEXT NOT NULL, headers TEXT NOT NULL,
   checksums TEXT NOT NULL, checksum_type TEXT, segments TEXT NOT NULL,
   part_count INTEGER NOT NULL DEFAULT 0, data BLOB, tags TEXT,
+  version_id TEXT, seq INTEGER NOT NULL DEFAULT 0, lock_mode TEXT, lock_until REAL,
+  legal_hold INTEGER NOT NULL DEFAULT 0, sse TEXT,
   PRIMARY KEY (bucket, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS user_certs (
   user_name TEXT NOT NULL, pem BLOB NOT NULL, added REAL NOT NULL);
@@ -66,8 +69,22 @@ CREATE TABLE IF NOT EXISTS garbage (blob TEXT PRIMARY KEY, since REAL NOT NULL);
 """
 
 OBJECT_COLUMNS = ("bucket, key, size, etag, mtime, owner, acl, headers, checksums, "
-                  "checksum_type, segments, part_count, tags")
+                  "checksum_type, segments, part_count, tags, version_id, seq, lock_mode, "
+                  "lock_until, legal_hold, sse")
 WITH_DATA = OBJECT_COLUMNS + ", data"  # listings never read inline data
+OBJECT_MARKS = ",".join("?" * len(WITH_DATA.split(",")))
+
+
+# Columns added since the first release: (table, column, type) for ALTER TABLE.
+MIGRATIONS = (
+    ("objects", "data", "BLOB"), ("objects", "tags", "TEXT"),
+    ("buckets", "tags", "TEXT"), ("buckets", "cors", "TEXT"),
+    ("objects", "version_id", "TEXT"), ("objects", "seq", "INTEGER NOT NULL DEFAULT 0"),
+    ("objects", "lock_mode", "TEXT"), ("objects", "lock_until", "REAL"),
+    ("objects", "legal_hold", "INTEGER NOT NULL DEFAULT 0"), ("objects", "sse", "TEXT"),
+    ("buckets", "versioning", "TEXT NOT NULL DEFAULT ''"), ("buckets", "object_lock", "TEXT"),
+    ("buckets", "lifecycle", "TEXT"), ("buckets", "encryption", "TEXT"),
+)
 
 
 def _bound(cache: dict[tuple[str, ...], Any]) -> None:
@@ -112,9 +129,19 @@ def row_to_object(row: sqlite3.Row | tuple[Any, ...]) -> ObjectRecord:
         bucket=row[0], key=row[1], size=row[2], etag=row[3], last_modified=row[4],
         owner=row[5], acl=row[6], headers=_stored_headers(row[7]), checksums=_json(row[8]),
         checksum_type=row[9], segments=segments_from_json(row[10]),
-        part_count=row[11], tags=_tags(row[12]),
-        inline=bytes(row[13]) if len(row) > 13 and row[13] is not None else None,
+        part_count=row[11], tags=_tags(row[12]), version_id=row[13], seq=row[14],
+        lock_mode=row[15], lock_until=row[16], legal_hold=bool(row[17]), sse=row[18],
+        inline=bytes(row[19]) if len(row) > 19 and row[19] is not None else None,
     )
+
+
+def object_values(rec: ObjectRecord) -> tuple[Any, ...]:
+    """The row of ``rec``, in WITH_DATA's order."""
+    return (rec.bucket, rec.key, rec.size, rec.etag, rec.last_modified, rec.owner, rec.acl,
+            json.dumps(dict(rec.headers)), json.dumps(dict(rec.checksums)),
+            rec.checksum_type, _segments_json(rec.segments), rec.part_count,
+            _tags_json(rec.tags), rec.version_id, rec.seq, rec.lock_mode, rec.lock_until,
+            int(rec.legal_hold), rec.sse, rec.inline)
 
 
 def _tags(text: str | None) -> tuple[tuple[str, str], ...]:
@@ -125,8 +152,13 @@ def _tags_json(tags: tuple[tuple[str, str], ...]) -> str | None:
     return json.dumps([list(t) for t in tags]) if tags else None
 
 
+BUCKET_COLUMNS = ("name, account_id, created, region, acl, tags, cors, versioning, object_lock, "
+                  "lifecycle, encryption")
+
+
 def _bucket(row: tuple[Any, ...]) -> Bucket:
-    return Bucket(row[0], row[1], row[2], row[3], row[4], _tags(row[5]), row[6])
+    return Bucket(row[0], row[1], row[2], row[3], row[4], _tags(row[5]), row[6], row[7],
+                  row[8], row[9], row[10])
 
 
 class SqliteMeta:
@@ -141,8 +173,7 @@ class SqliteMeta:
         self._stamp = ChangeStamp(path.with_name(path.name + "-changes"))
         conn = self._connect()
         conn.executescript(SCHEMA)
-        for table, column, kind in (("objects", "data", "BLOB"), ("objects", "tags", "TEXT"),
-                                    ("buckets", "tags", "TEXT"), ("buckets", "cors", "TEXT")):
+        for table, column, kind in MIGRATIONS:
             columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
             if column not in columns:  # databases made by earlier versions
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
@@ -383,12 +414,11 @@ class SqliteMeta:
 
     def _get_bucket(self, name: str) -> Bucket | None:
         row = self.reader().execute(
-            "SELECT name, account_id, created, region, acl, tags, cors FROM buckets WHERE name=?",
-            (name,)).fetchone()
+            f"SELECT {BUCKET_COLUMNS} FROM buckets WHERE name=?", (name,)).fetchone()
         return _bucket(row) if row else None
 
     def list_buckets(self, account_id: str | None) -> list[Bucket]:
-        sql = "SELECT name, account_id, created, region, acl, tags, cors FROM buckets"
+        sql = f"SELECT {BUCKET_COLUMNS} FROM buckets"
         args: tuple[str, ...] = ()
         if account_id is not None:
             sql += " WHERE account_id=?"
@@ -401,10 +431,10 @@ class SqliteMeta:
                             (bucket.name,)).fetchone()
             if row is not None:
                 raise Conflict("owned" if row[0] == bucket.account_id else "exists")
-            c.execute("INSERT INTO buckets (name, account_id, created, region, acl, tags, cors) "
-                      "VALUES (?,?,?,?,?,?,?)",
+            c.execute(f"INSERT INTO buckets ({BUCKET_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                       (bucket.name, bucket.account_id, bucket.created, bucket.region, bucket.acl,
-                       _tags_json(bucket.tags), bucket.cors))
+                       _tags_json(bucket.tags), bucket.cors, bucket.versioning,
+                       bucket.object_lock, bucket.lifecycle, bucket.encryption))
         return txn
 
     def delete_bucket_txn(self, name: str) -> Txn[None]:
@@ -509,13 +539,8 @@ class SqliteMeta:
                             (rec.bucket, rec.key)).fetchone()
             if old is not None and old[0] != "[]":
                 _mark_garbage(c, segments_from_json(old[0]), keep=rec.segments)
-            c.execute(
-                f"INSERT OR REPLACE INTO objects ({WITH_DATA}) VALUES "
-                "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (rec.bucket, rec.key, rec.size, rec.etag, rec.last_modified, rec.owner, rec.acl,
-                 json.dumps(dict(rec.headers)), json.dumps(dict(rec.checksums)),
-                 rec.checksum_type, _segments_json(rec.segments), rec.part_count,
-                 _tags_json(rec.tags), rec.inline))
+            c.execute(f"INSERT OR REPLACE INTO objects ({WITH_DATA}) VALUES ({OBJECT_MARKS})",
+                      object_values(rec))
         return txn
 
     def delete_object_txn(self, bucket: str, key: str) -> Txn[bool]:

@@ -16,7 +16,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS uploads (
   upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL,
   initiator TEXT NOT NULL, acl TEXT NOT NULL, headers TEXT NOT NULL,
-  checksum_algorithm TEXT, checksum_type TEXT, created REAL NOT NULL);
+  checksum_algorithm TEXT, checksum_type TEXT, created REAL NOT NULL, sse TEXT, lock TEXT);
 CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads(bucket, key, created, upload_id);
 CREATE TABLE IF NOT EXISTS parts (
   upload_id TEXT NOT NULL, number INTEGER NOT NULL, blob TEXT NOT NULL, size INTEGER NOT NULL,
@@ -29,12 +29,13 @@ CREATE TABLE IF NOT EXISTS completed_uploads (
 COMPLETED_KEPT = 24 * 3600  # a repeated Complete within a day answers like the first
 
 UPLOAD_COLUMNS = ("upload_id, bucket, key, owner, initiator, acl, headers, checksum_algorithm, "
-                  "checksum_type, created")
+                  "checksum_type, created, sse, lock")
 
 
 def _upload(row: tuple[object, ...]) -> Upload:
     return Upload(row[0], row[1], row[2], row[3], row[4], row[5],  # type: ignore[arg-type]
-                  json.loads(row[6]), row[7], row[8], row[9])  # type: ignore[arg-type]
+                  json.loads(row[6]), row[7], row[8], row[9],  # type: ignore[arg-type]
+                  row[10], row[11])  # type: ignore[arg-type]
 
 
 def _part(row: tuple[object, ...]) -> Part:
@@ -44,7 +45,12 @@ def _part(row: tuple[object, ...]) -> Part:
 class Uploads:
     def __init__(self, meta: SqliteMeta) -> None:
         self.meta = meta
-        meta.reader().executescript(SCHEMA)
+        conn = meta.reader()
+        conn.executescript(SCHEMA)
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(uploads)")}
+        for column in ("sse", "lock"):  # databases made by earlier versions
+            if column not in columns:
+                conn.execute(f"ALTER TABLE uploads ADD COLUMN {column} TEXT")
 
     def get(self, upload_id: str) -> Upload | None:
         row = self.meta.reader().execute(
@@ -55,10 +61,10 @@ class Uploads:
         def txn(c: sqlite3.Connection) -> None:
             if not c.execute("SELECT 1 FROM buckets WHERE name=?", (up.bucket,)).fetchone():
                 raise NotFound("bucket")
-            c.execute(f"INSERT INTO uploads ({UPLOAD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            c.execute(f"INSERT INTO uploads ({UPLOAD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                       (up.upload_id, up.bucket, up.key, up.owner, up.initiator, up.acl,
                        json.dumps(dict(up.headers)), up.checksum_algorithm, up.checksum_type,
-                       up.created))
+                       up.created, up.sse, up.lock))
         return txn
 
     def put_part_txn(self, part: Part) -> Txn[None]:
