@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator, Mapping, TypeVar
 from objectstore.storage import secrets_at_rest as at_rest
 from objectstore.storage.changes import ChangeStamp
 from objectstore.storage.keyring import Keyring, default_path
-from objectstore.storage.meta import Conflict, NotFound
+from objectstore.storage.meta import Conflict, NotFound, check_deletable
 from objectstore.storage.model import (
     AccessKey,
     Account,
@@ -543,12 +543,17 @@ class SqliteMeta:
                       object_values(rec))
         return txn
 
-    def delete_object_txn(self, bucket: str, key: str) -> Txn[bool]:
+    def delete_object_txn(self, bucket: str, key: str, *,
+                          bypass_governance: bool = False) -> Txn[bool]:
+        """Remove the object for good. Object Lock is checked here, inside the transaction,
+        so every path that deletes (S3 requests, lifecycle, admin commands) is held to it:
+        a version under legal hold or binding retention raises Locked."""
         def txn(c: sqlite3.Connection) -> bool:
-            row = c.execute("SELECT segments FROM objects WHERE bucket=? AND key=?",
-                            (bucket, key)).fetchone()
+            row = c.execute("SELECT segments, lock_mode, lock_until, legal_hold FROM objects "
+                            "WHERE bucket=? AND key=?", (bucket, key)).fetchone()
             if row is None:
                 return False
+            check_deletable(row[1], row[2], bool(row[3]), bypass_governance)
             c.execute("DELETE FROM objects WHERE bucket=? AND key=?", (bucket, key))
             _mark_garbage(c, segments_from_json(row[0]), keep=())
             return True

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from objectstore.s3 import acl as acls
+from objectstore.s3 import lock
 from objectstore.s3 import xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import iso8601
@@ -54,6 +57,8 @@ async def create_bucket(ctx: Ctx) -> Response:
     if acl is None:
         acl = acls.canned("private", p.account_id)
     bucket = Bucket(name, p.account_id, ctx.now(), region, acl.to_json())
+    if lock.bucket_header(ctx.req.headers):  # Object Lock: versioning Enabled for good
+        bucket = replace(bucket, versioning="Enabled", object_lock=lock.LockConfig().to_json())
     try:
         await ctx.stores.write(ctx.stores.meta.create_bucket_txn(bucket))
     except Conflict as exc:
@@ -95,4 +100,4 @@ async def get_bucket_location(ctx: Ctx) -> Response:
 async def get_bucket_versioning(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     access.require_bucket_owner(ctx.principal, bucket)
-    return xml_response(xml.versioning(None))
+    return xml_response(xml.versioning(bucket.versioning or None))

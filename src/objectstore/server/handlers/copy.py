@@ -9,10 +9,11 @@ import sqlite3
 from urllib.parse import unquote
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import checksums, tagging, xml
+from objectstore.s3 import checksums, lock, tagging, xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, iso8601
 from objectstore.s3.names import check_key
+from objectstore.server.handlers import object_lock
 from objectstore.server.handlers.common import Ctx, bucket_or_404, object_or_404
 from objectstore.server.handlers.objects import (
     check_storage_class,
@@ -26,6 +27,7 @@ from objectstore.service.ingest import INLINE_LIMIT, Ingest, commit
 from objectstore.service.objects import publish
 from objectstore.storage.blocksums import BLOCK
 from objectstore.storage.faults import BlobFault
+from objectstore.storage.meta import Locked
 from objectstore.storage.localfs import BlobStore
 from objectstore.storage.model import ObjectRecord, Segment
 
@@ -123,6 +125,9 @@ async def copy_object(ctx: Ctx) -> Response:
     algorithms = {alg} if alg else set(src.checksums)
     if alg and alg not in checksums.ALGORITHMS:
         raise S3Error("InvalidRequest", "Checksum algorithm provided is unsupported.")
+    mode, until, hold = (object_lock.new_version_lock(ctx, dest, with_body=False)
+                         if dest.object_lock is not None or lock.has_headers(h)
+                         else object_lock.NO_LOCK)
     condition = conditional_write(h, ctx.key,
                                   lambda: ctx.stores.meta.get_object(dest.name, ctx.key))
     ing = Ingest(ctx.stores.blobs, algorithms, False, MAX_COPY,
@@ -140,7 +145,7 @@ async def copy_object(ctx: Ctx) -> Response:
         last_modified=ctx.now(), owner=owner, acl=acl.to_json(), headers=stored,
         checksums=sums, checksum_type="FULL_OBJECT" if sums else None,
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
-        inline=ing.inline, tags=tags,
+        inline=ing.inline, tags=tags, lock_mode=mode, lock_until=until, legal_hold=hold,
     )
     await publish(ctx.stores, rec, condition)
     body = xml.copy_result("CopyObjectResult", rec.etag, iso8601(rec.last_modified), sums)
@@ -150,6 +155,8 @@ async def copy_object(ctx: Ctx) -> Response:
 async def delete_objects(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     h = ctx.req.headers
+    if bucket.object_lock is not None:
+        lock.require_integrity(h)
     body = await ctx.req.read_small()
     if "content-md5" in h:
         if checksums.parse_content_md5(h["content-md5"]) != hashlib.md5(body).digest():
@@ -171,12 +178,21 @@ async def delete_objects(ctx: Ctx) -> Response:
         else:
             todo.append(key)
 
-    def txn(c: sqlite3.Connection) -> None:
+    bypass = object_lock.may_bypass(ctx, bucket)
+
+    def txn(c: sqlite3.Connection) -> list[str]:
+        done = []
         for key in todo:
-            meta.delete_object_txn(bucket.name, key)(c)
+            try:
+                meta.delete_object_txn(bucket.name, key, bypass_governance=bypass)(c)
+            except Locked as exc:  # refused before anything changed: the others go on
+                errors.append((key, "AccessDenied", str(exc)))
+                continue
+            done.append(key)
+        return done
 
     if todo:
-        await ctx.stores.write(txn)
+        todo = await ctx.stores.write(txn)
     deleted = [] if quiet else todo
     return xml_response(xml.delete_result(deleted, errors))
 
