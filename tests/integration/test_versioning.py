@@ -11,7 +11,6 @@ from typing import Any, Iterator
 
 import pytest
 from botocore.exceptions import ClientError
-
 from tests.integration.harness import Server
 from tests.integration.test_clients import aws_json, aws_runner
 

@@ -561,7 +561,8 @@ class SqliteMeta:
             old = c.execute("SELECT segments FROM objects WHERE bucket=? AND key=?",
                             (rec.bucket, rec.key)).fetchone()
             if old is not None and old[0] != "[]":
-                _mark_garbage(c, segments_from_json(old[0]), keep=() if shared is not None else rec.segments)
+                _mark_garbage(c, segments_from_json(old[0]),
+                              keep=() if shared is not None else rec.segments)
             c.execute(f"INSERT OR REPLACE INTO objects ({WITH_DATA}) VALUES ({OBJECT_MARKS})",
                       object_values(rec))
             return rec

@@ -30,7 +30,7 @@ COLUMNS = ("bucket, key, size, etag, mtime, owner, acl, headers, checksums, "
            "lock_until, legal_hold, sse")
 WITH_DATA = COLUMNS + ", data"
 
-SCHEMA = f"""
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions (
   bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
   mtime REAL NOT NULL, owner TEXT NOT NULL, acl TEXT NOT NULL, headers TEXT NOT NULL,

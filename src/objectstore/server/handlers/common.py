@@ -16,8 +16,8 @@ from objectstore.server.request import Request, Response
 from objectstore.service import access
 from objectstore.service.registry import Registry
 from objectstore.service.stores import Stores
-from objectstore.storage.sqlite import CURRENT, Current
 from objectstore.storage.model import Bucket, ObjectRecord, Principal
+from objectstore.storage.sqlite import CURRENT, Current
 
 
 @dataclass(slots=True)
@@ -91,7 +91,7 @@ def object_version_or_404(ctx: Ctx, bucket: Bucket, key: str | None = None,
         if marker is not None:
             raise S3Error("NoSuchKey", Key=key, headers={
                 "x-amz-delete-marker": "true", "x-amz-version-id": marker.version_id})
-        raise S3Error("NoSuchKey", Key=key)
+        raise S3Error("NoSuchKey", Key=key, headers={"x-amz-delete-marker": "false"})
     assert not isinstance(version, bool)
     found = ctx.stores.meta.get_version(bucket.name, key, version)
     if found is None:

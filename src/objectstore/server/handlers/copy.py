@@ -10,11 +10,10 @@ import sqlite3
 from urllib.parse import unquote
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import checksums, tagging, xml
+from objectstore.s3 import checksums, tagging, versioning, xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, iso8601
 from objectstore.s3.names import check_key
-from objectstore.s3 import versioning
 from objectstore.s3.versioning import version_arg
 from objectstore.server.handlers.common import Ctx, bucket_or_404, object_version_or_404
 from objectstore.server.handlers.objects import (
@@ -169,8 +168,8 @@ async def copy_object(ctx: Ctx) -> Response:
     headers: list[tuple[str, str]] = []
     if src_bucket.versioning or src.seq:
         headers.append(("x-amz-copy-source-version-id", src.version_id or "null"))
-    if stored_rec.seq:
-        headers.append(("x-amz-version-id", stored_rec.version_id or "null"))
+    if stored_rec.version_id is not None:
+        headers.append(("x-amz-version-id", stored_rec.version_id))
     return xml_response(body, headers=headers)
 
 

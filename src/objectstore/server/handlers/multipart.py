@@ -293,8 +293,8 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
     location = f"{ctx.req.scheme}://{ctx.req.host}/{bucket.name}/{quote(up.key)}"
     body = mxml.complete(location, bucket.name, up.key, etag, sums, rec.checksum_type)
     headers = [(checksums.HEADER[a], v) for a, v in sums.items()]
-    if written.seq:
-        headers.append(("x-amz-version-id", written.version_id or "null"))
+    if written.version_id is not None:
+        headers.append(("x-amz-version-id", written.version_id))
     return xml_response(body, headers=headers)
 
 

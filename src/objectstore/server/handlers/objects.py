@@ -15,8 +15,8 @@ from objectstore.s3.headers import check_override, check_stored
 from objectstore.s3.http import ByteRange, check_preconditions, http_date, parse_range
 from objectstore.s3.names import check_key
 from objectstore.s3.numbers import digits
-from objectstore.server.body import payload, store
 from objectstore.s3.versioning import version_arg
+from objectstore.server.body import payload, store
 from objectstore.server.handlers.common import (
     Ctx,
     bucket_or_404,
@@ -176,8 +176,8 @@ async def put_object(ctx: Ctx) -> Response:
     headers += [(checksums.HEADER[alg], v) for alg, v in sums.items()]
     if sums:
         headers.append(("x-amz-checksum-type", "FULL_OBJECT"))
-    if written.seq:
-        headers.append(("x-amz-version-id", written.version_id or "null"))
+    if written.version_id is not None:
+        headers.append(("x-amz-version-id", written.version_id))
     return empty(200, headers)
 
 

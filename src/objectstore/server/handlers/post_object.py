@@ -227,7 +227,7 @@ async def _finish(ctx: Ctx, ing: Ingest, args: dict[str, object],
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
         inline=ing.inline, tags=args["tags"])  # type: ignore[arg-type]
     written = await publish(ctx.stores, rec)
-    version = [("x-amz-version-id", written.version_id or "null")] if written.seq else []
+    version = [] if written.version_id is None else [("x-amz-version-id", written.version_id)]
     location = f"{ctx.req.scheme}://{ctx.req.host}/{ctx.bucket_name}/{quote(key)}"
     redirect = fields.get("success_action_redirect") or fields.get("redirect")
     if redirect:
