@@ -11,8 +11,8 @@ from typing import Any, Iterator
 
 import pytest
 from botocore.exceptions import ClientError
-from tests.integration.harness import Server
-from tests.integration.test_clients import aws_json, aws_runner
+from harness import Server
+from test_clients import aws_json, aws_runner
 
 
 def _new_bucket(s3: Any, status: str | None = "Enabled") -> str:
