@@ -22,6 +22,8 @@ from objectstore.service import access
 from objectstore.storage.meta import NotFound
 from objectstore.storage.versions import Version
 
+AFTER_NONE = 1 << 62  # a seq greater than any: "from the first version of the key on"
+
 
 async def get_bucket_versioning(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
@@ -58,9 +60,8 @@ async def list_object_versions(ctx: Ctx) -> Response:
         vid = version_arg(version_marker)
         assert not isinstance(vid, bool)
         marker_seq = meta.version_seq(bucket.name, key_marker, vid)
-        if marker_seq is None:
-            raise S3Error("InvalidArgument", "Invalid version id specified",
-                          ArgumentName="version-id-marker", ArgumentValue=version_marker)
+        if marker_seq is None:  # deleted since (a client emptying the bucket page by page):
+            marker_seq = AFTER_NONE  # the key's remaining versions, all older, come next
 
     def scan(after: bytes, after_seq: int | None) -> Iterator[Version]:
         return meta.scan_versions(bucket.name, prefix, after, after_seq,
