@@ -82,3 +82,23 @@ def test_shared_blob_freed_with_its_last_reference(tmp_path: Path) -> None:
         assert "B1" in freed
     finally:
         meta.close()
+
+
+def test_listing_continues_after_a_deleted_marker_version(tmp_path: Path) -> None:
+    """A client emptying a bucket page by page: the page's last version is gone (and an
+    older one was promoted to current) when it asks for the next page."""
+    meta = _meta(tmp_path, "Enabled")
+    try:
+        ids = [meta.run(meta.put_object_txn(_rec("k"))).version_id for _ in range(4)]
+        seqs = {v.version_id: v.rec.seq for v in meta.scan_versions("b", "", b"", None)}
+        page = list(meta.scan_versions("b", "", b"", None, batch=2))[:2]
+        assert [v.version_id for v in page] == ids[:1:-1]
+        for v in page:
+            meta.run(meta.remove_txn("b", "k", v.version_id))
+        assert meta.version_seq("b", "k", ids[2]) is None
+        rest = list(meta.scan_versions("b", "", b"k", seqs[ids[2]]))
+        assert [v.version_id for v in rest] == [ids[1], ids[0]]
+        rest = list(meta.scan_versions("b", "", b"k", 1 << 62))  # an unknown marker
+        assert [v.version_id for v in rest] == [ids[1], ids[0]]
+    finally:
+        meta.close()

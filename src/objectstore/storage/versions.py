@@ -295,10 +295,13 @@ def scan(conn: sqlite3.Connection, bucket: str, prefix: str, after: bytes,
                 f"SELECT {COLUMNS}, is_marker AS m, 0 AS cur FROM versions "
                 f"WHERE bucket=? AND {bound}"]
         args: list[Any] = [bucket, *bargs, bucket, *bargs]
-        if seq is not None:
-            arms.insert(0, f"SELECT {COLUMNS}, is_marker AS m, 0 AS cur FROM versions "
-                           "WHERE bucket=? AND key = CAST(? AS TEXT) AND seq < ?")
-            args = [bucket, lower, seq, *args]
+        if seq is not None:  # the rest of key ``lower`` first (its current row too, for
+            # a marker that no longer exists: anything older than it is still to come)
+            arms[:0] = [f"SELECT {COLUMNS}, 0 AS m, 1 AS cur FROM objects "
+                        "WHERE bucket=? AND key = CAST(? AS TEXT) AND seq < ?",
+                        f"SELECT {COLUMNS}, is_marker AS m, 0 AS cur FROM versions "
+                        "WHERE bucket=? AND key = CAST(? AS TEXT) AND seq < ?"]
+            args = [bucket, lower, seq, bucket, lower, seq, *args]
         sql = " UNION ALL ".join(arms) + " ORDER BY key, seq DESC LIMIT ?"
         args.append(batch)
         rows = conn.execute(sql, args).fetchall()
