@@ -15,8 +15,15 @@ from objectstore.s3.headers import check_override, check_stored
 from objectstore.s3.http import ByteRange, check_preconditions, http_date, parse_range
 from objectstore.s3.names import check_key
 from objectstore.s3.numbers import digits
+from objectstore.s3.versioning import version_arg
 from objectstore.server.body import payload, store
-from objectstore.server.handlers.common import Ctx, bucket_or_404, empty, object_or_404
+from objectstore.server.handlers.common import (
+    Ctx,
+    bucket_or_404,
+    empty,
+    object_version_or_404,
+    version_headers,
+)
 from objectstore.server.request import Response
 from objectstore.service import access
 from objectstore.service.ingest import INLINE_LIMIT, Ingest
@@ -164,11 +171,13 @@ async def put_object(ctx: Ctx) -> Response:
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
         inline=ing.inline, tags=tags,
     )
-    await publish(ctx.stores, rec, condition)
+    written = await publish(ctx.stores, rec, condition)
     headers = [("ETag", rec.etag)]
     headers += [(checksums.HEADER[alg], v) for alg, v in sums.items()]
     if sums:
         headers.append(("x-amz-checksum-type", "FULL_OBJECT"))
+    if written.version_id is not None:
+        headers.append(("x-amz-version-id", written.version_id))
     return empty(200, headers)
 
 
@@ -251,10 +260,12 @@ async def get_object(ctx: Ctx, *, head: bool = False) -> Response:
     bucket = bucket_or_404(ctx)
     reject_sse(ctx.req.headers)
     for attempt in range(3):
-        obj = object_or_404(ctx, bucket)
+        obj = object_version_or_404(ctx, bucket)
         access.require_object(ctx.principal, obj, "READ")
         check_preconditions(ctx.req.headers, obj.etag, obj.last_modified)
         headers = response_headers(ctx, obj)
+        if bucket.versioning or obj.seq:
+            headers += version_headers(bucket, obj)
         rng, extra = _select(ctx, obj)
         headers += extra
         if rng is None:
@@ -488,6 +499,18 @@ async def head_object(ctx: Ctx) -> Response:
 async def delete_object(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     access.require_bucket(ctx.principal, bucket, "WRITE")
-    await ctx.stores.write(ctx.stores.meta.delete_object_txn(bucket.name, ctx.key))
-    return empty(204)
+    version = version_arg(ctx.ep.arg("versionId"))
+    meta = ctx.stores.meta
+    owner = ctx.principal.account_id if ctx.principal else bucket.account_id
+    if version is False:
+        done = await ctx.stores.write(meta.remove_txn(bucket.name, ctx.key, owner=owner))
+    else:
+        assert not isinstance(version, bool)
+        done = await ctx.stores.write(meta.remove_txn(bucket.name, ctx.key, version))
+    headers: list[tuple[str, str]] = []
+    if done.marker:
+        headers.append(("x-amz-delete-marker", "true"))
+    if done.version_id is not None and (done.found or version is not False):
+        headers.append(("x-amz-version-id", done.version_id))
+    return empty(204, headers)
 
