@@ -51,6 +51,8 @@ PRINCIPALS = ("owner", "same-account", "other-account", "admin", "anonymous",
               "presigned-by-owner", "presigned-by-other")
 SIGNER = {"presigned-by-owner": "owner", "presigned-by-other": "other-account"}
 
+VERSIONING = (b"<VersioningConfiguration><Status>Suspended</Status>"
+              b"</VersioningConfiguration>")
 TAGGING = (b"<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>")
 CORS = (b"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
         b"<AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>")
@@ -127,6 +129,9 @@ OPS: dict[str, tuple[str, Callable[[Target], Raw], Ok]] = {
                                              (("x-amz-acl", t.bucket_acl),)), {200: None}),
     "GetBucketLocation": ("bucket", lambda t: _b(t, "location"), {200: None}),
     "GetBucketVersioning": ("bucket", lambda t: _b(t, "versioning"), {200: None}),
+    "PutBucketVersioning": ("bucket", lambda t: _body("PUT", f"/{t.bucket}",
+                                                      (("versioning", ""),), VERSIONING),
+                            {200: None}),
     "DeleteBucket": ("bucket", lambda t: Raw("DELETE", f"/{t.bucket}"),
                      {409: "BucketNotEmpty"}),
     "GetBucketTagging": ("bucket", lambda t: _b(t, "tagging"),

@@ -32,6 +32,7 @@ from objectstore.server.handlers import (
     objects,
     post_object,
     tagging,
+    versioning,
 )
 from objectstore.server.handlers.common import Ctx, Handler
 from objectstore.server.request import ClientGone, Receive, Request, Response, Scope, Send
@@ -77,6 +78,7 @@ HANDLERS: dict[str, Handler] = {
     **tagging.HANDLERS,
     **cors.HANDLERS,
     "PostObject": post_object.post_object,
+    **versioning.HANDLERS,
 }
 
 DRAIN_LIMIT = 1 << 20

@@ -27,9 +27,9 @@ from objectstore.server.handlers.common import (
     account_names,
     bucket_or_404,
     empty,
-    object_or_404,
+    object_version_or_404,
 )
-from objectstore.server.handlers.copy import copy_blob, parse_copy_source
+from objectstore.server.handlers.copy import copy_blob, copy_source
 from objectstore.server.handlers.objects import (
     check_storage_class,
     conditional_write,
@@ -168,12 +168,12 @@ async def _save_part(ctx: Ctx, part: Part) -> None:
 async def upload_part_copy(ctx: Ctx) -> Response:
     number, up = _part_target(ctx)
     h = ctx.req.headers
-    src_bucket_name, src_key = parse_copy_source(h["x-amz-copy-source"])
+    src_bucket_name, src_key, src_version = copy_source(h["x-amz-copy-source"])
     src_bucket = ctx.stores.meta.get_bucket(src_bucket_name)
     if src_bucket is None:
         raise S3Error("NoSuchBucket", BucketName=src_bucket_name)
     # absent and unreadable keys answer alike (AccessDenied) unless the caller may list
-    src = object_or_404(ctx, src_bucket, src_key)
+    src = object_version_or_404(ctx, src_bucket, src_key, src_version)
     access.require_object(ctx.principal, src, "READ")
     check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
     start, length = 0, src.size
@@ -204,8 +204,10 @@ async def upload_part_copy(ctx: Ctx) -> Response:
                 f'"{digests.md5.hex()}"', checksum, ctx.now())
     await _save_part(ctx, part)
     sums = {alg: checksum} if alg and checksum else {}
+    headers = [("x-amz-copy-source-version-id", src.version_id or "null")] \
+        if src_bucket.versioning or src.seq else []
     return xml_response(xml.copy_result("CopyPartResult", part.etag,
-                                        iso8601(part.last_modified), sums))
+                                        iso8601(part.last_modified), sums), headers=headers)
 
 
 def _combine(alg: str, parts: list[Part]) -> str:
@@ -292,12 +294,14 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
     txn = ctx.stores.uploads.complete_txn(up.upload_id, rec, {p.number for p in chosen},
                                           condition)
     try:
-        await publish_txn(ctx.stores, txn, rec.bucket)
+        written = await publish_txn(ctx.stores, txn, rec.bucket)
     except Conflict:
         raise S3Error("NoSuchUpload", UploadId=up.upload_id) from None
     location = f"{ctx.req.scheme}://{ctx.req.host}/{bucket.name}/{quote(up.key)}"
     body = mxml.complete(location, bucket.name, up.key, etag, sums, rec.checksum_type)
     headers = [(checksums.HEADER[a], v) for a, v in sums.items()]
+    if written.version_id is not None:
+        headers.append(("x-amz-version-id", written.version_id))
     return xml_response(body, headers=headers)
 
 

@@ -226,16 +226,17 @@ async def _finish(ctx: Ctx, ing: Ingest, args: dict[str, object],
         headers=args["headers"],  # type: ignore[arg-type]
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
         inline=ing.inline, tags=args["tags"])  # type: ignore[arg-type]
-    await publish(ctx.stores, rec)
+    written = await publish(ctx.stores, rec)
+    version = [] if written.version_id is None else [("x-amz-version-id", written.version_id)]
     location = f"{ctx.req.scheme}://{ctx.req.host}/{ctx.bucket_name}/{quote(key)}"
     redirect = fields.get("success_action_redirect") or fields.get("redirect")
     if redirect:
         sep = "&" if "?" in redirect else "?"
         target = (f"{redirect}{sep}bucket={quote(ctx.bucket_name)}&key={quote(key)}"
                   f"&etag={quote(rec.etag)}")
-        return empty(303, [("Location", target), ("ETag", rec.etag)])
+        return empty(303, [("Location", target), ("ETag", rec.etag), *version])
     status = fields.get("success_action_status", "204")
-    headers = [("ETag", rec.etag), ("Location", location)]
+    headers = [("ETag", rec.etag), ("Location", location), *version]
     if status == "201":
         inner = (xml.el("Location", location) + xml.el("Bucket", ctx.bucket_name)
                  + xml.el("Key", key) + xml.el("ETag", rec.etag))
