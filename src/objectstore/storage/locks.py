@@ -9,7 +9,7 @@ from typing import Callable
 
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import ObjectRecord
-from objectstore.storage.sqlite import OBJECT_COLUMNS, row_to_object
+from objectstore.storage.sqlite import OBJECT_COLUMNS, Current, row_to_object
 from objectstore.storage.writer import Txn
 
 # (mode, retain-until, legal hold) of a version
@@ -31,20 +31,29 @@ def set_bucket_lock_txn(name: str, object_lock: str) -> Txn[None]:
     return txn
 
 
-def set_object_lock_txn(bucket: str, key: str, version_id: str | None,
+def set_object_lock_txn(bucket: str, key: str, version_id: str | None | Current,
                         change: Callable[[ObjectRecord], LockState]) -> Txn[ObjectRecord]:
-    """Set a version's lock state to ``change(current record)`` (which may raise to refuse
-    it), atomically. ``version_id`` None: the current version; "null": the null version."""
+    """Set a version's lock state to ``change(the version as stored)`` (which may raise to
+    refuse it), atomically. ``version_id``: CURRENT for the current version, None for the
+    null version, else an id; the version may be current (``objects``) or noncurrent
+    (``versions``); delete markers have no lock state (NotFound)."""
     def txn(c: sqlite3.Connection) -> ObjectRecord:
-        row = c.execute(f"SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket=? AND key=?",
-                        (bucket, key)).fetchone()
-        if row is None:
-            raise NotFound("key")
-        rec = row_to_object(row)
-        if version_id is not None and version_id != (rec.version_id or "null"):
-            raise NotFound("version")
-        mode, until, hold = change(rec)
-        c.execute("UPDATE objects SET lock_mode=?, lock_until=?, legal_hold=? "
-                  "WHERE bucket=? AND key=?", (mode, until, int(hold), bucket, key))
-        return rec
+        args: tuple[str | None, ...]
+        if isinstance(version_id, Current):
+            where, args = "bucket=? AND key=?", (bucket, key)
+        else:
+            where, args = "bucket=? AND key=? AND version_id IS ?", (bucket, key, version_id)
+        for table, extra in (("objects", ""), ("versions", " AND is_marker=0")):
+            row = c.execute(f"SELECT {OBJECT_COLUMNS} FROM {table} WHERE {where}{extra}",
+                            args).fetchone()
+            if row is not None:
+                rec = row_to_object(row)
+                mode, until, hold = change(rec)
+                c.execute(f"UPDATE {table} SET lock_mode=?, lock_until=?, legal_hold=? "
+                          "WHERE bucket=? AND key=? AND seq=?",
+                          (mode, until, int(hold), bucket, key, rec.seq))
+                return rec
+            if isinstance(version_id, Current):
+                break  # no current object (absent, or a delete marker on top)
+        raise NotFound("key")
     return txn

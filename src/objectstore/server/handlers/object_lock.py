@@ -9,7 +9,14 @@ from typing import Callable
 
 from objectstore.s3 import checksums, lock
 from objectstore.s3.errors import S3Error
-from objectstore.server.handlers.common import Ctx, Handler, bucket_or_404, empty, object_or_404
+from objectstore.server.handlers.common import (
+    Ctx,
+    Handler,
+    bucket_or_404,
+    empty,
+    object_version_or_404,
+    which_version,
+)
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.storage.locks import LockState, set_bucket_lock_txn, set_object_lock_txn
@@ -114,18 +121,17 @@ def _lock_bucket(ctx: Ctx) -> Bucket:
 
 
 def _version(ctx: Ctx, bucket: Bucket) -> ObjectRecord:
-    obj = object_or_404(ctx, bucket)
-    version_id = ctx.ep.arg("versionId")
-    if version_id is not None and version_id != (obj.version_id or "null"):
-        raise S3Error("NoSuchKey", Key=ctx.key)
-    return obj
+    """The version the request names (versionId, else the current one): NoSuchKey,
+    NoSuchVersion, or 405 for a delete marker, as S3 answers."""
+    return object_version_or_404(ctx, bucket)
 
 
-async def _set_lock(ctx: Ctx, bucket: Bucket, change: Callable[[ObjectRecord], LockState]) -> None:
+async def _set_lock(ctx: Ctx, bucket: Bucket,
+                    change: Callable[[ObjectRecord], LockState]) -> None:
     try:
-        await ctx.stores.write(set_object_lock_txn(bucket.name, ctx.key,
-                                                   ctx.ep.arg("versionId"), change))
-    except NotFound:
+        await ctx.stores.write(set_object_lock_txn(bucket.name, ctx.key, which_version(ctx),
+                                                   change))
+    except NotFound:  # deleted meanwhile
         raise S3Error("NoSuchKey", Key=ctx.key) from None
 
 
