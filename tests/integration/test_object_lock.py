@@ -496,3 +496,110 @@ def test_aws_cli(aws: Runner, s3: Any, tmp_path: Path) -> None:
                   "--bypass-governance-retention", "--retention",
                   '{"Mode":"COMPLIANCE","RetainUntilDate":"2098-01-01T00:00:00Z"}')
     assert refused.returncode != 0 and "AccessDenied" in refused.stderr
+
+
+# ---------------------------------------------------------------- versions
+
+def test_plain_put_and_delete_leave_locked_versions(s3: Any, locked: str) -> None:
+    v1 = _locked_object(s3, locked, "k", "COMPLIANCE")
+    v2 = version_of(s3.put_object(Bucket=locked, Key="k", Body=b"second"))  # a new version
+    assert v1 != v2
+    marker = s3.delete_object(Bucket=locked, Key="k")  # a delete marker, not a delete
+    assert marker["DeleteMarker"] is True
+    assert s3.get_object(Bucket=locked, Key="k", VersionId=v1)["Body"].read() == b"abc"
+    assert err(s3.delete_object, Bucket=locked, Key="k", VersionId=v1,
+               BypassGovernanceRetention=True)[:2] == (403, "AccessDenied")
+    s3.delete_object(Bucket=locked, Key="k", VersionId=marker["VersionId"])
+    s3.delete_object(Bucket=locked, Key="k", VersionId=v2)  # not locked
+    listed = s3.list_object_versions(Bucket=locked, Prefix="k")
+    assert [v["VersionId"] for v in listed["Versions"]] == [v1]
+
+
+def test_retention_and_legal_hold_per_version(s3: Any, locked: str) -> None:
+    v1 = version_of(s3.put_object(Bucket=locked, Key="k", Body=b"one"))
+    v2 = version_of(s3.put_object(Bucket=locked, Key="k", Body=b"two"))
+    retention = {"Mode": "GOVERNANCE", "RetainUntilDate": FAR}
+    s3.put_object_retention(Bucket=locked, Key="k", VersionId=v1, Retention=retention)
+    s3.put_object_legal_hold(Bucket=locked, Key="k", VersionId=v1, LegalHold={"Status": "ON"})
+    assert s3.get_object_retention(Bucket=locked, Key="k", VersionId=v1)["Retention"] == \
+        retention
+    assert err(s3.get_object_retention, Bucket=locked, Key="k", VersionId=v2)[:2] == \
+        (404, "NoSuchObjectLockConfiguration")
+    assert err(s3.get_object_retention, Bucket=locked, Key="k")[:2] == \
+        (404, "NoSuchObjectLockConfiguration")  # the current version is v2
+    assert s3.get_object_legal_hold(Bucket=locked, Key="k", VersionId=v1)["LegalHold"] == \
+        {"Status": "ON"}
+    head = s3.head_object(Bucket=locked, Key="k", VersionId=v1)
+    assert (head["ObjectLockMode"], head["ObjectLockLegalHoldStatus"]) == ("GOVERNANCE", "ON")
+    assert "ObjectLockMode" not in s3.head_object(Bucket=locked, Key="k")
+    s3.delete_object(Bucket=locked, Key="k", VersionId=v2)  # v1 becomes current again
+    assert s3.head_object(Bucket=locked, Key="k")["ObjectLockMode"] == "GOVERNANCE"
+    assert err(s3.delete_object, Bucket=locked, Key="k", VersionId=v1,
+               BypassGovernanceRetention=True)[:2] == (403, "AccessDenied")
+    s3.put_object_legal_hold(Bucket=locked, Key="k", VersionId=v1, LegalHold={"Status": "OFF"})
+    s3.delete_object(Bucket=locked, Key="k", VersionId=v1, BypassGovernanceRetention=True)
+    assert "Versions" not in s3.list_object_versions(Bucket=locked, Prefix="k")
+
+
+def test_retention_on_missing_version_and_marker(s3: Any, locked: str) -> None:
+    s3.put_object(Bucket=locked, Key="k", Body=b"one")
+    marker = s3.delete_object(Bucket=locked, Key="k")
+    retention = {"Mode": "GOVERNANCE", "RetainUntilDate": FAR}
+    assert err(s3.put_object_retention, Bucket=locked, Key="k", Retention=retention)[0] == 404
+    assert err(s3.put_object_retention, Bucket=locked, Key="k", Retention=retention,
+               VersionId=marker["VersionId"])[0] == 405
+    assert err(s3.get_object_legal_hold, Bucket=locked, Key="k",
+               VersionId="A" * 32)[:2] == (404, "NoSuchVersion")
+
+
+def test_delete_objects_error_names_the_version(s3: Any, locked: str) -> None:
+    vid = _locked_object(s3, locked, "k", "GOVERNANCE")
+    resp = s3.delete_objects(Bucket=locked, Delete={"Objects": [
+        {"Key": "k", "VersionId": vid}, {"Key": "k"}]})
+    assert resp["Errors"] == [{"Key": "k", "VersionId": vid, "Code": "AccessDenied",
+                               "Message": "Access Denied because object protected by object "
+                                          "lock."}]
+    assert resp["Deleted"][0]["DeleteMarker"] is True  # the plain entry: a marker
+
+
+def test_versioning_stays_enabled(s3: Any, locked: str, bucket: str) -> None:
+    status, code, _ = err(s3.put_bucket_versioning, Bucket=locked,
+                          VersioningConfiguration={"Status": "Suspended"})
+    assert (status, code) == (409, "InvalidBucketState")
+    s3.put_bucket_versioning(Bucket=locked, VersioningConfiguration={"Status": "Enabled"})
+    assert s3.get_bucket_versioning(Bucket=locked)["Status"] == "Enabled"
+    # an existing bucket: lock only while versioning is Enabled
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    assert err(s3.put_object_lock_configuration, Bucket=bucket,
+               ObjectLockConfiguration=GOV_DAY)[:2] == (409, "InvalidBucketState")
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration=GOV_DAY)
+    assert s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"] == GOV_DAY
+    assert err(s3.put_bucket_versioning, Bucket=bucket,
+               VersioningConfiguration={"Status": "Suspended"})[:2] == (409, "InvalidBucketState")
+    vid = version_of(s3.put_object(Bucket=bucket, Key="k", Body=b"x"))
+    assert s3.get_object_retention(Bucket=bucket, Key="k")["Retention"]["Mode"] == "GOVERNANCE"
+    s3.delete_object(Bucket=bucket, Key="k", VersionId=vid, BypassGovernanceRetention=True)
+
+
+def test_storage_delete_refuses_locked_versions(server: Server, s3: Any, locked: str) -> None:
+    """Lifecycle, admin commands and any other caller delete through the metadata store's
+    delete functions: the lock check is inside them, not in the S3 handler."""
+    from objectstore.service.stores import Stores
+    from objectstore.storage.meta import Locked
+
+    gov = _locked_object(s3, locked, "g", "GOVERNANCE")
+    comp = _locked_object(s3, locked, "c", "COMPLIANCE")
+    stores = Stores.open(server.data_dir)
+    try:
+        meta = stores.meta
+        for key, vid in (("g", gov), ("c", comp)):
+            with pytest.raises(Locked):
+                meta.run(meta.remove_txn(locked, key, vid))
+        with pytest.raises(Locked):
+            meta.run(meta.remove_txn(locked, "c", comp, bypass_governance=True))
+        assert meta.run(meta.remove_txn(locked, "g", gov, bypass_governance=True)).found
+    finally:
+        stores.close()
+    assert s3.get_object(Bucket=locked, Key="c", VersionId=comp)["Body"].read() == b"abc"
+    assert err(s3.head_object, Bucket=locked, Key="g", VersionId=gov)[0] == 404
