@@ -603,3 +603,18 @@ def test_storage_delete_refuses_locked_versions(server: Server, s3: Any, locked:
         stores.close()
     assert s3.get_object(Bucket=locked, Key="c", VersionId=comp)["Body"].read() == b"abc"
     assert err(s3.head_object, Bucket=locked, Key="g", VersionId=gov)[0] == 404
+
+
+def test_post_object_gets_the_default_retention(s3: Any, locked: str) -> None:
+    import requests
+
+    s3.put_object_lock_configuration(Bucket=locked, ObjectLockConfiguration=GOV_DAY)
+    post = s3.generate_presigned_post(locked, "posted")
+    resp = requests.post(post["url"], data=post["fields"], files={"file": ("f", b"abc")},
+                         timeout=30)
+    assert resp.status_code == 204, resp.text
+    vid = resp.headers["x-amz-version-id"]
+    head = s3.head_object(Bucket=locked, Key="posted")
+    assert head["ObjectLockMode"] == "GOVERNANCE"
+    assert err(s3.delete_object, Bucket=locked, Key="posted", VersionId=vid)[:2] == \
+        (403, "AccessDenied")
