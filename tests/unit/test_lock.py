@@ -46,9 +46,16 @@ def test_parse_date(text: str, expected: float) -> None:
 
 
 @pytest.mark.parametrize("text", ["", "tomorrow", "2030-13-01T00:00:00Z",
+                                  "9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00Z",
                                   "2030-02-30T00:00:00Z", "2030-01-01", "٢٠٣٠-01-01T00:00:00Z"])
 def test_parse_date_rejects(text: str) -> None:
     assert lock.parse_date(text) is None
+
+
+def test_latest_date_renders() -> None:
+    latest = lock.parse_date("9999-12-31T23:59:59.999Z")
+    assert latest is not None
+    assert lock.format_date(latest) == "9999-12-31T23:59:59.999Z"
 
 
 def test_format_date_round_trips_to_the_millisecond() -> None:

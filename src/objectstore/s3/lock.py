@@ -28,6 +28,7 @@ BYPASS_HEADER = "x-amz-bypass-governance-retention"
 BUCKET_HEADER = "x-amz-bucket-object-lock-enabled"
 MAX_DAYS = 36500  # 100 years: longer periods are refused (and would overflow dates)
 MAX_YEARS = 100
+MAX_EPOCH = 253402300800  # 10000-01-01T00:00:00Z: dates end before it
 
 MISSING_CONFIG = "Bucket is missing Object Lock Configuration"
 PROTECTED = "Access Denied because object protected by object lock."
@@ -55,7 +56,10 @@ def parse_date(value: str) -> float | None:
         sign = -1 if zone[0] == "-" else 1
         digits = zone[1:].replace(":", "")
         offset = sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
-    return calendar.timegm(moment.timetuple()) - offset + millis / 1000
+    epoch = calendar.timegm(moment.timetuple()) - offset + millis / 1000
+    if not 0 <= epoch < MAX_EPOCH:
+        return None  # outside what a date can be rendered as (years 1970..9999)
+    return epoch
 
 
 def format_date(epoch: float) -> str:
