@@ -618,3 +618,15 @@ def test_post_object_gets_the_default_retention(s3: Any, locked: str) -> None:
     assert head["ObjectLockMode"] == "GOVERNANCE"
     assert err(s3.delete_object, Bucket=locked, Key="posted", VersionId=vid)[:2] == \
         (403, "AccessDenied")
+
+
+def test_upload_part_copy_into_a_locked_upload(s3: Any, locked: str) -> None:
+    s3.put_object(Bucket=locked, Key="src", Body=b"x" * 100)
+    up = s3.create_multipart_upload(Bucket=locked, Key="mp", ObjectLockLegalHoldStatus="ON")
+    part = s3.upload_part_copy(Bucket=locked, Key="mp", UploadId=up["UploadId"],
+                               PartNumber=1, CopySource=f"{locked}/src")
+    s3.complete_multipart_upload(
+        Bucket=locked, Key="mp", UploadId=up["UploadId"],
+        MultipartUpload={"Parts": [{"ETag": part["CopyPartResult"]["ETag"],
+                                    "PartNumber": 1}]})
+    assert s3.head_object(Bucket=locked, Key="mp")["ObjectLockLegalHoldStatus"] == "ON"

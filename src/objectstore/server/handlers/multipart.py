@@ -114,21 +114,21 @@ async def create_multipart_upload(ctx: Ctx) -> Response:
     return xml_response(mxml.initiate(bucket.name, ctx.key, up.upload_id), headers=headers)
 
 
-def _part_target(ctx: Ctx) -> tuple[int, Upload]:
+def _part_target(ctx: Ctx, *, with_body: bool = False) -> tuple[int, Upload]:
     """The part number and upload a part write addresses, after the access checks."""
     bucket = bucket_or_404(ctx)
     access.require_bucket(ctx.principal, bucket, "WRITE")
     number = _part_number(ctx)
     up = _upload_or_404(ctx)
     reject_sse(ctx.req.headers)
-    if bucket.object_lock is not None and \
+    if with_body and bucket.object_lock is not None and \
             lock.applies(bucket.object_lock, lock.LockRequest.from_json(up.lock)):
         lock.require_integrity_for_lock(ctx.req.headers)
     return number, up
 
 
 async def upload_part(ctx: Ctx) -> Response:
-    number, up = _part_target(ctx)
+    number, up = _part_target(ctx, with_body=True)
     h = ctx.req.headers
     md5 = checksums.parse_content_md5(h["content-md5"]) if "content-md5" in h else None
     wanted = requested_checksums(h)
