@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import lock
-from objectstore.s3 import xml
+from objectstore.s3 import lock, xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import iso8601
 from objectstore.s3.listing import decode_token, encode_token, parse_max_keys
