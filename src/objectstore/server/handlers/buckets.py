@@ -99,4 +99,4 @@ async def get_bucket_location(ctx: Ctx) -> Response:
 async def get_bucket_versioning(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     access.require_bucket_owner(ctx.principal, bucket)
-    return xml_response(xml.versioning(bucket.versioning or None))
+    return xml_response(xml.versioning(None))
