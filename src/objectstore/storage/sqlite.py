@@ -21,7 +21,7 @@ from objectstore.storage import secrets_at_rest as at_rest
 from objectstore.storage import versions
 from objectstore.storage.changes import ChangeStamp
 from objectstore.storage.keyring import Keyring, default_path
-from objectstore.storage.meta import Conflict, NotFound
+from objectstore.storage.meta import Conflict, NotFound, check_deletable
 from objectstore.storage.model import (
     AccessKey,
     Account,
@@ -578,21 +578,27 @@ class SqliteMeta:
 
     def remove_txn(self, bucket: str, key: str, version_id: str | None | Current = CURRENT,
                    *, owner: str = "",
-                   guard: Callable[[ObjectRecord, bool], None] | None = None
-                   ) -> Txn[versions.Outcome]:
+                   guard: Callable[[ObjectRecord, bool], None] | None = None,
+                   bypass_governance: bool = False) -> Txn[versions.Outcome]:
         """DeleteObject: without ``version_id`` the current object goes (unversioned) or a
         delete marker owned by ``owner`` is added (versioned); with one (None: "null") that
-        version or marker goes for good (``guard`` may refuse it first)."""
+        version or marker goes for good (``guard`` may refuse it first). Object Lock is
+        checked inside the transaction on every permanent delete (meta.check_deletable:
+        Locked when the version is under legal hold or binding retention), so no path
+        that deletes — S3 requests, lifecycle, admin commands — can skip it;
+        ``bypass_governance``: a permitted x-amz-bypass-governance-retention."""
         def txn(c: sqlite3.Connection) -> versions.Outcome:
             if not isinstance(version_id, Current):
-                return versions.delete_version(c, bucket, key, version_id, guard)
+                return versions.delete_version(c, bucket, key, version_id, guard,
+                                               bypass_governance=bypass_governance)
             mode = versions.versioning_of(c, bucket)
             if mode:
                 return versions.put_marker(c, bucket, key, mode, owner, time.time())
-            row = c.execute("SELECT segments FROM objects WHERE bucket=? AND key=?",
-                            (bucket, key)).fetchone()
+            row = c.execute("SELECT segments, lock_mode, lock_until, legal_hold FROM objects "
+                            "WHERE bucket=? AND key=?", (bucket, key)).fetchone()
             if row is None:
                 return versions.Outcome(None, found=False)
+            check_deletable(row[1], row[2], bool(row[3]), bypass_governance)
             c.execute("DELETE FROM objects WHERE bucket=? AND key=?", (bucket, key))
             _mark_garbage(c, segments_from_json(row[0]), keep=())
             return versions.Outcome(None)
@@ -624,9 +630,12 @@ class SqliteMeta:
 
     def set_versioning_txn(self, name: str, status: str) -> Txn[None]:
         def txn(c: sqlite3.Connection) -> None:
-            if c.execute("UPDATE buckets SET versioning=? WHERE name=?",
-                         (status, name)).rowcount == 0:
+            row = c.execute("SELECT object_lock FROM buckets WHERE name=?", (name,)).fetchone()
+            if row is None:
                 raise NotFound("bucket")
+            if row[0] is not None and status != "Enabled":
+                raise Conflict("object lock")  # lock-enabled buckets stay Enabled
+            c.execute("UPDATE buckets SET versioning=? WHERE name=?", (status, name))
         return txn
 
     def discard_blobs_txn(self, blobs: list[str]) -> Txn[None]:

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from objectstore.storage.meta import check_deletable
 from objectstore.storage.model import ObjectRecord, Segment
 
 COLUMNS = ("bucket, key, size, etag, mtime, owner, acl, headers, checksums, "
@@ -207,14 +208,18 @@ def _promote(c: sqlite3.Connection, bucket: str, key: str) -> None:
 
 def delete_version(c: sqlite3.Connection, bucket: str, key: str,
                    version_id: str | None,
-                   guard: Callable[[ObjectRecord, bool], None] | None = None) -> Outcome:
-    """Remove one version (None: the null version) for good. ``guard`` (object lock) sees
-    the version first and may refuse by raising."""
+                   guard: Callable[[ObjectRecord, bool], None] | None = None, *,
+                   bypass_governance: bool = False) -> Outcome:
+    """Remove one version (None: the null version) for good. Object Lock refuses it first
+    (Locked) when the version is under legal hold or binding retention
+    (``bypass_governance``: a permitted governance bypass); ``guard`` sees the version
+    too and may refuse by raising."""
     from objectstore.storage.sqlite import row_to_object
     shown = version_id or "null"
     row = c.execute(f"SELECT {WITH_DATA} FROM objects WHERE bucket=? AND key=? "
                     "AND version_id IS ?", (bucket, key, version_id)).fetchone()
     if row is not None:
+        check_deletable(row[15], row[16], bool(row[17]), bypass_governance)
         if guard is not None:
             guard(row_to_object(row), False)
         c.execute("DELETE FROM objects WHERE bucket=? AND key=?", (bucket, key))
@@ -226,6 +231,8 @@ def delete_version(c: sqlite3.Connection, bucket: str, key: str,
     if row is None:
         return Outcome(shown, found=False)
     marker = bool(row[20])
+    if not marker:
+        check_deletable(row[15], row[16], bool(row[17]), bypass_governance)
     if guard is not None:
         guard(row_to_object(row[:20]), marker)
     c.execute("DELETE FROM versions WHERE bucket=? AND key=? AND seq=?", (bucket, key, row[14]))

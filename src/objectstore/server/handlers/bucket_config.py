@@ -15,7 +15,6 @@ MISSING = {
     "GetBucketLifecycleConfiguration": "NoSuchLifecycleConfiguration",
     "GetBucketWebsite": "NoSuchWebsiteConfiguration",
     "GetBucketEncryption": "ServerSideEncryptionConfigurationNotFoundError",
-    "GetObjectLockConfiguration": "ObjectLockConfigurationNotFoundError",
     "GetBucketOwnershipControls": "OwnershipControlsNotFoundError",
     "GetPublicAccessBlock": "NoSuchPublicAccessBlockConfiguration",
     "GetBucketReplication": "ReplicationConfigurationNotFoundError",

@@ -10,11 +10,12 @@ import sqlite3
 from urllib.parse import unquote
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import checksums, tagging, versioning, xml
+from objectstore.s3 import checksums, lock, tagging, versioning, xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, iso8601
 from objectstore.s3.names import check_key
 from objectstore.s3.versioning import version_arg
+from objectstore.server.handlers import object_lock
 from objectstore.server.handlers.common import Ctx, bucket_or_404, object_version_or_404
 from objectstore.server.handlers.objects import (
     Check,
@@ -30,7 +31,7 @@ from objectstore.service.objects import publish
 from objectstore.storage.blocksums import BLOCK
 from objectstore.storage.faults import BlobFault
 from objectstore.storage.localfs import BlobStore
-from objectstore.storage.meta import Conflict
+from objectstore.storage.meta import Conflict, Locked
 from objectstore.storage.model import ObjectRecord, Segment
 from objectstore.storage.versions import Outcome
 
@@ -141,6 +142,9 @@ async def copy_object(ctx: Ctx) -> Response:
     algorithms = {alg} if alg else set(src.checksums)
     if alg and alg not in checksums.ALGORITHMS:
         raise S3Error("InvalidRequest", "Checksum algorithm provided is unsupported.")
+    mode, until, hold = (object_lock.new_version_lock(ctx, dest, with_body=False)
+                         if dest.object_lock is not None or lock.has_headers(h)
+                         else object_lock.NO_LOCK)
     condition = conditional_write(h, ctx.key,
                                   lambda: ctx.stores.meta.get_object(dest.name, ctx.key))
     if src.size > MAX_COPY:
@@ -153,7 +157,8 @@ async def copy_object(ctx: Ctx) -> Response:
             bucket=dest.name, key=ctx.key, size=src.size, etag=src.etag,
             last_modified=ctx.now(), owner=owner, acl=acl.to_json(), headers=stored,
             checksums=sums, checksum_type="FULL_OBJECT" if sums else None,
-            segments=src.segments, tags=tags,
+            segments=src.segments, tags=tags, lock_mode=mode, lock_until=until,
+            legal_hold=hold,
         )
         try:
             stored_rec = await publish(ctx.stores, rec, condition, shared=src)
@@ -162,7 +167,8 @@ async def copy_object(ctx: Ctx) -> Response:
     else:
         stored_rec, sums = await _copy_bytes(ctx, src, algorithms, ObjectRecord(
             bucket=dest.name, key=ctx.key, size=0, etag="", last_modified=ctx.now(),
-            owner=owner, acl=acl.to_json(), headers=stored, tags=tags), condition)
+            owner=owner, acl=acl.to_json(), headers=stored, tags=tags, lock_mode=mode,
+            lock_until=until, legal_hold=hold), condition)
     body = xml.copy_result("CopyObjectResult", stored_rec.etag,
                            iso8601(stored_rec.last_modified), sums)
     headers: list[tuple[str, str]] = []
@@ -205,6 +211,8 @@ async def _copy_bytes(ctx: Ctx, src: ObjectRecord, algorithms: set[str],
 async def delete_objects(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     h = ctx.req.headers
+    if bucket.object_lock is not None:
+        lock.require_integrity(h)
     body = await ctx.req.read_small()
     if "content-md5" in h:
         if checksums.parse_content_md5(h["content-md5"]) != hashlib.md5(body).digest():
@@ -227,18 +235,26 @@ async def delete_objects(ctx: Ctx) -> Response:
         else:
             todo.append(entry)
 
-    def txn(c: sqlite3.Connection) -> list[Outcome]:
-        out = []
+    bypass = object_lock.may_bypass(ctx, bucket)
+
+    def txn(c: sqlite3.Connection) -> list[Outcome | None]:
+        out: list[Outcome | None] = []
         for entry in todo:
             if entry.version is False:
                 out.append(meta.remove_txn(bucket.name, entry.key, owner=owner)(c))
-            else:
-                assert not isinstance(entry.version, bool)
-                out.append(meta.remove_txn(bucket.name, entry.key, entry.version)(c))
+                continue
+            assert not isinstance(entry.version, bool)
+            try:
+                out.append(meta.remove_txn(bucket.name, entry.key, entry.version,
+                                           bypass_governance=bypass)(c))
+            except Locked as exc:  # refused before anything changed: the others go on
+                errors.append((entry.key, entry.sent_version, "AccessDenied", str(exc)))
+                out.append(None)
         return out
 
     outcomes = await ctx.stores.write(txn) if todo else []
-    deleted = [] if quiet else [_deleted(e, o) for e, o in zip(todo, outcomes, strict=True)]
+    deleted = [] if quiet else [_deleted(e, o) for e, o in zip(todo, outcomes, strict=True)
+                                if o is not None]
     return xml_response(versioning.delete_result(deleted, errors))
 
 

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from awscrt import checksums as crt
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import checksums, tagging, xml
+from objectstore.s3 import checksums, lock, tagging, xml
 from objectstore.s3 import xml_multipart as mxml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, iso8601
@@ -21,6 +21,7 @@ from objectstore.s3.listing import list_page, parse_max_keys
 from objectstore.s3.names import check_key
 from objectstore.s3.numbers import digits, signed
 from objectstore.server.body import payload, store
+from objectstore.server.handlers import object_lock
 from objectstore.server.handlers.common import (
     Ctx,
     account_names,
@@ -99,9 +100,10 @@ async def create_multipart_upload(ctx: Ctx) -> Response:
     if "x-amz-tagging" in h:
         tagging.parse_header(h["x-amz-tagging"])  # validated now, applied on completion
         stored[TAGS_HEADER] = h["x-amz-tagging"]
+    asked = object_lock.asked_lock(ctx, bucket)
     up = Upload(secrets.token_hex(24), bucket.name, ctx.key, owner,
                 ctx.principal.user if ctx.principal else "anonymous", acl.to_json(),
-                stored, alg, ctype, ctx.now())
+                stored, alg, ctype, ctx.now(), lock=asked.to_json())
     try:
         await ctx.stores.write(ctx.stores.uploads.create_txn(up))
     except NotFound:
@@ -112,18 +114,21 @@ async def create_multipart_upload(ctx: Ctx) -> Response:
     return xml_response(mxml.initiate(bucket.name, ctx.key, up.upload_id), headers=headers)
 
 
-def _part_target(ctx: Ctx) -> tuple[int, Upload]:
+def _part_target(ctx: Ctx, *, with_body: bool = False) -> tuple[int, Upload]:
     """The part number and upload a part write addresses, after the access checks."""
     bucket = bucket_or_404(ctx)
     access.require_bucket(ctx.principal, bucket, "WRITE")
     number = _part_number(ctx)
     up = _upload_or_404(ctx)
     reject_sse(ctx.req.headers)
+    if with_body and bucket.object_lock is not None and \
+            lock.applies(bucket.object_lock, lock.LockRequest.from_json(up.lock)):
+        lock.require_integrity_for_lock(ctx.req.headers)
     return number, up
 
 
 async def upload_part(ctx: Ctx) -> Response:
-    number, up = _part_target(ctx)
+    number, up = _part_target(ctx, with_body=True)
     h = ctx.req.headers
     md5 = checksums.parse_content_md5(h["content-md5"]) if "content-md5" in h else None
     wanted = requested_checksums(h)
@@ -264,6 +269,8 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
     if object_size is not None and object_size != str(sum(p.size for p in chosen)):
         raise S3Error("InvalidRequest", "The provided x-amz-mp-object-size does not match the "
                       "size of the parts.")
+    mode, until, hold = lock.for_new_version(bucket.object_lock,
+                                             lock.LockRequest.from_json(up.lock), ctx.now())
     md5s = [bytes.fromhex(p.etag.strip('"')) for p in chosen]
     etag = checksums.multipart_etag(md5s)
     sums: dict[str, str] = {}
@@ -282,7 +289,7 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
         tags=tagging.parse_header(up.headers[TAGS_HEADER]) if TAGS_HEADER in up.headers else (),
         checksums=sums, checksum_type=up.checksum_type if sums else None,
         segments=tuple(Segment(p.blob, p.size, p.checksum) for p in chosen),
-        part_count=len(chosen),
+        part_count=len(chosen), lock_mode=mode, lock_until=until, legal_hold=hold,
     )
     txn = ctx.stores.uploads.complete_txn(up.upload_id, rec, {p.number for p in chosen},
                                           condition)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from objectstore.s3 import xml
+from objectstore.s3 import lock, xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import iso8601
 from objectstore.s3.listing import parse_max_keys
@@ -19,7 +19,7 @@ from objectstore.server.handlers.common import Ctx, Handler, account_names, buck
 from objectstore.server.handlers.listing import _common
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
-from objectstore.storage.meta import NotFound
+from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.versions import Version
 
 AFTER_NONE = 1 << 62  # a seq greater than any: "from the first version of the key on"
@@ -38,10 +38,13 @@ async def put_bucket_versioning(ctx: Ctx) -> Response:
     if "x-amz-mfa" in ctx.req.headers:
         raise S3Error("InvalidRequest", "MFA Delete is not supported: this server has no MFA "
                       "devices.")
+    lock.check_versioning_change(bucket.object_lock, status)
     try:
         await ctx.stores.write(ctx.stores.meta.set_versioning_txn(bucket.name, status))
     except NotFound:
         raise S3Error("NoSuchBucket", BucketName=bucket.name) from None
+    except Conflict:  # Object Lock was enabled meanwhile
+        lock.check_versioning_change("{}", status)
     return empty(200)
 
 
