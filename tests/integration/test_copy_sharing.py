@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from harness import Server, new_server, running
+from test_clients import aws_json, aws_runner
 from test_coverage import code_of, signed
 
 PART = 5 * 1024 * 1024
@@ -260,4 +261,17 @@ def test_delete_objects_needs_md5_or_checksum_on_every_bucket(server: Server, s3
     assert [d["Key"] for d in out["Deleted"]] == ["k2"]
     with pytest.raises(ClientError):
         s3.head_object(Bucket=bucket, Key="k2")
+    s3.delete_bucket(Bucket=bucket)
+
+
+def test_aws_cli_delete_objects_sends_what_s3_requires(server: Server, s3: Any,
+                                                       tmp_path: Path) -> None:
+    bucket = _bucket(s3, None)
+    for k in ("a", "b"):
+        s3.put_object(Bucket=bucket, Key=k, Body=b"x")
+    aws = aws_runner(server, tmp_path / "aws-home", server.root)
+    doc = aws_json(aws("s3api", "delete-objects", "--bucket", bucket, "--delete",
+                       '{"Objects":[{"Key":"a"},{"Key":"b"}]}'))
+    assert sorted(d["Key"] for d in doc["Deleted"]) == ["a", "b"]
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
     s3.delete_bucket(Bucket=bucket)
