@@ -275,3 +275,21 @@ def test_aws_cli_delete_objects_sends_what_s3_requires(server: Server, s3: Any,
     assert sorted(d["Key"] for d in doc["Deleted"]) == ["a", "b"]
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
     s3.delete_bucket(Bucket=bucket)
+
+
+def test_restoring_a_multipart_version_copies_no_bytes(s3: Any, server: Server) -> None:
+    before = _blobs(server)
+    bucket = _bucket(s3)
+    data = os.urandom(PART + 99)
+    v1 = _multipart(s3, bucket, "k", data)["VersionId"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"newer")
+    with_versions = _blobs(server)
+    out = s3.copy_object(Bucket=bucket, Key="k", CopySource={
+        "Bucket": bucket, "Key": "k", "VersionId": v1})
+    assert out["CopySourceVersionId"] == v1 and out["VersionId"] != v1
+    assert _blobs(server) == with_versions
+    assert _read(s3, bucket, "k") == data
+    s3.delete_object(Bucket=bucket, Key="k", VersionId=v1)  # the restored copy keeps them
+    assert _blobs(server) == with_versions and _read(s3, bucket, "k") == data
+    _wipe(s3, bucket)
+    assert _settled(server, before) == before
