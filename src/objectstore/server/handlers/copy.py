@@ -14,6 +14,7 @@ from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, iso8601
 from objectstore.s3.names import check_key
 from objectstore.server.handlers.common import Ctx, bucket_or_404, object_or_404
+from objectstore.server.handlers.lifecycle import expiration_headers
 from objectstore.server.handlers.objects import (
     check_storage_class,
     conditional_write,
@@ -144,7 +145,7 @@ async def copy_object(ctx: Ctx) -> Response:
     )
     await publish(ctx.stores, rec, condition)
     body = xml.copy_result("CopyObjectResult", rec.etag, iso8601(rec.last_modified), sums)
-    return xml_response(body)
+    return xml_response(body, headers=expiration_headers(dest, rec))
 
 
 async def delete_objects(ctx: Ctx) -> Response:

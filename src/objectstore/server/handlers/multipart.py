@@ -29,6 +29,7 @@ from objectstore.server.handlers.common import (
     object_or_404,
 )
 from objectstore.server.handlers.copy import copy_blob, parse_copy_source
+from objectstore.server.handlers.lifecycle import expiration_headers
 from objectstore.server.handlers.objects import (
     check_storage_class,
     conditional_write,
@@ -291,6 +292,7 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
     location = f"{ctx.req.scheme}://{ctx.req.host}/{bucket.name}/{quote(up.key)}"
     body = mxml.complete(location, bucket.name, up.key, etag, sums, rec.checksum_type)
     headers = [(checksums.HEADER[a], v) for a, v in sums.items()]
+    headers += expiration_headers(bucket, rec)
     return xml_response(body, headers=headers)
 
 

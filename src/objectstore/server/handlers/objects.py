@@ -17,6 +17,7 @@ from objectstore.s3.names import check_key
 from objectstore.s3.numbers import digits
 from objectstore.server.body import payload, store
 from objectstore.server.handlers.common import Ctx, bucket_or_404, empty, object_or_404
+from objectstore.server.handlers.lifecycle import expiration_headers
 from objectstore.server.request import Response
 from objectstore.service import access
 from objectstore.service.ingest import INLINE_LIMIT, Ingest
@@ -169,6 +170,8 @@ async def put_object(ctx: Ctx) -> Response:
     headers += [(checksums.HEADER[alg], v) for alg, v in sums.items()]
     if sums:
         headers.append(("x-amz-checksum-type", "FULL_OBJECT"))
+    if bucket.lifecycle is not None:
+        headers += expiration_headers(bucket, rec)
     return empty(200, headers)
 
 
@@ -255,6 +258,8 @@ async def get_object(ctx: Ctx, *, head: bool = False) -> Response:
         access.require_object(ctx.principal, obj, "READ")
         check_preconditions(ctx.req.headers, obj.etag, obj.last_modified)
         headers = response_headers(ctx, obj)
+        if bucket.lifecycle is not None:
+            headers += expiration_headers(bucket, obj)
         rng, extra = _select(ctx, obj)
         headers += extra
         if rng is None:
