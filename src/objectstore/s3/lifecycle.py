@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import secrets
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
@@ -113,9 +114,15 @@ def _positive(node: ET.Element, name: str, message: str) -> int | None:
     return value
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?"
+                       r"(?:Z|z|[+-]\d{2}:?\d{2})?)?\Z", re.ASCII)
+
+
 def parse_date(value: str) -> str:
     """An ISO 8601 date(-time) that must fall on midnight UTC -> YYYY-MM-DD."""
     v = value.strip()
+    if not _ISO_DATE.match(v):
+        raise _arg("Invalid date value. Date must be in ISO 8601 format")
     try:
         if len(v) == 10:
             when = datetime.strptime(v, "%Y-%m-%d").replace(tzinfo=timezone.utc)
