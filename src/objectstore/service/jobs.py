@@ -182,6 +182,7 @@ class JobRunner:
         self.ttl = ttl
         self.stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._held: dict[str, Lease] = {}
 
     def start(self) -> None:
         if not self.jobs:
@@ -193,15 +194,24 @@ class JobRunner:
         self.stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        for lease in self._held.values():  # a clean stop lets others (or the CLI) go on now
+            try:
+                self.leases.release(lease)
+            except Exception:  # noqa: BLE001 - it expires anyway
+                log.debug("releasing lease %s failed", lease.name, exc_info=True)
+        self._held.clear()
 
     def run_once(self, job: Job) -> bool:
         """Run ``job`` now if this process gets its lease; whether it ran."""
         lease = self.leases.acquire(job.name, self.ttl)
         if lease is None:
+            self._held.pop(job.name, None)
             return False
+        self._held[job.name] = lease
         try:
             job.run(JobContext(self.leases, lease, self.stop, self.ttl))
         except LeaseLost:
+            self._held.pop(job.name, None)
             log.warning("job %s: lease lost to another process; stopped", job.name)
         return True
 

@@ -102,7 +102,10 @@ def _sweep_bucket(stores: Stores, ctx: JobContext, bucket: Bucket, phase: str, a
             pending: list[Txn[bool]] = []
             last = after
             for prefix in lifecycle.prefixes(config):
-                for rec in meta.scan_objects(bucket.name, prefix, after.encode()):
+                for seen, rec in enumerate(meta.scan_objects(bucket.name, prefix,
+                                                             after.encode())):
+                    if seen % 1000 == 999 and ctx.stop.is_set():
+                        return
                     found = lifecycle.expiration(config, rec.key, rec.size, rec.tags,
                                                  rec.last_modified, day)
                     if found is None or found[0] > now():
