@@ -95,6 +95,19 @@ def test_round_trip_and_delete(s3: Any, bucket: str) -> None:
     assert _code(err) == (404, "NoSuchLifecycleConfiguration")
 
 
+def test_legacy_operations(s3: Any, bucket: str) -> None:
+    """PUT/GET Bucket lifecycle (deprecated): rules with a top-level Prefix, same validation."""
+    rules = [{"ID": "old", "Prefix": "tmp/", "Status": "Enabled",
+              "Expiration": {"Days": 4}}]
+    s3.put_bucket_lifecycle(Bucket=bucket, LifecycleConfiguration={"Rules": rules})
+    assert s3.get_bucket_lifecycle(Bucket=bucket)["Rules"] == rules
+    assert s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"] == rules
+    with pytest.raises(ClientError) as err:
+        s3.put_bucket_lifecycle(Bucket=bucket, LifecycleConfiguration={"Rules": [
+            {**rules[0], "Status": "disabled"}]})
+    assert _code(err) == (400, "MalformedXML")
+
+
 def test_generated_ids(s3: Any, bucket: str) -> None:
     rules = [{"Prefix": "a/", "Status": "Enabled", "Expiration": {"Days": 1}},
              {"Prefix": "b/", "Status": "Enabled", "Expiration": {"Days": 2}}]

@@ -61,4 +61,7 @@ HANDLERS = {
     "PutBucketLifecycleConfiguration": put_bucket_lifecycle,
     "GetBucketLifecycleConfiguration": get_bucket_lifecycle,
     "DeleteBucketLifecycle": delete_bucket_lifecycle,
+    # The deprecated operations are the same requests (routing names them as above).
+    "PutBucketLifecycle": put_bucket_lifecycle,
+    "GetBucketLifecycle": get_bucket_lifecycle,
 }
