@@ -144,8 +144,9 @@ def date_epoch(date: str) -> float:
 
 def _tag(node: ET.Element) -> tuple[str, str]:
     key, value = text(node, "Key"), text(node, "Value")
-    if key is None or value is None:
+    if key is None:
         raise _bad()
+    value = value or ""  # a Key without Value matches objects with that tag and no value
     if not key or len(key) > 128 or len(value) > 256:
         raise S3Error("InvalidTag", "The TagKey you have provided is invalid"
                       if not key or len(key) > 128 else "The TagValue you have provided is "
