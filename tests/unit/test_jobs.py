@@ -86,3 +86,12 @@ def test_runner_runs_a_job_in_one_runner_only(meta: SqliteMeta) -> None:
     assert r2.run_once(r2.jobs[0])
     assert ran == ["r1", "r2"]
     r2.close()
+
+
+def test_a_rare_job_releases_its_lease_after_each_run(meta: SqliteMeta) -> None:
+    r1 = JobRunner(meta, [Job("rare", 3600, lambda ctx: None)], ttl=30, holder="r1")
+    r2 = JobRunner(meta, [Job("rare", 3600, lambda ctx: None)], ttl=30, holder="r2")
+    assert r1.run_once(r1.jobs[0])
+    assert r2.run_once(r2.jobs[0])  # not held for 30 s after r1's run
+    row = r2.leases.row("rare")
+    assert row is not None and row[1] == 2

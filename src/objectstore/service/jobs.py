@@ -213,6 +213,10 @@ class JobRunner:
         except LeaseLost:
             self._held.pop(job.name, None)
             log.warning("job %s: lease lost to another process; stopped", job.name)
+            return True
+        if job.interval > self.ttl:  # it would lapse before the next run anyway: let others
+            self._held.pop(job.name, None)  # (the admin CLI) have it now
+            self.leases.release(lease)
         return True
 
     def _loop(self) -> None:
