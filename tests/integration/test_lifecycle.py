@@ -157,6 +157,13 @@ def test_aws_cli_round_trip(server: Server, bucket: str, tmp_path: Path) -> None
                  "--lifecycle-configuration", json.dumps(config)))
     got = aws_json(aws("s3api", "get-bucket-lifecycle-configuration", "--bucket", bucket))
     assert got["Rules"] == config["Rules"]
+    body = tmp_path / "body"
+    body.write_bytes(b"cli")
+    put = aws_json(aws("s3api", "put-object", "--bucket", bucket, "--key", "tmp/x", "--body",
+                       str(body)))
+    assert 'rule-id="cli"' in put["Expiration"]
+    head = aws_json(aws("s3api", "head-object", "--bucket", bucket, "--key", "tmp/x"))
+    assert head["Expiration"] == put["Expiration"]
     aws_json(aws("s3api", "delete-bucket-lifecycle", "--bucket", bucket))
     cp = aws("s3api", "get-bucket-lifecycle-configuration", "--bucket", bucket)
     assert cp.returncode != 0 and "NoSuchLifecycleConfiguration" in cp.stderr
