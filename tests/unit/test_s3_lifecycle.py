@@ -1,5 +1,5 @@
-"""s3/lifecycle.py: parsing and validation (S3's error codes), JSON/XML round trips, rule
-matching and the expiry dates S3 computes."""
+"""s3/lifecycle.py and s3/lifecycle_xml.py: parsing and validation (S3's error codes),
+JSON/XML round trips, rule matching and the expiry dates S3 computes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from objectstore.s3 import lifecycle as lc
+from objectstore.s3 import lifecycle_xml as lx
 from objectstore.s3.errors import S3Error
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -85,7 +86,7 @@ ON = "<Status>Enabled</Status>"
 ])
 def test_invalid_rules(rule: str, code: str) -> None:
     with pytest.raises(S3Error) as err:
-        lc.parse_config(doc(rule))
+        lx.parse_config(doc(rule))
     assert err.value.code == code
 
 
@@ -97,20 +98,20 @@ def test_invalid_rules(rule: str, code: str) -> None:
 ])
 def test_malformed_documents(body: bytes) -> None:
     with pytest.raises(S3Error) as err:
-        lc.parse_config(body)
+        lx.parse_config(body)
     assert err.value.code == "MalformedXML"
 
 
 def test_duplicate_ids() -> None:
     with pytest.raises(S3Error) as err:
-        lc.parse_config(doc(f"<ID>r</ID><Prefix>a</Prefix>{ON}{EXP1}",
+        lx.parse_config(doc(f"<ID>r</ID><Prefix>a</Prefix>{ON}{EXP1}",
                             f"<ID>r</ID><Prefix>b</Prefix>{ON}{EXP1}"))
     assert err.value.code == "InvalidArgument"
     assert err.value.extra["ArgumentName"] == "ID"
 
 
 def test_missing_ids_are_generated_unique() -> None:
-    config = lc.parse_config(doc(f"<Prefix>a</Prefix>{ON}{EXP1}", f"<Prefix>b</Prefix>{ON}{EXP1}"))
+    config = lx.parse_config(doc(f"<Prefix>a</Prefix>{ON}{EXP1}", f"<Prefix>b</Prefix>{ON}{EXP1}"))
     ids = [r.id for r in config.rules]
     assert all(ids) and len(set(ids)) == 2 and all(len(i) <= 255 for i in ids)
 
@@ -137,11 +138,11 @@ FULL = doc(
 
 
 def test_json_and_xml_round_trip() -> None:
-    config = lc.parse_config(FULL)
+    config = lx.parse_config(FULL)
     assert lc.from_json(lc.to_json(config)) == config
-    again = lc.parse_config(lc.render(config))
+    again = lx.parse_config(lx.render(config))
     assert again == config
-    root = ET.fromstring(lc.render(config))
+    root = ET.fromstring(lx.render(config))
     rules = root.findall(f"{{{NS}}}Rule")
     assert [r.findtext(f"{{{NS}}}ID") for r in rules] == ["legacy", "tags", "mpu", "marker",
                                                            "big", "tag"]
@@ -154,11 +155,11 @@ def test_json_and_xml_round_trip() -> None:
 def test_dates_accepted() -> None:
     for text in ("2017-09-27", "2017-09-27T00:00:00Z", "2017-09-27T00:00:00.000Z",
                  "2017-09-27T02:00:00+02:00"):
-        assert lc.parse_date(text) == "2017-09-27"
+        assert lx.parse_date(text) == "2017-09-27"
 
 
 def test_filter_matching() -> None:
-    rules = {r.id: r for r in lc.parse_config(FULL).rules}
+    rules = {r.id: r for r in lx.parse_config(FULL).rules}
     f = rules["tags"].filter
     assert f.matches("p/x", 10, (("a", "1"), ("b", "2")))
     assert not f.matches("q/x", 10, (("a", "1"),))
@@ -180,7 +181,7 @@ def test_expiry_rounds_up_to_midnight_utc() -> None:
 
 
 def test_expiration_header_picks_the_earliest_rule() -> None:
-    config = lc.parse_config(doc(
+    config = lx.parse_config(doc(
         f"<ID>late</ID><Filter><Prefix>a/</Prefix></Filter>{ON}"
         "<Expiration><Days>30</Days></Expiration>",
         f"<ID>soon</ID><Filter><Prefix>a/b</Prefix></Filter>{ON}"
@@ -200,14 +201,14 @@ def test_expiration_header_picks_the_earliest_rule() -> None:
 
 
 def test_expiration_by_date() -> None:
-    config = lc.parse_config(doc(f"<ID>d</ID><Prefix>past/</Prefix>{ON}"
+    config = lx.parse_config(doc(f"<ID>d</ID><Prefix>past/</Prefix>{ON}"
                                  "<Expiration><Date>2015-01-01</Date></Expiration>"))
     assert lc.expiration(config, "past/x", 1, (), ts("2024-01-01T00:00:00")) == \
         (ts("2015-01-01T00:00:00"), "d")
 
 
 def test_noncurrent_and_markers_and_uploads() -> None:
-    rules = {r.id: r for r in lc.parse_config(FULL).rules}
+    rules = {r.id: r for r in lx.parse_config(FULL).rules}
     nc = rules["tags"]  # NoncurrentDays 3, keep 2 newer
     assert not lc.noncurrent_expired(nc, 0.0, 1, 100.0, day=10)  # among the newest 2
     assert not lc.noncurrent_expired(nc, 0.0, 2, 29.0, day=10)  # not old enough
@@ -223,19 +224,19 @@ def test_noncurrent_and_markers_and_uploads() -> None:
 
 
 def test_prefixes_cover_the_rules() -> None:
-    config = lc.parse_config(doc(f"<ID>1</ID><Prefix>a/</Prefix>{ON}{EXP1}",
+    config = lx.parse_config(doc(f"<ID>1</ID><Prefix>a/</Prefix>{ON}{EXP1}",
                                  f"<ID>2</ID><Prefix>a/b/</Prefix>{ON}{EXP1}",
                                  f"<ID>3</ID><Prefix>c</Prefix>{ON}{EXP1}"))
     assert list(lc.prefixes(config)) == ["a/", "c"]
-    config = lc.parse_config(doc(f"<ID>1</ID><Prefix>a/</Prefix>{ON}{EXP1}",
+    config = lx.parse_config(doc(f"<ID>1</ID><Prefix>a/</Prefix>{ON}{EXP1}",
                                  f"<ID>2</ID><Filter/>{ON}{EXP1}"))
     assert list(lc.prefixes(config)) == [""]
 
 
 def test_transition_default_minimum_size_header() -> None:
     body = doc(f"<ID>x</ID><Prefix/>{ON}{EXP1}")
-    assert lc.parse_config(body).min_size == "all_storage_classes_128K"
-    assert lc.parse_config(body, "varies_by_storage_class").min_size == "varies_by_storage_class"
+    assert lx.parse_config(body).min_size == "all_storage_classes_128K"
+    assert lx.parse_config(body, "varies_by_storage_class").min_size == "varies_by_storage_class"
     with pytest.raises(S3Error) as err:
-        lc.parse_config(body, "bogus")
+        lx.parse_config(body, "bogus")
     assert err.value.code == "InvalidArgument"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 
-from objectstore.s3 import checksums, lifecycle
+from objectstore.s3 import checksums, lifecycle, lifecycle_xml
 from objectstore.s3.errors import S3Error
 from objectstore.server.handlers.common import Ctx, bucket_or_404, empty
 from objectstore.server.request import Response, xml_response
@@ -24,7 +24,7 @@ async def put_bucket_lifecycle(ctx: Ctx) -> Response:
     md5 = ctx.header("content-md5")
     if md5 is not None and checksums.parse_content_md5(md5) != hashlib.md5(body).digest():
         raise S3Error("BadDigest")
-    config = lifecycle.parse_config(body, ctx.header(MIN_SIZE_HEADER))
+    config = lifecycle_xml.parse_config(body, ctx.header(MIN_SIZE_HEADER))
     await ctx.stores.write(ctx.stores.meta.set_bucket_lifecycle_txn(
         bucket.name, lifecycle.to_json(config)))
     return empty(200, [(MIN_SIZE_HEADER, config.min_size)])
@@ -36,7 +36,7 @@ async def get_bucket_lifecycle(ctx: Ctx) -> Response:
     config = lifecycle.from_json(bucket.lifecycle)
     if config is None:
         raise S3Error("NoSuchLifecycleConfiguration", BucketName=bucket.name)
-    return xml_response(lifecycle.render(config), headers=[(MIN_SIZE_HEADER, config.min_size)])
+    return xml_response(lifecycle_xml.render(config), headers=[(MIN_SIZE_HEADER, config.min_size)])
 
 
 async def delete_bucket_lifecycle(ctx: Ctx) -> Response:
