@@ -140,6 +140,33 @@ def test_invalid_configurations(s3: Any, bucket: str, rules: list[dict[str, Any]
     assert _code(err)[1] == "NoSuchLifecycleConfiguration"
 
 
+def test_digests_of_the_document_are_checked(server: Server, bucket: str) -> None:
+    import base64
+    import hashlib
+
+    import requests
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    body = (b'<LifecycleConfiguration><Rule><ID>r</ID><Prefix/><Status>Enabled</Status>'
+            b'<Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>')
+
+    def put(headers: dict[str, str]) -> requests.Response:
+        url = f"{server.endpoint}/{bucket}?lifecycle"
+        req = AWSRequest("PUT", url, data=body, headers=headers)
+        S3SigV4Auth(Credentials(server.root.access_key, server.root.secret_key), "s3",
+                    "us-east-1").add_auth(req)
+        return requests.put(url, data=body, headers=dict(req.headers), timeout=10)
+    wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    resp = put({"Content-MD5": wrong})
+    assert resp.status_code == 400 and b"<Code>BadDigest</Code>" in resp.content
+    resp = put({"x-amz-checksum-sha256": base64.b64encode(hashlib.sha256(b"x").digest())
+                .decode()})
+    assert resp.status_code == 400 and b"<Code>BadDigest</Code>" in resp.content
+    right = base64.b64encode(hashlib.md5(body).digest()).decode()
+    assert put({"Content-MD5": right}).status_code == 200
+
+
 def test_only_the_owner_configures(server: Server, s3: Any, bucket: str) -> None:
     other = server.client(server.new_user())
     with pytest.raises(ClientError) as err:
