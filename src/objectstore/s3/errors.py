@@ -81,6 +81,8 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
     "InvalidPartNumber": (416, "The requested partnumber is not satisfiable"),
     "InvalidRange": (416, "The requested range is not satisfiable"),
     "InvalidRequest": (400, "Invalid Request"),
+    "InvalidRetentionPeriod": (400, "Default retention period must be a positive integer "
+                               "value."),
     "InvalidStorageClass": (400, "The storage class you specified is not valid"),
     "InvalidURI": (400, "Couldn't parse the specified URI."),
     "KeyTooLongError": (400, "Your key is too long"),
@@ -112,6 +114,10 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
     "MissingSecurityHeader": (400, "Your request was missing a required header"),
     "NoSuchBucket": (404, "The specified bucket does not exist"),
     "NoSuchKey": (404, "The specified key does not exist."),
+    "NoSuchVersion": (
+        404,
+        "The specified version does not exist.",
+    ),
     "NoSuchUpload": (
         404,
         "The specified upload does not exist. The upload ID may be invalid, or the upload may "
@@ -140,6 +146,10 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
     "ObjectLockConfigurationNotFoundError": (
         404,
         "Object Lock configuration does not exist for this bucket",
+    ),
+    "NoSuchObjectLockConfiguration": (
+        404,
+        "The specified object does not have a ObjectLock configuration",
     ),
     "OwnershipControlsNotFoundError": (404, "The bucket ownership controls were not found"),
     "NotImplemented": (501, "A header you provided implies functionality that is not implemented."),

@@ -85,6 +85,12 @@ def referenced(conn: sqlite3.Connection) -> Iterator[tuple[str, int, str]]:
         for seg in segments_from_json(segs):
             if seg.blob:
                 yield seg.blob, seg.size, f"object {bucket}/{key}"
+    if _has_table(conn, "versions"):
+        for bucket, key, vid, segs in conn.execute(
+                "SELECT bucket, key, version_id, segments FROM versions WHERE segments != '[]'"):
+            for seg in segments_from_json(segs):
+                if seg.blob:
+                    yield seg.blob, seg.size, f"version {bucket}/{key}?versionId={vid or 'null'}"
     if _has_table(conn, "parts"):
         for upload_id, number, blob, size in conn.execute(
                 "SELECT upload_id, number, blob, size FROM parts WHERE blob != ''"):

@@ -10,7 +10,8 @@ from objectstore.server.handlers.common import (
     account_names,
     bucket_or_404,
     empty,
-    object_or_404,
+    object_version_or_404,
+    which_version,
 )
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
@@ -54,16 +55,16 @@ async def put_bucket_acl(ctx: Ctx) -> Response:
 
 async def get_object_acl(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
-    obj = object_or_404(ctx, bucket)
+    obj = object_version_or_404(ctx, bucket)
     access.require_object(ctx.principal, obj, "READ_ACP")
     return xml_response(xml.acl_policy(acls.Acl.from_json(obj.acl), account_names(ctx)))
 
 
 async def put_object_acl(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
-    obj = object_or_404(ctx, bucket)
+    obj = object_version_or_404(ctx, bucket)
     access.require_object(ctx.principal, obj, "WRITE_ACP")
     acl = await _requested_acl(ctx, obj.owner, bucket.account_id)
     await ctx.stores.write(ctx.stores.meta.set_object_acl_txn(bucket.name, obj.key,
-                                                              acl.to_json()))
+                                                              acl.to_json(), which_version(ctx)))
     return empty()

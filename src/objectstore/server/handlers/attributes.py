@@ -6,7 +6,12 @@ from objectstore.s3 import xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, http_date
 from objectstore.s3.listing import parse_max_keys
-from objectstore.server.handlers.common import Ctx, bucket_or_404, object_or_404
+from objectstore.server.handlers.common import (
+    Ctx,
+    bucket_or_404,
+    object_version_or_404,
+    version_headers,
+)
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.storage.model import Segment
@@ -16,7 +21,7 @@ ATTRIBUTES = ("ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize")
 
 async def get_object_attributes(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
-    obj = object_or_404(ctx, bucket)
+    obj = object_version_or_404(ctx, bucket)
     access.require_object(ctx.principal, obj, "READ")
     wanted = {a.strip() for a in (ctx.header("x-amz-object-attributes") or "").split(",")
               if a.strip()}
@@ -40,7 +45,8 @@ async def get_object_attributes(ctx: Ctx) -> Response:
     if "ObjectSize" in wanted:
         inner += xml.el("ObjectSize", obj.size)
     return xml_response(xml.doc("GetObjectAttributesResponse", inner),
-                        headers=[("Last-Modified", http_date(obj.last_modified))])
+                        headers=[("Last-Modified", http_date(obj.last_modified)),
+                                 *version_headers(bucket, obj)])
 
 
 def _parts(ctx: Ctx, segments: tuple[Segment, ...], alg: str | None) -> str:

@@ -14,7 +14,6 @@ MISSING = {
     "GetBucketPolicy": "NoSuchBucketPolicy",
     "GetBucketWebsite": "NoSuchWebsiteConfiguration",
     "GetBucketEncryption": "ServerSideEncryptionConfigurationNotFoundError",
-    "GetObjectLockConfiguration": "ObjectLockConfigurationNotFoundError",
     "GetBucketOwnershipControls": "OwnershipControlsNotFoundError",
     "GetPublicAccessBlock": "NoSuchPublicAccessBlockConfiguration",
     "GetBucketReplication": "ReplicationConfigurationNotFoundError",

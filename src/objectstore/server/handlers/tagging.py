@@ -4,28 +4,41 @@ from __future__ import annotations
 
 from objectstore.s3 import tagging
 from objectstore.s3.errors import S3Error
-from objectstore.server.handlers.common import Ctx, bucket_or_404, empty, object_or_404
+from objectstore.server.handlers.common import (
+    Ctx,
+    bucket_or_404,
+    empty,
+    object_version_or_404,
+    which_version,
+)
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.storage.meta import NotFound
+from objectstore.storage.model import Bucket, ObjectRecord
 
 
 async def get_object_tagging(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
-    obj = object_or_404(ctx, bucket)
+    obj = object_version_or_404(ctx, bucket)
     access.require_object_owner(ctx.principal, obj)
-    return xml_response(tagging.render(obj.tags))
+    return xml_response(tagging.render(obj.tags), headers=_version(bucket, obj))
+
+
+def _version(bucket: Bucket, obj: ObjectRecord) -> list[tuple[str, str]]:
+    return [("x-amz-version-id", obj.version_id or "null")] \
+        if bucket.versioning or obj.seq else []
 
 
 async def _set_object_tags(ctx: Ctx, tags: tagging.Tags, status: int) -> Response:
     bucket = bucket_or_404(ctx)
-    obj = object_or_404(ctx, bucket)
+    obj = object_version_or_404(ctx, bucket)
     access.require_object_owner(ctx.principal, obj)
     try:
-        await ctx.stores.write(ctx.stores.meta.set_object_tags_txn(bucket.name, obj.key, tags))
+        await ctx.stores.write(ctx.stores.meta.set_object_tags_txn(
+            bucket.name, obj.key, tags, which_version(ctx)))
     except NotFound:
         raise S3Error("NoSuchKey", Key=obj.key) from None
-    return empty(status)
+    return empty(status, _version(bucket, obj))
 
 
 async def put_object_tagging(ctx: Ctx) -> Response:
