@@ -420,3 +420,66 @@ def test_kill_during_sweep_then_resume(tmp_path: Path) -> None:
             assert s3.get_object(Bucket=b, Key=key)["Body"].read() == key.encode()
         row = _lease(srv.data_dir)
         assert row is not None and row[1] >= 2  # taken over from the killed holder
+
+
+# ------------------------------------------------------------------ versioned buckets
+
+def _versions(s3: Any, bucket: str, prefix: str) -> tuple[list[Any], list[Any]]:
+    resp = s3.list_object_versions(Bucket=bucket, Prefix=prefix)
+    return resp.get("Versions", []), resp.get("DeleteMarkers", [])
+
+
+def test_versioned_sweep(tmp_path: Path) -> None:
+    srv = new_server(tmp_path / "data", extra_args=DAY_ARGS)
+    with running(srv):
+        s3 = srv.client()
+        b = "versioned-" + uuid.uuid4().hex[:8]
+        s3.create_bucket(Bucket=b)
+        s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        cur = s3.put_object(Bucket=b, Key="cur/a", Body=b"current")["VersionId"]
+        for i in range(4):
+            s3.put_object(Bucket=b, Key="nc/a", Body=f"v{i}".encode())
+        s3.put_object(Bucket=b, Key="dm/a", Body=b"old")
+        s3.delete_object(Bucket=b, Key="dm/a")
+        s3.delete_object(Bucket=b, Key="lone/x")  # a marker with nothing under it
+        s3.put_object(Bucket=b, Key="keep/a", Body=b"1")
+        s3.delete_object(Bucket=b, Key="keep/a")
+        s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [
+            _rule("cur", "cur/", 2),
+            {"ID": "nc", "Status": "Enabled", "Filter": {"Prefix": "nc/"},
+             "NoncurrentVersionExpiration": {"NoncurrentDays": 1,
+                                             "NewerNoncurrentVersions": 1}},
+            {"ID": "dm", "Status": "Enabled", "Filter": {"Prefix": "dm/"},
+             "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+             "Expiration": {"ExpiredObjectDeleteMarker": True}},
+            {"ID": "lone", "Status": "Enabled", "Filter": {"Prefix": "lone/"},
+             "Expiration": {"ExpiredObjectDeleteMarker": True}},
+            {"ID": "keep", "Status": "Enabled", "Filter": {"Prefix": "keep/"},
+             "Expiration": {"ExpiredObjectDeleteMarker": True}},
+        ]})
+
+        def settled() -> bool:
+            v, m = _versions(s3, b, "")
+            return (len([x for x in v if x["Key"] == "nc/a"]) == 2
+                    and not [x for x in v + m if x["Key"] in ("dm/a", "lone/x")]
+                    and len([x for x in m if x["Key"] == "cur/a"]) == 1)
+        assert _wait(settled, 20), _versions(s3, b, "")
+        # Expiration of a current version: a delete marker on top, the data kept
+        versions, markers = _versions(s3, b, "cur/")
+        assert [v["VersionId"] for v in versions] == [cur] and not versions[0]["IsLatest"]
+        assert markers[0]["IsLatest"]
+        with pytest.raises(ClientError) as err:
+            s3.get_object(Bucket=b, Key="cur/a")
+        assert _code(err)[0] == 404
+        assert s3.get_object(Bucket=b, Key="cur/a", VersionId=cur)["Body"].read() == b"current"
+        # the newest noncurrent version is kept (NewerNoncurrentVersions 1), with the current
+        versions, _ = _versions(s3, b, "nc/")
+        assert [s3.get_object(Bucket=b, Key="nc/a", VersionId=v["VersionId"])["Body"].read()
+                for v in versions] == [b"v3", b"v2"]
+        # a marker over a version is not an expired object delete marker
+        versions, markers = _versions(s3, b, "keep/")
+        assert len(versions) == 1 and len(markers) == 1
+        time.sleep(3)  # and the marker stays (one more Days of the cur rule)
+        versions, markers = _versions(s3, b, "cur/")
+        assert len(versions) == 1 and len(markers) == 1  # never a second marker on a marker
+    assert "Traceback" not in srv.log_path.read_text()  # type: ignore[union-attr]

@@ -1,6 +1,7 @@
-"""The lifecycle sweeper: applies each bucket's rules (Expiration, AbortIncompleteMultipart-
-Upload; versioned expirations once versioning provides delete markers) as a job under the
-``lifecycle`` lease (service/jobs.py).
+"""The lifecycle sweeper: applies each bucket's rules (Expiration, NoncurrentVersion-
+Expiration, expired delete markers, AbortIncompleteMultipartUpload) as a job under the
+``lifecycle`` lease (service/jobs.py). What expiring means (delete, delete marker,
+permanent removal of a noncurrent version) is service/expiry.py's.
 
 Resumable: the cursor (bucket, phase, last key) is saved with the lease in the same
 transaction as each batch of work, so a process that takes the lease over after a crash
@@ -13,8 +14,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 from objectstore.s3 import lifecycle
 from objectstore.service import expiry
@@ -22,6 +23,8 @@ from objectstore.service.jobs import Job, JobContext
 from objectstore.service.stores import Stores
 from objectstore.storage.meta import NotFound
 from objectstore.storage.model import Bucket
+from objectstore.storage.sqlite import SqliteMeta
+from objectstore.storage.versions import Version
 from objectstore.storage.writer import Txn
 
 JOB = "lifecycle"
@@ -34,13 +37,18 @@ class Stats:
     buckets: int = 0
     expired: int = 0
     aborted: int = 0
-    skipped: list[str] = field(default_factory=list)  # buckets this build cannot sweep fully
+    noncurrent: int = 0  # noncurrent versions removed
+    markers: int = 0  # expired delete markers removed
+    refused: int = 0  # removals refused (object lock)
 
     def summary(self) -> str:
         text = (f"{self.buckets} buckets with lifecycle rules: {self.expired} objects expired, "
                 f"{self.aborted} incomplete multipart uploads aborted")
-        if self.skipped:
-            text += f"; versioned buckets not expired: {', '.join(self.skipped)}"
+        if self.noncurrent or self.markers:
+            text += (f", {self.noncurrent} noncurrent versions and {self.markers} expired "
+                     "delete markers removed")
+        if self.refused:
+            text += f", {self.refused} removals refused (object lock)"
         return text
 
 
@@ -85,7 +93,7 @@ def sweep(stores: Stores, ctx: JobContext, *, day: float = lifecycle.DAY,
             return stats
     if resume:
         ctx.save_state(None)
-    if stats.expired or stats.aborted:
+    if stats.expired or stats.aborted or stats.noncurrent or stats.markers:
         log.info("lifecycle sweep: %s", stats.summary())
     return stats
 
@@ -97,7 +105,15 @@ def _sweep_bucket(stores: Stores, ctx: JobContext, bucket: Bucket, phase: str, a
     if config is None:
         return
     meta = stores.meta
-    if phase == "objects":
+    if phase == "objects" and bucket.versioning:
+        if any(r.enabled and (r.days is not None or r.date is not None or r.expired_marker
+                              or r.noncurrent_days is not None) for r in config.rules):
+            if not _sweep_versions(stores, ctx, bucket, config, after, day, batch, now,
+                                   resume, stats):
+                return
+        if resume:
+            ctx.save_state({"bucket": bucket.name, "phase": "uploads", "after": ""})
+    elif phase == "objects":
         if any(r.enabled and (r.days is not None or r.date is not None) for r in config.rules):
             pending: list[Txn[bool]] = []
             last = after
@@ -110,21 +126,17 @@ def _sweep_bucket(stores: Stores, ctx: JobContext, bucket: Bucket, phase: str, a
                                                  rec.last_modified, day)
                     if found is None or found[0] > now():
                         continue
-                    txn = expiry.expire_current_txn(meta, bucket.versioning, rec)
-                    if txn is None:
-                        if bucket.name not in stats.skipped:
-                            stats.skipped.append(bucket.name)
-                        continue
-                    pending.append(txn)
+                    pending.append(expiry.expire_current_txn(meta, bucket.versioning, rec))
                     last = rec.key
                     if len(pending) >= batch:
                         stats.expired += _flush(ctx, pending, bucket.name, "objects", last,
-                                                resume)
+                                                resume, stats)
                         pending = []
                         if not ctx.alive():
                             return
             if pending:
-                stats.expired += _flush(ctx, pending, bucket.name, "objects", last, resume)
+                stats.expired += _flush(ctx, pending, bucket.name, "objects", last, resume,
+                                        stats)
         if resume:
             ctx.save_state({"bucket": bucket.name, "phase": "uploads", "after": ""})
     abort_rules = [r for r in config.rules if r.enabled and r.abort_days is not None]
@@ -135,12 +147,12 @@ def _sweep_bucket(stores: Stores, ctx: JobContext, bucket: Bucket, phase: str, a
         if any(lifecycle.upload_expired(r, up.key, up.created, now(), day) for r in abort_rules):
             doomed.append(_abort(stores, up.upload_id))
             if len(doomed) >= batch:
-                stats.aborted += _flush(ctx, doomed, bucket.name, "uploads", "", resume)
+                stats.aborted += _flush(ctx, doomed, bucket.name, "uploads", "", resume, stats)
                 doomed = []
                 if not ctx.alive():
                     return
     if doomed:
-        stats.aborted += _flush(ctx, doomed, bucket.name, "uploads", "", resume)
+        stats.aborted += _flush(ctx, doomed, bucket.name, "uploads", "", resume, stats)
 
 
 def _abort(stores: Stores, upload_id: str) -> Txn[bool]:
@@ -155,14 +167,101 @@ def _abort(stores: Stores, upload_id: str) -> Txn[bool]:
     return txn
 
 
-def _flush(ctx: JobContext, txns: list[Txn[bool]], bucket: str, phase: str, after: str,
-           resume: bool) -> int:
-    """One guarded transaction: the batch and (for the background sweep) the cursor."""
+def _flush(ctx: JobContext, txns: Sequence[Txn[bool]], bucket: str, phase: str, after: str,
+           resume: bool, stats: Stats) -> int:
+    """One guarded transaction: the batch and (for the background sweep) the cursor. Each
+    item runs in its own savepoint: one refused (a locked version) leaves the rest done."""
     save = ctx.lease.save_state_txn({"bucket": bucket, "phase": phase, "after": after})
 
     def txn(c: sqlite3.Connection) -> int:
-        done = sum(1 for t in txns if t(c))
+        done = 0
+        for t in txns:
+            c.execute("SAVEPOINT lifecycle_item")
+            try:
+                done += bool(t(c))
+            except Exception as exc:  # noqa: BLE001 - refused (object lock): left alone
+                c.execute("ROLLBACK TO lifecycle_item")
+                stats.refused += 1
+                log.info("lifecycle: a version in %s left alone: %s", bucket, exc)
+            c.execute("RELEASE lifecycle_item")
         if resume:
             save(c)
         return done
     return ctx.write(txn)
+
+
+def _judge(meta: SqliteMeta, bucket: Bucket, config: lifecycle.Config,
+           group: list[Version], day: float, now: float
+           ) -> list[tuple[str, Txn[bool]]]:
+    """What the rules do to the versions of one key (newest first): (counter, txn)."""
+    out: list[tuple[str, Txn[bool]]] = []
+    cur = group[0]
+    if not cur.is_marker:  # the current version (the objects row)
+        rec = cur.rec
+        found = lifecycle.expiration(config, rec.key, rec.size, rec.tags, rec.last_modified,
+                                     day)
+        if found is not None and found[0] <= now:
+            out.append(("expired", expiry.expire_current_txn(
+                meta, bucket.versioning, rec, bucket.account_id)))
+    doomed = 0
+    nc_rules = [r for r in config.rules if r.enabled and r.noncurrent_days is not None]
+    for i in range(1, len(group)):
+        v = group[i]
+        size, tags = (0, ()) if v.is_marker else (v.rec.size, v.rec.tags)
+        since = group[i - 1].rec.last_modified  # noncurrent since its successor came
+        if any(r.filter.matches(v.key, size, tags)
+               and lifecycle.noncurrent_expired(r, since, i - 1, now, day) for r in nc_rules):
+            out.append(("noncurrent", expiry.expire_noncurrent_txn(meta, v.rec)))
+            doomed += 1
+    if cur.is_marker and doomed == len(group) - 1:
+        if any(r.filter.matches(cur.key, 0, ())
+               and lifecycle.marker_expired(r, cur.rec.last_modified, now, day)
+               for r in config.rules):
+            out.append(("markers", expiry.remove_expired_marker_txn(meta, cur.rec)))
+    return out
+
+
+def _sweep_versions(stores: Stores, ctx: JobContext, bucket: Bucket, config: lifecycle.Config,
+                    after: str, day: float, batch: int, now: Callable[[], float],
+                    resume: bool, stats: Stats) -> bool:
+    """A versioned bucket: every version of every key under the rules' prefixes, a key at
+    a time (the cursor is the last key done). False when stopped."""
+    meta = stores.meta
+    pending: list[tuple[str, Txn[bool]]] = []
+
+    def flush(last: str) -> None:
+        counted = {"expired": 0, "noncurrent": 0, "markers": 0}
+        _flush(ctx, [_counting(t, what, counted) for what, t in pending], bucket.name,
+               "objects", last, resume, stats)
+        stats.expired += counted["expired"]
+        stats.noncurrent += counted["noncurrent"]
+        stats.markers += counted["markers"]
+        pending.clear()
+
+    for prefix in lifecycle.prefixes(config):
+        group: list[Version] = []
+        for seen, v in enumerate(meta.scan_versions(bucket.name, prefix, after.encode(), None)):
+            if seen % 1000 == 999 and ctx.stop.is_set():
+                return False
+            if group and v.key != group[0].key:
+                pending.extend(_judge(meta, bucket, config, group, day, now()))
+                if len(pending) >= batch:
+                    flush(group[0].key)
+                    if not ctx.alive():
+                        return False
+                group = []
+            group.append(v)
+        if group:
+            pending.extend(_judge(meta, bucket, config, group, day, now()))
+            if pending:
+                flush(group[0].key)
+    return True
+
+
+def _counting(t: Txn[bool], what: str, counted: dict[str, int]) -> Txn[bool]:
+    def txn(c: sqlite3.Connection) -> bool:
+        done = t(c)
+        if done:
+            counted[what] += 1
+        return done
+    return txn
