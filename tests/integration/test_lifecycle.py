@@ -483,3 +483,52 @@ def test_versioned_sweep(tmp_path: Path) -> None:
         versions, markers = _versions(s3, b, "cur/")
         assert len(versions) == 1 and len(markers) == 1  # never a second marker on a marker
     assert "Traceback" not in srv.log_path.read_text()  # type: ignore[union-attr]
+
+
+def test_kill_during_versioned_sweep_then_resume(tmp_path: Path) -> None:
+    """Noncurrent versions expire across a kill -9 mid-sweep; current versions never go."""
+    srv = new_server(tmp_path / "data", extra_args=["--no-fsync", "--job-lease-seconds", "2"])
+    b = "vcrash-" + uuid.uuid4().hex[:8]
+    n = 800
+    with running(srv):
+        s3 = srv.client()
+        s3.create_bucket(Bucket=b)
+        s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+
+        def put(i: int) -> None:
+            for gen in ("old", "new"):
+                s3.put_object(Bucket=b, Key=f"k/{i:05d}", Body=f"{gen}{i}".encode())
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(put, range(n)))
+        s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [
+            {"ID": "nc", "Status": "Enabled", "Filter": {},
+             "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}]})
+    srv.extra_args = ["--no-fsync", "--job-lease-seconds", "2",
+                      "--lifecycle-day-seconds", "0.5", "--lifecycle-interval", "0.2"]
+    srv.start()
+    caught = None
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        row = _lease(srv.data_dir)
+        if row is not None and row[3] is not None:
+            caught = json.loads(row[3])
+            break
+        time.sleep(0.002)
+    srv.stop(signal.SIGKILL)
+    assert caught is not None and caught["bucket"] == b
+    conn = sqlite3.connect(srv.data_dir / "meta.sqlite3")
+    left = conn.execute("SELECT count(*) FROM versions WHERE bucket=?", (b,)).fetchone()[0]
+    conn.close()
+    assert 0 < left < n
+    with running(srv):
+        s3 = srv.client()
+
+        def noncurrent() -> int:
+            pages = s3.get_paginator("list_object_versions").paginate(Bucket=b)
+            return sum(1 for p in pages for v in p.get("Versions", []) if not v["IsLatest"])
+        assert _wait(lambda: noncurrent() == 0, 30)
+        for i in range(0, n, 97):
+            assert s3.get_object(Bucket=b, Key=f"k/{i:05d}")["Body"].read() == f"new{i}".encode()
+        keys = sum(len(p.get("Contents", [])) for p in
+                   s3.get_paginator("list_objects_v2").paginate(Bucket=b))
+        assert keys == n
