@@ -182,7 +182,7 @@ def _flush(ctx: JobContext, txns: Sequence[Txn[bool]], bucket: str, phase: str, 
             except Exception as exc:  # noqa: BLE001 - refused (object lock): left alone
                 c.execute("ROLLBACK TO lifecycle_item")
                 stats.refused += 1
-                log.info("lifecycle: a version in %s left alone: %s", bucket, exc)
+                log.debug("lifecycle: a version in %s left alone: %s", bucket, exc)
             c.execute("RELEASE lifecycle_item")
         if resume:
             save(c)
