@@ -11,6 +11,7 @@ from objectstore.server.handlers.common import (
     bucket_or_404,
     empty,
     object_version_or_404,
+    subresource_version_headers,
     which_version,
 )
 from objectstore.server.request import Response, xml_response
@@ -57,7 +58,8 @@ async def get_object_acl(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     obj = object_version_or_404(ctx, bucket)
     access.require_object(ctx.principal, obj, "READ_ACP")
-    return xml_response(xml.acl_policy(acls.Acl.from_json(obj.acl), account_names(ctx)))
+    return xml_response(xml.acl_policy(acls.Acl.from_json(obj.acl), account_names(ctx)),
+                        headers=subresource_version_headers(ctx, bucket, obj))
 
 
 async def put_object_acl(ctx: Ctx) -> Response:
@@ -67,4 +69,4 @@ async def put_object_acl(ctx: Ctx) -> Response:
     acl = await _requested_acl(ctx, obj.owner, bucket.account_id)
     await ctx.stores.write(ctx.stores.meta.set_object_acl_txn(bucket.name, obj.key,
                                                               acl.to_json(), which_version(ctx)))
-    return empty()
+    return empty(headers=subresource_version_headers(ctx, bucket, obj))

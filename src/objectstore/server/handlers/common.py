@@ -120,6 +120,15 @@ def version_headers(bucket: Bucket, obj: ObjectRecord) -> list[tuple[str, str]]:
     return [("x-amz-version-id", obj.version_id or "null")]
 
 
+def subresource_version_headers(ctx: Ctx, bucket: Bucket,
+                                obj: ObjectRecord) -> list[tuple[str, str]]:
+    """x-amz-version-id of an object sub-resource operation (ACL, tagging): the version
+    it applied to, when the bucket is versioned or a version was addressed."""
+    if ctx.ep.arg("versionId") is not None:
+        return [("x-amz-version-id", obj.version_id or "null")]
+    return version_headers(bucket, obj)
+
+
 def account_names(ctx: Ctx) -> dict[str, str]:
     return ctx.stores.meta.account_names()
 

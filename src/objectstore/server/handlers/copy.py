@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import os
 import sqlite3
+from typing import Protocol
 from urllib.parse import unquote
 
 from objectstore.s3 import acl as acls
@@ -65,7 +66,11 @@ def copy_source(value: str) -> tuple[str, str, str | None | bool]:
     return bucket, key, version
 
 
-def copy_blob(blobs: BlobStore, src: ObjectRecord, ing: Ingest, start: int = 0,
+class Sink(Protocol):
+    def feed(self, data: bytes) -> None: ...
+
+
+def copy_blob(blobs: BlobStore, src: ObjectRecord, ing: Sink, start: int = 0,
               length: int | None = None) -> None:
     """Copy ``length`` bytes from ``start`` of ``src`` into ``ing`` (blocking, bounded memory)."""
     remaining = src.size - start if length is None else length
@@ -151,25 +156,14 @@ async def copy_object(ctx: Ctx) -> Response:
     if src.size > MAX_COPY:
         raise S3Error("InvalidRequest", "The specified copy source is larger than the maximum "
                       f"allowable size for a copy source: {MAX_COPY}")
-    if shares_data(src, algorithms):
-        # The same bytes, stored the same way: the copy refers to the source's blob.
-        sums = {a: v for a, v in src.checksums.items() if a in algorithms}
-        rec = ObjectRecord(
-            bucket=dest.name, key=ctx.key, size=src.size, etag=src.etag,
-            last_modified=ctx.now(), owner=owner, acl=acl.to_json(), headers=stored,
-            checksums=sums, checksum_type="FULL_OBJECT" if sums else None,
-            segments=src.segments, tags=tags, lock_mode=mode, lock_until=until,
-            legal_hold=hold,
-        )
-        try:
-            stored_rec = await publish(ctx.stores, rec, condition, shared=src)
-        except Conflict:  # the source version went away meanwhile
-            raise S3Error("NoSuchKey", Key=src_key) from None
+    base = ObjectRecord(
+        bucket=dest.name, key=ctx.key, size=0, etag="", last_modified=ctx.now(),
+        owner=owner, acl=acl.to_json(), headers=stored, tags=tags, lock_mode=mode,
+        lock_until=until, legal_hold=hold)
+    if shares_data(src):
+        stored_rec, sums = await _share_blobs(ctx, src, algorithms, base, condition)
     else:
-        stored_rec, sums = await _copy_bytes(ctx, src, algorithms, ObjectRecord(
-            bucket=dest.name, key=ctx.key, size=0, etag="", last_modified=ctx.now(),
-            owner=owner, acl=acl.to_json(), headers=stored, tags=tags, lock_mode=mode,
-            lock_until=until, legal_hold=hold), condition)
+        stored_rec, sums = await _copy_bytes(ctx, src, algorithms, base, condition)
     body = xml.copy_result("CopyObjectResult", stored_rec.etag,
                            iso8601(stored_rec.last_modified), sums)
     headers: list[tuple[str, str]] = []
@@ -181,11 +175,55 @@ async def copy_object(ctx: Ctx) -> Response:
     return xml_response(body, headers=headers)
 
 
-def shares_data(src: ObjectRecord, algorithms: set[str]) -> bool:
-    """A copy can refer to the source's blob: one blob (not inline, not multipart), stored
-    the same way (no encryption yet), every checksum asked for already known."""
-    return (src.inline is None and src.part_count == 0 and len(src.segments) == 1
-            and src.sse is None and algorithms <= set(src.checksums))
+# ---------------------------------------------------------------- blob sharing
+
+def shares_data(src: ObjectRecord) -> bool:
+    """A copy can refer to the source's blobs (every segment, multipart or not): the data
+    is in blob files (not inline) and stored as plain bytes (no encryption), so the copy's
+    bytes are exactly the source's."""
+    return src.inline is None and src.sse is None and any(s.blob for s in src.segments)
+
+
+class _Digest:
+    """A sink for copy_blob that only hashes (the bytes stay where they are)."""
+
+    def __init__(self, algorithms: set[str]) -> None:
+        self.md5 = hashlib.md5()
+        self.checks = {alg: checksums.new_hasher(alg) for alg in algorithms}
+
+    def feed(self, data: bytes) -> None:
+        self.md5.update(data)
+        for h in self.checks.values():
+            h.update(data)
+
+
+async def _share_blobs(ctx: Ctx, src: ObjectRecord, algorithms: set[str],
+                       base: ObjectRecord, condition: Check | None
+                       ) -> tuple[ObjectRecord, dict[str, str]]:
+    """CopyObject without copying bytes: the new version refers to the source's blobs
+    (each gets one more reference, in the transaction that checks the source still holds
+    them). As in S3, a copy is a single-part object: its ETag is the MD5 of the data and
+    its checksums are full-object ones. A single-blob source already has both (when every
+    requested checksum is known); otherwise the source is read once (verified against its
+    block checksums) to compute them, and nothing is written."""
+    known = src.part_count == 0 and algorithms <= set(src.checksums) and (
+        src.checksum_type in (None, "FULL_OBJECT"))
+    if known:
+        etag = src.etag
+        sums = {a: v for a, v in src.checksums.items() if a in algorithms}
+    else:
+        digest = _Digest(algorithms)
+        await asyncio.to_thread(copy_blob, ctx.stores.blobs, src, digest)
+        etag = f'"{digest.md5.hexdigest()}"'
+        sums = {a: checksums.b64(h.digest()) for a, h in digest.checks.items()}
+    rec = dataclasses.replace(
+        base, size=src.size, etag=etag, checksums=sums,
+        checksum_type="FULL_OBJECT" if sums else None, part_count=0,
+        segments=tuple(Segment(s.blob, s.size) for s in src.segments))
+    try:
+        return await publish(ctx.stores, rec, condition, shared=src), sums
+    except Conflict:  # the source version went away meanwhile
+        raise S3Error("NoSuchKey", Key=src.key) from None
 
 
 async def _copy_bytes(ctx: Ctx, src: ObjectRecord, algorithms: set[str],
@@ -213,8 +251,8 @@ async def _copy_bytes(ctx: Ctx, src: ObjectRecord, algorithms: set[str],
 async def delete_objects(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     h = ctx.req.headers
-    if bucket.object_lock is not None:
-        lock.require_integrity(h)
+    if "x-amz-sdk-checksum-algorithm" not in h:  # S3 wants Content-MD5 or a checksum
+        lock.require_integrity(h)                 # on every DeleteObjects (any bucket)
     body = await ctx.req.read_small()
     if "content-md5" in h:
         if checksums.parse_content_md5(h["content-md5"]) != hashlib.md5(body).digest():

@@ -9,24 +9,20 @@ from objectstore.server.handlers.common import (
     bucket_or_404,
     empty,
     object_version_or_404,
+    subresource_version_headers,
     which_version,
 )
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.storage.meta import NotFound
-from objectstore.storage.model import Bucket, ObjectRecord
 
 
 async def get_object_tagging(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     obj = object_version_or_404(ctx, bucket)
     access.require_object_owner(ctx.principal, obj)
-    return xml_response(tagging.render(obj.tags), headers=_version(bucket, obj))
-
-
-def _version(bucket: Bucket, obj: ObjectRecord) -> list[tuple[str, str]]:
-    return [("x-amz-version-id", obj.version_id or "null")] \
-        if bucket.versioning or obj.seq else []
+    return xml_response(tagging.render(obj.tags),
+                        headers=subresource_version_headers(ctx, bucket, obj))
 
 
 async def _set_object_tags(ctx: Ctx, tags: tagging.Tags, status: int) -> Response:
@@ -38,7 +34,7 @@ async def _set_object_tags(ctx: Ctx, tags: tagging.Tags, status: int) -> Respons
             bucket.name, obj.key, tags, which_version(ctx)))
     except NotFound:
         raise S3Error("NoSuchKey", Key=obj.key) from None
-    return empty(status, _version(bucket, obj))
+    return empty(status, subresource_version_headers(ctx, bucket, obj))
 
 
 async def put_object_tagging(ctx: Ctx) -> Response:
