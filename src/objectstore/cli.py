@@ -110,6 +110,20 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--scrub-rate", type=float,
                        default=float(_env("SCRUB_RATE", "8") or 8),
                        help="MB/s a background scrub reads at most (default 8)")
+    serve.add_argument("--lifecycle-day-seconds", type=float,
+                       default=float(_env("LIFECYCLE_DAY_SECONDS", "86400") or 86400),
+                       help="how long a lifecycle day lasts for the sweeper, in seconds "
+                            "(default 86400; tests use 10, like Ceph's rgw_lc_debug_interval; "
+                            "x-amz-expiration headers always count real days)")
+    serve.add_argument("--lifecycle-interval", type=float,
+                       default=float(_env("LIFECYCLE_INTERVAL", "0") or 0),
+                       help="seconds between lifecycle sweeps (default 0: hourly, or a fifth "
+                            "of a shortened lifecycle day)")
+    serve.add_argument("--job-lease-seconds", type=float,
+                       default=float(_env("JOB_LEASE_SECONDS", "30") or 30),
+                       help="how long a background job's lease lasts without renewal: when "
+                            "its process dies another takes the job over after this "
+                            "(default 30)")
     _limit_args(serve)
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "info"))
     serve.add_argument("--access-log", action="store_true")
@@ -194,6 +208,15 @@ def parser() -> argparse.ArgumentParser:
                     help="leave blobs and temp files younger than this many seconds "
                          "(default 3600)")
     _data_dir_arg(fs)
+    lc = sub.add_parser("lifecycle", help="bucket lifecycle rules")
+    lsub = lc.add_subparsers(dest="action", required=True)
+    lr = lsub.add_parser("run", help="run one lifecycle sweep now (expirations, aborts of "
+                         "incomplete multipart uploads)")
+    lr.add_argument("--bucket", help="only this bucket")
+    lr.add_argument("--day-seconds", type=float,
+                    default=float(_env("LIFECYCLE_DAY_SECONDS", "86400") or 86400),
+                    help="how long a lifecycle day lasts (default 86400)")
+    _data_dir_arg(lr)
     return top
 
 
@@ -296,6 +319,31 @@ def admin(args: argparse.Namespace, stores: Stores) -> int:
         print(f"removed {collect_orphans(stores, args.grace)} orphan blobs")
     elif args.command in ("scrub", "fsck"):
         return _scrub(stores, args)
+    elif args.command == "lifecycle":
+        return _lifecycle_run(stores, args)
+    return 0
+
+
+def _lifecycle_run(stores: Stores, args: argparse.Namespace) -> int:
+    import threading
+
+    from objectstore.service import lifecycle
+    from objectstore.service.jobs import JobContext, Leases
+
+    leases = Leases(stores.meta)
+    lease = leases.acquire(lifecycle.JOB)
+    if lease is None:
+        holder = leases.row(lifecycle.JOB)
+        raise accounts.AdminError(f"a lifecycle sweep is running in {holder[0] if holder else '?'}"
+                                  "; try again when it is done")
+    try:
+        stats = lifecycle.sweep(stores, JobContext(leases, lease, threading.Event()),
+                                day=args.day_seconds, only_bucket=args.bucket)
+    except NotFound:
+        raise accounts.AdminError(f"no bucket {args.bucket!r}") from None
+    finally:
+        leases.release(lease)
+    print(stats.summary())
     return 0
 
 
@@ -406,7 +454,8 @@ def serve(args: argparse.Namespace) -> int:
         image_quota_pending=args.image_quota_pending,
         min_free_space=args.min_free_space, tmp_max_age=args.tmp_max_age,
         scrub_interval=args.scrub_interval, scrub_rate=args.scrub_rate,
-        verify_reads=args.verify_reads,
+        verify_reads=args.verify_reads, lifecycle_day_seconds=args.lifecycle_day_seconds,
+        lifecycle_interval=args.lifecycle_interval, job_lease_seconds=args.job_lease_seconds,
         **{name: getattr(args, name) for _, name, _, _ in _LIMITS},
     )
     logging.addLevelName(5, "TRACE")  # uvicorn's --log-level trace (not yet registered)

@@ -45,6 +45,9 @@ class Settings:
     scrub_interval: float = 0.0  # hours between background scrubs (0: off)
     scrub_rate: float = 8.0  # MB/s read by a background scrub
     verify_reads: str = "uncached"  # GET checks blocks read from disk ("all": cached too)
+    lifecycle_day_seconds: float = 86400.0  # a lifecycle "day" for the sweeper (tests: 10)
+    lifecycle_interval: float = 0.0  # seconds between lifecycle sweeps (0: from the day)
+    job_lease_seconds: float = 30.0  # a background job's lease lasts this long unrenewed
     # Limits and timeouts of the HTTP layer (server/protocol.py; docs/running.md).
     max_head_bytes: int = 32 * 1024  # request line + headers of one request
     max_url_bytes: int = 16 * 1024  # the request target (path + query)

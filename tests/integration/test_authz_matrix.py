@@ -53,6 +53,9 @@ SIGNER = {"presigned-by-owner": "owner", "presigned-by-other": "other-account"}
 
 VERSIONING = (b"<VersioningConfiguration><Status>Suspended</Status>"
               b"</VersioningConfiguration>")
+LIFECYCLE = (b"<LifecycleConfiguration><Rule><ID>authz</ID><Filter><Prefix>none/</Prefix>"
+             b"</Filter><Status>Enabled</Status><Expiration><Days>3650</Days></Expiration>"
+             b"</Rule></LifecycleConfiguration>")
 TAGGING = (b"<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>")
 CORS = (b"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
         b"<AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>")
@@ -146,6 +149,15 @@ OPS: dict[str, tuple[str, Callable[[Target], Raw], Ok]] = {
                       {200: None}),
     "DeleteBucketCors": ("bucket", lambda t: Raw("DELETE", f"/{t.bucket}", (("cors", ""),)),
                          {204: None}),
+    # Lifecycle (the deprecated Get/PutBucketLifecycle are the same requests)
+    **{op: ("bucket", lambda t: _b(t, "lifecycle"),
+            {200: None, 404: "NoSuchLifecycleConfiguration"})
+       for op in ("GetBucketLifecycleConfiguration", "GetBucketLifecycle")},
+    **{op: ("bucket", lambda t: _body("PUT", f"/{t.bucket}", (("lifecycle", ""),), LIFECYCLE),
+            {200: None})
+       for op in ("PutBucketLifecycleConfiguration", "PutBucketLifecycle")},
+    "DeleteBucketLifecycle": ("bucket", lambda t: Raw("DELETE", f"/{t.bucket}",
+                                                      (("lifecycle", ""),)), {204: None}),
     "PutObject": ("bucket", lambda t: Raw("PUT", f"/{t.bucket}/w-{next(_n)}", (), (),
                                           b"written"), {200: None}),
     "PostObject": ("bucket", lambda t: Raw("POST", f"/{t.bucket}"), {204: None}),

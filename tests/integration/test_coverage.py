@@ -419,11 +419,11 @@ def test_list_objects_v2_fetch_owner(s3: Any, bucket: str) -> None:
 
 # -- bucket sub-resources answered as unconfigured ------------------------------------------
 
-# op: GetBucketPolicy GetBucketLifecycleConfiguration GetBucketWebsite GetBucketEncryption
+# op: GetBucketPolicy GetBucketWebsite GetBucketEncryption
 # op: GetBucketOwnershipControls GetPublicAccessBlock
 # op: GetBucketReplication GetBucketRequestPayment GetBucketLogging
 # op: GetBucketNotificationConfiguration GetBucketAccelerateConfiguration DeleteBucketPolicy
-# op: DeleteBucketLifecycle DeleteBucketWebsite DeleteBucketEncryption
+# op: DeleteBucketWebsite DeleteBucketEncryption
 # op: DeleteBucketOwnershipControls DeletePublicAccessBlock DeleteBucketReplication
 UNCONFIGURED = sorted(bucket_config.HANDLERS)
 

@@ -26,6 +26,7 @@ from objectstore.server.handlers import (
     cors,
     ec2,
     images,
+    lifecycle,
     listing,
     multipart,
     object_lock,
@@ -37,6 +38,8 @@ from objectstore.server.handlers import (
 from objectstore.server.handlers.common import Ctx, Handler
 from objectstore.server.request import ClientGone, Receive, Request, Response, Scope, Send
 from objectstore.service import cloudkeys
+from objectstore.service import lifecycle as lifecycle_sweep
+from objectstore.service.jobs import JobRunner
 from objectstore.service.maintenance import Maintenance
 from objectstore.service.registry import Registry, RegistryLimits
 from objectstore.service.stores import Stores
@@ -77,6 +80,7 @@ HANDLERS: dict[str, Handler] = {
     **object_lock.HANDLERS,
     **tagging.HANDLERS,
     **cors.HANDLERS,
+    **lifecycle.HANDLERS,
     "PostObject": post_object.post_object,
     **versioning.HANDLERS,
 }
@@ -110,6 +114,9 @@ class App:
         self.host_id = secrets.token_urlsafe(24)
         self.id_prefix = secrets.token_hex(4).upper()  # request ids: process prefix + counter
         self.counter = itertools.count(1)
+        self.jobs = JobRunner(stores.meta, [
+            lifecycle_sweep.job(stores, settings.lifecycle_day_seconds,
+                                settings.lifecycle_interval)], ttl=settings.job_lease_seconds)
         self.maintenance = Maintenance(stores, tmp_max_age=settings.tmp_max_age,
                                        scrub_interval=settings.scrub_interval,
                                        scrub_rate=settings.scrub_rate)
@@ -288,8 +295,10 @@ class App:
                 if resumed:
                     log.info("resuming %d pending image registrations", resumed)
                 self.maintenance.start()
+                self.jobs.start()
                 await send({"type": "lifespan.startup.complete"})
             elif msg["type"] == "lifespan.shutdown":
+                self.jobs.close()
                 self.maintenance.close()
                 self.registry.close()
                 self.stores.close()

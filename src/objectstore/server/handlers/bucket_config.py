@@ -12,7 +12,6 @@ from objectstore.service import access
 # operation -> error code when nothing is configured
 MISSING = {
     "GetBucketPolicy": "NoSuchBucketPolicy",
-    "GetBucketLifecycleConfiguration": "NoSuchLifecycleConfiguration",
     "GetBucketWebsite": "NoSuchWebsiteConfiguration",
     "GetBucketEncryption": "ServerSideEncryptionConfigurationNotFoundError",
     "GetBucketOwnershipControls": "OwnershipControlsNotFoundError",
@@ -27,7 +26,7 @@ EMPTY_DOCS = {
     "GetBucketAccelerateConfiguration": ("AccelerateConfiguration", ""),
 }
 DELETES = (
-    "DeleteBucketPolicy", "DeleteBucketLifecycle",
+    "DeleteBucketPolicy",
     "DeleteBucketWebsite", "DeleteBucketEncryption", "DeleteBucketOwnershipControls",
     "DeletePublicAccessBlock", "DeleteBucketReplication",
 )

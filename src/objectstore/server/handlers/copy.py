@@ -18,6 +18,7 @@ from objectstore.s3.names import check_key
 from objectstore.s3.versioning import version_arg
 from objectstore.server.handlers import object_lock
 from objectstore.server.handlers.common import Ctx, bucket_or_404, object_version_or_404
+from objectstore.server.handlers.lifecycle import expiration_headers
 from objectstore.server.handlers.objects import (
     Check,
     check_storage_class,
@@ -170,6 +171,7 @@ async def copy_object(ctx: Ctx) -> Response:
         headers.append(("x-amz-copy-source-version-id", src.version_id or "null"))
     if stored_rec.version_id is not None:
         headers.append(("x-amz-version-id", stored_rec.version_id))
+    headers += expiration_headers(dest, stored_rec)
     return xml_response(body, headers=headers)
 
 

@@ -30,6 +30,7 @@ from objectstore.server.handlers.common import (
     object_version_or_404,
 )
 from objectstore.server.handlers.copy import copy_blob, copy_source
+from objectstore.server.handlers.lifecycle import expiration_headers
 from objectstore.server.handlers.objects import (
     check_storage_class,
     conditional_write,
@@ -302,6 +303,7 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
     headers = [(checksums.HEADER[a], v) for a, v in sums.items()]
     if written.version_id is not None:
         headers.append(("x-amz-version-id", written.version_id))
+    headers += expiration_headers(bucket, rec)
     return xml_response(body, headers=headers)
 
 

@@ -25,6 +25,7 @@ from objectstore.server.handlers.common import (
     object_version_or_404,
     version_headers,
 )
+from objectstore.server.handlers.lifecycle import expiration_headers
 from objectstore.server.request import Response
 from objectstore.service import access
 from objectstore.service.ingest import INLINE_LIMIT, Ingest
@@ -183,6 +184,8 @@ async def put_object(ctx: Ctx) -> Response:
         headers.append(("x-amz-checksum-type", "FULL_OBJECT"))
     if written.version_id is not None:
         headers.append(("x-amz-version-id", written.version_id))
+    if bucket.lifecycle is not None:
+        headers += expiration_headers(bucket, rec)
     return empty(200, headers)
 
 
@@ -274,6 +277,8 @@ async def get_object(ctx: Ctx, *, head: bool = False) -> Response:
             headers += lock.response_headers(obj.lock_mode, obj.lock_until, obj.legal_hold)
         if bucket.versioning or obj.seq:
             headers += version_headers(bucket, obj)
+        if bucket.lifecycle is not None and not ctx.ep.has("versionId"):
+            headers += expiration_headers(bucket, obj)  # the current version's
         rng, extra = _select(ctx, obj)
         headers += extra
         if rng is None:
