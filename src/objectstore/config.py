@@ -45,6 +45,10 @@ class Settings:
     scrub_interval: float = 0.0  # hours between background scrubs (0: off)
     scrub_rate: float = 8.0  # MB/s read by a background scrub
     verify_reads: str = "uncached"  # GET checks blocks read from disk ("all": cached too)
+    # encryption at rest (docs/running.md, "Encryption at rest")
+    default_encryption: str = ""  # "sse-s3": every new object SSE-S3 unless asked otherwise
+    allow_sse_c_over_http: bool = False  # accept SSE-C keys over plain HTTP (testing only)
+    kms_keys: tuple[str, ...] = ()  # KMS key names made at start if missing
     # Limits and timeouts of the HTTP layer (server/protocol.py; docs/running.md).
     max_head_bytes: int = 32 * 1024  # request line + headers of one request
     max_url_bytes: int = 16 * 1024  # the request target (path + query)
@@ -70,6 +74,6 @@ def settings_from_json(text: str) -> Settings:
     data = json.loads(text)
     data["data_dir"] = Path(data["data_dir"])
     data["keyring"] = Path(data["keyring"]) if data.get("keyring") else None
-    for name in ("domains", "cloud_keys", "cloud_certs"):
+    for name in ("domains", "cloud_keys", "cloud_certs", "kms_keys"):
         data[name] = tuple(data[name])
     return Settings(**data)

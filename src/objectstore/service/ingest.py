@@ -15,6 +15,7 @@ from typing import Any, AsyncIterator, Callable, Iterable
 
 from objectstore.s3 import checksums
 from objectstore.s3.errors import S3Error
+from objectstore.storage.crypto import Encryptor
 from objectstore.storage.localfs import BlobStore, BlobWriter
 
 BATCH = 1 << 20
@@ -31,11 +32,14 @@ class Digests:
 
 class Ingest:
     """Hashes a body while keeping it: in memory up to ``inline_limit`` bytes (small objects
-    live in the metadata row), in a blob file beyond that."""
+    live in the metadata row), in a blob file beyond that. With a ``data_key`` the body is
+    encrypted (storage.crypto) before it reaches the blob, and never kept inline."""
 
     def __init__(self, blobs: BlobStore, algorithms: Iterable[str], sha256: bool,
-                 max_size: int, inline_limit: int = 0) -> None:
+                 max_size: int, inline_limit: int = 0, data_key: bytes | None = None) -> None:
         self._blobs = blobs
+        if data_key is not None:
+            inline_limit = 0
         if inline_limit:
             blobs.check_space()  # an inline body takes room in the metadata database
         self._writer: BlobWriter | None = None if inline_limit else blobs.writer()
@@ -47,6 +51,8 @@ class Ingest:
         self._max = max_size
         self._done = False
         self.size = 0
+        self._enc = Encryptor(data_key, self._writer.id) \
+            if data_key is not None and self._writer is not None else None
 
     @property
     def blob_id(self) -> str:
@@ -96,6 +102,9 @@ class Ingest:
             self._writer.write(bytes(self._buf))
             self._buf = None
         assert self._writer is not None
+        if self._enc is not None:
+            self._writer.write_many(self._enc.feed(data))
+            return
         self._writer.write(data)
 
     def digests(self) -> Digests:
@@ -116,6 +125,8 @@ class Ingest:
             if self.size == 0:
                 self._writer.abort()
             else:
+                if self._enc is not None:
+                    self._writer.write(self._enc.finish())
                 self._writer.commit()
         self._done = True
 

@@ -14,7 +14,6 @@ MISSING = {
     "GetBucketPolicy": "NoSuchBucketPolicy",
     "GetBucketLifecycleConfiguration": "NoSuchLifecycleConfiguration",
     "GetBucketWebsite": "NoSuchWebsiteConfiguration",
-    "GetBucketEncryption": "ServerSideEncryptionConfigurationNotFoundError",
     "GetObjectLockConfiguration": "ObjectLockConfigurationNotFoundError",
     "GetBucketOwnershipControls": "OwnershipControlsNotFoundError",
     "GetPublicAccessBlock": "NoSuchPublicAccessBlockConfiguration",
@@ -29,7 +28,7 @@ EMPTY_DOCS = {
 }
 DELETES = (
     "DeleteBucketPolicy", "DeleteBucketLifecycle",
-    "DeleteBucketWebsite", "DeleteBucketEncryption", "DeleteBucketOwnershipControls",
+    "DeleteBucketWebsite", "DeleteBucketOwnershipControls",
     "DeletePublicAccessBlock", "DeleteBucketReplication",
 )
 

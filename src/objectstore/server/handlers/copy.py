@@ -13,12 +13,13 @@ from objectstore.s3 import checksums, tagging, xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, iso8601
 from objectstore.s3.names import check_key
+from objectstore.server.handlers import encrypted
 from objectstore.server.handlers.common import Ctx, bucket_or_404, object_or_404
+from objectstore.server.handlers.encryption import read_key, write_key
 from objectstore.server.handlers.objects import (
     check_storage_class,
     conditional_write,
     object_headers,
-    reject_sse,
 )
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
@@ -46,9 +47,16 @@ def parse_copy_source(value: str) -> tuple[str, str]:
 
 
 def copy_blob(blobs: BlobStore, src: ObjectRecord, ing: Ingest, start: int = 0,
-              length: int | None = None) -> None:
-    """Copy ``length`` bytes from ``start`` of ``src`` into ``ing`` (blocking, bounded memory)."""
+              length: int | None = None, src_key: bytes | None = None) -> None:
+    """Copy ``length`` bytes from ``start`` of ``src`` into ``ing`` (blocking, bounded memory).
+    An encrypted source (``src_key``: its data key) is decrypted as it is read; ``ing``
+    encrypts again if the destination is encrypted (its own data key)."""
     remaining = src.size - start if length is None else length
+    if src_key is not None:
+        for piece in encrypted.read_blocking(blobs, src.segments, src_key, start, remaining,
+                                             f"{src.bucket}/{src.key}"):
+            ing.feed(piece)
+        return
     if src.inline is not None:
         ing.feed(src.inline[start:start + remaining])
         return
@@ -84,7 +92,6 @@ def copy_blob(blobs: BlobStore, src: ObjectRecord, ing: Ingest, start: int = 0,
 
 async def copy_object(ctx: Ctx) -> Response:
     h = ctx.req.headers
-    reject_sse(h)
     src_bucket_name, src_key = parse_copy_source(h["x-amz-copy-source"])
     dest = bucket_or_404(ctx)
     access.require_bucket(ctx.principal, dest, "WRITE")
@@ -95,7 +102,9 @@ async def copy_object(ctx: Ctx) -> Response:
         raise S3Error("NoSuchBucket", BucketName=src_bucket_name)
     src = object_or_404(ctx, src_bucket, src_key)
     access.require_object(ctx.principal, src, "READ")
+    src_dk = read_key(ctx, src.sse, prefix="x-amz-copy-source-")
     check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
+    dest_dk = write_key(ctx, dest)
     directive = h.get("x-amz-metadata-directive", "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
         raise S3Error("InvalidArgument", "Unknown metadata directive.",
@@ -103,7 +112,8 @@ async def copy_object(ctx: Ctx) -> Response:
     same = src_bucket_name == dest.name and src_key == ctx.key
     if same and directive == "COPY" and not any(
         n in h for n in ("x-amz-storage-class", "x-amz-website-redirect-location",
-                         "x-amz-server-side-encryption", "x-amz-checksum-algorithm")
+                         "x-amz-server-side-encryption", "x-amz-checksum-algorithm",
+                         "x-amz-server-side-encryption-customer-algorithm")
     ):
         raise S3Error("InvalidRequest", "This copy request is illegal because it is trying to "
                       "copy an object to itself without changing the object's metadata, "
@@ -125,26 +135,33 @@ async def copy_object(ctx: Ctx) -> Response:
         raise S3Error("InvalidRequest", "Checksum algorithm provided is unsupported.")
     condition = conditional_write(h, ctx.key,
                                   lambda: ctx.stores.meta.get_object(dest.name, ctx.key))
+    # The bytes are always read (and decrypted if the source is encrypted) and written
+    # again (encrypted under the destination's own data key if it is encrypted): a copy
+    # whose encryption differs from its source's must never share the source's blobs.
     ing = Ingest(ctx.stores.blobs, algorithms, False, MAX_COPY,
-                 inline_limit=INLINE_LIMIT if src.size <= INLINE_LIMIT else 0)
+                 inline_limit=INLINE_LIMIT if src.size <= INLINE_LIMIT else 0,
+                 data_key=dest_dk.key if dest_dk is not None else None)
     try:
-        await asyncio.to_thread(copy_blob, ctx.stores.blobs, src, ing)
+        await asyncio.to_thread(copy_blob, ctx.stores.blobs, src, ing, 0, None,
+                                src_dk.key if src_dk is not None else None)
         digests = ing.digests()
         await commit(ing)
     except BaseException:
         ing.abort()
         raise
     sums = {a: checksums.b64(v) for a, v in digests.checksums.items()}
+    etag = digests.md5.hex() if dest_dk is None else dest_dk.etag(digests.md5)
     rec = ObjectRecord(
-        bucket=dest.name, key=ctx.key, size=digests.size, etag=f'"{digests.md5.hex()}"',
+        bucket=dest.name, key=ctx.key, size=digests.size, etag=f'"{etag}"',
         last_modified=ctx.now(), owner=owner, acl=acl.to_json(), headers=stored,
         checksums=sums, checksum_type="FULL_OBJECT" if sums else None,
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
         inline=ing.inline, tags=tags,
+        sse=dest_dk.stored.to_json() if dest_dk is not None else None,
     )
     await publish(ctx.stores, rec, condition)
     body = xml.copy_result("CopyObjectResult", rec.etag, iso8601(rec.last_modified), sums)
-    return xml_response(body)
+    return xml_response(body, headers=dest_dk.stored.headers() if dest_dk is not None else [])
 
 
 async def delete_objects(ctx: Ctx) -> Response:

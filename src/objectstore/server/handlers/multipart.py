@@ -13,7 +13,7 @@ from urllib.parse import quote
 from awscrt import checksums as crt
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import checksums, tagging, xml
+from objectstore.s3 import checksums, sse, tagging, xml
 from objectstore.s3 import xml_multipart as mxml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, iso8601
@@ -29,17 +29,18 @@ from objectstore.server.handlers.common import (
     object_or_404,
 )
 from objectstore.server.handlers.copy import copy_blob, parse_copy_source
+from objectstore.server.handlers.encryption import read_key, write_key
 from objectstore.server.handlers.objects import (
     check_storage_class,
     conditional_write,
     object_headers,
-    reject_sse,
     requested_checksums,
 )
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.service.ingest import Ingest, commit
 from objectstore.service.objects import publish_txn
+from objectstore.service.sse import DataKey
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import ObjectRecord, Part, Segment, Upload
 
@@ -72,8 +73,8 @@ async def create_multipart_upload(ctx: Ctx) -> Response:
     access.require_bucket(ctx.principal, bucket, "WRITE")
     check_key(ctx.key)
     h = ctx.req.headers
-    reject_sse(h)
     check_storage_class(h)
+    dk = write_key(ctx, bucket)
     owner = ctx.principal.account_id if ctx.principal else bucket.account_id
     acl = acls.from_headers(h, owner, bucket.account_id, resolve_email=ctx.stores.meta.emails(),
                             known_ids=ctx.stores.meta.account_names)
@@ -101,29 +102,34 @@ async def create_multipart_upload(ctx: Ctx) -> Response:
         stored[TAGS_HEADER] = h["x-amz-tagging"]
     up = Upload(secrets.token_hex(24), bucket.name, ctx.key, owner,
                 ctx.principal.user if ctx.principal else "anonymous", acl.to_json(),
-                stored, alg, ctype, ctx.now())
+                stored, alg, ctype, ctx.now(),
+                sse=dk.stored.to_json() if dk is not None else None)
     try:
         await ctx.stores.write(ctx.stores.uploads.create_txn(up))
     except NotFound:
         raise S3Error("NoSuchBucket", BucketName=bucket.name) from None
-    headers = []
+    headers = dk.stored.headers() if dk is not None else []
     if alg:
-        headers = [("x-amz-checksum-algorithm", alg), ("x-amz-checksum-type", ctype or "")]
+        headers += [("x-amz-checksum-algorithm", alg), ("x-amz-checksum-type", ctype or "")]
     return xml_response(mxml.initiate(bucket.name, ctx.key, up.upload_id), headers=headers)
 
 
-def _part_target(ctx: Ctx) -> tuple[int, Upload]:
-    """The part number and upload a part write addresses, after the access checks."""
+def _part_target(ctx: Ctx) -> tuple[int, Upload, DataKey | None]:
+    """The part number and upload a part write addresses, after the access checks, and the
+    upload's data key (SSE-C uploads need the customer key with every part)."""
     bucket = bucket_or_404(ctx)
     access.require_bucket(ctx.principal, bucket, "WRITE")
     number = _part_number(ctx)
     up = _upload_or_404(ctx)
-    reject_sse(ctx.req.headers)
-    return number, up
+    return number, up, read_key(ctx, up.sse)
+
+
+def _etag(dk: DataKey | None, md5: bytes) -> str:
+    return f'"{md5.hex() if dk is None else dk.etag(md5)}"'
 
 
 async def upload_part(ctx: Ctx) -> Response:
-    number, up = _part_target(ctx)
+    number, up, dk = _part_target(ctx)
     h = ctx.req.headers
     md5 = checksums.parse_content_md5(h["content-md5"]) if "content-md5" in h else None
     wanted = requested_checksums(h)
@@ -136,14 +142,17 @@ async def upload_part(ctx: Ctx) -> Response:
                           f"Type: {up.checksum_algorithm.lower()}, actual checksum Type: "
                           f"{sorted(mismatch)[0].lower()}")
         algorithms.add(up.checksum_algorithm)
-    ing = Ingest(ctx.stores.blobs, algorithms, ctx.auth.payload_sha256 is not None, MAX_PART)
+    ing = Ingest(ctx.stores.blobs, algorithms, ctx.auth.payload_sha256 is not None, MAX_PART,
+                 data_key=dk.key if dk is not None else None)
     digests = await store(body, ing, md5, wanted)
     part_alg = up.checksum_algorithm or next(iter(wanted), None)
     checksum = checksums.b64(digests.checksums[part_alg]) if part_alg else None
     part = Part(up.upload_id, number, ing.blob_id, digests.size,
-                f'"{digests.md5.hex()}"', checksum, ctx.now())
+                _etag(dk, digests.md5), checksum, ctx.now())
     await _save_part(ctx, part)
     headers = [("ETag", part.etag)]
+    if dk is not None:
+        headers += dk.stored.headers()
     if part_alg and checksum:
         headers.append((checksums.HEADER[part_alg], checksum))
     return empty(200, headers)
@@ -161,7 +170,7 @@ async def _save_part(ctx: Ctx, part: Part) -> None:
 
 
 async def upload_part_copy(ctx: Ctx) -> Response:
-    number, up = _part_target(ctx)
+    number, up, dk = _part_target(ctx)
     h = ctx.req.headers
     src_bucket_name, src_key = parse_copy_source(h["x-amz-copy-source"])
     src_bucket = ctx.stores.meta.get_bucket(src_bucket_name)
@@ -170,6 +179,7 @@ async def upload_part_copy(ctx: Ctx) -> Response:
     # absent and unreadable keys answer alike (AccessDenied) unless the caller may list
     src = object_or_404(ctx, src_bucket, src_key)
     access.require_object(ctx.principal, src, "READ")
+    src_dk = read_key(ctx, src.sse, prefix="x-amz-copy-source-")
     check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
     start, length = 0, src.size
     rng = h.get("x-amz-copy-source-range")
@@ -185,9 +195,12 @@ async def upload_part_copy(ctx: Ctx) -> Response:
             raise S3Error("InvalidRange", headers={"Content-Range": f"bytes */{src.size}"})
         length = last - start + 1
     algorithms = {up.checksum_algorithm} if up.checksum_algorithm else set()
-    ing = Ingest(ctx.stores.blobs, algorithms, False, MAX_PART)
+    # decrypted from the source's key (if any), encrypted under the upload's (if any)
+    ing = Ingest(ctx.stores.blobs, algorithms, False, MAX_PART,
+                 data_key=dk.key if dk is not None else None)
     try:
-        await asyncio.to_thread(copy_blob, ctx.stores.blobs, src, ing, start, length)
+        await asyncio.to_thread(copy_blob, ctx.stores.blobs, src, ing, start, length,
+                                src_dk.key if src_dk is not None else None)
         digests = ing.digests()
         await commit(ing)
     except BaseException:
@@ -196,11 +209,12 @@ async def upload_part_copy(ctx: Ctx) -> Response:
     alg = up.checksum_algorithm
     checksum = checksums.b64(digests.checksums[alg]) if alg else None
     part = Part(up.upload_id, number, ing.blob_id, digests.size,
-                f'"{digests.md5.hex()}"', checksum, ctx.now())
+                _etag(dk, digests.md5), checksum, ctx.now())
     await _save_part(ctx, part)
     sums = {alg: checksum} if alg and checksum else {}
     return xml_response(xml.copy_result("CopyPartResult", part.etag,
-                                        iso8601(part.last_modified), sums))
+                                        iso8601(part.last_modified), sums),
+                        headers=dk.stored.headers() if dk is not None else [])
 
 
 def _combine(alg: str, parts: list[Part]) -> str:
@@ -280,7 +294,7 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
         tags=tagging.parse_header(up.headers[TAGS_HEADER]) if TAGS_HEADER in up.headers else (),
         checksums=sums, checksum_type=up.checksum_type if sums else None,
         segments=tuple(Segment(p.blob, p.size, p.checksum) for p in chosen),
-        part_count=len(chosen),
+        part_count=len(chosen), sse=up.sse,
     )
     txn = ctx.stores.uploads.complete_txn(up.upload_id, rec, {p.number for p in chosen},
                                           condition)
@@ -291,6 +305,7 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
     location = f"{ctx.req.scheme}://{ctx.req.host}/{bucket.name}/{quote(up.key)}"
     body = mxml.complete(location, bucket.name, up.key, etag, sums, rec.checksum_type)
     headers = [(checksums.HEADER[a], v) for a, v in sums.items()]
+    headers += sse.response_headers(up.sse)
     return xml_response(body, headers=headers)
 
 
