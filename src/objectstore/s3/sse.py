@@ -32,7 +32,8 @@ H_BUCKET_KEY = "x-amz-server-side-encryption-bucket-key-enabled"
 H_C_ALG = "x-amz-server-side-encryption-customer-algorithm"
 H_C_KEY = "x-amz-server-side-encryption-customer-key"
 H_C_MD5 = "x-amz-server-side-encryption-customer-key-md5"
-COPY_PREFIX = "x-amz-copy-source-"
+PREFIX = "x-amz-"  # the customer-key headers of the request's own object
+COPY_PREFIX = "x-amz-copy-source-"  # ... and of a copy's source
 INSECURE = ("Requests specifying Server Side Encryption with Customer provided keys must be "
             "made over a secure connection.")
 
@@ -56,46 +57,56 @@ class Requested:
 NONE = Requested()
 
 
-def has_customer_headers(headers: dict[str, str], prefix: str = "") -> bool:
-    return (prefix + H_C_ALG) in headers or (prefix + H_C_KEY) in headers or \
-        (prefix + H_C_MD5) in headers
+def _names(prefix: str) -> tuple[str, str, str]:
+    return tuple(prefix + h.removeprefix(PREFIX)  # type: ignore[return-value]
+                 for h in (H_C_ALG, H_C_KEY, H_C_MD5))
 
 
-def customer_key(headers: dict[str, str], prefix: str = "") -> Requested | None:
-    """The SSE-C key a request carries (``prefix``: "x-amz-copy-source-" for the copy
-    source's), checked as S3 checks it; None when it carries none."""
+COPY_NAMES = _names(COPY_PREFIX)
+
+
+def has_customer_headers(headers: dict[str, str], prefix: str = PREFIX) -> bool:
+    names = (H_C_ALG, H_C_KEY, H_C_MD5) if prefix == PREFIX else COPY_NAMES
+    return names[0] in headers or names[1] in headers or names[2] in headers
+
+
+def customer_key(headers: dict[str, str], prefix: str = PREFIX) -> Requested | None:
+    """The SSE-C key a request carries (``prefix``: COPY_PREFIX for the copy source's),
+    checked as S3 checks it; None when it carries none."""
     if not has_customer_headers(headers, prefix):
         return None
-    alg = headers.get(prefix + H_C_ALG)
-    key_b64 = headers.get(prefix + H_C_KEY)
-    md5_b64 = headers.get(prefix + H_C_MD5)
+    n_alg, n_key, n_md5 = _names(prefix)
+    alg = headers.get(n_alg)
+    key_b64 = headers.get(n_key)
+    md5_b64 = headers.get(n_md5)
     if alg is None:
         raise S3Error("InvalidArgument", "Requests specifying Server Side Encryption with "
                       "Customer provided keys must provide a valid encryption algorithm.",
-                      ArgumentName=prefix + H_C_ALG, ArgumentValue="null")
+                      ArgumentName=n_alg, ArgumentValue="null")
     if alg != AES256:
-        raise S3Error("InvalidEncryptionAlgorithmError" if not prefix else "InvalidArgument",
+        raise S3Error("InvalidEncryptionAlgorithmError" if prefix == PREFIX
+                      else "InvalidArgument",
                       "The encryption request you specified is not valid. Supported value: "
-                      "AES256.", ArgumentName=prefix + H_C_ALG, ArgumentValue=alg[:64])
+                      "AES256.", ArgumentName=n_alg, ArgumentValue=alg[:64])
     if key_b64 is None:
         raise S3Error("InvalidArgument", "Requests specifying Server Side Encryption with "
                       "Customer provided keys must provide an appropriate secret key.",
-                      ArgumentName=prefix + H_C_KEY, ArgumentValue="null")
+                      ArgumentName=n_key, ArgumentValue="null")
     try:
         key = base64.b64decode(key_b64, validate=True)
     except (binascii.Error, ValueError):
         key = b""
     if len(key) != 32:
         raise S3Error("InvalidArgument", "The secret key was invalid for the specified "
-                      "algorithm.", ArgumentName=prefix + H_C_KEY, ArgumentValue="null")
+                      "algorithm.", ArgumentName=n_key, ArgumentValue="null")
     if md5_b64 is None:
         raise S3Error("InvalidArgument", "Requests specifying Server Side Encryption with "
                       "Customer provided keys must provide the client calculated MD5 of the "
-                      "secret key.", ArgumentName=prefix + H_C_MD5, ArgumentValue="null")
+                      "secret key.", ArgumentName=n_md5, ArgumentValue="null")
     digest = base64.b64encode(hashlib.md5(key).digest()).decode()
     if md5_b64.strip() != digest:
         raise S3Error("InvalidArgument", "The calculated MD5 hash of the key did not match the "
-                      "hash that was provided.", ArgumentName=prefix + H_C_MD5,
+                      "hash that was provided.", ArgumentName=n_md5,
                       ArgumentValue=md5_b64[:64])
     return Requested(SSE_C, customer_key=key, customer_md5=digest)
 
@@ -133,6 +144,16 @@ def requested(headers: dict[str, str]) -> Requested:
     if context is not None:
         check_context(context)
     return Requested(KMS, kms_key=key, context=context, bucket_key=bucket_key)
+
+
+def check_read(headers: dict[str, str]) -> None:
+    """GET and HEAD take no x-amz-server-side-encryption headers (S3: 400 for SSE-S3 and
+    SSE-KMS objects alike; the stored object says how it is encrypted)."""
+    for name in (H_SSE, H_KMS_ID, H_CONTEXT):
+        if name in headers:
+            raise S3Error("InvalidArgument", "x-amz-server-side-encryption header is not "
+                          "supported for this operation.", ArgumentName=name,
+                          ArgumentValue=headers[name][:64])
 
 
 def check_context(value: str) -> None:

@@ -9,7 +9,7 @@ import sqlite3
 from urllib.parse import unquote
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import checksums, tagging, xml
+from objectstore.s3 import checksums, sse, tagging, xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, iso8601
 from objectstore.s3.names import check_key
@@ -102,7 +102,7 @@ async def copy_object(ctx: Ctx) -> Response:
         raise S3Error("NoSuchBucket", BucketName=src_bucket_name)
     src = object_or_404(ctx, src_bucket, src_key)
     access.require_object(ctx.principal, src, "READ")
-    src_dk = read_key(ctx, src.sse, prefix="x-amz-copy-source-")
+    src_dk = read_key(ctx, src.sse, prefix=sse.COPY_PREFIX)
     check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
     dest_dk = write_key(ctx, dest)
     directive = h.get("x-amz-metadata-directive", "COPY").upper()

@@ -42,14 +42,14 @@ def write_key(ctx: Ctx, bucket: Bucket, fields: dict[str, str] | None = None
     return new_key(ctx.stores.meta.keyring, req)
 
 
-def customer(ctx: Ctx, prefix: str = "") -> sse.Requested | None:
+def customer(ctx: Ctx, prefix: str = sse.PREFIX) -> sse.Requested | None:
     """The SSE-C key a request carries (checked; refused over plain HTTP)."""
     found = sse.customer_key(ctx.req.headers, prefix)
     _check_transport(ctx, found)
     return found
 
 
-def read_key(ctx: Ctx, stored: str | None, prefix: str = "") -> DataKey | None:
+def read_key(ctx: Ctx, stored: str | None, prefix: str = sse.PREFIX) -> DataKey | None:
     """The data key to read an object (or write a part of an upload) with."""
     if stored is None and not sse.has_customer_headers(ctx.req.headers, prefix):
         return None

@@ -179,7 +179,7 @@ async def upload_part_copy(ctx: Ctx) -> Response:
     # absent and unreadable keys answer alike (AccessDenied) unless the caller may list
     src = object_or_404(ctx, src_bucket, src_key)
     access.require_object(ctx.principal, src, "READ")
-    src_dk = read_key(ctx, src.sse, prefix="x-amz-copy-source-")
+    src_dk = read_key(ctx, src.sse, prefix=sse.COPY_PREFIX)
     check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
     start, length = 0, src.size
     rng = h.get("x-amz-copy-source-range")

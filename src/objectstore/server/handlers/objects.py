@@ -9,7 +9,7 @@ import os
 from typing import AsyncIterator, Callable, Iterator
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import checksums, tagging
+from objectstore.s3 import checksums, sse, tagging
 from objectstore.s3.errors import S3Error
 from objectstore.s3.headers import check_override, check_stored
 from objectstore.s3.http import ByteRange, check_preconditions, http_date, parse_range
@@ -240,6 +240,8 @@ def _select(ctx: Ctx, obj: ObjectRecord) -> tuple[ByteRange | None, list[tuple[s
 
 async def get_object(ctx: Ctx, *, head: bool = False) -> Response:
     bucket = bucket_or_404(ctx)
+    if "x-amz-server-side-encryption" in ctx.req.headers:
+        sse.check_read(ctx.req.headers)
     for attempt in range(3):
         obj = object_or_404(ctx, bucket)
         access.require_object(ctx.principal, obj, "READ")
