@@ -93,7 +93,7 @@ class Ingest:
         out.append(functools.partial(self._keep, data))
         return out
 
-    def _keep(self, data: bytes) -> None:
+    def _keep(self, data: bytes | memoryview) -> None:
         if self._buf is not None:
             if len(self._buf) + len(data) <= self._inline_limit:
                 self._buf += data

@@ -74,8 +74,8 @@ class Encryptor:
         self._index = 0
         self._pending = bytearray()
 
-    def feed(self, data: bytes | memoryview) -> list[bytes]:
-        out: list[bytes] = []
+    def feed(self, data: bytes | memoryview) -> list[bytes | memoryview]:
+        out: list[bytes | memoryview] = []
         view = memoryview(data)
         if self._pending:
             take = min(SEGMENT - len(self._pending), len(view))
@@ -86,12 +86,17 @@ class Encryptor:
             out.append(self._seal(bytes(self._pending)))
             self._pending = bytearray()
         whole = len(view) - len(view) % SEGMENT
-        enc, nonce = self._aead.encrypt, _nonce
-        i = self._index
-        for pos in range(0, whole, SEGMENT):
-            out.append(enc(nonce(i), view[pos:pos + SEGMENT], None))
-            i += 1
-        self._index = i
+        if whole:
+            count = whole // SEGMENT
+            buf = bytearray(count * STORED_SEGMENT)
+            target = memoryview(buf)
+            enc, nonce = self._aead.encrypt_into, _nonce
+            i = self._index
+            for k in range(count):
+                enc(nonce(i + k), view[k * SEGMENT:(k + 1) * SEGMENT], None,
+                    target[k * STORED_SEGMENT:(k + 1) * STORED_SEGMENT])
+            self._index = i + count
+            out.append(memoryview(buf))
         if whole < len(view):
             self._pending += view[whole:]
         return out
@@ -127,23 +132,32 @@ def span(plain_size: int, start: int, length: int) -> tuple[int, int, int, int]:
     return first, last - first + 1, pos, end - pos
 
 
-def decrypt_segments(aead: AESGCM, first: int, stored: bytes | memoryview) -> bytes:
-    """The plaintext of consecutive segments (``stored``, starting with segment ``first``);
-    Tampered when one does not authenticate (also for a short read: the last piece is then
-    not a whole segment, and does not authenticate either)."""
+def decrypt_segments(aead: AESGCM, first: int, stored: bytes | memoryview) -> bytearray:
+    """The plaintext of consecutive segments (``stored``, starting with segment ``first``),
+    decrypted into one new buffer; Tampered when one does not authenticate (also for a short
+    read: the last piece is then not a whole segment, and does not authenticate either)."""
     view = memoryview(stored)
-    dec, nonce = aead.decrypt, _nonce
-    parts: list[bytes] = []
+    n = len(view)
+    count = -(-n // STORED_SEGMENT)
+    out = bytearray(max(0, n - TAG * count))
+    target = memoryview(out)
+    dec, nonce = aead.decrypt_into, _nonce
     i = first
+    at = 0
     try:
-        for pos in range(0, len(view), STORED_SEGMENT):
-            parts.append(dec(nonce(i), view[pos:pos + STORED_SEGMENT], None))
+        for pos in range(0, n, STORED_SEGMENT):
+            piece = view[pos:pos + STORED_SEGMENT]
+            size = len(piece) - TAG
+            if size <= 0:
+                raise InvalidTag
+            dec(nonce(i), piece, None, target[at:at + size])
+            at += size
             i += 1
     except InvalidTag:
         raise Tampered(i) from None
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+    return out
 
 
 def decrypt(data_key: bytes, blob_id: str, blob: bytes) -> bytes:
     """A whole blob at once (tests and small data)."""
-    return decrypt_segments(blob_cipher(data_key, blob_id), 0, blob)
+    return bytes(decrypt_segments(blob_cipher(data_key, blob_id), 0, blob))

@@ -55,7 +55,7 @@ def copy_blob(blobs: BlobStore, src: ObjectRecord, ing: Ingest, start: int = 0,
     if src_key is not None:
         for piece in encrypted.read_blocking(blobs, src.segments, src_key, start, remaining,
                                              f"{src.bucket}/{src.key}"):
-            ing.feed(piece)
+            ing.feed(bytes(piece))
         return
     if src.inline is not None:
         ing.feed(src.inline[start:start + remaining])

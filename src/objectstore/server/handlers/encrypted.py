@@ -23,7 +23,8 @@ WINDOW = 64 * crypto.SEGMENT  # 4 MiB of plaintext per read and decrypt
 LOOP_READ = 2 * crypto.SEGMENT  # reads up to this size decrypt on the loop (no hand-off)
 
 
-def _window(fd: int, blob: str, aead: object, plain_size: int, pos: int, n: int) -> bytes:
+def _window(fd: int, blob: str, aead: object, plain_size: int, pos: int, n: int
+            ) -> bytes | memoryview:
     """``n`` plaintext bytes at ``pos`` of the blob open as ``fd`` (blocking)."""
     first, count, at, stored = crypto.span(plain_size, pos, n)
     data = os.pread(fd, stored, at)
@@ -37,11 +38,12 @@ def _window(fd: int, blob: str, aead: object, plain_size: int, pos: int, n: int)
         raise BlobFault("corrupt", blob, f"encrypted segment {exc.index} does not "
                         "authenticate") from None
     skip = pos - first * crypto.SEGMENT
-    return plain if skip == 0 and len(plain) == n else plain[skip:skip + n]
+    return memoryview(plain) if skip == 0 and len(plain) == n \
+        else memoryview(plain)[skip:skip + n]
 
 
 def windows(fds: list[int], segments: tuple[Segment, ...], data_key: bytes, start: int,
-            length: int) -> Iterator[Callable[[], bytes]]:
+            length: int) -> Iterator[Callable[[], bytes | memoryview]]:
     """The blocking reads of ``length`` plaintext bytes from ``start`` of the object whose
     (open) blobs are ``fds``, one callable per window."""
     offset = 0
@@ -75,7 +77,7 @@ def read_all(fds: list[int], segments: tuple[Segment, ...], data_key: bytes,
 
 
 def read_blocking(blobs: BlobStore, segments: tuple[Segment, ...], data_key: bytes,
-                  start: int, length: int, where: str) -> Iterator[bytes]:
+                  start: int, length: int, where: str) -> Iterator[bytes | memoryview]:
     """Plaintext pieces of a range, for copies (opens and closes the blobs itself)."""
     fds: list[int] = []
     try:
@@ -97,11 +99,11 @@ def read_blocking(blobs: BlobStore, segments: tuple[Segment, ...], data_key: byt
 
 
 async def stream(fds: list[int], segments: tuple[Segment, ...], data_key: bytes, start: int,
-                 length: int, where: str) -> AsyncIterator[bytes]:
+                 length: int, where: str) -> AsyncIterator[bytes | memoryview]:
     """Stream a range, decrypting the next window in a worker thread while the current one
     is sent; closes fds at the end, also when the client goes away."""
     loop = asyncio.get_running_loop()
-    running: asyncio.Future[bytes] | None = None
+    running: asyncio.Future[bytes | memoryview] | None = None
     try:
         todo = windows(fds, segments, data_key, start, length)
         first = next(todo, None)

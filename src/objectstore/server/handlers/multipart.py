@@ -243,6 +243,8 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
     if again is not None:
         return again
     up = _upload_or_404(ctx)
+    if up.sse is not None and sse.mode_of(up.sse) == sse.SSE_C:
+        read_key(ctx, up.sse)  # the upload's customer key, as for its parts
     h = ctx.req.headers
     ctype = (h.get("x-amz-checksum-type") or "").upper()
     if ctype and up.checksum_algorithm and ctype != up.checksum_type:
