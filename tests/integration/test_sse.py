@@ -16,7 +16,8 @@ from typing import Any, Iterator
 
 import pytest
 import requests
-from botocore.exceptions import ClientError
+import urllib3
+from botocore.exceptions import BotoCoreError, ClientError
 from harness import Server, new_server, running
 from test_clients import aws_json, aws_runner
 
@@ -366,10 +367,11 @@ def test_flipped_bit_is_never_returned(c: Any, b: str, srv: Server) -> None:
     raw[2 * 1024 * 1024 + 5] ^= 0x10
     path.write_bytes(bytes(raw))
     os.posix_fadvise(os.open(path, os.O_RDONLY), 0, 0, os.POSIX_FADV_DONTNEED)
-    with pytest.raises(Exception):
+    try:
         body = c.get_object(Bucket=b, Key="rot")["Body"].read()
-        assert body != data  # a cut-off stream, never wrong bytes
-        raise AssertionError("damaged data was returned whole")
+    except (ClientError, BotoCoreError, urllib3.exceptions.HTTPError):
+        body = None  # an error answer, or a stream cut off mid-way: never wrong bytes
+    assert body is None or len(body) < len(data), "damaged data was returned"
     got = c.get_object(Bucket=b, Key="rot", Range="bytes=0-99")["Body"].read()
     assert got == data[:100]  # undamaged segments still read
     damaged = (2 * 1024 * 1024 + 5) // (64 * 1024 + 16) * 64 * 1024  # its segment's plaintext
