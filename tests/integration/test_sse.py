@@ -19,6 +19,7 @@ import requests
 import urllib3
 from botocore.exceptions import BotoCoreError, ClientError
 from harness import Server, new_server, running
+from storage_util import run_cli
 from test_clients import aws_json, aws_runner
 
 SERVE_ARGS = ["--no-fsync", "--allow-sse-c-over-http", "--kms-key", "testkey-1",
@@ -437,3 +438,24 @@ def test_kill_during_encrypted_upload_leaves_no_plaintext(tmp_path: Path) -> Non
     with running(server):
         with pytest.raises(ClientError):
             server.client().head_object(Bucket="crash", Key="k")
+
+
+def test_scrub_checks_encrypted_blobs_without_keys(tmp_path: Path) -> None:
+    server = new_server(tmp_path / "data", extra_args=SERVE_ARGS)
+    with running(server):
+        s3 = server.client()
+        s3.create_bucket(Bucket="scr")
+        for mode, (put, get) in MODES.items():
+            s3.put_object(Bucket="scr", Key=mode, Body=os.urandom(3 * 1024 * 1024), **put)
+            up = s3.create_multipart_upload(Bucket="scr", Key=f"mp-{mode}", **put)
+            s3.upload_part(Bucket="scr", Key=f"mp-{mode}", UploadId=up["UploadId"],
+                           PartNumber=1, Body=os.urandom(1024 * 1024), **get)
+    clean = run_cli(server.data_dir, "scrub")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "0 corrupt" in clean.stdout and "0 truncated" in clean.stdout
+    blobs = sorted(_blob_files(server.data_dir), key=lambda p: p.stat().st_size)
+    raw = bytearray(blobs[-1].read_bytes())
+    raw[1000] ^= 1
+    blobs[-1].write_bytes(bytes(raw))
+    damaged = run_cli(server.data_dir, "scrub")
+    assert "1 corrupt" in damaged.stdout, damaged.stdout
