@@ -33,9 +33,15 @@ def validate(tags: Sequence[tuple[str, str]], limit: int) -> Tags:
 
 
 def parse_header(value: str, limit: int = MAX_OBJECT_TAGS) -> Tags:
-    """``x-amz-tagging: k1=v1&k2=v2`` (URL-encoded)."""
+    """``x-amz-tagging: k1=v1&k2=v2`` (URL-encoded; a name without ``=`` has an empty
+    value, as in any query string: ``k1=v1&k2``)."""
     try:
-        pairs = parse_qsl(value, keep_blank_values=True, strict_parsing=bool(value))
+        pieces = value.split("&") if value else []
+        if any(not piece for piece in pieces):
+            raise ValueError(value)
+        pairs = [pair for piece in pieces
+                 for pair in parse_qsl(piece if "=" in piece else piece + "=",
+                                       keep_blank_values=True, strict_parsing=True)]
     except ValueError:
         raise S3Error("InvalidArgument", "The header 'x-amz-tagging' shall be encoded as UTF-8 "
                       "then URLEncoded URL query parameters without tag name duplicates.",
