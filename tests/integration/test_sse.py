@@ -351,6 +351,9 @@ def test_no_plaintext_anywhere_under_the_data_dir(c: Any, b: str, srv: Server) -
         assert files_containing(data_dir, m) == [], mode
     assert files_containing(data_dir, base64.b64encode(CKEY)) == []
     assert files_containing(data_dir, CKEY) == []
+    md5 = hashlib.md5(CKEY).digest()  # not even the key's MD5 is kept
+    assert files_containing(data_dir, md5) == []
+    assert files_containing(data_dir, base64.b64encode(md5)) == []
 
 
 def _blob_files(data_dir: Path) -> set[Path]:

@@ -5,8 +5,9 @@ What an object's record keeps (ObjectRecord.sse / Upload.sse, JSON):
   {"m": "AES256" | "aws:kms" | "SSE-C",   the mode
    "k": "<sealed data key>",              keyring-sealed (AES256, aws:kms) or
                                           wrapped with the customer key (SSE-C)
-   "id": "<kms key name>", "ctx": "<base64 context>", "bk": true   (aws:kms)
-   "md5": "<base64 MD5 of the customer key>"}                      (SSE-C)
+   "id": "<kms key name>", "ctx": "<base64 context>", "bk": true}  (aws:kms)
+Nothing derived from an SSE-C key but its wrapped data key is stored: not even its MD5
+(the MD5 a response shows is the request's, which had to carry the key).
 """
 
 from __future__ import annotations
@@ -186,7 +187,7 @@ class Stored:
     kms_key: str | None = None
     context: str | None = None
     bucket_key: bool = False
-    customer_md5: str | None = None
+    customer_md5: str | None = None  # the request's (SSE-C); never stored
 
     def to_json(self) -> str:
         d: dict[str, object] = {"m": self.mode, "k": self.sealed_key}
@@ -196,15 +197,12 @@ class Stored:
             d["ctx"] = self.context
         if self.bucket_key:
             d["bk"] = True
-        if self.customer_md5 is not None:
-            d["md5"] = self.customer_md5
         return json.dumps(d, separators=(",", ":"))
 
     @staticmethod
     def from_json(value: str) -> Stored:
         d = json.loads(value)
-        return Stored(d["m"], d["k"], d.get("id"), d.get("ctx"), bool(d.get("bk")),
-                      d.get("md5"))
+        return Stored(d["m"], d["k"], d.get("id"), d.get("ctx"), bool(d.get("bk")))
 
     def headers(self) -> list[tuple[str, str]]:
         """What GET, HEAD, PUT and friends answer about it."""

@@ -18,7 +18,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -114,7 +114,7 @@ def open_key(keyring: Keyring, stored_json: str | None,
         except (InvalidTag, binascii.Error, ValueError):
             raise S3Error("InvalidRequest", "The provided encryption parameters did not match "
                           "the ones used originally.") from None
-        return DataKey(key, stored)
+        return DataKey(key, replace(stored, customer_md5=customer.customer_md5))
     if customer is not None:
         raise S3Error("InvalidRequest", "The encryption parameters are not applicable to this "
                       "object.")

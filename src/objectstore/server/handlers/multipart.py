@@ -243,8 +243,8 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
     if again is not None:
         return again
     up = _upload_or_404(ctx)
-    if up.sse is not None and sse.mode_of(up.sse) == sse.SSE_C:
-        read_key(ctx, up.sse)  # the upload's customer key, as for its parts
+    # an SSE-C upload needs its customer key here too, as for its parts
+    dk = read_key(ctx, up.sse) if sse.mode_of(up.sse) == sse.SSE_C else None
     h = ctx.req.headers
     ctype = (h.get("x-amz-checksum-type") or "").upper()
     if ctype and up.checksum_algorithm and ctype != up.checksum_type:
@@ -307,7 +307,7 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
     location = f"{ctx.req.scheme}://{ctx.req.host}/{bucket.name}/{quote(up.key)}"
     body = mxml.complete(location, bucket.name, up.key, etag, sums, rec.checksum_type)
     headers = [(checksums.HEADER[a], v) for a, v in sums.items()]
-    headers += sse.response_headers(up.sse)
+    headers += dk.stored.headers() if dk is not None else sse.response_headers(up.sse)
     return xml_response(body, headers=headers)
 
 
