@@ -54,6 +54,9 @@ SIGNER = {"presigned-by-owner": "owner", "presigned-by-other": "other-account"}
 TAGGING = (b"<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>")
 CORS = (b"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
         b"<AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>")
+ENCRYPTION = (b"<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault>"
+              b"<SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault>"
+              b"</Rule></ServerSideEncryptionConfiguration>")
 BAD_COMPLETE = (b'<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>'
                 b'<ETag>"00000000000000000000000000000000"</ETag></Part>'
                 b'</CompleteMultipartUpload>')
@@ -136,6 +139,13 @@ OPS: dict[str, tuple[str, Callable[[Target], Raw], Ok]] = {
                       {200: None}),
     "DeleteBucketCors": ("bucket", lambda t: Raw("DELETE", f"/{t.bucket}", (("cors", ""),)),
                          {204: None}),
+    "GetBucketEncryption": ("bucket", lambda t: _b(t, "encryption"),
+                            {200: None, 404: "ServerSideEncryptionConfigurationNotFoundError"}),
+    "PutBucketEncryption": ("bucket", lambda t: _body("PUT", f"/{t.bucket}",
+                                                      (("encryption", ""),), ENCRYPTION),
+                            {200: None}),
+    "DeleteBucketEncryption": ("bucket", lambda t: Raw("DELETE", f"/{t.bucket}",
+                                                       (("encryption", ""),)), {204: None}),
     "PutObject": ("bucket", lambda t: Raw("PUT", f"/{t.bucket}/w-{next(_n)}", (), (),
                                           b"written"), {200: None}),
     "PostObject": ("bucket", lambda t: Raw("POST", f"/{t.bucket}"), {204: None}),
