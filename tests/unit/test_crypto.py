@@ -100,3 +100,15 @@ def test_hypothesis_any_flip_detected(plain: bytes, bit: int) -> None:
     blob[bit // 8] ^= 1 << (bit % 8)
     with pytest.raises(crypto.Tampered):
         crypto.decrypt(KEY, BLOB, bytes(blob))
+
+
+def test_inline_body_tamper_is_a_blob_fault() -> None:
+    from objectstore.storage.faults import BlobFault
+    from objectstore.storage.sse_read import open_inline
+
+    stored = bytearray(crypto.encrypt(KEY, crypto.INLINE_ID, b"small secret"))
+    assert open_inline(KEY, bytes(stored), "b/k") == b"small secret"
+    stored[3] ^= 4
+    with pytest.raises(BlobFault) as exc:
+        open_inline(KEY, bytes(stored), "b/k")
+    assert exc.value.kind == "corrupt"

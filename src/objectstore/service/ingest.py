@@ -15,6 +15,7 @@ from typing import Any, AsyncIterator, Callable, Iterable
 
 from objectstore.s3 import checksums
 from objectstore.s3.errors import S3Error
+from objectstore.storage import crypto
 from objectstore.storage.crypto import Encryptor
 from objectstore.storage.localfs import BlobStore, BlobWriter
 
@@ -33,13 +34,13 @@ class Digests:
 class Ingest:
     """Hashes a body while keeping it: in memory up to ``inline_limit`` bytes (small objects
     live in the metadata row), in a blob file beyond that. With a ``data_key`` the body is
-    encrypted (storage.crypto) before it reaches the blob, and never kept inline."""
+    encrypted (storage.crypto) before it reaches a blob; a small encrypted body is held in
+    memory only, and ``inline`` is its ciphertext (crypto.INLINE_ID's key)."""
 
     def __init__(self, blobs: BlobStore, algorithms: Iterable[str], sha256: bool,
                  max_size: int, inline_limit: int = 0, data_key: bytes | None = None) -> None:
         self._blobs = blobs
-        if data_key is not None:
-            inline_limit = 0
+        self._data_key = data_key
         if inline_limit:
             blobs.check_space()  # an inline body takes room in the metadata database
         self._writer: BlobWriter | None = None if inline_limit else blobs.writer()
@@ -61,7 +62,11 @@ class Ingest:
 
     @property
     def inline(self) -> bytes | None:
-        return bytes(self._buf) if self._buf is not None and self.size else None
+        if self._buf is None or not self.size:
+            return None
+        if self._data_key is not None:
+            return crypto.encrypt(self._data_key, crypto.INLINE_ID, bytes(self._buf))
+        return bytes(self._buf)
 
     def feed(self, data: bytes) -> None:
         """Hash and keep ``data`` in the calling thread."""
@@ -99,7 +104,11 @@ class Ingest:
                 self._buf += data
                 return
             self._writer = self._blobs.writer()  # larger than announced: spill to a blob
-            self._writer.write(bytes(self._buf))
+            if self._data_key is not None:
+                self._enc = Encryptor(self._data_key, self._writer.id)
+                self._writer.write_many(self._enc.feed(bytes(self._buf)))
+            else:
+                self._writer.write(bytes(self._buf))
             self._buf = None
         assert self._writer is not None
         if self._enc is not None:

@@ -47,7 +47,7 @@ from objectstore.storage.images import QuotaExceeded
 from objectstore.storage.localfs import clean_unlocked
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import Image, ObjectRecord, Principal
-from objectstore.storage.sse_read import read_blocking
+from objectstore.storage.sse_read import open_inline, read_blocking
 
 log = logging.getLogger("objectstore.registry")
 
@@ -466,7 +466,7 @@ class Registry:
                              f"{what} is missing or not readable ({bucket}/{key})")
 
     def _read(self, obj: ObjectRecord) -> Iterator[bytes]:
-        if obj.inline is not None:
+        if obj.inline is not None and obj.sse is None:
             yield obj.inline
             return
         if obj.sse is not None:
@@ -506,6 +506,9 @@ class Registry:
                                  "not open") from None
         assert dk is not None
         try:
+            if obj.inline is not None:
+                yield open_inline(dk.key, obj.inline, f"{obj.bucket}/{obj.key}")
+                return
             for piece in read_blocking(self.stores.blobs, obj.segments, dk.key, 0, obj.size,
                                        f"{obj.bucket}/{obj.key}"):
                 yield bytes(piece)

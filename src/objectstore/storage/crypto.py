@@ -31,6 +31,9 @@ SEGMENT = 64 * 1024  # plaintext bytes per segment
 TAG = 16
 STORED_SEGMENT = SEGMENT + TAG
 DATA_KEY_BYTES = 32
+# The "blob id" of an object kept inline in its metadata row (small objects): a data key
+# encrypts one body only (every write makes a new one), so one fixed id is unique per key.
+INLINE_ID = "inline"
 
 
 class Tampered(Exception):

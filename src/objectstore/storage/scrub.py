@@ -105,12 +105,15 @@ def _has_table(conn: sqlite3.Connection, name: str) -> bool:
 
 
 def check_records(conn: sqlite3.Connection, report: Report) -> None:
-    """Each object's size against its data (inline bytes or the sum of its segments)."""
-    for bucket, key, size, segs, data in conn.execute(
-            "SELECT bucket, key, size, segments, data FROM objects"):
+    """Each object's size against its data (inline bytes or the sum of its segments; an
+    encrypted inline body is its ciphertext, crypto.stored_size of the plaintext)."""
+    for bucket, key, size, segs, data, sse in conn.execute(
+            "SELECT bucket, key, size, segments, data, sse FROM objects"):
         report.records_checked += 1
         held = len(data) if data is not None else sum(
             s.size for s in segments_from_json(segs))
+        if sse and data is not None:
+            size = stored_size(size)
         if held != size:
             report.findings.append(Finding("size-mismatch", "", f"object {bucket}/{key}",
                                            f"record says {size} bytes, data holds {held}"))

@@ -43,6 +43,18 @@ def _window(fd: int, blob: str, aead: object, plain_size: int, pos: int, n: int
         else memoryview(plain)[skip:skip + n]
 
 
+def open_inline(data_key: bytes, stored: bytes, where: str) -> bytes:
+    """The plaintext of an encrypted object kept inline in its metadata row."""
+    try:
+        return bytes(crypto.decrypt_segments(crypto.blob_cipher(data_key, crypto.INLINE_ID), 0,
+                                             stored))
+    except crypto.Tampered as exc:
+        fault = BlobFault("corrupt", "", f"inline encrypted segment {exc.index} does not "
+                          "authenticate")
+        fault.where = where
+        raise fault from None
+
+
 def windows(fds: list[int], segments: tuple[Segment, ...], data_key: bytes, start: int,
             length: int) -> Iterator[Callable[[], bytes | memoryview]]:
     """The blocking reads of ``length`` plaintext bytes from ``start`` of the object whose

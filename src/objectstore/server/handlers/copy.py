@@ -29,6 +29,7 @@ from objectstore.storage.blocksums import BLOCK
 from objectstore.storage.faults import BlobFault
 from objectstore.storage.localfs import BlobStore
 from objectstore.storage.model import ObjectRecord, Segment
+from objectstore.storage.sse_read import open_inline
 
 COPY_CHUNK = 1 << 20
 MAX_COPY = 5 * 1024**3
@@ -52,6 +53,10 @@ def copy_blob(blobs: BlobStore, src: ObjectRecord, ing: Ingest, start: int = 0,
     An encrypted source (``src_key``: its data key) is decrypted as it is read; ``ing``
     encrypts again if the destination is encrypted (its own data key)."""
     remaining = src.size - start if length is None else length
+    if src_key is not None and src.inline is not None:
+        plain = open_inline(src_key, src.inline, f"{src.bucket}/{src.key}")
+        ing.feed(plain[start:start + remaining])
+        return
     if src_key is not None:
         for piece in encrypted.read_blocking(blobs, src.segments, src_key, start, remaining,
                                              f"{src.bucket}/{src.key}"):

@@ -28,6 +28,7 @@ from objectstore.storage.blocksums import BLOCK
 from objectstore.storage.faults import BlobFault
 from objectstore.storage.localfs import BlobStore
 from objectstore.storage.model import ObjectRecord, Segment
+from objectstore.storage.sse_read import open_inline
 
 MAX_PUT = 5 * 1024**3
 STORED_HEADERS = ("content-type", "content-encoding", "content-disposition", "content-language",
@@ -263,7 +264,9 @@ async def get_object(ctx: Ctx, *, head: bool = False) -> Response:
                 _stat_segments(ctx.stores.blobs, obj)
             return Response(status, headers, content_length=length)
         if obj.inline is not None:
-            return Response(status, headers, obj.inline[start:start + length])
+            inline = obj.inline if dk is None else \
+                open_inline(dk.key, obj.inline, f"{obj.bucket}/{obj.key}")
+            return Response(status, headers, inline[start:start + length])
         if length == 0:
             return Response(status, headers)
         try:
