@@ -18,6 +18,7 @@ from objectstore.s3 import (
     headers,
     http,
     listing,
+    lock,
     numbers,
     post_policy,
     routing,
@@ -198,6 +199,23 @@ def grants_and_tags(data: bytes) -> None:
     listing.decode_token(tag_header)
 
 
+def object_lock(data: bytes) -> None:
+    """x-amz-object-lock-* header values and the three Object Lock documents."""
+    mode, date, hold, body = fields(data, 4)
+    lock.parse_date(date)
+    try:
+        lock.parse_headers({lock.MODE_HEADER: mode, lock.UNTIL_HEADER: date,
+                            lock.HOLD_HEADER: hold}, NOW.timestamp())
+    except S3Error:
+        pass
+    raw = body.encode("utf-8", "surrogateescape")
+    for parse in (lock.parse_configuration, lock.parse_retention, lock.parse_legal_hold):
+        try:
+            parse(raw)
+        except S3Error:
+            pass
+
+
 TARGETS: dict[str, Target] = {
     "route": route,
     "sigv4_header": sigv4_header,
@@ -213,6 +231,7 @@ TARGETS: dict[str, Target] = {
     "post_policy_json": post_policy_json,
     "header_values": header_values,
     "grants_tags": grants_and_tags,
+    "object_lock": object_lock,
 }
 
 
@@ -266,6 +285,13 @@ SEEDS: dict[str, list[bytes]] = {
                          b'[["content-length-range", 1, 100], ["starts-with", "$key", "u/"], '
                          b'{"bucket": "bucket"}, ["eq", "$key", "k"]]}'],
     "header_values": [b"content-disposition\x00attachment; filename=\"a\"\x00/index.html"],
+    "object_lock": [b"GOVERNANCE\x002030-01-01T00:00:00.000Z\x00ON\x00<ObjectLockConfiguration>"
+                    b"<ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention>"
+                    b"<Mode>COMPLIANCE</Mode><Days>1</Days></DefaultRetention></Rule>"
+                    b"</ObjectLockConfiguration>",
+                    b"COMPLIANCE\x002030-01-01T00:00:00+01:00\x00OFF\x00<Retention><Mode>"
+                    b"GOVERNANCE</Mode><RetainUntilDate>2030-01-01T00:00:00Z</RetainUntilDate>"
+                    b"</Retention>"],
     "grants_tags": [b'id="owner", uri="http://acs.amazonaws.com/groups/global/AllUsers"'
                     b"\x00k1=v1&k2=v2\x00100"],
 }

@@ -51,12 +51,19 @@ PRINCIPALS = ("owner", "same-account", "other-account", "admin", "anonymous",
               "presigned-by-owner", "presigned-by-other")
 SIGNER = {"presigned-by-owner": "owner", "presigned-by-other": "other-account"}
 
+VERSIONING = (b"<VersioningConfiguration><Status>Suspended</Status>"
+              b"</VersioningConfiguration>")
 TAGGING = (b"<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>")
 CORS = (b"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
         b"<AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>")
 ENCRYPTION = (b"<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault>"
               b"<SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault>"
               b"</Rule></ServerSideEncryptionConfiguration>")
+LOCK_CONFIG = b"<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled>" \
+    b"</ObjectLockConfiguration>"
+RETENTION = (b"<Retention><Mode>GOVERNANCE</Mode>"
+             b"<RetainUntilDate>2099-01-01T00:00:00Z</RetainUntilDate></Retention>")
+LEGAL_HOLD = b"<LegalHold><Status>ON</Status></LegalHold>"
 BAD_COMPLETE = (b'<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>'
                 b'<ETag>"00000000000000000000000000000000"</ETag></Part>'
                 b'</CompleteMultipartUpload>')
@@ -125,6 +132,9 @@ OPS: dict[str, tuple[str, Callable[[Target], Raw], Ok]] = {
                                              (("x-amz-acl", t.bucket_acl),)), {200: None}),
     "GetBucketLocation": ("bucket", lambda t: _b(t, "location"), {200: None}),
     "GetBucketVersioning": ("bucket", lambda t: _b(t, "versioning"), {200: None}),
+    "PutBucketVersioning": ("bucket", lambda t: _body("PUT", f"/{t.bucket}",
+                                                      (("versioning", ""),), VERSIONING),
+                            {200: None}),
     "DeleteBucket": ("bucket", lambda t: Raw("DELETE", f"/{t.bucket}"),
                      {409: "BucketNotEmpty"}),
     "GetBucketTagging": ("bucket", lambda t: _b(t, "tagging"),
@@ -187,6 +197,24 @@ OPS: dict[str, tuple[str, Callable[[Target], Raw], Ok]] = {
     "UploadPartCopy": ("object", lambda t: Raw(
         "PUT", f"/{t.bucket}/mp", (("partNumber", "2"), ("uploadId", t.upload_id)),
         (("x-amz-copy-source", f"/{t.bucket}/{t.key}"),)), {200: None}),
+    # Object Lock (the matrix's buckets have none: the owner's answer says so)
+    "GetObjectLockConfiguration": ("bucket", lambda t: _b(t, "object-lock"),
+                                   {404: "ObjectLockConfigurationNotFoundError"}),
+    "PutObjectLockConfiguration": ("bucket", lambda t: _body(
+        "PUT", f"/{t.bucket}", (("object-lock", ""),), LOCK_CONFIG),
+        {409: "InvalidBucketState"}),
+    "GetObjectRetention": ("object", lambda t: Raw("GET", f"/{t.bucket}/{t.key}",
+                                                   (("retention", ""),)),
+                           {400: "InvalidRequest"}),
+    "PutObjectRetention": ("object", lambda t: _body("PUT", f"/{t.bucket}/{t.key}",
+                                                     (("retention", ""),), RETENTION),
+                           {400: "InvalidRequest"}),
+    "GetObjectLegalHold": ("object", lambda t: Raw("GET", f"/{t.bucket}/{t.key}",
+                                                   (("legal-hold", ""),)),
+                           {400: "InvalidRequest"}),
+    "PutObjectLegalHold": ("object", lambda t: _body("PUT", f"/{t.bucket}/{t.key}",
+                                                     (("legal-hold", ""),), LEGAL_HOLD),
+                           {400: "InvalidRequest"}),
 }
 
 

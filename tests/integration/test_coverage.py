@@ -420,7 +420,7 @@ def test_list_objects_v2_fetch_owner(s3: Any, bucket: str) -> None:
 # -- bucket sub-resources answered as unconfigured ------------------------------------------
 
 # op: GetBucketPolicy GetBucketLifecycleConfiguration GetBucketWebsite GetBucketEncryption
-# op: GetObjectLockConfiguration GetBucketOwnershipControls GetPublicAccessBlock
+# op: GetBucketOwnershipControls GetPublicAccessBlock
 # op: GetBucketReplication GetBucketRequestPayment GetBucketLogging
 # op: GetBucketNotificationConfiguration GetBucketAccelerateConfiguration DeleteBucketPolicy
 # op: DeleteBucketLifecycle DeleteBucketWebsite DeleteBucketEncryption

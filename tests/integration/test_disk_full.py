@@ -99,11 +99,19 @@ def test_disk_full(small_fs: Path) -> None:
         # every kind of new data is refused alike, small (inline) bodies too
         assert _err(lambda: s3.put_object(Bucket="full", Key="tiny", Body=b"x"))[:2] == \
             (507, "InsufficientStorage")
-        assert _err(lambda: s3.copy_object(Bucket="full", Key="copy",
-                                           CopySource={"Bucket": "full", "Key": "k0"}))[0] == 507
+        # a copy shares the source's blob (even with a new checksum, computed by reading
+        # it): no new data, so it goes through
+        s3.copy_object(Bucket="full", Key="copy", CopySource={"Bucket": "full", "Key": "k0"},
+                       ChecksumAlgorithm="SHA256")
+        s3.copy_object(Bucket="full", Key="copy", CopySource={"Bucket": "full", "Key": "k0"})
+        s3.delete_object(Bucket="full", Key="copy")
         up = s3.create_multipart_upload(Bucket="full", Key="mp")["UploadId"]
         assert _err(lambda: s3.upload_part(Bucket="full", Key="mp", UploadId=up,
                                            PartNumber=1, Body=body))[0] == 507
+        # UploadPartCopy copies bytes: refused
+        assert _err(lambda: s3.upload_part_copy(Bucket="full", Key="mp", UploadId=up,
+                                                PartNumber=2, CopySource={
+                                                    "Bucket": "full", "Key": "k0"}))[0] == 507
         # reads work; a delete goes through and frees space
         assert s3.get_object(Bucket="full", Key="k0")["Body"].read() == body
         s3.delete_object(Bucket="full", Key=stored.pop())

@@ -167,12 +167,19 @@ def test_copy_of_a_corrupted_object_fails(srv: Server, s3b: tuple[Any, str]) -> 
     s3, b = s3b
     body, path = stored(srv, s3, b, "src", 3 * MiB)
     flip_byte(path, MiB + 1)
+    # a copy that reads the bytes (a new checksum to compute) checks them
     with pytest.raises(ClientError) as exc:
-        s3.copy_object(Bucket=b, Key="dst", CopySource={"Bucket": b, "Key": "src"})
+        s3.copy_object(Bucket=b, Key="dst", CopySource={"Bucket": b, "Key": "src"},
+                       ChecksumAlgorithm="SHA256")
     assert _code(exc) == (500, "InternalError")
     with pytest.raises(ClientError) as exc:
         s3.head_object(Bucket=b, Key="dst")
     assert _code(exc)[0] == 404  # the bad bytes were not laundered into a new object
+    # a plain copy shares the source's blob (no bytes read): the damage shows on reading it
+    s3.copy_object(Bucket=b, Key="shared", CopySource={"Bucket": b, "Key": "src"})
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=b, Key="shared", Range=f"bytes={MiB}-{MiB + 10}")
+    assert _code(exc) == (500, "InternalError")
     up = s3.create_multipart_upload(Bucket=b, Key="dst")["UploadId"]
     with pytest.raises(ClientError) as exc:
         s3.upload_part_copy(Bucket=b, Key="dst", UploadId=up, PartNumber=1,

@@ -133,6 +133,7 @@ STRATEGIES = {
     "aws_chunked": chunked_bodies, "numbers": hostile, "xml": xml_bodies(),
     "range": hostile, "conditional": hostile, "http_date": hostile, "post_policy": hostile,
     "post_policy_json": policies(), "header_values": hostile, "grants_tags": hostile,
+    "object_lock": hostile,
 }
 
 

@@ -86,6 +86,8 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
         "The encryption request you specified is not valid. The valid value is AES256.",
     ),
     "KMS.NotFoundException": (400, "Invalid keyId"),
+    "InvalidRetentionPeriod": (400, "Default retention period must be a positive integer "
+                               "value."),
     "InvalidStorageClass": (400, "The storage class you specified is not valid"),
     "InvalidURI": (400, "Couldn't parse the specified URI."),
     "KeyTooLongError": (400, "Your key is too long"),
@@ -117,6 +119,10 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
     "MissingSecurityHeader": (400, "Your request was missing a required header"),
     "NoSuchBucket": (404, "The specified bucket does not exist"),
     "NoSuchKey": (404, "The specified key does not exist."),
+    "NoSuchVersion": (
+        404,
+        "The specified version does not exist.",
+    ),
     "NoSuchUpload": (
         404,
         "The specified upload does not exist. The upload ID may be invalid, or the upload may "
@@ -145,6 +151,10 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
     "ObjectLockConfigurationNotFoundError": (
         404,
         "Object Lock configuration does not exist for this bucket",
+    ),
+    "NoSuchObjectLockConfiguration": (
+        404,
+        "The specified object does not have a ObjectLock configuration",
     ),
     "OwnershipControlsNotFoundError": (404, "The bucket ownership controls were not found"),
     "NotImplemented": (501, "A header you provided implies functionality that is not implemented."),

@@ -29,9 +29,11 @@ from objectstore.server.handlers import (
     images,
     listing,
     multipart,
+    object_lock,
     objects,
     post_object,
     tagging,
+    versioning,
 )
 from objectstore.server.handlers.common import Ctx, Handler
 from objectstore.server.request import ClientGone, Receive, Request, Response, Scope, Send
@@ -74,10 +76,12 @@ HANDLERS: dict[str, Handler] = {
     "ListMultipartUploads": multipart.list_multipart_uploads,
     "GetObjectAttributes": attributes.get_object_attributes,
     **bucket_config.HANDLERS,
+    **object_lock.HANDLERS,
     **tagging.HANDLERS,
     **cors.HANDLERS,
     **encryption.HANDLERS,
     "PostObject": post_object.post_object,
+    **versioning.HANDLERS,
 }
 
 DRAIN_LIMIT = 1 << 20

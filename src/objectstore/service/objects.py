@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, TypeVar
 
 from objectstore.s3.errors import S3Error
 from objectstore.service.stores import Stores
@@ -10,17 +10,24 @@ from objectstore.storage.meta import NotFound
 from objectstore.storage.model import ObjectRecord
 from objectstore.storage.writer import Txn
 
+T = TypeVar("T")
+
 
 async def publish(stores: Stores, rec: ObjectRecord,
-                  check: Callable[[ObjectRecord | None], None] | None = None) -> None:
+                  check: Callable[[ObjectRecord | None], None] | None = None,
+                  *, shared: ObjectRecord | None = None) -> ObjectRecord:
     """Make ``rec`` (whose blobs are already durable) the current object.
 
     Blob first, metadata second: if the metadata write fails the new blobs are removed
     and the previous version stays current.
     """
     try:
-        await stores.write(stores.meta.put_object_txn(rec, check))
+        return await stores.write(stores.meta.put_object_txn(rec, check, shared=shared))
     except BaseException as exc:
+        if shared is not None:  # the blobs are the source's: they stay
+            if isinstance(exc, NotFound):
+                raise S3Error("NoSuchBucket", BucketName=rec.bucket) from None
+            raise
         for seg in rec.segments:
             if seg.blob:
                 stores.blobs.delete(seg.blob)
@@ -29,9 +36,9 @@ async def publish(stores: Stores, rec: ObjectRecord,
         raise
 
 
-async def publish_txn(stores: Stores, txn: Txn[None], bucket: str) -> None:
+async def publish_txn(stores: Stores, txn: Txn[T], bucket: str) -> T:
     """Run an object-publishing transaction whose blobs stay owned by someone else on failure."""
     try:
-        await stores.write(txn)
+        return await stores.write(txn)
     except NotFound:
         raise S3Error("NoSuchBucket", BucketName=bucket) from None

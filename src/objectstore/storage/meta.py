@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
+from objectstore.s3.lock import deletion_refusal
+
 
 class StorageError(Exception):
     pass
@@ -17,3 +21,18 @@ class Conflict(StorageError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class Locked(StorageError):
+    """Object Lock forbids this: a permanent delete of a version under retention or legal
+    hold, or a retention change that shortens or removes a binding retention."""
+
+
+def check_deletable(mode: str | None, until: float | None, legal_hold: bool,
+                    bypass_governance: bool, now: float | None = None) -> None:
+    """Raise Locked unless a version with this lock state may be deleted for good now.
+    Every permanent delete of a version calls this inside its transaction."""
+    reason = deletion_refusal(mode, until, legal_hold, time.time() if now is None else now,
+                              bypass_governance)
+    if reason is not None:
+        raise Locked(reason)

@@ -88,6 +88,14 @@ def referenced(conn: sqlite3.Connection) -> Iterator[tuple[str, int, str]]:
             if seg.blob:
                 size = stored_size(seg.size) if sse else seg.size
                 yield seg.blob, size, f"object {bucket}/{key}"
+    if _has_table(conn, "versions"):
+        for bucket, key, vid, segs, sse in conn.execute(
+                "SELECT bucket, key, version_id, segments, sse FROM versions "
+                "WHERE segments != '[]'"):
+            for seg in segments_from_json(segs):
+                if seg.blob:
+                    yield (seg.blob, stored_size(seg.size) if sse else seg.size,
+                           f"version {bucket}/{key}?versionId={vid or 'null'}")
     if _has_table(conn, "parts"):
         for upload_id, number, blob, size, sse in conn.execute(
                 "SELECT p.upload_id, p.number, p.blob, p.size, u.sse FROM parts p "

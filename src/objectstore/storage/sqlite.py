@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 from objectstore.storage import secrets_at_rest as at_rest
+from objectstore.storage import versions
 from objectstore.storage.changes import ChangeStamp
 from objectstore.storage.keyring import Keyring, default_path
-from objectstore.storage.meta import Conflict, NotFound
+from objectstore.storage.meta import Conflict, NotFound, check_deletable
 from objectstore.storage.model import (
     AccessKey,
     Account,
@@ -161,6 +162,13 @@ def _bucket(row: tuple[Any, ...]) -> Bucket:
                   row[8], row[9], row[10])
 
 
+class Current:
+    """The current version (no versionId given), as opposed to None, the "null" version."""
+
+
+CURRENT = Current()
+
+
 class SqliteMeta:
     def __init__(self, path: Path, *, fsync: bool = True,
                  on_garbage: Callable[[list[str]], None] | None = None,
@@ -172,7 +180,7 @@ class SqliteMeta:
         self._local = threading.local()
         self._stamp = ChangeStamp(path.with_name(path.name + "-changes"))
         conn = self._connect()
-        conn.executescript(SCHEMA)
+        conn.executescript(SCHEMA + versions.SCHEMA)
         for table, column, kind in MIGRATIONS:
             columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
             if column not in columns:  # databases made by earlier versions
@@ -439,7 +447,9 @@ class SqliteMeta:
 
     def delete_bucket_txn(self, name: str) -> Txn[None]:
         def txn(c: sqlite3.Connection) -> None:
-            if c.execute("SELECT 1 FROM objects WHERE bucket=? LIMIT 1", (name,)).fetchone():
+            if c.execute("SELECT 1 FROM objects WHERE bucket=? LIMIT 1", (name,)).fetchone() \
+                    or c.execute("SELECT 1 FROM versions WHERE bucket=? LIMIT 1",
+                                 (name,)).fetchone():
                 raise Conflict("not empty")
             if c.execute("DELETE FROM buckets WHERE name=?", (name,)).rowcount == 0:
                 raise NotFound("bucket")
@@ -472,17 +482,17 @@ class SqliteMeta:
                 raise NotFound("bucket")
         return txn
 
-    def set_object_tags_txn(self, bucket: str, key: str,
-                            tags: tuple[tuple[str, str], ...]) -> Txn[None]:
-        def txn(c: sqlite3.Connection) -> None:
-            if c.execute("UPDATE objects SET tags=? WHERE bucket=? AND key=?",
-                         (_tags_json(tags), bucket, key)).rowcount == 0:
-                raise NotFound("key")
-        return txn
+    def set_object_tags_txn(self, bucket: str, key: str, tags: tuple[tuple[str, str], ...],
+                            version_id: str | None | Current = CURRENT) -> Txn[None]:
+        """Tags of the current object, or of version ``version_id`` (None: "null")."""
+        return _update_version("tags", _tags_json(tags), bucket, key, version_id)
 
     def bucket_is_empty(self, name: str) -> bool:
-        return self.reader().execute(
-            "SELECT 1 FROM objects WHERE bucket=? LIMIT 1", (name,)).fetchone() is None
+        conn = self.reader()
+        return conn.execute("SELECT 1 FROM objects WHERE bucket=? LIMIT 1",
+                            (name,)).fetchone() is None and \
+            conn.execute("SELECT 1 FROM versions WHERE bucket=? LIMIT 1",
+                         (name,)).fetchone() is None
 
     # ------------------------------------------------------------ objects
     def get_object(self, bucket: str, key: str) -> ObjectRecord | None:
@@ -533,39 +543,106 @@ class SqliteMeta:
             inclusive = False
 
     def put_object_txn(self, rec: ObjectRecord,
-                       check: Callable[[ObjectRecord | None], None] | None = None) -> Txn[None]:
-        """Make ``rec`` the current object; ``check`` sees the current one first (atomically)."""
-        def txn(c: sqlite3.Connection) -> None:
-            if not c.execute("SELECT 1 FROM buckets WHERE name=?", (rec.bucket,)).fetchone():
+                       check: Callable[[ObjectRecord | None], None] | None = None,
+                       *, shared: ObjectRecord | None = None) -> Txn[ObjectRecord]:
+        """Make ``rec`` the current object; ``check`` sees the current one first (atomically).
+        In a versioned bucket the previous current version is kept (or, Suspended, the null
+        version replaced); the stored record, with its version id and seq, is returned.
+        ``shared``: the source whose blobs ``rec`` refers to too (a copy without bytes); it
+        must still exist with those blobs (Conflict otherwise)."""
+        def txn(c: sqlite3.Connection) -> ObjectRecord:
+            mode = versions.versioning_of(c, rec.bucket)
+            if mode is None:
                 raise NotFound("bucket")
+            if shared is not None and not versions.holds(c, shared, _segments_json(
+                    shared.segments)):
+                raise Conflict("copy source changed")
             if check is not None:
                 row = c.execute(f"SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket=? AND key=?",
                                 (rec.bucket, rec.key)).fetchone()
                 check(row_to_object(row) if row else None)
+            if mode:
+                return versions.put(c, rec, mode, shared is not None, object_values)
+            if shared is not None:
+                versions.share(c, rec.segments)
             old = c.execute("SELECT segments FROM objects WHERE bucket=? AND key=?",
                             (rec.bucket, rec.key)).fetchone()
             if old is not None and old[0] != "[]":
-                _mark_garbage(c, segments_from_json(old[0]), keep=rec.segments)
+                _mark_garbage(c, segments_from_json(old[0]),
+                              keep=() if shared is not None else rec.segments)
             c.execute(f"INSERT OR REPLACE INTO objects ({WITH_DATA}) VALUES ({OBJECT_MARKS})",
                       object_values(rec))
+            return rec
         return txn
 
     def delete_object_txn(self, bucket: str, key: str) -> Txn[bool]:
+        """DeleteObject without a version id (a delete marker in a versioned bucket)."""
+        delete = self.remove_txn(bucket, key)
+
         def txn(c: sqlite3.Connection) -> bool:
-            row = c.execute("SELECT segments FROM objects WHERE bucket=? AND key=?",
-                            (bucket, key)).fetchone()
-            if row is None:
-                return False
-            c.execute("DELETE FROM objects WHERE bucket=? AND key=?", (bucket, key))
-            _mark_garbage(c, segments_from_json(row[0]), keep=())
-            return True
+            return delete(c).found
         return txn
 
-    def set_object_acl_txn(self, bucket: str, key: str, acl: str) -> Txn[None]:
+    def remove_txn(self, bucket: str, key: str, version_id: str | None | Current = CURRENT,
+                   *, owner: str = "",
+                   guard: Callable[[ObjectRecord, bool], None] | None = None,
+                   bypass_governance: bool = False) -> Txn[versions.Outcome]:
+        """DeleteObject: without ``version_id`` the current object goes (unversioned) or a
+        delete marker owned by ``owner`` is added (versioned); with one (None: "null") that
+        version or marker goes for good (``guard`` may refuse it first). Object Lock is
+        checked inside the transaction on every permanent delete (meta.check_deletable:
+        Locked when the version is under legal hold or binding retention), so no path
+        that deletes — S3 requests, lifecycle, admin commands — can skip it;
+        ``bypass_governance``: a permitted x-amz-bypass-governance-retention."""
+        def txn(c: sqlite3.Connection) -> versions.Outcome:
+            if not isinstance(version_id, Current):
+                return versions.delete_version(c, bucket, key, version_id, guard,
+                                               bypass_governance=bypass_governance)
+            mode = versions.versioning_of(c, bucket)
+            if mode:
+                return versions.put_marker(c, bucket, key, mode, owner, time.time())
+            row = c.execute("SELECT segments, lock_mode, lock_until, legal_hold FROM objects "
+                            "WHERE bucket=? AND key=?", (bucket, key)).fetchone()
+            if row is None:
+                return versions.Outcome(None, found=False)
+            check_deletable(row[1], row[2], bool(row[3]), bypass_governance)
+            c.execute("DELETE FROM objects WHERE bucket=? AND key=?", (bucket, key))
+            _mark_garbage(c, segments_from_json(row[0]), keep=())
+            return versions.Outcome(None)
+        return txn
+
+    def set_object_acl_txn(self, bucket: str, key: str, acl: str,
+                           version_id: str | None | Current = CURRENT) -> Txn[None]:
+        return _update_version("acl", acl, bucket, key, version_id)
+
+    def get_version(self, bucket: str, key: str, version_id: str | None
+                    ) -> versions.Version | None:
+        """Version ``version_id`` (None: "null") of the key, current or not, or a marker."""
+        rec = self.get_object(bucket, key)
+        if rec is not None and rec.version_id == version_id:
+            return versions.Version(rec, False, latest=True)
+        return versions.get_version(self.reader(), bucket, key, version_id)
+
+    def latest_marker(self, bucket: str, key: str) -> versions.Version | None:
+        """When the key has no current object: its newest version if that is a marker."""
+        found = versions.newest(self.reader(), bucket, key)
+        return found if found is not None and found.is_marker else None
+
+    def scan_versions(self, bucket: str, prefix: str, after: bytes, after_seq: int | None,
+                      batch: int = 1000) -> Iterator[versions.Version]:
+        return versions.scan(self.reader(), bucket, prefix, after, after_seq, batch)
+
+    def version_seq(self, bucket: str, key: str, version_id: str | None) -> int | None:
+        return versions.seq_of(self.reader(), bucket, key, version_id)
+
+    def set_versioning_txn(self, name: str, status: str) -> Txn[None]:
         def txn(c: sqlite3.Connection) -> None:
-            if c.execute("UPDATE objects SET acl=? WHERE bucket=? AND key=?",
-                         (acl, bucket, key)).rowcount == 0:
-                raise NotFound("key")
+            row = c.execute("SELECT object_lock FROM buckets WHERE name=?", (name,)).fetchone()
+            if row is None:
+                raise NotFound("bucket")
+            if row[0] is not None and status != "Enabled":
+                raise Conflict("object lock")  # lock-enabled buckets stay Enabled
+            c.execute("UPDATE buckets SET versioning=? WHERE name=?", (status, name))
         return txn
 
     def discard_blobs_txn(self, blobs: list[str]) -> Txn[None]:
@@ -576,9 +653,29 @@ class SqliteMeta:
 
     def referenced_blobs(self) -> set[str]:
         out: set[str] = set()
-        for (segs,) in self.reader().execute("SELECT segments FROM objects"):
-            out.update(s.blob for s in segments_from_json(segs) if s.blob)
+        for table in ("objects", "versions"):
+            for (segs,) in self.reader().execute(
+                    f"SELECT segments FROM {table} WHERE segments != '[]'"):
+                out.update(s.blob for s in segments_from_json(segs) if s.blob)
         return out
+
+
+def _update_version(column: str, value: str | None, bucket: str, key: str,
+                    version_id: str | None | Current) -> Txn[None]:
+    def txn(c: sqlite3.Connection) -> None:
+        if isinstance(version_id, Current):
+            if c.execute(f"UPDATE objects SET {column}=? WHERE bucket=? AND key=?",
+                         (value, bucket, key)).rowcount == 0:
+                raise NotFound("key")
+            return
+        if c.execute(f"UPDATE objects SET {column}=? WHERE bucket=? AND key=? "
+                     "AND version_id IS ?", (value, bucket, key, version_id)).rowcount:
+            return
+        if c.execute(f"UPDATE versions SET {column}=? WHERE bucket=? AND key=? "
+                     "AND version_id IS ? AND is_marker=0",
+                     (value, bucket, key, version_id)).rowcount == 0:
+            raise NotFound("key")
+    return txn
 
 
 def _drop_uploads(c: sqlite3.Connection, bucket: str) -> None:
@@ -599,10 +696,7 @@ def _drop_uploads(c: sqlite3.Connection, bucket: str) -> None:
 
 def _mark_garbage(c: sqlite3.Connection, segments: tuple[Segment, ...],
                   keep: tuple[Segment, ...]) -> None:
-    keep_ids = {s.blob for s in keep}
-    now = time.time()
-    c.executemany("INSERT OR IGNORE INTO garbage VALUES (?,?)",
-                  [(s.blob, now) for s in segments if s.blob and s.blob not in keep_ids])
+    versions.release(c, segments, keep)
 
 
 class _Emails(Mapping[str, str]):

@@ -99,11 +99,13 @@ class Uploads:
         return txn
 
     def complete_txn(self, upload_id: str, rec: ObjectRecord, used: set[int],
-                     check: Callable[[ObjectRecord | None], None] | None) -> Txn[None]:
-        """Make the object from the parts (no data copied); unused parts become garbage."""
+                     check: Callable[[ObjectRecord | None], None] | None
+                     ) -> Txn[ObjectRecord]:
+        """Make the object from the parts (no data copied); unused parts become garbage.
+        The stored record (its version id in a versioned bucket) is returned."""
         put = self.meta.put_object_txn(rec, check)
 
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: sqlite3.Connection) -> ObjectRecord:
             if not c.execute("SELECT 1 FROM uploads WHERE upload_id=?", (upload_id,)).fetchone():
                 raise Conflict("upload gone")
             current = {r[0]: r[1] for r in c.execute(
@@ -112,7 +114,7 @@ class Uploads:
             if any(current.get(n) is None for n in used) or \
                     not wanted <= set(current.values()) | {""}:
                 raise Conflict("parts changed")
-            put(c)
+            stored = put(c)
             now = time.time()
             c.executemany("INSERT OR IGNORE INTO garbage VALUES (?,?)",
                           [(b, now) for n, b in current.items() if n not in used and b])
@@ -121,6 +123,7 @@ class Uploads:
             c.execute("DELETE FROM completed_uploads WHERE at < ?", (now - COMPLETED_KEPT,))
             c.execute("INSERT OR REPLACE INTO completed_uploads VALUES (?,?,?,?,?)",
                       (upload_id, rec.bucket, rec.key, rec.etag, now))
+            return stored
         return txn
 
     def completed(self, upload_id: str) -> tuple[str, str, str] | None:

@@ -10,7 +10,9 @@ from objectstore.server.handlers.common import (
     account_names,
     bucket_or_404,
     empty,
-    object_or_404,
+    object_version_or_404,
+    subresource_version_headers,
+    which_version,
 )
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
@@ -54,16 +56,17 @@ async def put_bucket_acl(ctx: Ctx) -> Response:
 
 async def get_object_acl(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
-    obj = object_or_404(ctx, bucket)
+    obj = object_version_or_404(ctx, bucket)
     access.require_object(ctx.principal, obj, "READ_ACP")
-    return xml_response(xml.acl_policy(acls.Acl.from_json(obj.acl), account_names(ctx)))
+    return xml_response(xml.acl_policy(acls.Acl.from_json(obj.acl), account_names(ctx)),
+                        headers=subresource_version_headers(ctx, bucket, obj))
 
 
 async def put_object_acl(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
-    obj = object_or_404(ctx, bucket)
+    obj = object_version_or_404(ctx, bucket)
     access.require_object(ctx.principal, obj, "WRITE_ACP")
     acl = await _requested_acl(ctx, obj.owner, bucket.account_id)
     await ctx.stores.write(ctx.stores.meta.set_object_acl_txn(bucket.name, obj.key,
-                                                              acl.to_json()))
-    return empty()
+                                                              acl.to_json(), which_version(ctx)))
+    return empty(headers=subresource_version_headers(ctx, bucket, obj))

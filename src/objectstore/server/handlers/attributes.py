@@ -6,7 +6,12 @@ from objectstore.s3 import xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, http_date
 from objectstore.s3.listing import parse_max_keys
-from objectstore.server.handlers.common import Ctx, bucket_or_404, object_or_404
+from objectstore.server.handlers.common import (
+    Ctx,
+    bucket_or_404,
+    object_version_or_404,
+    version_headers,
+)
 from objectstore.server.handlers.encryption import read_key
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
@@ -17,7 +22,7 @@ ATTRIBUTES = ("ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize")
 
 async def get_object_attributes(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
-    obj = object_or_404(ctx, bucket)
+    obj = object_version_or_404(ctx, bucket)
     access.require_object(ctx.principal, obj, "READ")
     read_key(ctx, obj.sse)  # an SSE-C object needs its key, as for HEAD
     wanted = {a.strip() for a in (ctx.header("x-amz-object-attributes") or "").split(",")
@@ -42,7 +47,8 @@ async def get_object_attributes(ctx: Ctx) -> Response:
     if "ObjectSize" in wanted:
         inner += xml.el("ObjectSize", obj.size)
     return xml_response(xml.doc("GetObjectAttributesResponse", inner),
-                        headers=[("Last-Modified", http_date(obj.last_modified))])
+                        headers=[("Last-Modified", http_date(obj.last_modified)),
+                                 *version_headers(bucket, obj)])
 
 
 def _parts(ctx: Ctx, segments: tuple[Segment, ...], alg: str | None) -> str:

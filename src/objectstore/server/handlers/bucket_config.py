@@ -14,7 +14,6 @@ MISSING = {
     "GetBucketPolicy": "NoSuchBucketPolicy",
     "GetBucketLifecycleConfiguration": "NoSuchLifecycleConfiguration",
     "GetBucketWebsite": "NoSuchWebsiteConfiguration",
-    "GetObjectLockConfiguration": "ObjectLockConfigurationNotFoundError",
     "GetBucketOwnershipControls": "OwnershipControlsNotFoundError",
     "GetPublicAccessBlock": "NoSuchPublicAccessBlockConfiguration",
     "GetBucketReplication": "ReplicationConfigurationNotFoundError",

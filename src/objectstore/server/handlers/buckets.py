@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from objectstore.s3 import acl as acls
-from objectstore.s3 import xml
+from objectstore.s3 import lock, xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import iso8601
 from objectstore.s3.listing import decode_token, encode_token, parse_max_keys
@@ -54,6 +56,8 @@ async def create_bucket(ctx: Ctx) -> Response:
     if acl is None:
         acl = acls.canned("private", p.account_id)
     bucket = Bucket(name, p.account_id, ctx.now(), region, acl.to_json())
+    if lock.bucket_header(ctx.req.headers):  # Object Lock: versioning Enabled for good
+        bucket = replace(bucket, versioning="Enabled", object_lock=lock.LockConfig().to_json())
     try:
         await ctx.stores.write(ctx.stores.meta.create_bucket_txn(bucket))
     except Conflict as exc:

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from objectstore.config import Settings
+from objectstore.s3 import versioning
 from objectstore.s3.errors import S3Error
+from objectstore.s3.http import http_date
 from objectstore.s3.routing import Endpoint
 from objectstore.server.auth import Auth
 from objectstore.server.request import Request, Response
@@ -15,6 +17,7 @@ from objectstore.service import access
 from objectstore.service.registry import Registry
 from objectstore.service.stores import Stores
 from objectstore.storage.model import Bucket, ObjectRecord, Principal
+from objectstore.storage.sqlite import CURRENT, Current
 
 
 @dataclass(slots=True)
@@ -67,6 +70,63 @@ def object_or_404(ctx: Ctx, bucket: Bucket, key: str | None = None) -> ObjectRec
             raise S3Error("AccessDenied")
         raise S3Error("NoSuchKey", Key=key)
     return obj
+
+
+def object_version_or_404(ctx: Ctx, bucket: Bucket, key: str | None = None,
+                          version: str | None | bool | None = False) -> ObjectRecord:
+    """The object named by the request: its ``versionId`` argument (or ``version``: False
+    for the current version, None for "null", else an id) picks a version. The current
+    version being a delete marker is NoSuchKey with ``x-amz-delete-marker: true``; asking
+    for a delete marker by id is 405 MethodNotAllowed (S3's answers)."""
+    key = ctx.key if key is None else key
+    if version is False:
+        version = versioning.version_arg(ctx.ep.arg("versionId"))
+    if version is False:
+        obj = ctx.stores.meta.get_object(bucket.name, key)
+        if obj is not None:
+            return obj
+        if not access.may(ctx.principal, bucket.account_id, bucket.acl, "READ"):
+            raise S3Error("AccessDenied")
+        marker = ctx.stores.meta.latest_marker(bucket.name, key) if bucket.versioning else None
+        if marker is not None:
+            raise S3Error("NoSuchKey", Key=key, headers={
+                "x-amz-delete-marker": "true", "x-amz-version-id": marker.version_id})
+        raise S3Error("NoSuchKey", Key=key, headers={"x-amz-delete-marker": "false"})
+    assert not isinstance(version, bool)
+    found = ctx.stores.meta.get_version(bucket.name, key, version)
+    if found is None:
+        if not access.may(ctx.principal, bucket.account_id, bucket.acl, "READ"):
+            raise S3Error("AccessDenied")
+        raise S3Error("NoSuchVersion", Key=key, VersionId=version or "null")
+    if found.is_marker:
+        raise S3Error("MethodNotAllowed", Method=ctx.req.method, ResourceType="DeleteMarker",
+                      headers={"x-amz-delete-marker": "true",
+                               "x-amz-version-id": found.version_id,
+                               "Last-Modified": http_date(found.rec.last_modified),
+                               "Allow": "DELETE"})
+    return found.rec
+
+
+def which_version(ctx: Ctx) -> str | None | Current:
+    """The version a write to an object's sub-resource (ACL, tags) applies to."""
+    version = versioning.version_arg(ctx.ep.arg("versionId"))
+    return CURRENT if version is False else version  # type: ignore[return-value]
+
+
+def version_headers(bucket: Bucket, obj: ObjectRecord) -> list[tuple[str, str]]:
+    """x-amz-version-id of an object in a versioned bucket (none in unversioned ones)."""
+    if not bucket.versioning and not obj.seq:
+        return []
+    return [("x-amz-version-id", obj.version_id or "null")]
+
+
+def subresource_version_headers(ctx: Ctx, bucket: Bucket,
+                                obj: ObjectRecord) -> list[tuple[str, str]]:
+    """x-amz-version-id of an object sub-resource operation (ACL, tagging): the version
+    it applied to, when the bucket is versioned or a version was addressed."""
+    if ctx.ep.arg("versionId") is not None:
+        return [("x-amz-version-id", obj.version_id or "null")]
+    return version_headers(bucket, obj)
 
 
 def account_names(ctx: Ctx) -> dict[str, str]:

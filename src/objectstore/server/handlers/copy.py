@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import os
 import sqlite3
+from typing import Protocol
 from urllib.parse import unquote
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import checksums, sse, tagging, xml
+from objectstore.s3 import checksums, lock, sse, tagging, versioning, xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, iso8601
 from objectstore.s3.names import check_key
-from objectstore.server.handlers import encrypted
-from objectstore.server.handlers.common import Ctx, bucket_or_404, object_or_404
+from objectstore.s3.versioning import version_arg
+from objectstore.server.handlers import encrypted, object_lock
+from objectstore.server.handlers.common import Ctx, bucket_or_404, object_version_or_404
 from objectstore.server.handlers.encryption import read_key, write_key
 from objectstore.server.handlers.objects import (
+    Check,
     check_storage_class,
     conditional_write,
     object_headers,
@@ -25,18 +29,27 @@ from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.service.ingest import INLINE_LIMIT, Ingest, commit
 from objectstore.service.objects import publish
+from objectstore.service.sse import DataKey
 from objectstore.storage.blocksums import BLOCK
 from objectstore.storage.faults import BlobFault
 from objectstore.storage.localfs import BlobStore
+from objectstore.storage.meta import Conflict, Locked
 from objectstore.storage.model import ObjectRecord, Segment
 from objectstore.storage.sse_read import open_inline
+from objectstore.storage.versions import Outcome
 
 COPY_CHUNK = 1 << 20
 MAX_COPY = 5 * 1024**3
 
 
 def parse_copy_source(value: str) -> tuple[str, str]:
-    path, _, _version = value.partition("?")
+    bucket, key, _version = copy_source(value)
+    return bucket, key
+
+
+def copy_source(value: str) -> tuple[str, str, str | None | bool]:
+    """Bucket, key and version (False: current; None: "null") of x-amz-copy-source."""
+    path, _, query = value.partition("?")
     path = unquote(path)
     if path.startswith("/"):
         path = path[1:]
@@ -44,10 +57,21 @@ def parse_copy_source(value: str) -> tuple[str, str]:
     if not sep or not bucket or not key:
         raise S3Error("InvalidArgument", "Invalid copy source object key",
                       ArgumentName="x-amz-copy-source", ArgumentValue=value)
-    return bucket, key
+    version: str | None | bool = False
+    if query:
+        name, eq, vid = query.partition("=")
+        if name != "versionId" or not eq:
+            raise S3Error("InvalidArgument", "Invalid copy source object key",
+                          ArgumentName="x-amz-copy-source", ArgumentValue=value)
+        version = version_arg(unquote(vid))
+    return bucket, key, version
 
 
-def copy_blob(blobs: BlobStore, src: ObjectRecord, ing: Ingest, start: int = 0,
+class Sink(Protocol):
+    def feed(self, data: bytes) -> None: ...
+
+
+def copy_blob(blobs: BlobStore, src: ObjectRecord, ing: Sink, start: int = 0,
               length: int | None = None, src_key: bytes | None = None) -> None:
     """Copy ``length`` bytes from ``start`` of ``src`` into ``ing`` (blocking, bounded memory).
     An encrypted source (``src_key``: its data key) is decrypted as it is read; ``ing``
@@ -97,7 +121,7 @@ def copy_blob(blobs: BlobStore, src: ObjectRecord, ing: Ingest, start: int = 0,
 
 async def copy_object(ctx: Ctx) -> Response:
     h = ctx.req.headers
-    src_bucket_name, src_key = parse_copy_source(h["x-amz-copy-source"])
+    src_bucket_name, src_key, src_version = copy_source(h["x-amz-copy-source"])
     dest = bucket_or_404(ctx)
     access.require_bucket(ctx.principal, dest, "WRITE")
     check_key(ctx.key)
@@ -105,7 +129,7 @@ async def copy_object(ctx: Ctx) -> Response:
     src_bucket = ctx.stores.meta.get_bucket(src_bucket_name)
     if src_bucket is None:
         raise S3Error("NoSuchBucket", BucketName=src_bucket_name)
-    src = object_or_404(ctx, src_bucket, src_key)
+    src = object_version_or_404(ctx, src_bucket, src_key, src_version)
     access.require_object(ctx.principal, src, "READ")
     src_dk = read_key(ctx, src.sse, prefix=sse.COPY_PREFIX)
     check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
@@ -114,7 +138,7 @@ async def copy_object(ctx: Ctx) -> Response:
     if directive not in ("COPY", "REPLACE"):
         raise S3Error("InvalidArgument", "Unknown metadata directive.",
                       ArgumentName="x-amz-metadata-directive", ArgumentValue=directive)
-    same = src_bucket_name == dest.name and src_key == ctx.key
+    same = src_bucket_name == dest.name and src_key == ctx.key and src_version is False
     if same and directive == "COPY" and not any(
         n in h for n in ("x-amz-storage-class", "x-amz-website-redirect-location",
                          "x-amz-server-side-encryption", "x-amz-checksum-algorithm",
@@ -138,11 +162,91 @@ async def copy_object(ctx: Ctx) -> Response:
     algorithms = {alg} if alg else set(src.checksums)
     if alg and alg not in checksums.ALGORITHMS:
         raise S3Error("InvalidRequest", "Checksum algorithm provided is unsupported.")
+    mode, until, hold = (object_lock.new_version_lock(ctx, dest, with_body=False)
+                         if dest.object_lock is not None or lock.has_headers(h)
+                         else object_lock.NO_LOCK)
     condition = conditional_write(h, ctx.key,
                                   lambda: ctx.stores.meta.get_object(dest.name, ctx.key))
-    # The bytes are always read (and decrypted if the source is encrypted) and written
-    # again (encrypted under the destination's own data key if it is encrypted): a copy
-    # whose encryption differs from its source's must never share the source's blobs.
+    if src.size > MAX_COPY:
+        raise S3Error("InvalidRequest", "The specified copy source is larger than the maximum "
+                      f"allowable size for a copy source: {MAX_COPY}")
+    base = ObjectRecord(
+        bucket=dest.name, key=ctx.key, size=0, etag="", last_modified=ctx.now(),
+        owner=owner, acl=acl.to_json(), headers=stored, tags=tags, lock_mode=mode,
+        lock_until=until, legal_hold=hold)
+    if dest_dk is None and shares_data(src):  # plain to plain: the copy shares the blobs
+        stored_rec, sums = await _share_blobs(ctx, src, algorithms, base, condition)
+    else:
+        # Encrypted source or destination: the bytes are read (decrypted with the source's
+        # key) and written again (encrypted under the destination's own new data key): a
+        # copy whose encryption differs from its source's never shares the source's blobs.
+        stored_rec, sums = await _copy_bytes(ctx, src, algorithms, base, condition, src_dk,
+                                             dest_dk)
+    body = xml.copy_result("CopyObjectResult", stored_rec.etag,
+                           iso8601(stored_rec.last_modified), sums)
+    headers: list[tuple[str, str]] = dest_dk.stored.headers() if dest_dk is not None else []
+    if src_bucket.versioning or src.seq:
+        headers.append(("x-amz-copy-source-version-id", src.version_id or "null"))
+    if stored_rec.version_id is not None:
+        headers.append(("x-amz-version-id", stored_rec.version_id))
+    return xml_response(body, headers=headers)
+
+
+# ---------------------------------------------------------------- blob sharing
+
+def shares_data(src: ObjectRecord) -> bool:
+    """A copy can refer to the source's blobs (every segment, multipart or not): the data
+    is in blob files (not inline) and stored as plain bytes (no encryption), so the copy's
+    bytes are exactly the source's."""
+    return src.inline is None and src.sse is None and any(s.blob for s in src.segments)
+
+
+class _Digest:
+    """A sink for copy_blob that only hashes (the bytes stay where they are)."""
+
+    def __init__(self, algorithms: set[str]) -> None:
+        self.md5 = hashlib.md5()
+        self.checks = {alg: checksums.new_hasher(alg) for alg in algorithms}
+
+    def feed(self, data: bytes) -> None:
+        self.md5.update(data)
+        for h in self.checks.values():
+            h.update(data)
+
+
+async def _share_blobs(ctx: Ctx, src: ObjectRecord, algorithms: set[str],
+                       base: ObjectRecord, condition: Check | None
+                       ) -> tuple[ObjectRecord, dict[str, str]]:
+    """CopyObject without copying bytes: the new version refers to the source's blobs
+    (each gets one more reference, in the transaction that checks the source still holds
+    them). As in S3, a copy is a single-part object: its ETag is the MD5 of the data and
+    its checksums are full-object ones. A single-blob source already has both (when every
+    requested checksum is known); otherwise the source is read once (verified against its
+    block checksums) to compute them, and nothing is written."""
+    known = src.part_count == 0 and algorithms <= set(src.checksums) and (
+        src.checksum_type in (None, "FULL_OBJECT"))
+    if known:
+        etag = src.etag
+        sums = {a: v for a, v in src.checksums.items() if a in algorithms}
+    else:
+        digest = _Digest(algorithms)
+        await asyncio.to_thread(copy_blob, ctx.stores.blobs, src, digest)
+        etag = f'"{digest.md5.hexdigest()}"'
+        sums = {a: checksums.b64(h.digest()) for a, h in digest.checks.items()}
+    rec = dataclasses.replace(
+        base, size=src.size, etag=etag, checksums=sums,
+        checksum_type="FULL_OBJECT" if sums else None, part_count=0,
+        segments=tuple(Segment(s.blob, s.size) for s in src.segments))
+    try:
+        return await publish(ctx.stores, rec, condition, shared=src), sums
+    except Conflict:  # the source version went away meanwhile
+        raise S3Error("NoSuchKey", Key=src.key) from None
+
+
+async def _copy_bytes(ctx: Ctx, src: ObjectRecord, algorithms: set[str],
+                      base: ObjectRecord, condition: Check | None,
+                      src_dk: DataKey | None = None, dest_dk: DataKey | None = None
+                      ) -> tuple[ObjectRecord, dict[str, str]]:
     ing = Ingest(ctx.stores.blobs, algorithms, False, MAX_COPY,
                  inline_limit=INLINE_LIMIT if src.size <= INLINE_LIMIT else 0,
                  data_key=dest_dk.key if dest_dk is not None else None)
@@ -156,22 +260,20 @@ async def copy_object(ctx: Ctx) -> Response:
         raise
     sums = {a: checksums.b64(v) for a, v in digests.checksums.items()}
     etag = digests.md5.hex() if dest_dk is None else dest_dk.etag(digests.md5)
-    rec = ObjectRecord(
-        bucket=dest.name, key=ctx.key, size=digests.size, etag=f'"{etag}"',
-        last_modified=ctx.now(), owner=owner, acl=acl.to_json(), headers=stored,
+    rec = dataclasses.replace(
+        base, size=digests.size, etag=f'"{etag}"',
         checksums=sums, checksum_type="FULL_OBJECT" if sums else None,
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
-        inline=ing.inline, tags=tags,
-        sse=dest_dk.stored.to_json() if dest_dk is not None else None,
+        inline=ing.inline, sse=dest_dk.stored.to_json() if dest_dk is not None else None,
     )
-    await publish(ctx.stores, rec, condition)
-    body = xml.copy_result("CopyObjectResult", rec.etag, iso8601(rec.last_modified), sums)
-    return xml_response(body, headers=dest_dk.stored.headers() if dest_dk is not None else [])
+    return await publish(ctx.stores, rec, condition), sums
 
 
 async def delete_objects(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     h = ctx.req.headers
+    if "x-amz-sdk-checksum-algorithm" not in h:  # S3 wants Content-MD5 or a checksum
+        lock.require_integrity(h)                 # on every DeleteObjects (any bucket)
     body = await ctx.req.read_small()
     if "content-md5" in h:
         if checksums.parse_content_md5(h["content-md5"]) != hashlib.md5(body).digest():
@@ -182,25 +284,48 @@ async def delete_objects(ctx: Ctx) -> Response:
         if hasher.digest() != value:
             raise S3Error("BadDigest", f"The {alg} you specified did not match the calculated "
                           "checksum.")
-    keys, quiet = xml.parse_delete(body)
+    entries, quiet = versioning.parse_delete(body)
     allowed = access.may(ctx.principal, bucket.account_id, bucket.acl, "WRITE")
     meta = ctx.stores.meta
-    errors: list[tuple[str, str, str]] = []
+    owner = ctx.principal.account_id if ctx.principal else bucket.account_id
+    errors: list[tuple[str, str | None, str, str]] = []
     todo = []
-    for key in keys:
+    for entry in entries:
         if not allowed:
-            errors.append((key, "AccessDenied", "Access Denied"))
+            errors.append((entry.key, entry.sent_version, "AccessDenied", "Access Denied"))
         else:
-            todo.append(key)
+            todo.append(entry)
 
-    def txn(c: sqlite3.Connection) -> None:
-        for key in todo:
-            meta.delete_object_txn(bucket.name, key)(c)
+    bypass = object_lock.may_bypass(ctx, bucket)
 
-    if todo:
-        await ctx.stores.write(txn)
-    deleted = [] if quiet else todo
-    return xml_response(xml.delete_result(deleted, errors))
+    def txn(c: sqlite3.Connection) -> list[Outcome | None]:
+        out: list[Outcome | None] = []
+        for entry in todo:
+            if entry.version is False:
+                out.append(meta.remove_txn(bucket.name, entry.key, owner=owner)(c))
+                continue
+            assert not isinstance(entry.version, bool)
+            try:
+                out.append(meta.remove_txn(bucket.name, entry.key, entry.version,
+                                           bypass_governance=bypass)(c))
+            except Locked as exc:  # refused before anything changed: the others go on
+                errors.append((entry.key, entry.sent_version, "AccessDenied", str(exc)))
+                out.append(None)
+        return out
+
+    outcomes = await ctx.stores.write(txn) if todo else []
+    deleted = [] if quiet else [_deleted(e, o) for e, o in zip(todo, outcomes, strict=True)
+                                if o is not None]
+    return xml_response(versioning.delete_result(deleted, errors))
+
+
+def _deleted(entry: versioning.DeleteEntry, done: Outcome) -> versioning.Deleted:
+    if entry.version is False:
+        if done.marker:
+            return versioning.Deleted(entry.key, None, True, done.version_id)
+        return versioning.Deleted(entry.key)
+    return versioning.Deleted(entry.key, entry.sent_version, done.marker,
+                              entry.sent_version if done.marker else None)
 
 
 def _sent_checksums(h: dict[str, str]) -> dict[str, bytes]:

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from awscrt import checksums as crt
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import checksums, sse, tagging, xml
+from objectstore.s3 import checksums, lock, sse, tagging, xml
 from objectstore.s3 import xml_multipart as mxml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, iso8601
@@ -21,14 +21,15 @@ from objectstore.s3.listing import list_page, parse_max_keys
 from objectstore.s3.names import check_key
 from objectstore.s3.numbers import digits, signed
 from objectstore.server.body import payload, store
+from objectstore.server.handlers import object_lock
 from objectstore.server.handlers.common import (
     Ctx,
     account_names,
     bucket_or_404,
     empty,
-    object_or_404,
+    object_version_or_404,
 )
-from objectstore.server.handlers.copy import copy_blob, parse_copy_source
+from objectstore.server.handlers.copy import copy_blob, copy_source
 from objectstore.server.handlers.encryption import read_key, write_key
 from objectstore.server.handlers.objects import (
     check_storage_class,
@@ -100,9 +101,10 @@ async def create_multipart_upload(ctx: Ctx) -> Response:
     if "x-amz-tagging" in h:
         tagging.parse_header(h["x-amz-tagging"])  # validated now, applied on completion
         stored[TAGS_HEADER] = h["x-amz-tagging"]
+    asked = object_lock.asked_lock(ctx, bucket)
     up = Upload(secrets.token_hex(24), bucket.name, ctx.key, owner,
                 ctx.principal.user if ctx.principal else "anonymous", acl.to_json(),
-                stored, alg, ctype, ctx.now(),
+                stored, alg, ctype, ctx.now(), lock=asked.to_json(),
                 sse=dk.stored.to_json() if dk is not None else None)
     try:
         await ctx.stores.write(ctx.stores.uploads.create_txn(up))
@@ -114,13 +116,16 @@ async def create_multipart_upload(ctx: Ctx) -> Response:
     return xml_response(mxml.initiate(bucket.name, ctx.key, up.upload_id), headers=headers)
 
 
-def _part_target(ctx: Ctx) -> tuple[int, Upload, DataKey | None]:
+def _part_target(ctx: Ctx, *, with_body: bool = False) -> tuple[int, Upload, DataKey | None]:
     """The part number and upload a part write addresses, after the access checks, and the
     upload's data key (SSE-C uploads need the customer key with every part)."""
     bucket = bucket_or_404(ctx)
     access.require_bucket(ctx.principal, bucket, "WRITE")
     number = _part_number(ctx)
     up = _upload_or_404(ctx)
+    if with_body and bucket.object_lock is not None and \
+            lock.applies(bucket.object_lock, lock.LockRequest.from_json(up.lock)):
+        lock.require_integrity_for_lock(ctx.req.headers)
     return number, up, read_key(ctx, up.sse)
 
 
@@ -129,7 +134,7 @@ def _etag(dk: DataKey | None, md5: bytes) -> str:
 
 
 async def upload_part(ctx: Ctx) -> Response:
-    number, up, dk = _part_target(ctx)
+    number, up, dk = _part_target(ctx, with_body=True)
     h = ctx.req.headers
     md5 = checksums.parse_content_md5(h["content-md5"]) if "content-md5" in h else None
     wanted = requested_checksums(h)
@@ -172,12 +177,12 @@ async def _save_part(ctx: Ctx, part: Part) -> None:
 async def upload_part_copy(ctx: Ctx) -> Response:
     number, up, dk = _part_target(ctx)
     h = ctx.req.headers
-    src_bucket_name, src_key = parse_copy_source(h["x-amz-copy-source"])
+    src_bucket_name, src_key, src_version = copy_source(h["x-amz-copy-source"])
     src_bucket = ctx.stores.meta.get_bucket(src_bucket_name)
     if src_bucket is None:
         raise S3Error("NoSuchBucket", BucketName=src_bucket_name)
     # absent and unreadable keys answer alike (AccessDenied) unless the caller may list
-    src = object_or_404(ctx, src_bucket, src_key)
+    src = object_version_or_404(ctx, src_bucket, src_key, src_version)
     access.require_object(ctx.principal, src, "READ")
     src_dk = read_key(ctx, src.sse, prefix=sse.COPY_PREFIX)
     check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
@@ -212,9 +217,12 @@ async def upload_part_copy(ctx: Ctx) -> Response:
                 _etag(dk, digests.md5), checksum, ctx.now())
     await _save_part(ctx, part)
     sums = {alg: checksum} if alg and checksum else {}
+    headers = [("x-amz-copy-source-version-id", src.version_id or "null")] \
+        if src_bucket.versioning or src.seq else []
+    if dk is not None:
+        headers += dk.stored.headers()
     return xml_response(xml.copy_result("CopyPartResult", part.etag,
-                                        iso8601(part.last_modified), sums),
-                        headers=dk.stored.headers() if dk is not None else [])
+                                        iso8601(part.last_modified), sums), headers=headers)
 
 
 def _combine(alg: str, parts: list[Part]) -> str:
@@ -278,6 +286,8 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
     if object_size is not None and object_size != str(sum(p.size for p in chosen)):
         raise S3Error("InvalidRequest", "The provided x-amz-mp-object-size does not match the "
                       "size of the parts.")
+    mode, until, hold = lock.for_new_version(bucket.object_lock,
+                                             lock.LockRequest.from_json(up.lock), ctx.now())
     md5s = [bytes.fromhex(p.etag.strip('"')) for p in chosen]
     etag = checksums.multipart_etag(md5s)
     sums: dict[str, str] = {}
@@ -296,18 +306,21 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
         tags=tagging.parse_header(up.headers[TAGS_HEADER]) if TAGS_HEADER in up.headers else (),
         checksums=sums, checksum_type=up.checksum_type if sums else None,
         segments=tuple(Segment(p.blob, p.size, p.checksum) for p in chosen),
-        part_count=len(chosen), sse=up.sse,
+        part_count=len(chosen), lock_mode=mode, lock_until=until, legal_hold=hold,
+        sse=up.sse,
     )
     txn = ctx.stores.uploads.complete_txn(up.upload_id, rec, {p.number for p in chosen},
                                           condition)
     try:
-        await publish_txn(ctx.stores, txn, rec.bucket)
+        written = await publish_txn(ctx.stores, txn, rec.bucket)
     except Conflict:
         raise S3Error("NoSuchUpload", UploadId=up.upload_id) from None
     location = f"{ctx.req.scheme}://{ctx.req.host}/{bucket.name}/{quote(up.key)}"
     body = mxml.complete(location, bucket.name, up.key, etag, sums, rec.checksum_type)
     headers = [(checksums.HEADER[a], v) for a, v in sums.items()]
     headers += dk.stored.headers() if dk is not None else sse.response_headers(up.sse)
+    if written.version_id is not None:
+        headers.append(("x-amz-version-id", written.version_id))
     return xml_response(body, headers=headers)
 
 

@@ -9,15 +9,22 @@ import os
 from typing import AsyncIterator, Callable, Iterator
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import checksums, sse, tagging
+from objectstore.s3 import checksums, lock, sse, tagging
 from objectstore.s3.errors import S3Error
 from objectstore.s3.headers import check_override, check_stored
 from objectstore.s3.http import ByteRange, check_preconditions, http_date, parse_range
 from objectstore.s3.names import check_key
 from objectstore.s3.numbers import digits
+from objectstore.s3.versioning import version_arg
 from objectstore.server.body import payload, store
-from objectstore.server.handlers import encrypted
-from objectstore.server.handlers.common import Ctx, bucket_or_404, empty, object_or_404
+from objectstore.server.handlers import encrypted, object_lock
+from objectstore.server.handlers.common import (
+    Ctx,
+    bucket_or_404,
+    empty,
+    object_version_or_404,
+    version_headers,
+)
 from objectstore.server.handlers.encryption import read_key, write_key
 from objectstore.server.request import Response
 from objectstore.service import access
@@ -27,6 +34,7 @@ from objectstore.storage import residency
 from objectstore.storage.blocksums import BLOCK
 from objectstore.storage.faults import BlobFault
 from objectstore.storage.localfs import BlobStore
+from objectstore.storage.meta import Locked
 from objectstore.storage.model import ObjectRecord, Segment
 from objectstore.storage.sse_read import open_inline
 
@@ -137,6 +145,9 @@ async def put_object(ctx: Ctx) -> Response:
                           "Please try again with any of the valid types: [CRC32, CRC32C, "
                           "CRC64NVME, SHA1, SHA256]")
         algorithms.add(sdk_alg.upper())
+    mode, until, hold = (object_lock.new_version_lock(ctx, bucket, with_body=True)
+                         if bucket.object_lock is not None or lock.has_headers(h)
+                         else object_lock.NO_LOCK)
     condition = conditional_write(h, key, lambda: ctx.stores.meta.get_object(bucket.name, key))
     body = payload(ctx, MAX_PUT)
     algorithms |= body.trailer_algorithms
@@ -152,15 +163,18 @@ async def put_object(ctx: Ctx) -> Response:
         last_modified=ctx.now(), owner=owner, acl=acl.to_json(), headers=stored,
         checksums=sums, checksum_type="FULL_OBJECT" if sums else None,
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
-        inline=ing.inline, tags=tags, sse=dk.stored.to_json() if dk is not None else None,
+        inline=ing.inline, tags=tags, lock_mode=mode, lock_until=until, legal_hold=hold,
+        sse=dk.stored.to_json() if dk is not None else None,
     )
-    await publish(ctx.stores, rec, condition)
+    written = await publish(ctx.stores, rec, condition)
     headers = [("ETag", rec.etag)]
     if dk is not None:
         headers += dk.stored.headers()
     headers += [(checksums.HEADER[alg], v) for alg, v in sums.items()]
     if sums:
         headers.append(("x-amz-checksum-type", "FULL_OBJECT"))
+    if written.version_id is not None:
+        headers.append(("x-amz-version-id", written.version_id))
     return empty(200, headers)
 
 
@@ -244,13 +258,18 @@ async def get_object(ctx: Ctx, *, head: bool = False) -> Response:
     if "x-amz-server-side-encryption" in ctx.req.headers:
         sse.check_read(ctx.req.headers)
     for attempt in range(3):
-        obj = object_or_404(ctx, bucket)
+        obj = object_version_or_404(ctx, bucket)
         access.require_object(ctx.principal, obj, "READ")
         dk = read_key(ctx, obj.sse)
         check_preconditions(ctx.req.headers, obj.etag, obj.last_modified)
         headers = response_headers(ctx, obj)
         if dk is not None:
             headers += dk.stored.headers()
+        if (obj.lock_mode is not None or obj.legal_hold) and \
+                object_lock.is_bucket_owner(ctx.principal, bucket):
+            headers += lock.response_headers(obj.lock_mode, obj.lock_until, obj.legal_hold)
+        if bucket.versioning or obj.seq:
+            headers += version_headers(bucket, obj)
         rng, extra = _select(ctx, obj)
         headers += extra
         if rng is None:
@@ -495,6 +514,23 @@ async def head_object(ctx: Ctx) -> Response:
 async def delete_object(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     access.require_bucket(ctx.principal, bucket, "WRITE")
-    await ctx.stores.write(ctx.stores.meta.delete_object_txn(bucket.name, ctx.key))
-    return empty(204)
+    version = version_arg(ctx.ep.arg("versionId"))
+    meta = ctx.stores.meta
+    owner = ctx.principal.account_id if ctx.principal else bucket.account_id
+    if version is False:
+        done = await ctx.stores.write(meta.remove_txn(bucket.name, ctx.key, owner=owner))
+    else:
+        assert not isinstance(version, bool)
+        bypass = object_lock.may_bypass(ctx, bucket)
+        try:
+            done = await ctx.stores.write(meta.remove_txn(bucket.name, ctx.key, version,
+                                                          bypass_governance=bypass))
+        except Locked as exc:
+            raise S3Error("AccessDenied", str(exc)) from None
+    headers: list[tuple[str, str]] = []
+    if done.marker:
+        headers.append(("x-amz-delete-marker", "true"))
+    if done.version_id is not None and (done.found or version is not False):
+        headers.append(("x-amz-version-id", done.version_id))
+    return empty(204, headers)
 

@@ -13,7 +13,7 @@ from python_multipart import MultipartParser
 from python_multipart.exceptions import MultipartParseError
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import post_policy, sigv2, sigv4, tagging, xml
+from objectstore.s3 import lock, post_policy, sigv2, sigv4, tagging, xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.headers import check_value
 from objectstore.s3.names import check_key
@@ -226,23 +226,28 @@ async def _finish(ctx: Ctx, ing: Ingest, args: dict[str, object],
     dk = args["dk"]
     assert dk is None or isinstance(dk, DataKey)
     etag = digests.md5.hex() if dk is None else dk.etag(digests.md5)
+    bucket = ctx.stores.meta.get_bucket(ctx.bucket_name)  # the bucket's default retention
+    mode, until, hold = lock.for_new_version(bucket.object_lock if bucket else None,
+                                             lock.LockRequest(), ctx.now())
     rec = ObjectRecord(
         bucket=ctx.bucket_name, key=key, size=digests.size, etag=f'"{etag}"',
         last_modified=ctx.now(), owner=str(args["owner"]), acl=str(args["acl"]),
         headers=args["headers"],  # type: ignore[arg-type]
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
         inline=ing.inline, tags=args["tags"],  # type: ignore[arg-type]
+        lock_mode=mode, lock_until=until, legal_hold=hold,
         sse=dk.stored.to_json() if dk is not None else None)
-    await publish(ctx.stores, rec)
+    written = await publish(ctx.stores, rec)
+    version = [] if written.version_id is None else [("x-amz-version-id", written.version_id)]
     location = f"{ctx.req.scheme}://{ctx.req.host}/{ctx.bucket_name}/{quote(key)}"
     redirect = fields.get("success_action_redirect") or fields.get("redirect")
     if redirect:
         sep = "&" if "?" in redirect else "?"
         target = (f"{redirect}{sep}bucket={quote(ctx.bucket_name)}&key={quote(key)}"
                   f"&etag={quote(rec.etag)}")
-        return empty(303, [("Location", target), ("ETag", rec.etag)])
+        return empty(303, [("Location", target), ("ETag", rec.etag), *version])
     status = fields.get("success_action_status", "204")
-    headers = [("ETag", rec.etag), ("Location", location)]
+    headers = [("ETag", rec.etag), ("Location", location), *version]
     if dk is not None:
         headers += dk.stored.headers()
     if status == "201":

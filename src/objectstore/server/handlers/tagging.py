@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from objectstore.s3 import tagging
 from objectstore.s3.errors import S3Error
-from objectstore.server.handlers.common import Ctx, bucket_or_404, empty, object_or_404
+from objectstore.server.handlers.common import (
+    Ctx,
+    bucket_or_404,
+    empty,
+    object_version_or_404,
+    subresource_version_headers,
+    which_version,
+)
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.storage.meta import NotFound
@@ -12,20 +19,22 @@ from objectstore.storage.meta import NotFound
 
 async def get_object_tagging(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
-    obj = object_or_404(ctx, bucket)
+    obj = object_version_or_404(ctx, bucket)
     access.require_object_owner(ctx.principal, obj)
-    return xml_response(tagging.render(obj.tags))
+    return xml_response(tagging.render(obj.tags),
+                        headers=subresource_version_headers(ctx, bucket, obj))
 
 
 async def _set_object_tags(ctx: Ctx, tags: tagging.Tags, status: int) -> Response:
     bucket = bucket_or_404(ctx)
-    obj = object_or_404(ctx, bucket)
+    obj = object_version_or_404(ctx, bucket)
     access.require_object_owner(ctx.principal, obj)
     try:
-        await ctx.stores.write(ctx.stores.meta.set_object_tags_txn(bucket.name, obj.key, tags))
+        await ctx.stores.write(ctx.stores.meta.set_object_tags_txn(
+            bucket.name, obj.key, tags, which_version(ctx)))
     except NotFound:
         raise S3Error("NoSuchKey", Key=obj.key) from None
-    return empty(status)
+    return empty(status, subresource_version_headers(ctx, bucket, obj))
 
 
 async def put_object_tagging(ctx: Ctx) -> Response:
