@@ -462,3 +462,23 @@ def test_scrub_checks_encrypted_blobs_without_keys(tmp_path: Path) -> None:
     blobs[-1].write_bytes(bytes(raw))
     damaged = run_cli(server.data_dir, "scrub")
     assert "1 corrupt" in damaged.stdout, damaged.stdout
+
+
+def test_versions_of_encrypted_objects(c: Any, b: str) -> None:
+    c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    v1 = c.put_object(Bucket=b, Key="v", Body=b"first", ServerSideEncryption="AES256")
+    v2 = c.put_object(Bucket=b, Key="v", Body=b"second", **sse_c())
+    assert v1["VersionId"] != v2["VersionId"]
+    old = c.get_object(Bucket=b, Key="v", VersionId=v1["VersionId"])
+    assert old["Body"].read() == b"first" and old["ServerSideEncryption"] == "AES256"
+    with pytest.raises(ClientError):  # the current version needs its customer key
+        c.get_object(Bucket=b, Key="v")
+    assert c.get_object(Bucket=b, Key="v", **sse_c())["Body"].read() == b"second"
+    # restoring the old version by copy re-encrypts it as asked
+    r = c.copy_object(Bucket=b, Key="v", CopySource={"Bucket": b, "Key": "v",
+                                                     "VersionId": v1["VersionId"]},
+                      ServerSideEncryption="aws:kms", SSEKMSKeyId="testkey-2")
+    assert r["SSEKMSKeyId"] == "testkey-2"
+    assert c.get_object(Bucket=b, Key="v")["Body"].read() == b"first"
+    versions = c.list_object_versions(Bucket=b, Prefix="v")["Versions"]
+    assert len(versions) == 3
