@@ -19,9 +19,10 @@ from objectstore.config import (
 )
 from objectstore.service import accounts
 from objectstore.service.stores import Stores
-from objectstore.storage.keyring import SECRETS, KeyringError
+from objectstore.storage.keyring import KMS_PREFIX, SECRETS, SSE, KeyringError, valid_purpose
 from objectstore.storage.meta import NotFound
 from objectstore.storage.sqlite import SqliteMeta
+from objectstore.storage.sse_scan import sse_key_ids
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -124,6 +125,18 @@ def parser() -> argparse.ArgumentParser:
                        help="how long a background job's lease lasts without renewal: when "
                             "its process dies another takes the job over after this "
                             "(default 30)")
+    serve.add_argument("--default-encryption", choices=("none", "sse-s3"),
+                       default=_env("DEFAULT_ENCRYPTION", "none") or "none",
+                       help="sse-s3: every new object is encrypted with SSE-S3 unless the "
+                            "request or the bucket asks otherwise (Amazon S3 since 2023); "
+                            "none (default): only when asked")
+    serve.add_argument("--allow-sse-c-over-http", action="store_true",
+                       default=_env("ALLOW_SSE_C_OVER_HTTP", "") not in ("", "0", "false"),
+                       help="accept SSE-C keys over plain HTTP (local testing only: the key "
+                            "crosses the network in the clear)")
+    serve.add_argument("--kms-key", action="append", dest="kms_keys",
+                       help="make this KMS key (for aws:kms) at start unless it exists "
+                            "(repeatable; env OBJECTSTORE_KMS_KEYS, comma-separated)")
     _limit_args(serve)
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "info"))
     serve.add_argument("--access-log", action="store_true")
@@ -176,9 +189,20 @@ def parser() -> argparse.ArgumentParser:
     rsub = ring.add_subparsers(dest="action", required=True)
     r = rsub.add_parser("status", help="key ids, ages and use (never the keys)")
     _data_dir_arg(r)
-    r = rsub.add_parser("rotate", help="a new active key; every secret sealed again under it")
+    r = rsub.add_parser("rotate", help="a new active key; every secret sealed again under it "
+                        "(and a new SSE-S3 master key for new objects)")
     _data_dir_arg(r)
     r = rsub.add_parser("prune", help="drop retired keys that nothing is sealed with")
+    _data_dir_arg(r)
+
+    kms = sub.add_parser("kms", help="KMS keys for SSE-KMS (aws:kms), kept in the keyring")
+    ksub2 = kms.add_subparsers(dest="action", required=True)
+    for name, text in (("create", "make a KMS key"), ("rotate", "a new version of a KMS key "
+                       "(objects encrypted before keep opening)")):
+        r = ksub2.add_parser(name, help=text)
+        r.add_argument("name")
+        _data_dir_arg(r)
+    r = ksub2.add_parser("list", help="KMS key names and versions (never the keys)")
     _data_dir_arg(r)
 
     imagecli.add_parser(sub)
@@ -262,6 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "keyring":
             return keyring_command(args, stores)
+        if args.command == "kms":
+            return kms_command(args, stores)
         return admin(args, stores)
     except (accounts.AdminError, KeyringError) as exc:
         print(f"objectstore: {exc}", file=sys.stderr)
@@ -347,6 +373,30 @@ def _lifecycle_run(stores: Stores, args: argparse.Namespace) -> int:
     return 0
 
 
+def kms_command(args: argparse.Namespace, stores: Stores) -> int:
+    ring = stores.meta.keyring
+    if args.action == "list":
+        for info in ring.keys():
+            if info.purpose.startswith(KMS_PREFIX):
+                state = "active" if info.active else "retired"
+                print(f"{info.purpose.removeprefix(KMS_PREFIX)}\t{info.id}\t{state}\tcreated "
+                      f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(info.created))}")
+        return 0
+    purpose = KMS_PREFIX + args.name
+    if not valid_purpose(purpose):
+        raise KeyringError(f"not a KMS key name: {args.name!r} (1-256 of A-Z a-z 0-9 / _ - .)")
+    if args.action == "create":
+        existed = ring.has(purpose)
+        key_id = ring.ensure(purpose)
+        print(f"KMS key {args.name} " + ("exists" if existed else "created") + f" ({key_id})")
+    else:
+        if not ring.has(purpose):
+            raise KeyringError(f"no KMS key {args.name!r}")
+        print(f"KMS key {args.name}: new active version {ring.rotate(purpose)}")
+    print(f"back up {ring.path} now (older backups lack the new key)")
+    return 0
+
+
 def _keyring_arg(args: argparse.Namespace) -> Path | None:
     value = getattr(args, "keyring", None)  # commands without _data_dir_arg: the env's
     return Path(value) if value else None
@@ -358,9 +408,16 @@ def keyring_command(args: argparse.Namespace, stores: Stores) -> int:
         key_id = ring.rotate(SECRETS)
         count = meta.reseal_secrets()
         print(f"new active key {key_id}; {count} access-key secrets sealed again under it")
+        if ring.has(SSE):
+            print(f"new SSE-S3 master key {ring.rotate(SSE)}: new objects use it, objects "
+                  "stored before keep opening with the retired one")
         print(f"back up {ring.path} now (older backups lack the new key)")
     elif args.action == "prune":
+        used = sse_key_ids(meta.reader())
         dropped = ring.prune(SECRETS, set(meta.secret_key_ids()))
+        for purpose in ring.purposes():
+            if purpose != SECRETS:
+                dropped += ring.prune(purpose, used)
         print(f"dropped {len(dropped)} retired keys" +
               (f": {', '.join(dropped)}" if dropped else ""))
     else:
@@ -456,6 +513,10 @@ def serve(args: argparse.Namespace) -> int:
         scrub_interval=args.scrub_interval, scrub_rate=args.scrub_rate,
         verify_reads=args.verify_reads, lifecycle_day_seconds=args.lifecycle_day_seconds,
         lifecycle_interval=args.lifecycle_interval, job_lease_seconds=args.job_lease_seconds,
+        default_encryption="" if args.default_encryption == "none" else args.default_encryption,
+        allow_sse_c_over_http=args.allow_sse_c_over_http,
+        kms_keys=tuple(args.kms_keys or [n.strip() for n in (_env("KMS_KEYS") or "").split(",")
+                                         if n.strip()]),
         **{name: getattr(args, name) for _, name, _, _ in _LIMITS},
     )
     logging.addLevelName(5, "TRACE")  # uvicorn's --log-level trace (not yet registered)

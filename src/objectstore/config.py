@@ -48,6 +48,10 @@ class Settings:
     lifecycle_day_seconds: float = 86400.0  # a lifecycle "day" for the sweeper (tests: 10)
     lifecycle_interval: float = 0.0  # seconds between lifecycle sweeps (0: from the day)
     job_lease_seconds: float = 30.0  # a background job's lease lasts this long unrenewed
+    # encryption at rest (docs/running.md, "Encryption at rest")
+    default_encryption: str = ""  # "sse-s3": every new object SSE-S3 unless asked otherwise
+    allow_sse_c_over_http: bool = False  # accept SSE-C keys over plain HTTP (testing only)
+    kms_keys: tuple[str, ...] = ()  # KMS key names made at start if missing
     # Limits and timeouts of the HTTP layer (server/protocol.py; docs/running.md).
     max_head_bytes: int = 32 * 1024  # request line + headers of one request
     max_url_bytes: int = 16 * 1024  # the request target (path + query)
@@ -73,6 +77,6 @@ def settings_from_json(text: str) -> Settings:
     data = json.loads(text)
     data["data_dir"] = Path(data["data_dir"])
     data["keyring"] = Path(data["keyring"]) if data.get("keyring") else None
-    for name in ("domains", "cloud_keys", "cloud_certs"):
+    for name in ("domains", "cloud_keys", "cloud_certs", "kms_keys"):
         data[name] = tuple(data[name])
     return Settings(**data)

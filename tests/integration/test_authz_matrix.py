@@ -59,6 +59,9 @@ LIFECYCLE = (b"<LifecycleConfiguration><Rule><ID>authz</ID><Filter><Prefix>none/
 TAGGING = (b"<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>")
 CORS = (b"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
         b"<AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>")
+ENCRYPTION = (b"<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault>"
+              b"<SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault>"
+              b"</Rule></ServerSideEncryptionConfiguration>")
 LOCK_CONFIG = b"<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled>" \
     b"</ObjectLockConfiguration>"
 RETENTION = (b"<Retention><Mode>GOVERNANCE</Mode>"
@@ -158,6 +161,13 @@ OPS: dict[str, tuple[str, Callable[[Target], Raw], Ok]] = {
        for op in ("PutBucketLifecycleConfiguration", "PutBucketLifecycle")},
     "DeleteBucketLifecycle": ("bucket", lambda t: Raw("DELETE", f"/{t.bucket}",
                                                       (("lifecycle", ""),)), {204: None}),
+    "GetBucketEncryption": ("bucket", lambda t: _b(t, "encryption"),
+                            {200: None, 404: "ServerSideEncryptionConfigurationNotFoundError"}),
+    "PutBucketEncryption": ("bucket", lambda t: _body("PUT", f"/{t.bucket}",
+                                                      (("encryption", ""),), ENCRYPTION),
+                            {200: None}),
+    "DeleteBucketEncryption": ("bucket", lambda t: Raw("DELETE", f"/{t.bucket}",
+                                                       (("encryption", ""),)), {204: None}),
     "PutObject": ("bucket", lambda t: Raw("PUT", f"/{t.bucket}/w-{next(_n)}", (), (),
                                           b"written"), {200: None}),
     "PostObject": ("bucket", lambda t: Raw("POST", f"/{t.bucket}"), {204: None}),

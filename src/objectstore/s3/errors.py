@@ -81,6 +81,11 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
     "InvalidPartNumber": (416, "The requested partnumber is not satisfiable"),
     "InvalidRange": (416, "The requested range is not satisfiable"),
     "InvalidRequest": (400, "Invalid Request"),
+    "InvalidEncryptionAlgorithmError": (
+        400,
+        "The encryption request you specified is not valid. The valid value is AES256.",
+    ),
+    "KMS.NotFoundException": (400, "Invalid keyId"),
     "InvalidRetentionPeriod": (400, "Default retention period must be a positive integer "
                                "value."),
     "InvalidStorageClass": (400, "The storage class you specified is not valid"),

@@ -15,6 +15,8 @@ from typing import Any, AsyncIterator, Callable, Iterable
 
 from objectstore.s3 import checksums
 from objectstore.s3.errors import S3Error
+from objectstore.storage import crypto
+from objectstore.storage.crypto import Encryptor
 from objectstore.storage.localfs import BlobStore, BlobWriter
 
 BATCH = 1 << 20
@@ -31,11 +33,14 @@ class Digests:
 
 class Ingest:
     """Hashes a body while keeping it: in memory up to ``inline_limit`` bytes (small objects
-    live in the metadata row), in a blob file beyond that."""
+    live in the metadata row), in a blob file beyond that. With a ``data_key`` the body is
+    encrypted (storage.crypto) before it reaches a blob; a small encrypted body is held in
+    memory only, and ``inline`` is its ciphertext (crypto.INLINE_ID's key)."""
 
     def __init__(self, blobs: BlobStore, algorithms: Iterable[str], sha256: bool,
-                 max_size: int, inline_limit: int = 0) -> None:
+                 max_size: int, inline_limit: int = 0, data_key: bytes | None = None) -> None:
         self._blobs = blobs
+        self._data_key = data_key
         if inline_limit:
             blobs.check_space()  # an inline body takes room in the metadata database
         self._writer: BlobWriter | None = None if inline_limit else blobs.writer()
@@ -47,6 +52,8 @@ class Ingest:
         self._max = max_size
         self._done = False
         self.size = 0
+        self._enc = Encryptor(data_key, self._writer.id) \
+            if data_key is not None and self._writer is not None else None
 
     @property
     def blob_id(self) -> str:
@@ -55,7 +62,11 @@ class Ingest:
 
     @property
     def inline(self) -> bytes | None:
-        return bytes(self._buf) if self._buf is not None and self.size else None
+        if self._buf is None or not self.size:
+            return None
+        if self._data_key is not None:
+            return crypto.encrypt(self._data_key, crypto.INLINE_ID, bytes(self._buf))
+        return bytes(self._buf)
 
     def feed(self, data: bytes) -> None:
         """Hash and keep ``data`` in the calling thread."""
@@ -87,15 +98,22 @@ class Ingest:
         out.append(functools.partial(self._keep, data))
         return out
 
-    def _keep(self, data: bytes) -> None:
+    def _keep(self, data: bytes | memoryview) -> None:
         if self._buf is not None:
             if len(self._buf) + len(data) <= self._inline_limit:
                 self._buf += data
                 return
             self._writer = self._blobs.writer()  # larger than announced: spill to a blob
-            self._writer.write(bytes(self._buf))
+            if self._data_key is not None:
+                self._enc = Encryptor(self._data_key, self._writer.id)
+                self._writer.write_many(self._enc.feed(bytes(self._buf)))
+            else:
+                self._writer.write(bytes(self._buf))
             self._buf = None
         assert self._writer is not None
+        if self._enc is not None:
+            self._writer.write_many(self._enc.feed(data))
+            return
         self._writer.write(data)
 
     def digests(self) -> Digests:
@@ -116,6 +134,8 @@ class Ingest:
             if self.size == 0:
                 self._writer.abort()
             else:
+                if self._enc is not None:
+                    self._writer.write(self._enc.finish())
                 self._writer.commit()
         self._done = True
 

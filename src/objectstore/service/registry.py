@@ -28,9 +28,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
+from objectstore.s3 import sse
+from objectstore.s3.errors import S3Error
 from objectstore.service import access
 from objectstore.service.cloudkeys import CloudKey
 from objectstore.service.fairqueue import FairQueue
+from objectstore.service.sse import open_key
 from objectstore.service.stores import Stores
 from objectstore.service.unbundle import (
     ManifestInfo,
@@ -44,6 +47,7 @@ from objectstore.storage.images import QuotaExceeded
 from objectstore.storage.localfs import clean_unlocked
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import Image, ObjectRecord, Principal
+from objectstore.storage.sse_read import open_inline, read_blocking
 
 log = logging.getLogger("objectstore.registry")
 
@@ -462,8 +466,11 @@ class Registry:
                              f"{what} is missing or not readable ({bucket}/{key})")
 
     def _read(self, obj: ObjectRecord) -> Iterator[bytes]:
-        if obj.inline is not None:
+        if obj.inline is not None and obj.sse is None:
             yield obj.inline
+            return
+        if obj.sse is not None:
+            yield from self._read_encrypted(obj)
             return
         for seg in obj.segments:
             if not seg.size:
@@ -486,6 +493,29 @@ class Registry:
                 raise UnbundleFailed("failed_download", "a stored part is damaged") from None
             finally:
                 os.close(fd)
+
+    def _read_encrypted(self, obj: ObjectRecord) -> Iterator[bytes]:
+        """An SSE-S3 or SSE-KMS object, decrypted (SSE-C ones cannot be: no key here)."""
+        if sse.mode_of(obj.sse) == sse.SSE_C:
+            raise UnbundleFailed("failed_download", f"{obj.bucket}/{obj.key} is encrypted "
+                                 "with a customer-provided key (SSE-C)")
+        try:
+            dk = open_key(self.stores.meta.keyring, obj.sse, None)
+        except S3Error:
+            raise UnbundleFailed("failed_download", "the data key of an encrypted part does "
+                                 "not open") from None
+        assert dk is not None
+        try:
+            if obj.inline is not None:
+                yield open_inline(dk.key, obj.inline, f"{obj.bucket}/{obj.key}")
+                return
+            for piece in read_blocking(self.stores.blobs, obj.segments, dk.key, 0, obj.size,
+                                       f"{obj.bucket}/{obj.key}"):
+                yield bytes(piece)
+        except BlobFault as fault:
+            faults.report(fault)
+            raise UnbundleFailed("failed_download", "a stored part is damaged or gone") \
+                from None
 
     def _read_whole(self, obj: ObjectRecord) -> bytes:
         if obj.size > MAX_MANIFEST:

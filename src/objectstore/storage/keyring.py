@@ -37,7 +37,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 FORMAT_VERSION = 1
 SEALED_PREFIX = "v1:"
 SECRETS = "secrets"  # purpose of the key that seals access-key secrets
-PURPOSES = (SECRETS,)  # "sse" and "kms:<name>" join when encryption at rest arrives
+SSE = "sse"  # purpose of the master key that wraps SSE-S3 data keys
+KMS_PREFIX = "kms:"  # purpose "kms:<name>": the KMS key <name> (SSE-KMS)
+PURPOSES = (SECRETS, SSE)  # and every "kms:<name>"
 ENV = "OBJECTSTORE_KEYRING"
 
 
@@ -53,6 +55,16 @@ class KeyInfo:
     purpose: str
     created: float
     active: bool
+
+
+def valid_purpose(purpose: str) -> bool:
+    """``secrets``, ``sse``, or ``kms:<name>`` (a KMS key name: 1-256 of A-Z a-z 0-9
+    ``/_-.``)."""
+    if purpose in PURPOSES:
+        return True
+    name = purpose.removeprefix(KMS_PREFIX)
+    return purpose.startswith(KMS_PREFIX) and 0 < len(name) <= 256 and all(
+        c.isascii() and (c.isalnum() or c in "/_-.") for c in name)
 
 
 def default_path(data_dir: Path) -> Path:
@@ -166,7 +178,7 @@ class Keyring:
     # ------------------------------------------------------------ changing
     def rotate(self, purpose: str) -> str:
         """Add a new active key for ``purpose`` (the old one stays, retired); its id."""
-        if purpose not in PURPOSES:
+        if not valid_purpose(purpose):
             raise KeyringError(f"unknown key purpose {purpose!r}")
         new = _new_entry(purpose)
 
@@ -177,6 +189,31 @@ class Keyring:
             return [*entries, new]
         self._change(change)
         return str(new["id"])
+
+    def ensure(self, purpose: str) -> str:
+        """The active key of ``purpose``, made first if there is none (several processes
+        may race: the write lock lets one make it, the others find it)."""
+        if not valid_purpose(purpose):
+            raise KeyringError(f"unknown key purpose {purpose!r}")
+        found = self._active.get(purpose)
+        if found is None and self.refresh():
+            found = self._active.get(purpose)
+        if found is not None:
+            return found
+
+        def change(entries: list[dict[str, object]]) -> list[dict[str, object]]:
+            if any(e["purpose"] == purpose and e["active"] for e in entries):
+                return entries
+            return [*entries, _new_entry(purpose)]
+        self._change(change)
+        return self.active_id(purpose)
+
+    def has(self, purpose: str) -> bool:
+        """Whether ``purpose`` has an active key (looking at the file again if not)."""
+        return purpose in self._active or (self.refresh() and purpose in self._active)
+
+    def purposes(self) -> list[str]:
+        return sorted(self._active)
 
     def prune(self, purpose: str, in_use: set[str]) -> list[str]:
         """Drop the retired keys of ``purpose`` whose ids are not in ``in_use``."""

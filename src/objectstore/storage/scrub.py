@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from objectstore.storage.blocksums import BLOCK
+from objectstore.storage.crypto import stored_size
 from objectstore.storage.faults import BlobFault
 from objectstore.storage.localfs import BlobStore
 from objectstore.storage.sqlite import segments_from_json
@@ -79,22 +80,27 @@ class Throttle:
 
 
 def referenced(conn: sqlite3.Connection) -> Iterator[tuple[str, int, str]]:
-    """(blob, data size, who refers to it) for every blob a record refers to."""
-    for bucket, key, segs in conn.execute(
-            "SELECT bucket, key, segments FROM objects WHERE segments != '[]'"):
+    """(blob, data size, who refers to it) for every blob a record refers to. The data of
+    an encrypted blob is its ciphertext (crypto.stored_size of the plaintext size)."""
+    for bucket, key, segs, sse in conn.execute(
+            "SELECT bucket, key, segments, sse FROM objects WHERE segments != '[]'"):
         for seg in segments_from_json(segs):
             if seg.blob:
-                yield seg.blob, seg.size, f"object {bucket}/{key}"
+                size = stored_size(seg.size) if sse else seg.size
+                yield seg.blob, size, f"object {bucket}/{key}"
     if _has_table(conn, "versions"):
-        for bucket, key, vid, segs in conn.execute(
-                "SELECT bucket, key, version_id, segments FROM versions WHERE segments != '[]'"):
+        for bucket, key, vid, segs, sse in conn.execute(
+                "SELECT bucket, key, version_id, segments, sse FROM versions "
+                "WHERE segments != '[]'"):
             for seg in segments_from_json(segs):
                 if seg.blob:
-                    yield seg.blob, seg.size, f"version {bucket}/{key}?versionId={vid or 'null'}"
+                    yield (seg.blob, stored_size(seg.size) if sse else seg.size,
+                           f"version {bucket}/{key}?versionId={vid or 'null'}")
     if _has_table(conn, "parts"):
-        for upload_id, number, blob, size in conn.execute(
-                "SELECT upload_id, number, blob, size FROM parts WHERE blob != ''"):
-            yield blob, size, f"part {upload_id}#{number}"
+        for upload_id, number, blob, size, sse in conn.execute(
+                "SELECT p.upload_id, p.number, p.blob, p.size, u.sse FROM parts p "
+                "LEFT JOIN uploads u ON u.upload_id = p.upload_id WHERE p.blob != ''"):
+            yield blob, stored_size(size) if sse else size, f"part {upload_id}#{number}"
     if _has_table(conn, "images"):
         for image_id, blob, size in conn.execute(
                 "SELECT image_id, blob, size FROM images WHERE blob != ''"):
@@ -107,12 +113,15 @@ def _has_table(conn: sqlite3.Connection, name: str) -> bool:
 
 
 def check_records(conn: sqlite3.Connection, report: Report) -> None:
-    """Each object's size against its data (inline bytes or the sum of its segments)."""
-    for bucket, key, size, segs, data in conn.execute(
-            "SELECT bucket, key, size, segments, data FROM objects"):
+    """Each object's size against its data (inline bytes or the sum of its segments; an
+    encrypted inline body is its ciphertext, crypto.stored_size of the plaintext)."""
+    for bucket, key, size, segs, data, sse in conn.execute(
+            "SELECT bucket, key, size, segments, data, sse FROM objects"):
         report.records_checked += 1
         held = len(data) if data is not None else sum(
             s.size for s in segments_from_json(segs))
+        if sse and data is not None:
+            size = stored_size(size)
         if held != size:
             report.findings.append(Finding("size-mismatch", "", f"object {bucket}/{key}",
                                            f"record says {size} bytes, data holds {held}"))

@@ -482,6 +482,13 @@ class SqliteMeta:
                 raise NotFound("bucket")
         return txn
 
+    def set_bucket_encryption_txn(self, name: str, encryption: str | None) -> Txn[None]:
+        def txn(c: sqlite3.Connection) -> None:
+            if c.execute("UPDATE buckets SET encryption=? WHERE name=?",
+                         (encryption, name)).rowcount == 0:
+                raise NotFound("bucket")
+        return txn
+
     def set_object_tags_txn(self, bucket: str, key: str, tags: tuple[tuple[str, str], ...],
                             version_id: str | None | Current = CURRENT) -> Txn[None]:
         """Tags of the current object, or of version ``version_id`` (None: "null")."""

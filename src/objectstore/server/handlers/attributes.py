@@ -12,6 +12,7 @@ from objectstore.server.handlers.common import (
     object_version_or_404,
     version_headers,
 )
+from objectstore.server.handlers.encryption import read_key
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.storage.model import Segment
@@ -23,6 +24,7 @@ async def get_object_attributes(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     obj = object_version_or_404(ctx, bucket)
     access.require_object(ctx.principal, obj, "READ")
+    read_key(ctx, obj.sse)  # an SSE-C object needs its key, as for HEAD
     wanted = {a.strip() for a in (ctx.header("x-amz-object-attributes") or "").split(",")
               if a.strip()}
     if not wanted or wanted - set(ATTRIBUTES):

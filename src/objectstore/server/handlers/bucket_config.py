@@ -13,7 +13,6 @@ from objectstore.service import access
 MISSING = {
     "GetBucketPolicy": "NoSuchBucketPolicy",
     "GetBucketWebsite": "NoSuchWebsiteConfiguration",
-    "GetBucketEncryption": "ServerSideEncryptionConfigurationNotFoundError",
     "GetBucketOwnershipControls": "OwnershipControlsNotFoundError",
     "GetPublicAccessBlock": "NoSuchPublicAccessBlockConfiguration",
     "GetBucketReplication": "ReplicationConfigurationNotFoundError",
@@ -27,7 +26,7 @@ EMPTY_DOCS = {
 }
 DELETES = (
     "DeleteBucketPolicy",
-    "DeleteBucketWebsite", "DeleteBucketEncryption", "DeleteBucketOwnershipControls",
+    "DeleteBucketWebsite", "DeleteBucketOwnershipControls",
     "DeletePublicAccessBlock", "DeleteBucketReplication",
 )
 

@@ -11,30 +11,32 @@ from typing import Protocol
 from urllib.parse import unquote
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import checksums, lock, tagging, versioning, xml
+from objectstore.s3 import checksums, lock, sse, tagging, versioning, xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, iso8601
 from objectstore.s3.names import check_key
 from objectstore.s3.versioning import version_arg
-from objectstore.server.handlers import object_lock
+from objectstore.server.handlers import encrypted, object_lock
 from objectstore.server.handlers.common import Ctx, bucket_or_404, object_version_or_404
+from objectstore.server.handlers.encryption import read_key, write_key
 from objectstore.server.handlers.lifecycle import expiration_headers
 from objectstore.server.handlers.objects import (
     Check,
     check_storage_class,
     conditional_write,
     object_headers,
-    reject_sse,
 )
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.service.ingest import INLINE_LIMIT, Ingest, commit
 from objectstore.service.objects import publish
+from objectstore.service.sse import DataKey
 from objectstore.storage.blocksums import BLOCK
 from objectstore.storage.faults import BlobFault
 from objectstore.storage.localfs import BlobStore
 from objectstore.storage.meta import Conflict, Locked
 from objectstore.storage.model import ObjectRecord, Segment
+from objectstore.storage.sse_read import open_inline
 from objectstore.storage.versions import Outcome
 
 COPY_CHUNK = 1 << 20
@@ -71,9 +73,20 @@ class Sink(Protocol):
 
 
 def copy_blob(blobs: BlobStore, src: ObjectRecord, ing: Sink, start: int = 0,
-              length: int | None = None) -> None:
-    """Copy ``length`` bytes from ``start`` of ``src`` into ``ing`` (blocking, bounded memory)."""
+              length: int | None = None, src_key: bytes | None = None) -> None:
+    """Copy ``length`` bytes from ``start`` of ``src`` into ``ing`` (blocking, bounded memory).
+    An encrypted source (``src_key``: its data key) is decrypted as it is read; ``ing``
+    encrypts again if the destination is encrypted (its own data key)."""
     remaining = src.size - start if length is None else length
+    if src_key is not None and src.inline is not None:
+        plain = open_inline(src_key, src.inline, f"{src.bucket}/{src.key}")
+        ing.feed(plain[start:start + remaining])
+        return
+    if src_key is not None:
+        for piece in encrypted.read_blocking(blobs, src.segments, src_key, start, remaining,
+                                             f"{src.bucket}/{src.key}"):
+            ing.feed(bytes(piece))
+        return
     if src.inline is not None:
         ing.feed(src.inline[start:start + remaining])
         return
@@ -109,7 +122,6 @@ def copy_blob(blobs: BlobStore, src: ObjectRecord, ing: Sink, start: int = 0,
 
 async def copy_object(ctx: Ctx) -> Response:
     h = ctx.req.headers
-    reject_sse(h)
     src_bucket_name, src_key, src_version = copy_source(h["x-amz-copy-source"])
     dest = bucket_or_404(ctx)
     access.require_bucket(ctx.principal, dest, "WRITE")
@@ -120,7 +132,9 @@ async def copy_object(ctx: Ctx) -> Response:
         raise S3Error("NoSuchBucket", BucketName=src_bucket_name)
     src = object_version_or_404(ctx, src_bucket, src_key, src_version)
     access.require_object(ctx.principal, src, "READ")
+    src_dk = read_key(ctx, src.sse, prefix=sse.COPY_PREFIX)
     check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
+    dest_dk = write_key(ctx, dest)
     directive = h.get("x-amz-metadata-directive", "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
         raise S3Error("InvalidArgument", "Unknown metadata directive.",
@@ -128,7 +142,8 @@ async def copy_object(ctx: Ctx) -> Response:
     same = src_bucket_name == dest.name and src_key == ctx.key and src_version is False
     if same and directive == "COPY" and not any(
         n in h for n in ("x-amz-storage-class", "x-amz-website-redirect-location",
-                         "x-amz-server-side-encryption", "x-amz-checksum-algorithm")
+                         "x-amz-server-side-encryption", "x-amz-checksum-algorithm",
+                         "x-amz-server-side-encryption-customer-algorithm")
     ):
         raise S3Error("InvalidRequest", "This copy request is illegal because it is trying to "
                       "copy an object to itself without changing the object's metadata, "
@@ -160,13 +175,17 @@ async def copy_object(ctx: Ctx) -> Response:
         bucket=dest.name, key=ctx.key, size=0, etag="", last_modified=ctx.now(),
         owner=owner, acl=acl.to_json(), headers=stored, tags=tags, lock_mode=mode,
         lock_until=until, legal_hold=hold)
-    if shares_data(src):
+    if dest_dk is None and shares_data(src):  # plain to plain: the copy shares the blobs
         stored_rec, sums = await _share_blobs(ctx, src, algorithms, base, condition)
     else:
-        stored_rec, sums = await _copy_bytes(ctx, src, algorithms, base, condition)
+        # Encrypted source or destination: the bytes are read (decrypted with the source's
+        # key) and written again (encrypted under the destination's own new data key): a
+        # copy whose encryption differs from its source's never shares the source's blobs.
+        stored_rec, sums = await _copy_bytes(ctx, src, algorithms, base, condition, src_dk,
+                                             dest_dk)
     body = xml.copy_result("CopyObjectResult", stored_rec.etag,
                            iso8601(stored_rec.last_modified), sums)
-    headers: list[tuple[str, str]] = []
+    headers: list[tuple[str, str]] = dest_dk.stored.headers() if dest_dk is not None else []
     if src_bucket.versioning or src.seq:
         headers.append(("x-amz-copy-source-version-id", src.version_id or "null"))
     if stored_rec.version_id is not None:
@@ -227,23 +246,27 @@ async def _share_blobs(ctx: Ctx, src: ObjectRecord, algorithms: set[str],
 
 
 async def _copy_bytes(ctx: Ctx, src: ObjectRecord, algorithms: set[str],
-                      base: ObjectRecord, condition: Check | None
+                      base: ObjectRecord, condition: Check | None,
+                      src_dk: DataKey | None = None, dest_dk: DataKey | None = None
                       ) -> tuple[ObjectRecord, dict[str, str]]:
     ing = Ingest(ctx.stores.blobs, algorithms, False, MAX_COPY,
-                 inline_limit=INLINE_LIMIT if src.size <= INLINE_LIMIT else 0)
+                 inline_limit=INLINE_LIMIT if src.size <= INLINE_LIMIT else 0,
+                 data_key=dest_dk.key if dest_dk is not None else None)
     try:
-        await asyncio.to_thread(copy_blob, ctx.stores.blobs, src, ing)
+        await asyncio.to_thread(copy_blob, ctx.stores.blobs, src, ing, 0, None,
+                                src_dk.key if src_dk is not None else None)
         digests = ing.digests()
         await commit(ing)
     except BaseException:
         ing.abort()
         raise
     sums = {a: checksums.b64(v) for a, v in digests.checksums.items()}
+    etag = digests.md5.hex() if dest_dk is None else dest_dk.etag(digests.md5)
     rec = dataclasses.replace(
-        base, size=digests.size, etag=f'"{digests.md5.hex()}"',
+        base, size=digests.size, etag=f'"{etag}"',
         checksums=sums, checksum_type="FULL_OBJECT" if sums else None,
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
-        inline=ing.inline,
+        inline=ing.inline, sse=dest_dk.stored.to_json() if dest_dk is not None else None,
     )
     return await publish(ctx.stores, rec, condition), sums
 

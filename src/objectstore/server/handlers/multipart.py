@@ -13,7 +13,7 @@ from urllib.parse import quote
 from awscrt import checksums as crt
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import checksums, lock, tagging, xml
+from objectstore.s3 import checksums, lock, sse, tagging, xml
 from objectstore.s3 import xml_multipart as mxml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, iso8601
@@ -30,18 +30,19 @@ from objectstore.server.handlers.common import (
     object_version_or_404,
 )
 from objectstore.server.handlers.copy import copy_blob, copy_source
+from objectstore.server.handlers.encryption import read_key, write_key
 from objectstore.server.handlers.lifecycle import expiration_headers
 from objectstore.server.handlers.objects import (
     check_storage_class,
     conditional_write,
     object_headers,
-    reject_sse,
     requested_checksums,
 )
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.service.ingest import Ingest, commit
 from objectstore.service.objects import publish_txn
+from objectstore.service.sse import DataKey
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import ObjectRecord, Part, Segment, Upload
 
@@ -74,8 +75,8 @@ async def create_multipart_upload(ctx: Ctx) -> Response:
     access.require_bucket(ctx.principal, bucket, "WRITE")
     check_key(ctx.key)
     h = ctx.req.headers
-    reject_sse(h)
     check_storage_class(h)
+    dk = write_key(ctx, bucket)
     owner = ctx.principal.account_id if ctx.principal else bucket.account_id
     acl = acls.from_headers(h, owner, bucket.account_id, resolve_email=ctx.stores.meta.emails(),
                             known_ids=ctx.stores.meta.account_names)
@@ -104,32 +105,37 @@ async def create_multipart_upload(ctx: Ctx) -> Response:
     asked = object_lock.asked_lock(ctx, bucket)
     up = Upload(secrets.token_hex(24), bucket.name, ctx.key, owner,
                 ctx.principal.user if ctx.principal else "anonymous", acl.to_json(),
-                stored, alg, ctype, ctx.now(), lock=asked.to_json())
+                stored, alg, ctype, ctx.now(), lock=asked.to_json(),
+                sse=dk.stored.to_json() if dk is not None else None)
     try:
         await ctx.stores.write(ctx.stores.uploads.create_txn(up))
     except NotFound:
         raise S3Error("NoSuchBucket", BucketName=bucket.name) from None
-    headers = []
+    headers = dk.stored.headers() if dk is not None else []
     if alg:
-        headers = [("x-amz-checksum-algorithm", alg), ("x-amz-checksum-type", ctype or "")]
+        headers += [("x-amz-checksum-algorithm", alg), ("x-amz-checksum-type", ctype or "")]
     return xml_response(mxml.initiate(bucket.name, ctx.key, up.upload_id), headers=headers)
 
 
-def _part_target(ctx: Ctx, *, with_body: bool = False) -> tuple[int, Upload]:
-    """The part number and upload a part write addresses, after the access checks."""
+def _part_target(ctx: Ctx, *, with_body: bool = False) -> tuple[int, Upload, DataKey | None]:
+    """The part number and upload a part write addresses, after the access checks, and the
+    upload's data key (SSE-C uploads need the customer key with every part)."""
     bucket = bucket_or_404(ctx)
     access.require_bucket(ctx.principal, bucket, "WRITE")
     number = _part_number(ctx)
     up = _upload_or_404(ctx)
-    reject_sse(ctx.req.headers)
     if with_body and bucket.object_lock is not None and \
             lock.applies(bucket.object_lock, lock.LockRequest.from_json(up.lock)):
         lock.require_integrity_for_lock(ctx.req.headers)
-    return number, up
+    return number, up, read_key(ctx, up.sse)
+
+
+def _etag(dk: DataKey | None, md5: bytes) -> str:
+    return f'"{md5.hex() if dk is None else dk.etag(md5)}"'
 
 
 async def upload_part(ctx: Ctx) -> Response:
-    number, up = _part_target(ctx, with_body=True)
+    number, up, dk = _part_target(ctx, with_body=True)
     h = ctx.req.headers
     md5 = checksums.parse_content_md5(h["content-md5"]) if "content-md5" in h else None
     wanted = requested_checksums(h)
@@ -142,14 +148,17 @@ async def upload_part(ctx: Ctx) -> Response:
                           f"Type: {up.checksum_algorithm.lower()}, actual checksum Type: "
                           f"{sorted(mismatch)[0].lower()}")
         algorithms.add(up.checksum_algorithm)
-    ing = Ingest(ctx.stores.blobs, algorithms, ctx.auth.payload_sha256 is not None, MAX_PART)
+    ing = Ingest(ctx.stores.blobs, algorithms, ctx.auth.payload_sha256 is not None, MAX_PART,
+                 data_key=dk.key if dk is not None else None)
     digests = await store(body, ing, md5, wanted)
     part_alg = up.checksum_algorithm or next(iter(wanted), None)
     checksum = checksums.b64(digests.checksums[part_alg]) if part_alg else None
     part = Part(up.upload_id, number, ing.blob_id, digests.size,
-                f'"{digests.md5.hex()}"', checksum, ctx.now())
+                _etag(dk, digests.md5), checksum, ctx.now())
     await _save_part(ctx, part)
     headers = [("ETag", part.etag)]
+    if dk is not None:
+        headers += dk.stored.headers()
     if part_alg and checksum:
         headers.append((checksums.HEADER[part_alg], checksum))
     return empty(200, headers)
@@ -167,7 +176,7 @@ async def _save_part(ctx: Ctx, part: Part) -> None:
 
 
 async def upload_part_copy(ctx: Ctx) -> Response:
-    number, up = _part_target(ctx)
+    number, up, dk = _part_target(ctx)
     h = ctx.req.headers
     src_bucket_name, src_key, src_version = copy_source(h["x-amz-copy-source"])
     src_bucket = ctx.stores.meta.get_bucket(src_bucket_name)
@@ -176,6 +185,7 @@ async def upload_part_copy(ctx: Ctx) -> Response:
     # absent and unreadable keys answer alike (AccessDenied) unless the caller may list
     src = object_version_or_404(ctx, src_bucket, src_key, src_version)
     access.require_object(ctx.principal, src, "READ")
+    src_dk = read_key(ctx, src.sse, prefix=sse.COPY_PREFIX)
     check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
     start, length = 0, src.size
     rng = h.get("x-amz-copy-source-range")
@@ -191,9 +201,12 @@ async def upload_part_copy(ctx: Ctx) -> Response:
             raise S3Error("InvalidRange", headers={"Content-Range": f"bytes */{src.size}"})
         length = last - start + 1
     algorithms = {up.checksum_algorithm} if up.checksum_algorithm else set()
-    ing = Ingest(ctx.stores.blobs, algorithms, False, MAX_PART)
+    # decrypted from the source's key (if any), encrypted under the upload's (if any)
+    ing = Ingest(ctx.stores.blobs, algorithms, False, MAX_PART,
+                 data_key=dk.key if dk is not None else None)
     try:
-        await asyncio.to_thread(copy_blob, ctx.stores.blobs, src, ing, start, length)
+        await asyncio.to_thread(copy_blob, ctx.stores.blobs, src, ing, start, length,
+                                src_dk.key if src_dk is not None else None)
         digests = ing.digests()
         await commit(ing)
     except BaseException:
@@ -202,11 +215,13 @@ async def upload_part_copy(ctx: Ctx) -> Response:
     alg = up.checksum_algorithm
     checksum = checksums.b64(digests.checksums[alg]) if alg else None
     part = Part(up.upload_id, number, ing.blob_id, digests.size,
-                f'"{digests.md5.hex()}"', checksum, ctx.now())
+                _etag(dk, digests.md5), checksum, ctx.now())
     await _save_part(ctx, part)
     sums = {alg: checksum} if alg and checksum else {}
     headers = [("x-amz-copy-source-version-id", src.version_id or "null")] \
         if src_bucket.versioning or src.seq else []
+    if dk is not None:
+        headers += dk.stored.headers()
     return xml_response(xml.copy_result("CopyPartResult", part.etag,
                                         iso8601(part.last_modified), sums), headers=headers)
 
@@ -237,6 +252,8 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
     if again is not None:
         return again
     up = _upload_or_404(ctx)
+    # an SSE-C upload needs its customer key here too, as for its parts
+    dk = read_key(ctx, up.sse) if sse.mode_of(up.sse) == sse.SSE_C else None
     h = ctx.req.headers
     ctype = (h.get("x-amz-checksum-type") or "").upper()
     if ctype and up.checksum_algorithm and ctype != up.checksum_type:
@@ -291,6 +308,7 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
         checksums=sums, checksum_type=up.checksum_type if sums else None,
         segments=tuple(Segment(p.blob, p.size, p.checksum) for p in chosen),
         part_count=len(chosen), lock_mode=mode, lock_until=until, legal_hold=hold,
+        sse=up.sse,
     )
     txn = ctx.stores.uploads.complete_txn(up.upload_id, rec, {p.number for p in chosen},
                                           condition)
@@ -301,6 +319,7 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
     location = f"{ctx.req.scheme}://{ctx.req.host}/{bucket.name}/{quote(up.key)}"
     body = mxml.complete(location, bucket.name, up.key, etag, sums, rec.checksum_type)
     headers = [(checksums.HEADER[a], v) for a, v in sums.items()]
+    headers += dk.stored.headers() if dk is not None else sse.response_headers(up.sse)
     if written.version_id is not None:
         headers.append(("x-amz-version-id", written.version_id))
     headers += expiration_headers(bucket, rec)

@@ -9,7 +9,7 @@ import os
 from typing import AsyncIterator, Callable, Iterator
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import checksums, lock, tagging
+from objectstore.s3 import checksums, lock, sse, tagging
 from objectstore.s3.errors import S3Error
 from objectstore.s3.headers import check_override, check_stored
 from objectstore.s3.http import ByteRange, check_preconditions, http_date, parse_range
@@ -17,7 +17,7 @@ from objectstore.s3.names import check_key
 from objectstore.s3.numbers import digits
 from objectstore.s3.versioning import version_arg
 from objectstore.server.body import payload, store
-from objectstore.server.handlers import object_lock
+from objectstore.server.handlers import encrypted, object_lock
 from objectstore.server.handlers.common import (
     Ctx,
     bucket_or_404,
@@ -25,6 +25,7 @@ from objectstore.server.handlers.common import (
     object_version_or_404,
     version_headers,
 )
+from objectstore.server.handlers.encryption import read_key, write_key
 from objectstore.server.handlers.lifecycle import expiration_headers
 from objectstore.server.request import Response
 from objectstore.service import access
@@ -36,6 +37,7 @@ from objectstore.storage.faults import BlobFault
 from objectstore.storage.localfs import BlobStore
 from objectstore.storage.meta import Locked
 from objectstore.storage.model import ObjectRecord, Segment
+from objectstore.storage.sse_read import open_inline
 
 MAX_PUT = 5 * 1024**3
 STORED_HEADERS = ("content-type", "content-encoding", "content-disposition", "content-language",
@@ -75,21 +77,6 @@ def requested_checksums(headers: dict[str, str]) -> dict[str, bytes]:
         raise S3Error("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple "
                       "checksum Types are not allowed.")
     return found
-
-
-SSE_HEADERS = ("x-amz-server-side-encryption", "x-amz-server-side-encryption-customer-algorithm",
-               "x-amz-server-side-encryption-customer-key",
-               "x-amz-server-side-encryption-aws-kms-key-id",
-               "x-amz-copy-source-server-side-encryption-customer-algorithm")
-
-
-def reject_sse(headers: dict[str, str]) -> None:
-    """Server-side encryption is not implemented: say so rather than store data in the
-    clear while the client believes it is encrypted."""
-    for name in SSE_HEADERS:
-        if name in headers:
-            raise S3Error("NotImplemented", "Server-side encryption is not supported.",
-                          Header=name)
 
 
 def check_storage_class(headers: dict[str, str]) -> None:
@@ -141,8 +128,8 @@ async def put_object(ctx: Ctx) -> Response:
     key = ctx.key
     check_key(key)
     h = ctx.req.headers
-    reject_sse(h)
     check_storage_class(h)
+    dk = write_key(ctx, bucket)
     stored = object_headers(h)
     md5 = checksums.parse_content_md5(h["content-md5"]) if "content-md5" in h else None
     wanted = requested_checksums(h)
@@ -167,18 +154,23 @@ async def put_object(ctx: Ctx) -> Response:
     algorithms |= body.trailer_algorithms
     small = body.expected_size is not None and body.expected_size <= INLINE_LIMIT
     ing = Ingest(ctx.stores.blobs, algorithms, ctx.auth.payload_sha256 is not None, MAX_PUT,
-                 inline_limit=INLINE_LIMIT if small else 0)
+                 inline_limit=INLINE_LIMIT if small else 0,
+                 data_key=dk.key if dk is not None else None)
     digests = await store(body, ing, md5, wanted)
     sums = {alg: checksums.b64(v) for alg, v in digests.checksums.items()}
+    etag = digests.md5.hex() if dk is None else dk.etag(digests.md5)
     rec = ObjectRecord(
-        bucket=bucket.name, key=key, size=digests.size, etag=f'"{digests.md5.hex()}"',
+        bucket=bucket.name, key=key, size=digests.size, etag=f'"{etag}"',
         last_modified=ctx.now(), owner=owner, acl=acl.to_json(), headers=stored,
         checksums=sums, checksum_type="FULL_OBJECT" if sums else None,
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
         inline=ing.inline, tags=tags, lock_mode=mode, lock_until=until, legal_hold=hold,
+        sse=dk.stored.to_json() if dk is not None else None,
     )
     written = await publish(ctx.stores, rec, condition)
     headers = [("ETag", rec.etag)]
+    if dk is not None:
+        headers += dk.stored.headers()
     headers += [(checksums.HEADER[alg], v) for alg, v in sums.items()]
     if sums:
         headers.append(("x-amz-checksum-type", "FULL_OBJECT"))
@@ -266,12 +258,16 @@ def _select(ctx: Ctx, obj: ObjectRecord) -> tuple[ByteRange | None, list[tuple[s
 
 async def get_object(ctx: Ctx, *, head: bool = False) -> Response:
     bucket = bucket_or_404(ctx)
-    reject_sse(ctx.req.headers)
+    if "x-amz-server-side-encryption" in ctx.req.headers:
+        sse.check_read(ctx.req.headers)
     for attempt in range(3):
         obj = object_version_or_404(ctx, bucket)
         access.require_object(ctx.principal, obj, "READ")
+        dk = read_key(ctx, obj.sse)
         check_preconditions(ctx.req.headers, obj.etag, obj.last_modified)
         headers = response_headers(ctx, obj)
+        if dk is not None:
+            headers += dk.stored.headers()
         if (obj.lock_mode is not None or obj.legal_hold) and \
                 object_lock.is_bucket_owner(ctx.principal, bucket):
             headers += lock.response_headers(obj.lock_mode, obj.lock_until, obj.legal_hold)
@@ -292,7 +288,9 @@ async def get_object(ctx: Ctx, *, head: bool = False) -> Response:
                 _stat_segments(ctx.stores.blobs, obj)
             return Response(status, headers, content_length=length)
         if obj.inline is not None:
-            return Response(status, headers, obj.inline[start:start + length])
+            inline = obj.inline if dk is None else \
+                open_inline(dk.key, obj.inline, f"{obj.bucket}/{obj.key}")
+            return Response(status, headers, inline[start:start + length])
         if length == 0:
             return Response(status, headers)
         try:
@@ -304,6 +302,15 @@ async def get_object(ctx: Ctx, *, head: bool = False) -> Response:
             fault.where = f"{obj.bucket}/{obj.key}"
             raise fault from None
         where = f"{obj.bucket}/{obj.key}"
+        if dk is not None:  # encrypted: read and decrypt only the segments needed
+            if length <= INLINE_READ:
+                args = (fds, obj.segments, dk.key, start, length, where)
+                small = encrypted.read_all(*args) if length <= encrypted.LOOP_READ \
+                    else await asyncio.to_thread(encrypted.read_all, *args)
+                return Response(status, headers, small)
+            stream = await primed(encrypted.stream(fds, obj.segments, dk.key, start, length,
+                                                   where))
+            return Response(status, headers, stream=stream, content_length=length)
         if length <= INLINE_READ:
             return Response(status, headers, _read_small(ctx.stores.blobs, fds, obj.segments,
                                                          start, length, where))

@@ -19,12 +19,14 @@ from objectstore.s3.headers import check_value
 from objectstore.s3.names import check_key
 from objectstore.server.auth import lookup_principal
 from objectstore.server.handlers.common import Ctx, bucket_or_404, empty
-from objectstore.server.handlers.objects import object_headers, reject_sse
+from objectstore.server.handlers.encryption import write_key
+from objectstore.server.handlers.objects import object_headers
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.service.ingest import INLINE_LIMIT, Ingest, commit
 from objectstore.service.objects import publish
-from objectstore.storage.model import ObjectRecord, Principal, Segment
+from objectstore.service.sse import DataKey
+from objectstore.storage.model import Bucket, ObjectRecord, Principal, Segment
 
 MAX_FIELDS = 64 * 1024
 MAX_PUT = 5 * 1024**3
@@ -112,8 +114,7 @@ async def post_object(ctx: Ctx) -> Response:
                         headers.get("content-disposition", ""))
                     if name is not None and name.lower() == "file":
                         state = "file"
-                        ing, rec_args = _start(ctx, bucket.name, bucket.account_id, bucket.acl,
-                                               fields, filename or "", headers)
+                        ing, rec_args = _start(ctx, bucket, fields, filename or "", headers)
                 elif kind == "data":
                     if state == "file":
                         assert ing is not None
@@ -145,9 +146,10 @@ async def post_object(ctx: Ctx) -> Response:
         raise
 
 
-def _start(ctx: Ctx, bucket: str, bucket_owner: str, bucket_acl: str, fields: dict[str, str],
+def _start(ctx: Ctx, target: Bucket, fields: dict[str, str],
            filename: str, part_headers: dict[str, str]) -> tuple[Ingest, dict[str, object]]:
     """All fields are in: check the policy and signature, then open the object body."""
+    bucket, bucket_owner, bucket_acl = target.name, target.account_id, target.acl
     if "key" in fields:  # conditions apply to the key with ${filename} substituted
         fields = {**fields, "key": fields["key"].replace("${filename}", filename)}
     principal, policy = _authorize(ctx, bucket, fields)
@@ -165,7 +167,7 @@ def _start(ctx: Ctx, bucket: str, bucket_owner: str, bucket_acl: str, fields: di
                   if k.startswith(("x-amz-meta-", "content-", "cache-control", "expires"))}
     if "content-type" not in as_headers and "content-type" in part_headers:
         as_headers["content-type"] = part_headers["content-type"]
-    reject_sse(fields)
+    dk = write_key(ctx, target, fields)  # the x-amz-server-side-encryption* fields
     for name in ("success_action_redirect", "redirect"):
         if name in fields:  # sent back as the Location header
             check_value(name, fields[name])
@@ -174,9 +176,10 @@ def _start(ctx: Ctx, bucket: str, bucket_owner: str, bucket_acl: str, fields: di
     acl = acls.from_headers({"x-amz-acl": fields["acl"]} if "acl" in fields else {}, owner,
                             bucket_owner) or acls.canned("private", owner)
     tags = tagging.parse_document(fields["tagging"].encode()) if "tagging" in fields else ()
-    ing = Ingest(ctx.stores.blobs, (), False, MAX_PUT, inline_limit=INLINE_LIMIT)
+    ing = Ingest(ctx.stores.blobs, (), False, MAX_PUT, inline_limit=INLINE_LIMIT,
+                 data_key=dk.key if dk is not None else None)
     return ing, {"key": key, "owner": owner, "acl": acl.to_json(), "headers": stored,
-                 "policy": policy, "tags": tags}
+                 "policy": policy, "tags": tags, "dk": dk}
 
 
 def _authorize(ctx: Ctx, bucket: str,
@@ -220,16 +223,20 @@ async def _finish(ctx: Ctx, ing: Ingest, args: dict[str, object],
                              digests.size)
     await commit(ing)
     key = str(args["key"])
+    dk = args["dk"]
+    assert dk is None or isinstance(dk, DataKey)
+    etag = digests.md5.hex() if dk is None else dk.etag(digests.md5)
     bucket = ctx.stores.meta.get_bucket(ctx.bucket_name)  # the bucket's default retention
     mode, until, hold = lock.for_new_version(bucket.object_lock if bucket else None,
                                              lock.LockRequest(), ctx.now())
     rec = ObjectRecord(
-        bucket=ctx.bucket_name, key=key, size=digests.size, etag=f'"{digests.md5.hex()}"',
+        bucket=ctx.bucket_name, key=key, size=digests.size, etag=f'"{etag}"',
         last_modified=ctx.now(), owner=str(args["owner"]), acl=str(args["acl"]),
         headers=args["headers"],  # type: ignore[arg-type]
         segments=(Segment(ing.blob_id, digests.size),) if ing.blob_id else (),
         inline=ing.inline, tags=args["tags"],  # type: ignore[arg-type]
-        lock_mode=mode, lock_until=until, legal_hold=hold)
+        lock_mode=mode, lock_until=until, legal_hold=hold,
+        sse=dk.stored.to_json() if dk is not None else None)
     written = await publish(ctx.stores, rec)
     version = [] if written.version_id is None else [("x-amz-version-id", written.version_id)]
     location = f"{ctx.req.scheme}://{ctx.req.host}/{ctx.bucket_name}/{quote(key)}"
@@ -241,6 +248,8 @@ async def _finish(ctx: Ctx, ing: Ingest, args: dict[str, object],
         return empty(303, [("Location", target), ("ETag", rec.etag), *version])
     status = fields.get("success_action_status", "204")
     headers = [("ETag", rec.etag), ("Location", location), *version]
+    if dk is not None:
+        headers += dk.stored.headers()
     if status == "201":
         inner = (xml.el("Location", location) + xml.el("Bucket", ctx.bucket_name)
                  + xml.el("Key", key) + xml.el("ETag", rec.etag))
