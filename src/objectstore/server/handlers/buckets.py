@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import lock, xml
+from objectstore.s3 import lock, ownership, xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import iso8601
 from objectstore.s3.listing import decode_token, encode_token, parse_max_keys
@@ -55,7 +55,11 @@ async def create_bucket(ctx: Ctx) -> Response:
                             known_ids=ctx.stores.meta.account_names)
     if acl is None:
         acl = acls.canned("private", p.account_id)
-    bucket = Bucket(name, p.account_id, ctx.now(), region, acl.to_json())
+    owned = ctx.req.headers.get(ownership.HEADER)
+    owned = ownership.header_value(owned) if owned is not None else None
+    if owned == ownership.ENFORCED and not ownership.only_owner(acl, p.account_id):
+        raise S3Error("InvalidBucketAclWithObjectOwnership")
+    bucket = Bucket(name, p.account_id, ctx.now(), region, acl.to_json(), ownership=owned)
     if lock.bucket_header(ctx.req.headers):  # Object Lock: versioning Enabled for good
         bucket = replace(bucket, versioning="Enabled", object_lock=lock.LockConfig().to_json())
     try:
