@@ -105,7 +105,7 @@ class PublicBlock:
                 self.restrict_public_buckets)
 
     def to_json(self) -> str:
-        return json.dumps(dict(zip(_FLAGS, self.flags())))
+        return json.dumps(dict(zip(_FLAGS, self.flags(), strict=True)))
 
     @staticmethod
     def from_json(stored: str) -> PublicBlock:
@@ -148,5 +148,5 @@ def parse_public_block(body: bytes) -> PublicBlock:
 
 def render_public_block(block: PublicBlock) -> bytes:
     inner = "".join(el(name, "true" if flag else "false")
-                    for name, flag in zip(_FLAGS, block.flags()))
+                    for name, flag in zip(_FLAGS, block.flags(), strict=True))
     return doc("PublicAccessBlockConfiguration", inner)
