@@ -243,3 +243,33 @@ def test_aws_cli(server: Server, bucket: str, tmp_path: Path) -> None:
     aws_json(aws("s3api", "delete-bucket-ownership-controls", "--bucket", bucket))
     cp = aws("s3api", "get-bucket-ownership-controls", "--bucket", bucket)
     assert cp.returncode != 0 and "OwnershipControlsNotFoundError" in cp.stderr
+
+
+def test_aws_bucket_defaults(tmp_path: Path) -> None:
+    """--bucket-defaults aws: new buckets as Amazon S3 makes them since April 2023."""
+    from harness import new_server, running
+    with running(new_server(tmp_path / "data", extra_args=["--bucket-defaults", "aws",
+                                                           "--no-fsync"])) as srv:
+        c = srv.client()
+        c.create_bucket(Bucket="aws-defaults")
+        assert c.get_bucket_ownership_controls(Bucket="aws-defaults")["OwnershipControls"] \
+            == rules("BucketOwnerEnforced")
+        assert c.get_public_access_block(Bucket="aws-defaults")[
+            "PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True}
+        with pytest.raises(ClientError) as ei:
+            c.put_object(Bucket="aws-defaults", Key="k", Body=b"x", ACL="private")
+        assert err(ei) == (400, "AccessControlListNotSupported")
+        c.put_object(Bucket="aws-defaults", Key="k", Body=b"x")
+        # the header still chooses; a public ACL is refused by the block
+        c.create_bucket(Bucket="aws-writer", ObjectOwnership="ObjectWriter")
+        assert c.get_bucket_ownership_controls(Bucket="aws-writer")["OwnershipControls"] \
+            == rules("ObjectWriter")
+        with pytest.raises(ClientError) as ei:
+            c.create_bucket(Bucket="aws-public", ACL="public-read",
+                            ObjectOwnership="ObjectWriter")
+        assert err(ei) == (403, "AccessDenied")
+        with pytest.raises(ClientError) as ei:
+            c.create_bucket(Bucket="aws-public", ACL="public-read")
+        assert err(ei) == (400, "InvalidBucketAclWithObjectOwnership")

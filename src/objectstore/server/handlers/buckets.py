@@ -41,6 +41,9 @@ async def list_buckets(ctx: Ctx) -> Response:
     return xml_response(body)
 
 
+AWS_DEFAULTS = "aws"  # --bucket-defaults value: new buckets as Amazon S3 makes them
+
+
 async def create_bucket(ctx: Ctx) -> Response:
     p = access.require_authenticated(ctx.principal)
     name = ctx.bucket_name
@@ -57,9 +60,16 @@ async def create_bucket(ctx: Ctx) -> Response:
         acl = acls.canned("private", p.account_id)
     owned = ctx.req.headers.get(ownership.HEADER)
     owned = ownership.header_value(owned) if owned is not None else None
+    block = None
+    if ctx.settings.bucket_defaults == AWS_DEFAULTS:  # Amazon S3's defaults since 2023
+        owned = owned or ownership.ENFORCED
+        block = ownership.PublicBlock(True, True, True, True)
     if owned == ownership.ENFORCED and not ownership.only_owner(acl, p.account_id):
         raise S3Error("InvalidBucketAclWithObjectOwnership")
-    bucket = Bucket(name, p.account_id, ctx.now(), region, acl.to_json(), ownership=owned)
+    if block is not None and ownership.is_public(acl):
+        raise S3Error("AccessDenied")
+    bucket = Bucket(name, p.account_id, ctx.now(), region, acl.to_json(), ownership=owned,
+                    public_block=block.to_json() if block is not None else None)
     if lock.bucket_header(ctx.req.headers):  # Object Lock: versioning Enabled for good
         bucket = replace(bucket, versioning="Enabled", object_lock=lock.LockConfig().to_json())
     try:
