@@ -147,6 +147,8 @@ def test_enforced(s3: Any, other: Any, admin: Any, shared: str, ids: tuple[str, 
         assert [(g["Grantee"].get("ID"), g["Permission"]) for g in acl["Grants"]] == \
             [(owner, "FULL_CONTROL")]
         assert s3.get_object(Bucket=shared, Key=key)["Body"].read() in (b"x", b"old")
+    listed = {o["Key"]: o["Owner"]["ID"] for o in s3.list_objects(Bucket=shared)["Contents"]}
+    assert listed == {"before": owner, "bofc": owner, "plain": owner}
     # the writer no longer controls its object: ACLs are disabled
     with pytest.raises(ClientError) as ei:
         other.get_object(Bucket=shared, Key="before")
