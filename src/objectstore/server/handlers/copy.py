@@ -17,7 +17,12 @@ from objectstore.s3.http import check_preconditions, iso8601
 from objectstore.s3.names import check_key
 from objectstore.s3.versioning import version_arg
 from objectstore.server.handlers import object_lock
-from objectstore.server.handlers.common import Ctx, bucket_or_404, object_version_or_404
+from objectstore.server.handlers.common import (
+    Ctx,
+    bucket_or_404,
+    check_owner,
+    object_version_or_404,
+)
 from objectstore.server.handlers.objects import (
     Check,
     check_storage_class,
@@ -117,6 +122,7 @@ async def copy_object(ctx: Ctx) -> Response:
     src_bucket = ctx.stores.meta.get_bucket(src_bucket_name)
     if src_bucket is None:
         raise S3Error("NoSuchBucket", BucketName=src_bucket_name)
+    check_owner(src_bucket, h.get("x-amz-source-expected-bucket-owner"))
     src = object_version_or_404(ctx, src_bucket, src_key, src_version)
     access.require_object(ctx.principal, src, "READ")
     check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
