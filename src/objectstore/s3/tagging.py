@@ -64,5 +64,7 @@ def parse_document(body: bytes, limit: int = MAX_OBJECT_TAGS) -> Tags:
 
 
 def render(tags: Tags) -> bytes:
-    items = "".join(f"<Tag>{el('Key', k)}{el('Value', v)}</Tag>" for k, v in tags)
+    """The Tagging document, tags in key order: a tag set has no order in S3, so the answer
+    is the same whatever order the tags were given in (header or document)."""
+    items = "".join(f"<Tag>{el('Key', k)}{el('Value', v)}</Tag>" for k, v in sorted(tags))
     return doc("Tagging", f"<TagSet>{items}</TagSet>")

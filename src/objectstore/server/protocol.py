@@ -223,6 +223,14 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._head_error is not None:
             self._refuse_head()
             return
+        cycle = self.cycle
+        if cycle is not None and not cycle.more_body and not cycle.response_complete:
+            # Bytes past the end of a whole request still being answered (a body longer
+            # than its Content-Length, say) that do not parse as the next request: that
+            # request gets its own answer first (S3's), then the connection closes.
+            cycle.keep_alive = False
+            self.transport.pause_reading()
+            return
         # not HTTP (a control character in a header value, a bad method or version...):
         # an S3 error body like every other answer, not uvicorn's plain text
         self.transport.write(error_response("BadRequest"))

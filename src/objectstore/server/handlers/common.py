@@ -58,7 +58,16 @@ def bucket_or_404(ctx: Ctx) -> Bucket:
     bucket = ctx.stores.meta.get_bucket(ctx.bucket_name)
     if bucket is None:
         raise S3Error("NoSuchBucket", BucketName=ctx.bucket_name)
+    check_owner(bucket, ctx.req.headers.get("x-amz-expected-bucket-owner"))
     return bucket
+
+
+def check_owner(bucket: Bucket, expected: str | None) -> None:
+    """``x-amz-expected-bucket-owner`` (``x-amz-source-expected-bucket-owner`` for a copy
+    source): a bucket owned by another account answers 403 AccessDenied, as in S3. The
+    account is named by its canonical id (what ``objectstore account list`` shows)."""
+    if expected is not None and expected != bucket.account_id:
+        raise S3Error("AccessDenied")
 
 
 def object_or_404(ctx: Ctx, bucket: Bucket, key: str | None = None) -> ObjectRecord:

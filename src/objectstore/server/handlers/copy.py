@@ -16,7 +16,12 @@ from objectstore.s3.http import check_preconditions, iso8601
 from objectstore.s3.names import check_key
 from objectstore.s3.versioning import version_arg
 from objectstore.server.handlers import encrypted, object_lock
-from objectstore.server.handlers.common import Ctx, bucket_or_404, object_version_or_404
+from objectstore.server.handlers.common import (
+    Ctx,
+    bucket_or_404,
+    check_owner,
+    object_version_or_404,
+)
 from objectstore.server.handlers.encryption import read_key, write_key
 from objectstore.server.handlers.lifecycle import expiration_headers
 from objectstore.server.handlers.objects import (
@@ -130,6 +135,7 @@ async def copy_object(ctx: Ctx) -> Response:
     src_bucket = ctx.stores.meta.get_bucket(src_bucket_name)
     if src_bucket is None:
         raise S3Error("NoSuchBucket", BucketName=src_bucket_name)
+    check_owner(src_bucket, h.get("x-amz-source-expected-bucket-owner"))
     src = object_version_or_404(ctx, src_bucket, src_key, src_version)
     access.require_object(ctx.principal, src, "READ", src_bucket)
     src_dk = read_key(ctx, src.sse, prefix=sse.COPY_PREFIX)

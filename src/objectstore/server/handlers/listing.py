@@ -71,13 +71,11 @@ async def list_objects(ctx: Ctx) -> Response:
 async def list_objects_v2(ctx: Ctx) -> Response:
     bucket, url, prefix, delimiter = _common(ctx)
     token = ctx.ep.arg("continuation-token")
-    if token is not None and token == "":
-        raise S3Error("InvalidArgument", "The continuation token provided is incorrect",
-                      ArgumentName="continuation-token", ArgumentValue=token)
     start_after = ctx.ep.arg("start-after")
     max_keys = parse_max_keys(ctx.ep.arg("max-keys"))
     fetch_owner = (ctx.ep.arg("fetch-owner") or "").lower() == "true"
-    after = decode_token(token) if token is not None else (start_after or "")
+    # An empty token means "no token" (as in S3): list from start-after; it is echoed back.
+    after = decode_token(token) if token else (start_after or "")
     page = _page(ctx, prefix, delimiter, after, max_keys)
     next_token = encode_token(page.last) if page.is_truncated and page.last else None
     body = xml.list_objects_v2(

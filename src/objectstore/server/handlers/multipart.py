@@ -26,6 +26,7 @@ from objectstore.server.handlers.common import (
     Ctx,
     account_names,
     bucket_or_404,
+    check_owner,
     empty,
     object_version_or_404,
 )
@@ -181,6 +182,7 @@ async def upload_part_copy(ctx: Ctx) -> Response:
     src_bucket = ctx.stores.meta.get_bucket(src_bucket_name)
     if src_bucket is None:
         raise S3Error("NoSuchBucket", BucketName=src_bucket_name)
+    check_owner(src_bucket, h.get("x-amz-source-expected-bucket-owner"))
     # absent and unreadable keys answer alike (AccessDenied) unless the caller may list
     src = object_version_or_404(ctx, src_bucket, src_key, src_version)
     access.require_object(ctx.principal, src, "READ", src_bucket)
