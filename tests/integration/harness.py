@@ -43,6 +43,15 @@ def running(server: Server, sig: int = signal.SIGKILL) -> Iterator[Server]:
             server.stop(sig)
 
 
+def new_bucket(s3: Any, prefix: str, versioning: str | None = None) -> str:
+    """A fresh bucket named ``prefix-<random>``, its versioning set when given."""
+    name = f"{prefix}-{secrets.token_hex(6)}"
+    s3.create_bucket(Bucket=name)
+    if versioning:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning})
+    return name
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -10,14 +10,13 @@ import base64
 import hashlib
 import os
 import time
-import uuid
 import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from harness import Server, new_server, running
+from harness import Server, new_bucket, new_server, running
 from test_clients import aws_json, aws_runner
 from test_coverage import code_of, signed
 
@@ -36,13 +35,6 @@ def _settled(server: Server, want: set[str]) -> set[str]:
         time.sleep(0.05)
     return _blobs(server)
 
-
-def _bucket(s3: Any, status: str | None = "Enabled") -> str:
-    name = f"share-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    if status:
-        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": status})
-    return name
 
 
 def _multipart(s3: Any, bucket: str, key: str, data: bytes, **extra: Any) -> dict[str, Any]:
@@ -78,7 +70,7 @@ def _wipe(s3: Any, bucket: str) -> None:
 
 
 def test_multipart_copy_shares_segments_and_is_single_part(s3: Any, server: Server) -> None:
-    bucket = _bucket(s3)
+    bucket = new_bucket(s3, "share", "Enabled")
     data = os.urandom(2 * PART + 12345)
     before = _blobs(server)
     src = _multipart(s3, bucket, "src", data)
@@ -122,7 +114,7 @@ def test_multipart_copy_shares_segments_and_is_single_part(s3: Any, server: Serv
 @pytest.mark.parametrize("algorithm", ["CRC32", "SHA256"])
 def test_multipart_copy_checksums_are_full_object(s3: Any, server: Server,
                                                   algorithm: str) -> None:
-    bucket = _bucket(s3, None)
+    bucket = new_bucket(s3, "share")
     data = os.urandom(PART + 777)
     _multipart(s3, bucket, "src", data, ChecksumAlgorithm=algorithm)
     with_source = _blobs(server)
@@ -148,7 +140,7 @@ def test_multipart_copy_checksums_are_full_object(s3: Any, server: Server,
 
 def test_unversioned_and_suspended_paths_keep_shared_segments(s3: Any, server: Server) -> None:
     before = _blobs(server)
-    bucket = _bucket(s3, None)
+    bucket = new_bucket(s3, "share")
     data = os.urandom(PART + 1)
     _multipart(s3, bucket, "src", data)
     with_source = _blobs(server)
@@ -175,7 +167,7 @@ def test_unversioned_and_suspended_paths_keep_shared_segments(s3: Any, server: S
 
 def test_deleteobjects_and_multipart_abort_honour_references(s3: Any, server: Server) -> None:
     before = _blobs(server)
-    bucket = _bucket(s3)
+    bucket = new_bucket(s3, "share", "Enabled")
     data = os.urandom(PART + 5)
     src = _multipart(s3, bucket, "src", data)
     s3.copy_object(Bucket=bucket, Key="dst", CopySource=f"{bucket}/src")
@@ -195,7 +187,7 @@ def test_gc_scrub_and_fsck_keep_shared_segments(tmp_path: Path) -> None:
     server = new_server(tmp_path / "data")
     with running(server):
         s3 = server.client()
-        bucket = _bucket(s3)
+        bucket = new_bucket(s3, "share", "Enabled")
         data = os.urandom(2 * PART + 3)
         src = _multipart(s3, bucket, "src", data)
         s3.copy_object(Bucket=bucket, Key="dst", CopySource=f"{bucket}/src")
@@ -217,7 +209,7 @@ def _version_header(resp: dict[str, Any]) -> str | None:
 
 
 def test_acl_and_tagging_answer_the_version(s3: Any) -> None:
-    bucket = _bucket(s3)
+    bucket = new_bucket(s3, "share", "Enabled")
     v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"1")["VersionId"]
     v2 = s3.put_object(Bucket=bucket, Key="k", Body=b"2")["VersionId"]
     assert _version_header(s3.get_object_acl(Bucket=bucket, Key="k")) == v2
@@ -231,7 +223,7 @@ def test_acl_and_tagging_answer_the_version(s3: Any) -> None:
     assert s3.get_object_tagging(Bucket=bucket, Key="k")["VersionId"] == v2
     assert s3.delete_object_tagging(Bucket=bucket, Key="k", VersionId=v1)["VersionId"] == v1
     _wipe(s3, bucket)
-    plain = _bucket(s3, None)
+    plain = new_bucket(s3, "share")
     s3.put_object(Bucket=plain, Key="k", Body=b"1")
     assert _version_header(s3.get_object_acl(Bucket=plain, Key="k")) is None
     assert _version_header(s3.put_object_acl(Bucket=plain, Key="k", ACL="private")) is None
@@ -245,7 +237,7 @@ def test_acl_and_tagging_answer_the_version(s3: Any) -> None:
 # ---------------------------------------------------------------- DeleteObjects integrity
 
 def test_delete_objects_needs_md5_or_checksum_on_every_bucket(server: Server, s3: Any) -> None:
-    bucket = _bucket(s3, None)  # no Object Lock, not versioned
+    bucket = new_bucket(s3, "share")  # no Object Lock, not versioned
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     doc = b"<Delete><Object><Key>k</Key></Object></Delete>"
     bare = signed(server, "POST", f"/{bucket}", "delete", doc)
@@ -266,7 +258,7 @@ def test_delete_objects_needs_md5_or_checksum_on_every_bucket(server: Server, s3
 
 def test_aws_cli_delete_objects_sends_what_s3_requires(server: Server, s3: Any,
                                                        tmp_path: Path) -> None:
-    bucket = _bucket(s3, None)
+    bucket = new_bucket(s3, "share")
     for k in ("a", "b"):
         s3.put_object(Bucket=bucket, Key=k, Body=b"x")
     aws = aws_runner(server, tmp_path / "aws-home", server.root)
@@ -279,7 +271,7 @@ def test_aws_cli_delete_objects_sends_what_s3_requires(server: Server, s3: Any,
 
 def test_restoring_a_multipart_version_copies_no_bytes(s3: Any, server: Server) -> None:
     before = _blobs(server)
-    bucket = _bucket(s3)
+    bucket = new_bucket(s3, "share", "Enabled")
     data = os.urandom(PART + 99)
     v1 = _multipart(s3, bucket, "k", data)["VersionId"]
     s3.put_object(Bucket=bucket, Key="k", Body=b"newer")

@@ -5,27 +5,18 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 from botocore.exceptions import ClientError
-from harness import Server
+from harness import Server, new_bucket
 from test_clients import aws_json, aws_runner
-
-
-def _new_bucket(s3: Any, status: str | None = "Enabled") -> str:
-    name = f"ver-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    if status:
-        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": status})
-    return name
 
 
 @pytest.fixture
 def vbucket(s3: Any) -> Iterator[str]:
-    name = _new_bucket(s3)
+    name = new_bucket(s3, "ver", "Enabled")
     yield name
     _empty(s3, name)
 
@@ -60,7 +51,7 @@ def _blobs_settled(server: Server, count: int) -> int:
 
 
 def test_bucket_versioning_state(s3: Any) -> None:
-    name = _new_bucket(s3, None)
+    name = new_bucket(s3, "ver")
     assert "Status" not in s3.get_bucket_versioning(Bucket=name)
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
@@ -124,7 +115,7 @@ def test_versions_and_markers(s3: Any, vbucket: str) -> None:
 
 
 def test_suspended_null_version(s3: Any) -> None:
-    name = _new_bucket(s3, None)
+    name = new_bucket(s3, "ver")
     s3.put_object(Bucket=name, Key="k", Body=b"plain")  # the null version, before versioning
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     vid = s3.put_object(Bucket=name, Key="k", Body=b"versioned")["VersionId"]
@@ -183,7 +174,7 @@ def test_copy_source_version_and_sharing(s3: Any, server: Server, vbucket: str) 
 
 
 def test_unversioned_copy_shares_and_frees(s3: Any, server: Server) -> None:
-    name = _new_bucket(s3, None)
+    name = new_bucket(s3, "ver")
     data = os.urandom(100_000)
     s3.put_object(Bucket=name, Key="a", Body=data)
     before = _blobs(server)

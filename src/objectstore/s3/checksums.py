@@ -96,3 +96,19 @@ def parse_content_md5(value: str) -> bytes:
 
 def multipart_etag(part_md5s: list[bytes]) -> str:
     return f'"{hashlib.md5(b"".join(part_md5s)).hexdigest()}-{len(part_md5s)}"'
+
+
+def check_small_body(headers: dict[str, str], body: bytes) -> None:
+    """A small request document (DeleteObjects, lifecycle, retention, ...) against the
+    Content-MD5 and x-amz-checksum-* headers sent with it: ``BadDigest`` on a mismatch."""
+    if "content-md5" in headers and \
+            parse_content_md5(headers["content-md5"]) != hashlib.md5(body).digest():
+        raise S3Error("BadDigest")
+    for alg, name in HEADER.items():
+        if name in headers:
+            expected = decode_checksum(alg, headers[name])
+            hasher = new_hasher(alg)
+            hasher.update(body)
+            if hasher.digest() != expected:
+                raise S3Error("BadDigest", f"The {alg} you specified did not match the "
+                              "calculated checksum.")

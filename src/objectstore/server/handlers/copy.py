@@ -280,15 +280,7 @@ async def delete_objects(ctx: Ctx) -> Response:
     if "x-amz-sdk-checksum-algorithm" not in h:  # S3 wants Content-MD5 or a checksum
         lock.require_integrity(h)                 # on every DeleteObjects (any bucket)
     body = await ctx.req.read_small()
-    if "content-md5" in h:
-        if checksums.parse_content_md5(h["content-md5"]) != hashlib.md5(body).digest():
-            raise S3Error("BadDigest")
-    for alg, value in _sent_checksums(h).items():
-        hasher = checksums.new_hasher(alg)
-        hasher.update(body)
-        if hasher.digest() != value:
-            raise S3Error("BadDigest", f"The {alg} you specified did not match the calculated "
-                          "checksum.")
+    checksums.check_small_body(h, body)
     entries, quiet = versioning.parse_delete(body)
     allowed = access.may_bucket(ctx.principal, bucket, "WRITE")
     meta = ctx.stores.meta
@@ -332,8 +324,4 @@ def _deleted(entry: versioning.DeleteEntry, done: Outcome) -> versioning.Deleted
     return versioning.Deleted(entry.key, entry.sent_version, done.marker,
                               entry.sent_version if done.marker else None)
 
-
-def _sent_checksums(h: dict[str, str]) -> dict[str, bytes]:
-    return {alg: checksums.decode_checksum(alg, h[name])
-            for alg, name in checksums.HEADER.items() if name in h}
 

@@ -5,8 +5,6 @@ serves both."""
 
 from __future__ import annotations
 
-import hashlib
-
 from objectstore.s3 import checksums, lifecycle, lifecycle_xml
 from objectstore.s3.errors import S3Error
 from objectstore.server.handlers.common import Ctx, bucket_or_404, empty
@@ -21,26 +19,12 @@ async def put_bucket_lifecycle(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     access.require_bucket_owner(ctx.principal, bucket)
     body = await ctx.req.read_small()
-    _check_digests(ctx, body)
+    checksums.check_small_body(ctx.req.headers, body)
     config = lifecycle_xml.parse_config(body, ctx.header(MIN_SIZE_HEADER))
     await ctx.stores.write(ctx.stores.meta.set_bucket_lifecycle_txn(
         bucket.name, lifecycle.to_json(config)))
     return empty(200, [(MIN_SIZE_HEADER, config.min_size)])
 
-
-def _check_digests(ctx: Ctx, body: bytes) -> None:
-    """Content-MD5 and x-amz-checksum-* of the document, when sent, must match it."""
-    h = ctx.req.headers
-    if "content-md5" in h and \
-            checksums.parse_content_md5(h["content-md5"]) != hashlib.md5(body).digest():
-        raise S3Error("BadDigest")
-    for alg, name in checksums.HEADER.items():
-        if name in h:
-            hasher = checksums.new_hasher(alg)
-            hasher.update(body)
-            if hasher.digest() != checksums.decode_checksum(alg, h[name]):
-                raise S3Error("BadDigest", f"The {alg} you specified did not match the "
-                              "calculated checksum.")
 
 
 async def get_bucket_lifecycle(ctx: Ctx) -> Response:

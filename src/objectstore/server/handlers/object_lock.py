@@ -4,7 +4,6 @@ and the bucket's default retention) for PutObject, CopyObject and multipart uplo
 
 from __future__ import annotations
 
-import hashlib
 from typing import Callable
 
 from objectstore.s3 import checksums, lock
@@ -37,26 +36,13 @@ def may_bypass(ctx: Ctx, bucket: Bucket) -> bool:
     return lock.bypass_asked(ctx.req.headers) and is_bucket_owner(ctx.principal, bucket)
 
 
-def verify_body(headers: dict[str, str], body: bytes) -> None:
-    """A small body against its Content-MD5 and x-amz-checksum-* headers."""
-    if "content-md5" in headers:
-        if checksums.parse_content_md5(headers["content-md5"]) != hashlib.md5(body).digest():
-            raise S3Error("BadDigest")
-    for alg, name in checksums.HEADER.items():
-        if name in headers:
-            hasher = checksums.new_hasher(alg)
-            hasher.update(body)
-            if hasher.digest() != checksums.decode_checksum(alg, headers[name]):
-                raise S3Error("BadDigest", f"The {alg} you specified did not match the "
-                              "calculated checksum.")
-
 
 async def _checked_body(ctx: Ctx) -> bytes:
     """The body of an operation S3 requires a Content-MD5 or checksum for."""
     h = ctx.req.headers
     lock.require_integrity(h)
     body = await ctx.req.read_small()
-    verify_body(h, body)
+    checksums.check_small_body(h, body)
     return body
 
 
