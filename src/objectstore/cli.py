@@ -134,6 +134,11 @@ def parser() -> argparse.ArgumentParser:
                        default=_env("ALLOW_SSE_C_OVER_HTTP", "") not in ("", "0", "false"),
                        help="accept SSE-C keys over plain HTTP (local testing only: the key "
                             "crosses the network in the clear)")
+    serve.add_argument("--bucket-defaults", choices=("ceph", "aws"),
+                       default=_env("BUCKET_DEFAULTS", "ceph") or "ceph",
+                       help="settings of new buckets: ceph (default: ObjectWriter, no public "
+                            "access block) or aws (BucketOwnerEnforced and all four public "
+                            "access blocks, as Amazon S3 since April 2023)")
     serve.add_argument("--kms-key", action="append", dest="kms_keys",
                        help="make this KMS key (for aws:kms) at start unless it exists "
                             "(repeatable; env OBJECTSTORE_KMS_KEYS, comma-separated)")
@@ -515,6 +520,7 @@ def serve(args: argparse.Namespace) -> int:
         lifecycle_interval=args.lifecycle_interval, job_lease_seconds=args.job_lease_seconds,
         default_encryption="" if args.default_encryption == "none" else args.default_encryption,
         allow_sse_c_over_http=args.allow_sse_c_over_http,
+        bucket_defaults=args.bucket_defaults,
         kms_keys=tuple(args.kms_keys or [n.strip() for n in (_env("KMS_KEYS") or "").split(",")
                                          if n.strip()]),
         **{name: getattr(args, name) for _, name, _, _ in _LIMITS},

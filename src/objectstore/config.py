@@ -52,6 +52,9 @@ class Settings:
     default_encryption: str = ""  # "sse-s3": every new object SSE-S3 unless asked otherwise
     allow_sse_c_over_http: bool = False  # accept SSE-C keys over plain HTTP (testing only)
     kms_keys: tuple[str, ...] = ()  # KMS key names made at start if missing
+    # settings of new buckets: "ceph" (ObjectWriter, no public access block) or "aws"
+    # (BucketOwnerEnforced and all four public access blocks, Amazon S3 since April 2023)
+    bucket_defaults: str = "ceph"
     # Limits and timeouts of the HTTP layer (server/protocol.py; docs/running.md).
     max_head_bytes: int = 32 * 1024  # request line + headers of one request
     max_url_bytes: int = 16 * 1024  # the request target (path + query)

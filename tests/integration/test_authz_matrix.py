@@ -62,6 +62,11 @@ CORS = (b"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
 ENCRYPTION = (b"<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault>"
               b"<SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault>"
               b"</Rule></ServerSideEncryptionConfiguration>")
+# settings that change nothing for the matrix's buckets (ObjectWriter; no block)
+OWNERSHIP = (b"<OwnershipControls><Rule><ObjectOwnership>ObjectWriter</ObjectOwnership>"
+             b"</Rule></OwnershipControls>")
+PUBLIC_BLOCK = (b"<PublicAccessBlockConfiguration><BlockPublicAcls>false</BlockPublicAcls>"
+                b"</PublicAccessBlockConfiguration>")
 LOCK_CONFIG = b"<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled>" \
     b"</ObjectLockConfiguration>"
 RETENTION = (b"<Retention><Mode>GOVERNANCE</Mode>"
@@ -168,6 +173,18 @@ OPS: dict[str, tuple[str, Callable[[Target], Raw], Ok]] = {
                             {200: None}),
     "DeleteBucketEncryption": ("bucket", lambda t: Raw("DELETE", f"/{t.bucket}",
                                                        (("encryption", ""),)), {204: None}),
+    "GetBucketOwnershipControls": ("bucket", lambda t: _b(t, "ownershipControls"),
+                                   {200: None, 404: "OwnershipControlsNotFoundError"}),
+    "PutBucketOwnershipControls": ("bucket", lambda t: _body(
+        "PUT", f"/{t.bucket}", (("ownershipControls", ""),), OWNERSHIP), {200: None}),
+    "DeleteBucketOwnershipControls": ("bucket", lambda t: Raw(
+        "DELETE", f"/{t.bucket}", (("ownershipControls", ""),)), {204: None}),
+    "GetPublicAccessBlock": ("bucket", lambda t: _b(t, "publicAccessBlock"),
+                             {200: None, 404: "NoSuchPublicAccessBlockConfiguration"}),
+    "PutPublicAccessBlock": ("bucket", lambda t: _body(
+        "PUT", f"/{t.bucket}", (("publicAccessBlock", ""),), PUBLIC_BLOCK), {200: None}),
+    "DeletePublicAccessBlock": ("bucket", lambda t: Raw(
+        "DELETE", f"/{t.bucket}", (("publicAccessBlock", ""),)), {204: None}),
     "PutObject": ("bucket", lambda t: Raw("PUT", f"/{t.bucket}/w-{next(_n)}", (), (),
                                           b"written"), {200: None}),
     "PostObject": ("bucket", lambda t: Raw("POST", f"/{t.bucket}"), {204: None}),

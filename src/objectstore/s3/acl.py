@@ -54,12 +54,17 @@ class Acl:
             return _from_json.__wrapped__(text)
         return _from_json(text)
 
-    def allows(self, account: str | None, permission: str) -> bool:
-        """Whether ``account`` (None: anonymous) holds ``permission`` through these grants."""
+    def allows(self, account: str | None, permission: str, *,
+               ignore_public: bool = False) -> bool:
+        """Whether ``account`` (None: anonymous) holds ``permission`` through these grants;
+        ``ignore_public``: grants to AllUsers and AuthenticatedUsers count for nothing
+        (Block Public Access's IgnorePublicAcls)."""
         for g in self.grants:
             if g.permission != permission and g.permission != "FULL_CONTROL":
                 continue
             if g.kind == "Group":
+                if ignore_public:
+                    continue
                 if g.value == ALL_USERS or (g.value == AUTHENTICATED_USERS and account):
                     return True
             elif g.kind == "CanonicalUser" and account is not None and g.value == account:

@@ -11,6 +11,7 @@ from typing import Final, Mapping
 ERRORS: Final[dict[str, tuple[int, str]]] = {
     "AccessDenied": (403, "Access Denied"),
     "AccessForbidden": (403, "CORSResponse: This CORS request is not allowed."),
+    "AccessControlListNotSupported": (400, "The bucket does not allow ACLs"),
     "AccountProblem": (403, "There is a problem with your AWS account."),
     "AuthorizationHeaderMalformed": (400, "The authorization header is malformed."),
     "AuthorizationQueryParametersError": (
@@ -80,6 +81,10 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
     ),
     "InvalidPartNumber": (416, "The requested partnumber is not satisfiable"),
     "InvalidRange": (416, "The requested range is not satisfiable"),
+    "InvalidBucketAclWithObjectOwnership": (
+        400,
+        "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+    ),
     "InvalidRequest": (400, "Invalid Request"),
     "InvalidEncryptionAlgorithmError": (
         400,

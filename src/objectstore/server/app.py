@@ -32,6 +32,7 @@ from objectstore.server.handlers import (
     multipart,
     object_lock,
     objects,
+    ownership,
     post_object,
     tagging,
     versioning,
@@ -84,6 +85,7 @@ HANDLERS: dict[str, Handler] = {
     **cors.HANDLERS,
     **lifecycle.HANDLERS,
     **encryption.HANDLERS,
+    **ownership.HANDLERS,
     "PostObject": post_object.post_object,
     **versioning.HANDLERS,
 }

@@ -54,6 +54,8 @@ class Bucket:
     object_lock: str | None = None  # JSON, see s3.lock (None: object lock not enabled)
     lifecycle: str | None = None  # JSON, see s3.lifecycle
     encryption: str | None = None  # JSON, see s3.sse (bucket default encryption)
+    ownership: str | None = None  # ObjectOwnership (s3.ownership); None: no OwnershipControls
+    public_block: str | None = None  # JSON, see s3.ownership.PublicBlock
 
 
 @dataclass(frozen=True, slots=True)

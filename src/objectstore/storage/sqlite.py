@@ -54,7 +54,8 @@ CREATE INDEX IF NOT EXISTS keys_by_user ON keys(user_name);
 CREATE TABLE IF NOT EXISTS buckets (
   name TEXT PRIMARY KEY, account_id TEXT NOT NULL, created REAL NOT NULL,
   region TEXT NOT NULL, acl TEXT NOT NULL, tags TEXT, cors TEXT,
-  versioning TEXT NOT NULL DEFAULT '', object_lock TEXT, lifecycle TEXT, encryption TEXT);
+  versioning TEXT NOT NULL DEFAULT '', object_lock TEXT, lifecycle TEXT, encryption TEXT,
+  ownership TEXT, public_block TEXT);
 CREATE TABLE IF NOT EXISTS objects (
   bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
   mtime REAL NOT NULL, owner TEXT NOT NULL, acl TEXT NOT NULL, headers TEXT NOT NULL,
@@ -85,6 +86,7 @@ MIGRATIONS = (
     ("objects", "legal_hold", "INTEGER NOT NULL DEFAULT 0"), ("objects", "sse", "TEXT"),
     ("buckets", "versioning", "TEXT NOT NULL DEFAULT ''"), ("buckets", "object_lock", "TEXT"),
     ("buckets", "lifecycle", "TEXT"), ("buckets", "encryption", "TEXT"),
+    ("buckets", "ownership", "TEXT"), ("buckets", "public_block", "TEXT"),
 )
 
 
@@ -154,12 +156,12 @@ def _tags_json(tags: tuple[tuple[str, str], ...]) -> str | None:
 
 
 BUCKET_COLUMNS = ("name, account_id, created, region, acl, tags, cors, versioning, object_lock, "
-                  "lifecycle, encryption")
+                  "lifecycle, encryption, ownership, public_block")
 
 
 def _bucket(row: tuple[Any, ...]) -> Bucket:
     return Bucket(row[0], row[1], row[2], row[3], row[4], _tags(row[5]), row[6], row[7],
-                  row[8], row[9], row[10])
+                  row[8], row[9], row[10], row[11], row[12])
 
 
 class Current:
@@ -439,10 +441,11 @@ class SqliteMeta:
                             (bucket.name,)).fetchone()
             if row is not None:
                 raise Conflict("owned" if row[0] == bucket.account_id else "exists")
-            c.execute(f"INSERT INTO buckets ({BUCKET_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            c.execute(f"INSERT INTO buckets ({BUCKET_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                       (bucket.name, bucket.account_id, bucket.created, bucket.region, bucket.acl,
                        _tags_json(bucket.tags), bucket.cors, bucket.versioning,
-                       bucket.object_lock, bucket.lifecycle, bucket.encryption))
+                       bucket.object_lock, bucket.lifecycle, bucket.encryption,
+                       bucket.ownership, bucket.public_block))
         return txn
 
     def delete_bucket_txn(self, name: str) -> Txn[None]:
@@ -486,6 +489,21 @@ class SqliteMeta:
         def txn(c: sqlite3.Connection) -> None:
             if c.execute("UPDATE buckets SET encryption=? WHERE name=?",
                          (encryption, name)).rowcount == 0:
+                raise NotFound("bucket")
+        return txn
+
+    def set_bucket_ownership_txn(self, name: str, ownership: str | None) -> Txn[None]:
+        """Set (None: delete) the bucket's ObjectOwnership (OwnershipControls)."""
+        def txn(c: sqlite3.Connection) -> None:
+            if c.execute("UPDATE buckets SET ownership=? WHERE name=?",
+                         (ownership, name)).rowcount == 0:
+                raise NotFound("bucket")
+        return txn
+
+    def set_bucket_public_block_txn(self, name: str, block: str | None) -> Txn[None]:
+        def txn(c: sqlite3.Connection) -> None:
+            if c.execute("UPDATE buckets SET public_block=? WHERE name=?",
+                         (block, name)).rowcount == 0:
                 raise NotFound("bucket")
         return txn
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import xml
+from objectstore.s3 import ownership, xml
 from objectstore.s3.errors import S3Error
 from objectstore.server.handlers.common import (
     Ctx,
@@ -50,6 +50,7 @@ async def put_bucket_acl(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     access.require_bucket(ctx.principal, bucket, "WRITE_ACP")
     acl = await _requested_acl(ctx, bucket.account_id, bucket.account_id)
+    access.check_acl(bucket, acl, ctx.req.headers.get("x-amz-acl"))
     await ctx.stores.write(ctx.stores.meta.set_bucket_acl_txn(bucket.name, acl.to_json()))
     return empty()
 
@@ -57,16 +58,20 @@ async def put_bucket_acl(ctx: Ctx) -> Response:
 async def get_object_acl(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     obj = object_version_or_404(ctx, bucket)
-    access.require_object(ctx.principal, obj, "READ_ACP")
-    return xml_response(xml.acl_policy(acls.Acl.from_json(obj.acl), account_names(ctx)),
+    access.require_object(ctx.principal, obj, "READ_ACP", bucket)
+    acl = acls.Acl.from_json(obj.acl)
+    if bucket.ownership == ownership.ENFORCED:  # ACLs disabled: the bucket owner's control
+        acl = acls.canned("private", bucket.account_id)
+    return xml_response(xml.acl_policy(acl, account_names(ctx)),
                         headers=subresource_version_headers(ctx, bucket, obj))
 
 
 async def put_object_acl(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     obj = object_version_or_404(ctx, bucket)
-    access.require_object(ctx.principal, obj, "WRITE_ACP")
-    acl = await _requested_acl(ctx, obj.owner, bucket.account_id)
+    access.require_object(ctx.principal, obj, "WRITE_ACP", bucket)
+    acl = await _requested_acl(ctx, access.object_owner(bucket, obj), bucket.account_id)
+    access.check_acl(bucket, acl, ctx.req.headers.get("x-amz-acl"))
     await ctx.stores.write(ctx.stores.meta.set_object_acl_txn(bucket.name, obj.key,
                                                               acl.to_json(), which_version(ctx)))
     return empty(headers=subresource_version_headers(ctx, bucket, obj))

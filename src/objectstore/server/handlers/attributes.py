@@ -23,7 +23,7 @@ ATTRIBUTES = ("ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize")
 async def get_object_attributes(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     obj = object_version_or_404(ctx, bucket)
-    access.require_object(ctx.principal, obj, "READ")
+    access.require_object(ctx.principal, obj, "READ", bucket)
     read_key(ctx, obj.sse)  # an SSE-C object needs its key, as for HEAD
     wanted = {a.strip() for a in (ctx.header("x-amz-object-attributes") or "").split(",")
               if a.strip()}

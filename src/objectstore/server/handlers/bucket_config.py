@@ -13,8 +13,6 @@ from objectstore.service import access
 MISSING = {
     "GetBucketPolicy": "NoSuchBucketPolicy",
     "GetBucketWebsite": "NoSuchWebsiteConfiguration",
-    "GetBucketOwnershipControls": "OwnershipControlsNotFoundError",
-    "GetPublicAccessBlock": "NoSuchPublicAccessBlockConfiguration",
     "GetBucketReplication": "ReplicationConfigurationNotFoundError",
 }
 # operation -> (root element, inner XML) of the "nothing configured" document
@@ -26,8 +24,7 @@ EMPTY_DOCS = {
 }
 DELETES = (
     "DeleteBucketPolicy",
-    "DeleteBucketWebsite", "DeleteBucketOwnershipControls",
-    "DeletePublicAccessBlock", "DeleteBucketReplication",
+    "DeleteBucketWebsite", "DeleteBucketReplication",
 )
 
 

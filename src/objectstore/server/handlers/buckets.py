@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import lock, xml
+from objectstore.s3 import lock, ownership, xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import iso8601
 from objectstore.s3.listing import decode_token, encode_token, parse_max_keys
@@ -41,6 +41,9 @@ async def list_buckets(ctx: Ctx) -> Response:
     return xml_response(body)
 
 
+AWS_DEFAULTS = "aws"  # --bucket-defaults value: new buckets as Amazon S3 makes them
+
+
 async def create_bucket(ctx: Ctx) -> Response:
     p = access.require_authenticated(ctx.principal)
     name = ctx.bucket_name
@@ -55,7 +58,18 @@ async def create_bucket(ctx: Ctx) -> Response:
                             known_ids=ctx.stores.meta.account_names)
     if acl is None:
         acl = acls.canned("private", p.account_id)
-    bucket = Bucket(name, p.account_id, ctx.now(), region, acl.to_json())
+    owned = ctx.req.headers.get(ownership.HEADER)
+    owned = ownership.header_value(owned) if owned is not None else None
+    block = None
+    if ctx.settings.bucket_defaults == AWS_DEFAULTS:  # Amazon S3's defaults since 2023
+        owned = owned or ownership.ENFORCED
+        block = ownership.PublicBlock(True, True, True, True)
+    if owned == ownership.ENFORCED and not ownership.only_owner(acl, p.account_id):
+        raise S3Error("InvalidBucketAclWithObjectOwnership")
+    if block is not None and ownership.is_public(acl):
+        raise S3Error("AccessDenied")
+    bucket = Bucket(name, p.account_id, ctx.now(), region, acl.to_json(), ownership=owned,
+                    public_block=block.to_json() if block is not None else None)
     if lock.bucket_header(ctx.req.headers):  # Object Lock: versioning Enabled for good
         bucket = replace(bucket, versioning="Enabled", object_lock=lock.LockConfig().to_json())
     try:

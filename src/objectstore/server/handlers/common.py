@@ -75,7 +75,7 @@ def object_or_404(ctx: Ctx, bucket: Bucket, key: str | None = None) -> ObjectRec
     key = ctx.key if key is None else key
     obj = ctx.stores.meta.get_object(bucket.name, key)
     if obj is None:
-        if not access.may(ctx.principal, bucket.account_id, bucket.acl, "READ"):
+        if not access.may_bucket(ctx.principal, bucket, "READ"):
             raise S3Error("AccessDenied")
         raise S3Error("NoSuchKey", Key=key)
     return obj
@@ -94,7 +94,7 @@ def object_version_or_404(ctx: Ctx, bucket: Bucket, key: str | None = None,
         obj = ctx.stores.meta.get_object(bucket.name, key)
         if obj is not None:
             return obj
-        if not access.may(ctx.principal, bucket.account_id, bucket.acl, "READ"):
+        if not access.may_bucket(ctx.principal, bucket, "READ"):
             raise S3Error("AccessDenied")
         marker = ctx.stores.meta.latest_marker(bucket.name, key) if bucket.versioning else None
         if marker is not None:
@@ -104,7 +104,7 @@ def object_version_or_404(ctx: Ctx, bucket: Bucket, key: str | None = None,
     assert not isinstance(version, bool)
     found = ctx.stores.meta.get_version(bucket.name, key, version)
     if found is None:
-        if not access.may(ctx.principal, bucket.account_id, bucket.acl, "READ"):
+        if not access.may_bucket(ctx.principal, bucket, "READ"):
             raise S3Error("AccessDenied")
         raise S3Error("NoSuchVersion", Key=key, VersionId=version or "null")
     if found.is_marker:

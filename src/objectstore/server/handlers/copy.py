@@ -10,7 +10,6 @@ import sqlite3
 from typing import Protocol
 from urllib.parse import unquote
 
-from objectstore.s3 import acl as acls
 from objectstore.s3 import checksums, lock, sse, tagging, versioning, xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import check_preconditions, iso8601
@@ -31,6 +30,7 @@ from objectstore.server.handlers.objects import (
     conditional_write,
     object_headers,
 )
+from objectstore.server.handlers.ownership import new_object_acl
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.service.ingest import INLINE_LIMIT, Ingest, commit
@@ -137,7 +137,7 @@ async def copy_object(ctx: Ctx) -> Response:
         raise S3Error("NoSuchBucket", BucketName=src_bucket_name)
     check_owner(src_bucket, h.get("x-amz-source-expected-bucket-owner"))
     src = object_version_or_404(ctx, src_bucket, src_key, src_version)
-    access.require_object(ctx.principal, src, "READ")
+    access.require_object(ctx.principal, src, "READ", src_bucket)
     src_dk = read_key(ctx, src.sse, prefix=sse.COPY_PREFIX)
     check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
     dest_dk = write_key(ctx, dest)
@@ -155,10 +155,7 @@ async def copy_object(ctx: Ctx) -> Response:
                       "copy an object to itself without changing the object's metadata, "
                       "storage class, website redirect location or encryption attributes.")
     stored = object_headers(h) if directive == "REPLACE" else dict(src.headers)
-    owner = ctx.principal.account_id if ctx.principal else dest.account_id
-    acl = acls.from_headers(h, owner, dest.account_id, resolve_email=ctx.stores.meta.emails(),
-                            known_ids=ctx.stores.meta.account_names)
-    acl = acl or acls.canned("private", owner)
+    owner, acl = new_object_acl(ctx, dest, h)
     directive_tags = h.get("x-amz-tagging-directive", "COPY").upper()
     if directive_tags not in ("COPY", "REPLACE"):
         raise S3Error("InvalidArgument", "Unknown tagging directive.",
@@ -285,7 +282,7 @@ async def delete_objects(ctx: Ctx) -> Response:
     body = await ctx.req.read_small()
     checksums.check_small_body(h, body)
     entries, quiet = versioning.parse_delete(body)
-    allowed = access.may(ctx.principal, bucket.account_id, bucket.acl, "WRITE")
+    allowed = access.may_bucket(ctx.principal, bucket, "WRITE")
     meta = ctx.stores.meta
     owner = ctx.principal.account_id if ctx.principal else bucket.account_id
     errors: list[tuple[str, str | None, str, str]] = []

@@ -36,13 +36,14 @@ def _page(ctx: Ctx, prefix: str, delimiter: str, start_after: str,
                      max_keys=max_keys)
 
 
-def _listed(ctx: Ctx, objs: list[ObjectRecord]) -> list[xml.ListedObject]:
+def _listed(ctx: Ctx, bucket: Bucket, objs: list[ObjectRecord]) -> list[xml.ListedObject]:
     names = account_names(ctx) if objs else {}
+    owners = [access.object_owner(bucket, o) for o in objs]  # BucketOwnerEnforced: the bucket's
     return [
-        xml.ListedObject(o.key, iso8601(o.last_modified), o.etag, o.size, o.owner,
-                         names.get(o.owner, o.owner),
+        xml.ListedObject(o.key, iso8601(o.last_modified), o.etag, o.size, owner,
+                         names.get(owner, owner),
                          next(iter(o.checksums), None), o.checksum_type)
-        for o in objs
+        for o, owner in zip(objs, owners, strict=True)
     ]
 
 
@@ -63,7 +64,7 @@ async def list_objects(ctx: Ctx) -> Response:
     body = xml.list_objects_v1(
         bucket=bucket.name, prefix=prefix, marker=marker, next_marker=next_marker,
         max_keys=max_keys, delimiter=delimiter, truncated=page.is_truncated, url=url,
-        objects=_listed(ctx, page.contents), prefixes=page.common_prefixes)
+        objects=_listed(ctx, bucket, page.contents), prefixes=page.common_prefixes)
     return xml_response(body)
 
 
@@ -81,7 +82,7 @@ async def list_objects_v2(ctx: Ctx) -> Response:
         bucket=bucket.name, prefix=prefix, token=token, next_token=next_token,
         start_after=start_after, max_keys=max_keys, delimiter=delimiter,
         truncated=page.is_truncated, url=url, fetch_owner=fetch_owner,
-        objects=_listed(ctx, page.contents), prefixes=page.common_prefixes)
+        objects=_listed(ctx, bucket, page.contents), prefixes=page.common_prefixes)
     return xml_response(body)
 
 
@@ -98,6 +99,6 @@ async def list_object_versions(ctx: Ctx) -> Response:
         bucket=bucket.name, prefix=prefix, key_marker=key_marker,
         version_id_marker=version_marker, next_key_marker=next_key,
         next_version_id_marker=next_version, max_keys=max_keys, delimiter=delimiter,
-        truncated=page.is_truncated, url=url, objects=_listed(ctx, page.contents),
+        truncated=page.is_truncated, url=url, objects=_listed(ctx, bucket, page.contents),
         prefixes=page.common_prefixes)
     return xml_response(body)

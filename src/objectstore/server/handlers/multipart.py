@@ -39,6 +39,7 @@ from objectstore.server.handlers.objects import (
     object_headers,
     requested_checksums,
 )
+from objectstore.server.handlers.ownership import new_object_acl
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.service.ingest import Ingest, commit
@@ -78,10 +79,8 @@ async def create_multipart_upload(ctx: Ctx) -> Response:
     h = ctx.req.headers
     check_storage_class(h)
     dk = write_key(ctx, bucket)
-    owner = ctx.principal.account_id if ctx.principal else bucket.account_id
-    acl = acls.from_headers(h, owner, bucket.account_id, resolve_email=ctx.stores.meta.emails(),
-                            known_ids=ctx.stores.meta.account_names)
-    acl = acl or acls.canned("private", owner)
+    _, acl = new_object_acl(ctx, bucket, h)  # the ACL names the object's owner-to-be
+    owner = ctx.principal.account_id if ctx.principal else bucket.account_id  # initiator
     alg = (h.get("x-amz-checksum-algorithm") or "").upper() or None
     if alg is not None and alg not in checksums.ALGORITHMS:
         raise S3Error("InvalidRequest", "Checksum algorithm provided is unsupported.")
@@ -186,7 +185,7 @@ async def upload_part_copy(ctx: Ctx) -> Response:
     check_owner(src_bucket, h.get("x-amz-source-expected-bucket-owner"))
     # absent and unreadable keys answer alike (AccessDenied) unless the caller may list
     src = object_version_or_404(ctx, src_bucket, src_key, src_version)
-    access.require_object(ctx.principal, src, "READ")
+    access.require_object(ctx.principal, src, "READ", src_bucket)
     src_dk = read_key(ctx, src.sse, prefix=sse.COPY_PREFIX)
     check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
     start, length = 0, src.size
@@ -304,7 +303,7 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
                           "checksum.")
     rec = ObjectRecord(
         bucket=bucket.name, key=up.key, size=sum(p.size for p in chosen), etag=etag,
-        last_modified=ctx.now(), owner=up.owner, acl=up.acl,
+        last_modified=ctx.now(), owner=acls.Acl.from_json(up.acl).owner, acl=up.acl,
         headers={k: v for k, v in up.headers.items() if k != TAGS_HEADER},
         tags=tagging.parse_header(up.headers[TAGS_HEADER]) if TAGS_HEADER in up.headers else (),
         checksums=sums, checksum_type=up.checksum_type if sums else None,

@@ -8,7 +8,6 @@ import mmap
 import os
 from typing import AsyncIterator, Callable, Iterator
 
-from objectstore.s3 import acl as acls
 from objectstore.s3 import checksums, lock, sse, tagging
 from objectstore.s3.errors import S3Error
 from objectstore.s3.headers import check_override, check_stored
@@ -27,6 +26,7 @@ from objectstore.server.handlers.common import (
 )
 from objectstore.server.handlers.encryption import read_key, write_key
 from objectstore.server.handlers.lifecycle import expiration_headers
+from objectstore.server.handlers.ownership import new_object_acl
 from objectstore.server.request import Response
 from objectstore.service import access
 from objectstore.service.ingest import INLINE_LIMIT, Ingest
@@ -133,10 +133,7 @@ async def put_object(ctx: Ctx) -> Response:
     stored = object_headers(h)
     md5 = checksums.parse_content_md5(h["content-md5"]) if "content-md5" in h else None
     wanted = requested_checksums(h)
-    owner = ctx.principal.account_id if ctx.principal else bucket.account_id
-    acl = acls.from_headers(h, owner, bucket.account_id, resolve_email=ctx.stores.meta.emails(),
-                            known_ids=ctx.stores.meta.account_names)
-    acl = acl or acls.canned("private", owner)
+    owner, acl = new_object_acl(ctx, bucket, h)
     tags = tagging.parse_header(h["x-amz-tagging"]) if "x-amz-tagging" in h else ()
     algorithms = set(wanted)
     sdk_alg = (h.get("x-amz-sdk-checksum-algorithm") or h.get("x-amz-checksum-algorithm") or "")
@@ -262,7 +259,7 @@ async def get_object(ctx: Ctx, *, head: bool = False) -> Response:
         sse.check_read(ctx.req.headers)
     for attempt in range(3):
         obj = object_version_or_404(ctx, bucket)
-        access.require_object(ctx.principal, obj, "READ")
+        access.require_object(ctx.principal, obj, "READ", bucket)
         dk = read_key(ctx, obj.sse)
         check_preconditions(ctx.req.headers, obj.etag, obj.last_modified)
         headers = response_headers(ctx, obj)

@@ -12,7 +12,6 @@ from urllib.parse import quote
 from python_multipart import MultipartParser
 from python_multipart.exceptions import MultipartParseError
 
-from objectstore.s3 import acl as acls
 from objectstore.s3 import lock, post_policy, sigv2, sigv4, tagging, xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.headers import check_value
@@ -21,6 +20,7 @@ from objectstore.server.auth import lookup_principal
 from objectstore.server.handlers.common import Ctx, bucket_or_404, empty
 from objectstore.server.handlers.encryption import write_key
 from objectstore.server.handlers.objects import object_headers
+from objectstore.server.handlers.ownership import new_object_acl
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.service.ingest import INLINE_LIMIT, Ingest, commit
@@ -149,11 +149,11 @@ async def post_object(ctx: Ctx) -> Response:
 def _start(ctx: Ctx, target: Bucket, fields: dict[str, str],
            filename: str, part_headers: dict[str, str]) -> tuple[Ingest, dict[str, object]]:
     """All fields are in: check the policy and signature, then open the object body."""
-    bucket, bucket_owner, bucket_acl = target.name, target.account_id, target.acl
+    bucket, bucket_owner = target.name, target.account_id
     if "key" in fields:  # conditions apply to the key with ${filename} substituted
         fields = {**fields, "key": fields["key"].replace("${filename}", filename)}
     principal, policy = _authorize(ctx, bucket, fields)
-    if not access.may(principal, bucket_owner, bucket_acl, "WRITE"):
+    if not access.may_bucket(principal, target, "WRITE"):
         raise S3Error("AccessDenied")
     if "key" not in fields:
         raise S3Error("InvalidArgument", "Bucket POST must contain a field named 'key'.  If it "
@@ -172,9 +172,9 @@ def _start(ctx: Ctx, target: Bucket, fields: dict[str, str],
         if name in fields:  # sent back as the Location header
             check_value(name, fields[name])
     stored = object_headers(as_headers)
-    owner = principal.account_id if principal else bucket_owner
-    acl = acls.from_headers({"x-amz-acl": fields["acl"]} if "acl" in fields else {}, owner,
-                            bucket_owner) or acls.canned("private", owner)
+    owner, acl = new_object_acl(ctx, target, {"x-amz-acl": fields["acl"]} if "acl" in fields
+                                else {}, check_ids=False,
+                                writer=principal.account_id if principal else bucket_owner)
     tags = tagging.parse_document(fields["tagging"].encode()) if "tagging" in fields else ()
     ing = Ingest(ctx.stores.blobs, (), False, MAX_PUT, inline_limit=INLINE_LIMIT,
                  data_key=dk.key if dk is not None else None)

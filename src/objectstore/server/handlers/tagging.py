@@ -20,7 +20,7 @@ from objectstore.storage.meta import NotFound
 async def get_object_tagging(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     obj = object_version_or_404(ctx, bucket)
-    access.require_object_owner(ctx.principal, obj)
+    access.require_object_owner(ctx.principal, obj, bucket)
     return xml_response(tagging.render(obj.tags),
                         headers=subresource_version_headers(ctx, bucket, obj))
 
@@ -28,7 +28,7 @@ async def get_object_tagging(ctx: Ctx) -> Response:
 async def _set_object_tags(ctx: Ctx, tags: tagging.Tags, status: int) -> Response:
     bucket = bucket_or_404(ctx)
     obj = object_version_or_404(ctx, bucket)
-    access.require_object_owner(ctx.principal, obj)
+    access.require_object_owner(ctx.principal, obj, bucket)
     try:
         await ctx.stores.write(ctx.stores.meta.set_object_tags_txn(
             bucket.name, obj.key, tags, which_version(ctx)))
