@@ -473,39 +473,20 @@ class SqliteMeta:
         return txn
 
     def set_bucket_cors_txn(self, name: str, cors: str | None) -> Txn[None]:
-        def txn(c: sqlite3.Connection) -> None:
-            if c.execute("UPDATE buckets SET cors=? WHERE name=?", (cors, name)).rowcount == 0:
-                raise NotFound("bucket")
-        return txn
+        return _set_bucket_column("cors", name, cors)
 
     def set_bucket_lifecycle_txn(self, name: str, lifecycle: str | None) -> Txn[None]:
-        def txn(c: sqlite3.Connection) -> None:
-            if c.execute("UPDATE buckets SET lifecycle=? WHERE name=?",
-                         (lifecycle, name)).rowcount == 0:
-                raise NotFound("bucket")
-        return txn
+        return _set_bucket_column("lifecycle", name, lifecycle)
 
     def set_bucket_encryption_txn(self, name: str, encryption: str | None) -> Txn[None]:
-        def txn(c: sqlite3.Connection) -> None:
-            if c.execute("UPDATE buckets SET encryption=? WHERE name=?",
-                         (encryption, name)).rowcount == 0:
-                raise NotFound("bucket")
-        return txn
+        return _set_bucket_column("encryption", name, encryption)
 
     def set_bucket_ownership_txn(self, name: str, ownership: str | None) -> Txn[None]:
         """Set (None: delete) the bucket's ObjectOwnership (OwnershipControls)."""
-        def txn(c: sqlite3.Connection) -> None:
-            if c.execute("UPDATE buckets SET ownership=? WHERE name=?",
-                         (ownership, name)).rowcount == 0:
-                raise NotFound("bucket")
-        return txn
+        return _set_bucket_column("ownership", name, ownership)
 
     def set_bucket_public_block_txn(self, name: str, block: str | None) -> Txn[None]:
-        def txn(c: sqlite3.Connection) -> None:
-            if c.execute("UPDATE buckets SET public_block=? WHERE name=?",
-                         (block, name)).rowcount == 0:
-                raise NotFound("bucket")
-        return txn
+        return _set_bucket_column("public_block", name, block)
 
     def set_object_tags_txn(self, bucket: str, key: str, tags: tuple[tuple[str, str], ...],
                             version_id: str | None | Current = CURRENT) -> Txn[None]:
@@ -700,6 +681,20 @@ def _update_version(column: str, value: str | None, bucket: str, key: str,
                      "AND version_id IS ? AND is_marker=0",
                      (value, bucket, key, version_id)).rowcount == 0:
             raise NotFound("key")
+    return txn
+
+
+_BUCKET_SETTINGS = frozenset({"cors", "lifecycle", "encryption", "ownership", "public_block"})
+
+
+def _set_bucket_column(column: str, name: str, value: str | None) -> Txn[None]:
+    """Set (None: delete) one of a bucket's configuration documents."""
+    assert column in _BUCKET_SETTINGS  # a column name, never a client's value
+
+    def txn(c: sqlite3.Connection) -> None:
+        if c.execute(f"UPDATE buckets SET {column}=? WHERE name=?",
+                     (value, name)).rowcount == 0:
+            raise NotFound("bucket")
     return txn
 
 
