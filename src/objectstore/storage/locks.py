@@ -9,7 +9,7 @@ from typing import Callable
 
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import ObjectRecord
-from objectstore.storage.sqlite import OBJECT_COLUMNS, Current, row_to_object
+from objectstore.storage.rows import OBJECT_COLUMNS, Current, row_to_object
 from objectstore.storage.writer import Txn
 
 # (mode, retain-until, legal hold) of a version

@@ -21,7 +21,7 @@ from objectstore.storage.blocksums import BLOCK
 from objectstore.storage.crypto import stored_size
 from objectstore.storage.faults import BlobFault
 from objectstore.storage.localfs import BlobStore
-from objectstore.storage.sqlite import segments_from_json
+from objectstore.storage.rows import segments_from_json
 
 
 @dataclass(frozen=True, slots=True)

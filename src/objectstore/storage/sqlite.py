@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import json
-import re
 import sqlite3
 import threading
 import time
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from objectstore.storage import secrets_at_rest as at_rest
 from objectstore.storage import versions
@@ -23,21 +21,31 @@ from objectstore.storage.changes import ChangeStamp
 from objectstore.storage.keyring import Keyring, default_path
 from objectstore.storage.meta import Conflict, NotFound, check_deletable
 from objectstore.storage.model import (
-    AccessKey,
-    Account,
     Bucket,
     ObjectRecord,
     Segment,
-    User,
 )
+from objectstore.storage.rows import (
+    BUCKET_COLUMNS,
+    CURRENT,
+    OBJECT_COLUMNS,
+    OBJECT_MARKS,
+    WITH_DATA,
+    Current,
+    object_values,
+    row_to_bucket,
+    row_to_object,
+    segments_from_json,
+    segments_json,
+    tags_json,
+)
+from objectstore.storage.sqlite_accounts import CACHE_NAME_MAX, AccountTables, bound
 from objectstore.storage.writer import GroupCommitWriter, Txn
 
 T = TypeVar("T")
 CACHE_CHECK = 0.05  # seconds between data_version checks (changes made without the stamp)
 CACHE_ENTRIES = 10_000  # object records cached per thread (oldest dropped first) ...
 CACHE_BYTES = 24 << 20  # ... and the inline object data they may hold
-CACHE_LOOKUPS = 4096  # key and bucket lookups cached per thread (emptied when full) ...
-CACHE_NAME_MAX = 128  # ... of names (clients' values, misses too) up to this length
 _MISSING = object()
 
 SCHEMA = """
@@ -70,13 +78,6 @@ CREATE INDEX IF NOT EXISTS user_certs_by_user ON user_certs(user_name);
 CREATE TABLE IF NOT EXISTS garbage (blob TEXT PRIMARY KEY, since REAL NOT NULL);
 """
 
-OBJECT_COLUMNS = ("bucket, key, size, etag, mtime, owner, acl, headers, checksums, "
-                  "checksum_type, segments, part_count, tags, version_id, seq, lock_mode, "
-                  "lock_until, legal_hold, sse")
-WITH_DATA = OBJECT_COLUMNS + ", data"  # listings never read inline data
-OBJECT_MARKS = ",".join("?" * len(WITH_DATA.split(",")))
-
-
 # Columns added since the first release: (table, column, type) for ALTER TABLE.
 MIGRATIONS = (
     ("objects", "data", "BLOB"), ("objects", "tags", "TEXT"),
@@ -90,88 +91,9 @@ MIGRATIONS = (
 )
 
 
-def _bound(cache: dict[tuple[str, ...], Any]) -> None:
-    if len(cache) >= CACHE_LOOKUPS:
-        cache.clear()
 
 
-def _segments_json(segments: tuple[Segment, ...]) -> str:
-    return json.dumps([[s.blob, s.size] if s.checksum is None else [s.blob, s.size, s.checksum]
-                       for s in segments])
-
-
-def segments_from_json(text: str) -> tuple[Segment, ...]:
-    if text == "[]":
-        return ()
-    return tuple(Segment(*item) for item in json.loads(text))
-
-
-def _json(text: str) -> Any:
-    return {} if text == "{}" else json.loads(text)
-
-
-# Object headers stored before values were checked on arrival may hold what cannot go on
-# the wire (a CR/LF from a form field, say): such entries are left out when the row is read
-# (rows are cached, so this is not per request). JSON escapes control characters, so one
-# search of the text tells whether any entry needs a look.
-_ESCAPED_CONTROL = re.compile(r"\\(?:u00[01][0-9a-fA-F]|u007[fF]|[nrbf])")
-_UNSENDABLE_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
-
-
-def _stored_headers(text: str) -> dict[str, str]:
-    headers: dict[str, str] = _json(text)
-    if _ESCAPED_CONTROL.search(text) or not text.isascii():
-        headers = {k: v for k, v in headers.items()
-                   if _HEADER_NAME.match(k) and not _UNSENDABLE_VALUE.search(v)}
-    return headers
-
-
-def row_to_object(row: sqlite3.Row | tuple[Any, ...]) -> ObjectRecord:
-    return ObjectRecord(
-        bucket=row[0], key=row[1], size=row[2], etag=row[3], last_modified=row[4],
-        owner=row[5], acl=row[6], headers=_stored_headers(row[7]), checksums=_json(row[8]),
-        checksum_type=row[9], segments=segments_from_json(row[10]),
-        part_count=row[11], tags=_tags(row[12]), version_id=row[13], seq=row[14],
-        lock_mode=row[15], lock_until=row[16], legal_hold=bool(row[17]), sse=row[18],
-        inline=bytes(row[19]) if len(row) > 19 and row[19] is not None else None,
-    )
-
-
-def object_values(rec: ObjectRecord) -> tuple[Any, ...]:
-    """The row of ``rec``, in WITH_DATA's order."""
-    return (rec.bucket, rec.key, rec.size, rec.etag, rec.last_modified, rec.owner, rec.acl,
-            json.dumps(dict(rec.headers)), json.dumps(dict(rec.checksums)),
-            rec.checksum_type, _segments_json(rec.segments), rec.part_count,
-            _tags_json(rec.tags), rec.version_id, rec.seq, rec.lock_mode, rec.lock_until,
-            int(rec.legal_hold), rec.sse, rec.inline)
-
-
-def _tags(text: str | None) -> tuple[tuple[str, str], ...]:
-    return tuple((k, v) for k, v in json.loads(text)) if text else ()
-
-
-def _tags_json(tags: tuple[tuple[str, str], ...]) -> str | None:
-    return json.dumps([list(t) for t in tags]) if tags else None
-
-
-BUCKET_COLUMNS = ("name, account_id, created, region, acl, tags, cors, versioning, object_lock, "
-                  "lifecycle, encryption, ownership, public_block")
-
-
-def _bucket(row: tuple[Any, ...]) -> Bucket:
-    return Bucket(row[0], row[1], row[2], row[3], row[4], _tags(row[5]), row[6], row[7],
-                  row[8], row[9], row[10], row[11], row[12])
-
-
-class Current:
-    """The current version (no versionId given), as opposed to None, the "null" version."""
-
-
-CURRENT = Current()
-
-
-class SqliteMeta:
+class SqliteMeta(AccountTables):
     def __init__(self, path: Path, *, fsync: bool = True,
                  on_garbage: Callable[[list[str]], None] | None = None,
                  on_full: Callable[[], bool] | None = None,
@@ -271,153 +193,13 @@ class SqliteMeta:
         """Key id -> how many access-key secrets are sealed with it."""
         return at_rest.key_ids(self.reader())
 
-    # ------------------------------------------------------------ accounts
-    def get_account(self, account_id: str) -> Account | None:
-        row = self.reader().execute(
-            "SELECT id, name, email, created FROM accounts WHERE id=?", (account_id,)).fetchone()
-        return Account(*row) if row else None
-
-    def account_by_name(self, name: str) -> Account | None:
-        row = self.reader().execute(
-            "SELECT id, name, email, created FROM accounts WHERE name=?", (name,)).fetchone()
-        return Account(*row) if row else None
-
-    def list_accounts(self) -> list[Account]:
-        rows = self.reader().execute(
-            "SELECT id, name, email, created FROM accounts ORDER BY name").fetchall()
-        return [Account(*r) for r in rows]
-
-    def account_names(self) -> dict[str, str]:
-        rows = self.reader().execute("SELECT id, name FROM accounts").fetchall()
-        return {r[0]: r[1] for r in rows}
-
-    def emails(self) -> Mapping[str, str]:
-        """E-mail address (lower case) -> account id, looked up only when asked."""
-        return _Emails(self)
-
-    def add_account(self, account: Account) -> None:
-        def txn(c: sqlite3.Connection) -> None:
-            try:
-                c.execute("INSERT INTO accounts VALUES (?,?,?,?)",
-                          (account.id, account.name, account.email, account.created))
-            except sqlite3.IntegrityError:
-                raise Conflict("account exists") from None
-        self.run(txn)
-
-    def delete_account(self, account_id: str) -> None:
-        def txn(c: sqlite3.Connection) -> None:
-            if c.execute("SELECT 1 FROM buckets WHERE account_id=? LIMIT 1",
-                         (account_id,)).fetchone():
-                raise Conflict("account owns buckets")
-            users = [r[0] for r in c.execute("SELECT name FROM users WHERE account_id=?",
-                                             (account_id,))]
-            for u in users:
-                c.execute("DELETE FROM keys WHERE user_name=?", (u,))
-            c.execute("DELETE FROM users WHERE account_id=?", (account_id,))
-            if c.execute("DELETE FROM accounts WHERE id=?", (account_id,)).rowcount == 0:
-                raise NotFound("account")
-        self.run(txn)
-
-    # ------------------------------------------------------------ users and keys
-    def get_user(self, name: str) -> User | None:
-        row = self.reader().execute(
-            "SELECT name, account_id, is_admin, created FROM users WHERE name=?",
-            (name,)).fetchone()
-        return User(row[0], row[1], bool(row[2]), row[3]) if row else None
-
-    def list_users(self) -> list[User]:
-        rows = self.reader().execute(
-            "SELECT name, account_id, is_admin, created FROM users ORDER BY name").fetchall()
-        return [User(r[0], r[1], bool(r[2]), r[3]) for r in rows]
-
-    def add_user(self, user: User) -> None:
-        def txn(c: sqlite3.Connection) -> None:
-            if not c.execute("SELECT 1 FROM accounts WHERE id=?", (user.account_id,)).fetchone():
-                raise NotFound("account")
-            try:
-                c.execute("INSERT INTO users VALUES (?,?,?,?)",
-                          (user.name, user.account_id, int(user.is_admin), user.created))
-            except sqlite3.IntegrityError:
-                raise Conflict("user exists") from None
-        self.run(txn)
-
-    def delete_user(self, name: str) -> None:
-        def txn(c: sqlite3.Connection) -> None:
-            c.execute("DELETE FROM keys WHERE user_name=?", (name,))
-            c.execute("DELETE FROM user_certs WHERE user_name=?", (name,))
-            if c.execute("DELETE FROM users WHERE name=?", (name,)).rowcount == 0:
-                raise NotFound("user")
-        self.run(txn)
-
-    def add_user_cert(self, user_name: str, pem: bytes) -> None:
-        def txn(c: sqlite3.Connection) -> None:
-            if not c.execute("SELECT 1 FROM users WHERE name=?", (user_name,)).fetchone():
-                raise NotFound("user")
-            c.execute("INSERT INTO user_certs VALUES (?,?,?)", (user_name, pem, time.time()))
-        self.run(txn)
-
-    def user_certs(self, user_name: str) -> list[bytes]:
-        return [bytes(r[0]) for r in self.reader().execute(
-            "SELECT pem FROM user_certs WHERE user_name=? ORDER BY added", (user_name,))]
-
-    def add_key(self, key: AccessKey) -> None:
-        sealed = self.secrets.seal(key.access_key, key.secret)
-
-        def txn(c: sqlite3.Connection) -> None:
-            if not c.execute("SELECT 1 FROM users WHERE name=?", (key.user_name,)).fetchone():
-                raise NotFound("user")
-            try:
-                c.execute("INSERT INTO keys VALUES (?,?,?,?)",
-                          (key.access_key, sealed, key.user_name, key.created))
-            except sqlite3.IntegrityError:
-                raise Conflict("key exists") from None
-        self.run(txn)
-
-    def delete_key(self, access_key: str) -> None:
-        def txn(c: sqlite3.Connection) -> None:
-            if c.execute("DELETE FROM keys WHERE access_key=?", (access_key,)).rowcount == 0:
-                raise NotFound("key")
-        self.run(txn)
-
-    def list_keys(self, user_name: str | None = None) -> list[AccessKey]:
-        sql = "SELECT access_key, secret, user_name, created FROM keys"
-        args: tuple[str, ...] = ()
-        if user_name is not None:
-            sql += " WHERE user_name=?"
-            args = (user_name,)
-        return [AccessKey(r[0], self.secrets.open(r[0], r[1]), r[2], r[3])
-                for r in self.reader().execute(sql + " ORDER BY created", args)]
-
-    def lookup_key(self, access_key: str) -> tuple[str, User, Account] | None:
-        """The secret, user and account of an access key, in one query (cached)."""
-        cache = self._cache()
-        if ("key", access_key) not in cache:
-            if len(access_key) > CACHE_NAME_MAX:  # a client's value: remembered if short
-                return self._lookup_key(access_key)
-            _bound(cache)
-            cache[("key", access_key)] = self._lookup_key(access_key)
-        found: tuple[str, User, Account] | None = cache[("key", access_key)]
-        return found
-
-    def _lookup_key(self, access_key: str) -> tuple[str, User, Account] | None:
-        row = self.reader().execute(
-            "SELECT k.secret, u.name, u.account_id, u.is_admin, u.created, a.name, a.email, "
-            "a.created FROM keys k JOIN users u ON u.name = k.user_name "
-            "JOIN accounts a ON a.id = u.account_id WHERE k.access_key=?",
-            (access_key,)).fetchone()
-        if row is None:
-            return None
-        user = User(row[1], row[2], bool(row[3]), row[4])
-        return (self.secrets.open(access_key, row[0]), user,
-                Account(row[2], row[5], row[6], row[7]))
-
     # ------------------------------------------------------------ buckets
     def get_bucket(self, name: str) -> Bucket | None:
         cache = self._cache()
         if ("bucket", name) not in cache:
             if len(name) > CACHE_NAME_MAX:
                 return self._get_bucket(name)
-            _bound(cache)
+            bound(cache)
             cache[("bucket", name)] = self._get_bucket(name)
         bucket: Bucket | None = cache[("bucket", name)]
         return bucket
@@ -425,7 +207,7 @@ class SqliteMeta:
     def _get_bucket(self, name: str) -> Bucket | None:
         row = self.reader().execute(
             f"SELECT {BUCKET_COLUMNS} FROM buckets WHERE name=?", (name,)).fetchone()
-        return _bucket(row) if row else None
+        return row_to_bucket(row) if row else None
 
     def list_buckets(self, account_id: str | None) -> list[Bucket]:
         sql = f"SELECT {BUCKET_COLUMNS} FROM buckets"
@@ -433,7 +215,7 @@ class SqliteMeta:
         if account_id is not None:
             sql += " WHERE account_id=?"
             args = (account_id,)
-        return [_bucket(r) for r in self.reader().execute(sql + " ORDER BY name", args)]
+        return [row_to_bucket(r) for r in self.reader().execute(sql + " ORDER BY name", args)]
 
     def create_bucket_txn(self, bucket: Bucket) -> Txn[None]:
         def txn(c: sqlite3.Connection) -> None:
@@ -443,7 +225,7 @@ class SqliteMeta:
                 raise Conflict("owned" if row[0] == bucket.account_id else "exists")
             c.execute(f"INSERT INTO buckets ({BUCKET_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                       (bucket.name, bucket.account_id, bucket.created, bucket.region, bucket.acl,
-                       _tags_json(bucket.tags), bucket.cors, bucket.versioning,
+                       tags_json(bucket.tags), bucket.cors, bucket.versioning,
                        bucket.object_lock, bucket.lifecycle, bucket.encryption,
                        bucket.ownership, bucket.public_block))
         return txn
@@ -468,7 +250,7 @@ class SqliteMeta:
     def set_bucket_tags_txn(self, name: str, tags: tuple[tuple[str, str], ...]) -> Txn[None]:
         def txn(c: sqlite3.Connection) -> None:
             if c.execute("UPDATE buckets SET tags=? WHERE name=?",
-                         (_tags_json(tags), name)).rowcount == 0:
+                         (tags_json(tags), name)).rowcount == 0:
                 raise NotFound("bucket")
         return txn
 
@@ -491,7 +273,7 @@ class SqliteMeta:
     def set_object_tags_txn(self, bucket: str, key: str, tags: tuple[tuple[str, str], ...],
                             version_id: str | None | Current = CURRENT) -> Txn[None]:
         """Tags of the current object, or of version ``version_id`` (None: "null")."""
-        return _update_version("tags", _tags_json(tags), bucket, key, version_id)
+        return _update_version("tags", tags_json(tags), bucket, key, version_id)
 
     def bucket_is_empty(self, name: str) -> bool:
         conn = self.reader()
@@ -560,7 +342,7 @@ class SqliteMeta:
             mode = versions.versioning_of(c, rec.bucket)
             if mode is None:
                 raise NotFound("bucket")
-            if shared is not None and not versions.holds(c, shared, _segments_json(
+            if shared is not None and not versions.holds(c, shared, segments_json(
                     shared.segments)):
                 raise Conflict("copy source changed")
             if check is not None:
@@ -717,27 +499,3 @@ def _drop_uploads(c: sqlite3.Connection, bucket: str) -> None:
 def _mark_garbage(c: sqlite3.Connection, segments: tuple[Segment, ...],
                   keep: tuple[Segment, ...]) -> None:
     versions.release(c, segments, keep)
-
-
-class _Emails(Mapping[str, str]):
-    """Account ids by e-mail, queried on first use (most requests grant by e-mail never)."""
-
-    def __init__(self, meta: SqliteMeta) -> None:
-        self._meta = meta
-        self._data: dict[str, str] | None = None
-
-    def _load(self) -> dict[str, str]:
-        if self._data is None:
-            rows = self._meta.reader().execute(
-                "SELECT email, id FROM accounts WHERE email != ''").fetchall()
-            self._data = {r[0].lower(): r[1] for r in rows}
-        return self._data
-
-    def __getitem__(self, key: str) -> str:
-        return self._load()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._load())
-
-    def __len__(self) -> int:
-        return len(self._load())

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterator
 
 from objectstore.storage.meta import check_deletable
 from objectstore.storage.model import ObjectRecord, Segment
+from objectstore.storage.rows import row_to_object, segments_from_json
 
 COLUMNS = ("bucket, key, size, etag, mtime, owner, acl, headers, checksums, "
            "checksum_type, segments, part_count, tags, version_id, seq, lock_mode, "
@@ -130,7 +131,6 @@ def holds(c: sqlite3.Connection, src: ObjectRecord, segments_json: str) -> bool:
 # ---------------------------------------------------------------- rows
 
 def _row_segments(text: str) -> tuple[Segment, ...]:
-    from objectstore.storage.sqlite import segments_from_json
     return segments_from_json(text)
 
 
@@ -214,7 +214,6 @@ def delete_version(c: sqlite3.Connection, bucket: str, key: str,
     (Locked) when the version is under legal hold or binding retention
     (``bypass_governance``: a permitted governance bypass); ``guard`` sees the version
     too and may refuse by raising."""
-    from objectstore.storage.sqlite import row_to_object
     shown = version_id or "null"
     row = c.execute(f"SELECT {WITH_DATA} FROM objects WHERE bucket=? AND key=? "
                     "AND version_id IS ?", (bucket, key, version_id)).fetchone()
@@ -252,7 +251,6 @@ def versioning_of(c: sqlite3.Connection, bucket: str) -> str | None:
 def get_version(conn: sqlite3.Connection, bucket: str, key: str,
                 version_id: str | None) -> Version | None:
     """The noncurrent version or marker ``version_id`` (None: "null") from ``versions``."""
-    from objectstore.storage.sqlite import row_to_object
     row = conn.execute(f"SELECT {WITH_DATA}, is_marker FROM versions WHERE bucket=? AND key=? "
                        "AND version_id IS ?", (bucket, key, version_id)).fetchone()
     if row is None:
@@ -263,7 +261,6 @@ def get_version(conn: sqlite3.Connection, bucket: str, key: str,
 def newest(conn: sqlite3.Connection, bucket: str, key: str) -> Version | None:
     """The newest row of ``versions`` for the key (a marker when the key has no current
     object but has versions)."""
-    from objectstore.storage.sqlite import row_to_object
     row = conn.execute(f"SELECT {COLUMNS}, is_marker FROM versions WHERE bucket=? AND key=? "
                        "ORDER BY seq DESC LIMIT 1", (bucket, key)).fetchone()
     if row is None:
@@ -286,7 +283,6 @@ def scan(conn: sqlite3.Connection, bucket: str, prefix: str, after: bytes,
     listing order — key ascending (UTF-8 bytes), newest first within a key; ``after_seq``
     None: after every version of key ``after``. Keys start with ``prefix``. Each batch is
     a merge of index range scans of both tables (no sort, no full scan)."""
-    from objectstore.storage.sqlite import row_to_object
     upper = prefix.encode() + b"\xff" if prefix else None
     lower = after
     inclusive = bool(prefix) and prefix.encode() > after and after_seq is None

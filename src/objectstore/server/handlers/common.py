@@ -17,7 +17,7 @@ from objectstore.service import access
 from objectstore.service.registry import Registry
 from objectstore.service.stores import Stores
 from objectstore.storage.model import Bucket, ObjectRecord, Principal
-from objectstore.storage.sqlite import CURRENT, Current
+from objectstore.storage.rows import CURRENT, Current
 
 
 @dataclass(slots=True)

@@ -1,0 +1,200 @@
+"""Accounts, users, their certificates and access keys in the SQLite metadata store (a
+part of SqliteMeta, kept apart by operation family)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import Any, Iterator, Mapping
+
+from objectstore.storage import secrets_at_rest as at_rest
+from objectstore.storage.meta import Conflict, NotFound
+from objectstore.storage.model import AccessKey, Account, User
+from objectstore.storage.writer import Txn
+
+CACHE_LOOKUPS = 4096  # key and bucket lookups cached per thread (emptied when full) ...
+CACHE_NAME_MAX = 128  # ... of names (clients' values, misses too) up to this length
+
+
+def bound(cache: dict[tuple[str, ...], Any]) -> None:
+    if len(cache) >= CACHE_LOOKUPS:
+        cache.clear()
+
+
+class AccountTables:
+    """The accounts, users, user_certs and keys tables. SqliteMeta provides the plumbing."""
+
+    secrets: at_rest.SealedSecrets
+
+    def reader(self) -> sqlite3.Connection:
+        raise NotImplementedError
+
+    def run(self, fn: Txn[Any]) -> Any:
+        raise NotImplementedError
+
+    def _cache(self) -> dict[tuple[str, ...], Any]:
+        raise NotImplementedError
+
+    def get_account(self, account_id: str) -> Account | None:
+        row = self.reader().execute(
+            "SELECT id, name, email, created FROM accounts WHERE id=?", (account_id,)).fetchone()
+        return Account(*row) if row else None
+
+    def account_by_name(self, name: str) -> Account | None:
+        row = self.reader().execute(
+            "SELECT id, name, email, created FROM accounts WHERE name=?", (name,)).fetchone()
+        return Account(*row) if row else None
+
+    def list_accounts(self) -> list[Account]:
+        rows = self.reader().execute(
+            "SELECT id, name, email, created FROM accounts ORDER BY name").fetchall()
+        return [Account(*r) for r in rows]
+
+    def account_names(self) -> dict[str, str]:
+        rows = self.reader().execute("SELECT id, name FROM accounts").fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    def emails(self) -> Mapping[str, str]:
+        """E-mail address (lower case) -> account id, looked up only when asked."""
+        return _Emails(self)
+
+    def add_account(self, account: Account) -> None:
+        def txn(c: sqlite3.Connection) -> None:
+            try:
+                c.execute("INSERT INTO accounts VALUES (?,?,?,?)",
+                          (account.id, account.name, account.email, account.created))
+            except sqlite3.IntegrityError:
+                raise Conflict("account exists") from None
+        self.run(txn)
+
+    def delete_account(self, account_id: str) -> None:
+        def txn(c: sqlite3.Connection) -> None:
+            if c.execute("SELECT 1 FROM buckets WHERE account_id=? LIMIT 1",
+                         (account_id,)).fetchone():
+                raise Conflict("account owns buckets")
+            users = [r[0] for r in c.execute("SELECT name FROM users WHERE account_id=?",
+                                             (account_id,))]
+            for u in users:
+                c.execute("DELETE FROM keys WHERE user_name=?", (u,))
+            c.execute("DELETE FROM users WHERE account_id=?", (account_id,))
+            if c.execute("DELETE FROM accounts WHERE id=?", (account_id,)).rowcount == 0:
+                raise NotFound("account")
+        self.run(txn)
+
+    # ------------------------------------------------------------ users and keys
+    def get_user(self, name: str) -> User | None:
+        row = self.reader().execute(
+            "SELECT name, account_id, is_admin, created FROM users WHERE name=?",
+            (name,)).fetchone()
+        return User(row[0], row[1], bool(row[2]), row[3]) if row else None
+
+    def list_users(self) -> list[User]:
+        rows = self.reader().execute(
+            "SELECT name, account_id, is_admin, created FROM users ORDER BY name").fetchall()
+        return [User(r[0], r[1], bool(r[2]), r[3]) for r in rows]
+
+    def add_user(self, user: User) -> None:
+        def txn(c: sqlite3.Connection) -> None:
+            if not c.execute("SELECT 1 FROM accounts WHERE id=?", (user.account_id,)).fetchone():
+                raise NotFound("account")
+            try:
+                c.execute("INSERT INTO users VALUES (?,?,?,?)",
+                          (user.name, user.account_id, int(user.is_admin), user.created))
+            except sqlite3.IntegrityError:
+                raise Conflict("user exists") from None
+        self.run(txn)
+
+    def delete_user(self, name: str) -> None:
+        def txn(c: sqlite3.Connection) -> None:
+            c.execute("DELETE FROM keys WHERE user_name=?", (name,))
+            c.execute("DELETE FROM user_certs WHERE user_name=?", (name,))
+            if c.execute("DELETE FROM users WHERE name=?", (name,)).rowcount == 0:
+                raise NotFound("user")
+        self.run(txn)
+
+    def add_user_cert(self, user_name: str, pem: bytes) -> None:
+        def txn(c: sqlite3.Connection) -> None:
+            if not c.execute("SELECT 1 FROM users WHERE name=?", (user_name,)).fetchone():
+                raise NotFound("user")
+            c.execute("INSERT INTO user_certs VALUES (?,?,?)", (user_name, pem, time.time()))
+        self.run(txn)
+
+    def user_certs(self, user_name: str) -> list[bytes]:
+        return [bytes(r[0]) for r in self.reader().execute(
+            "SELECT pem FROM user_certs WHERE user_name=? ORDER BY added", (user_name,))]
+
+    def add_key(self, key: AccessKey) -> None:
+        sealed = self.secrets.seal(key.access_key, key.secret)
+
+        def txn(c: sqlite3.Connection) -> None:
+            if not c.execute("SELECT 1 FROM users WHERE name=?", (key.user_name,)).fetchone():
+                raise NotFound("user")
+            try:
+                c.execute("INSERT INTO keys VALUES (?,?,?,?)",
+                          (key.access_key, sealed, key.user_name, key.created))
+            except sqlite3.IntegrityError:
+                raise Conflict("key exists") from None
+        self.run(txn)
+
+    def delete_key(self, access_key: str) -> None:
+        def txn(c: sqlite3.Connection) -> None:
+            if c.execute("DELETE FROM keys WHERE access_key=?", (access_key,)).rowcount == 0:
+                raise NotFound("key")
+        self.run(txn)
+
+    def list_keys(self, user_name: str | None = None) -> list[AccessKey]:
+        sql = "SELECT access_key, secret, user_name, created FROM keys"
+        args: tuple[str, ...] = ()
+        if user_name is not None:
+            sql += " WHERE user_name=?"
+            args = (user_name,)
+        return [AccessKey(r[0], self.secrets.open(r[0], r[1]), r[2], r[3])
+                for r in self.reader().execute(sql + " ORDER BY created", args)]
+
+    def lookup_key(self, access_key: str) -> tuple[str, User, Account] | None:
+        """The secret, user and account of an access key, in one query (cached)."""
+        cache = self._cache()
+        if ("key", access_key) not in cache:
+            if len(access_key) > CACHE_NAME_MAX:  # a client's value: remembered if short
+                return self._lookup_key(access_key)
+            bound(cache)
+            cache[("key", access_key)] = self._lookup_key(access_key)
+        found: tuple[str, User, Account] | None = cache[("key", access_key)]
+        return found
+
+    def _lookup_key(self, access_key: str) -> tuple[str, User, Account] | None:
+        row = self.reader().execute(
+            "SELECT k.secret, u.name, u.account_id, u.is_admin, u.created, a.name, a.email, "
+            "a.created FROM keys k JOIN users u ON u.name = k.user_name "
+            "JOIN accounts a ON a.id = u.account_id WHERE k.access_key=?",
+            (access_key,)).fetchone()
+        if row is None:
+            return None
+        user = User(row[1], row[2], bool(row[3]), row[4])
+        return (self.secrets.open(access_key, row[0]), user,
+                Account(row[2], row[5], row[6], row[7]))
+
+
+class _Emails(Mapping[str, str]):
+    """Account ids by e-mail, queried on first use (most requests grant by e-mail never)."""
+
+    def __init__(self, meta: AccountTables) -> None:
+        self._meta = meta
+        self._data: dict[str, str] | None = None
+
+    def _load(self) -> dict[str, str]:
+        if self._data is None:
+            rows = self._meta.reader().execute(
+                "SELECT email, id FROM accounts WHERE email != ''").fetchall()
+            self._data = {r[0].lower(): r[1] for r in rows}
+        return self._data
+
+    def __getitem__(self, key: str) -> str:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
