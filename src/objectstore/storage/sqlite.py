@@ -270,6 +270,11 @@ class SqliteMeta(AccountTables):
     def set_bucket_public_block_txn(self, name: str, block: str | None) -> Txn[None]:
         return _set_bucket_column("public_block", name, block)
 
+    def set_bucket_setting_txn(self, column: str, name: str, value: str | None) -> Txn[None]:
+        """One of the bucket's configuration documents by column (cors, lifecycle,
+        encryption, ownership, public_block); None deletes it."""
+        return _set_bucket_column(column, name, value)
+
     def set_object_tags_txn(self, bucket: str, key: str, tags: tuple[tuple[str, str], ...],
                             version_id: str | None | Current = CURRENT) -> Txn[None]:
         """Tags of the current object, or of version ``version_id`` (None: "null")."""

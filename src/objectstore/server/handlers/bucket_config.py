@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from objectstore.s3 import xml
 from objectstore.s3.errors import S3Error
-from objectstore.server.handlers.common import Ctx, Handler, bucket_or_404, empty
+from objectstore.server.handlers.common import Ctx, Handler, bucket_or_404, empty, owned_bucket
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 
@@ -45,8 +45,7 @@ def _empty_doc(root: str, inner: str) -> Handler:
 
 
 async def _delete(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    owned_bucket(ctx)
     return empty(204)
 
 

@@ -10,7 +10,7 @@ from objectstore.s3.errors import S3Error
 from objectstore.s3.http import iso8601
 from objectstore.s3.listing import decode_token, encode_token, parse_max_keys
 from objectstore.s3.names import check_bucket_name, check_location_constraint
-from objectstore.server.handlers.common import Ctx, bucket_or_404, empty
+from objectstore.server.handlers.common import Ctx, bucket_or_404, empty, owned_bucket
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.storage.meta import Conflict, NotFound
@@ -93,8 +93,7 @@ async def head_bucket(ctx: Ctx) -> Response:
 
 
 async def delete_bucket(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     try:
         await ctx.stores.write(ctx.stores.meta.delete_bucket_txn(bucket.name))
     except Conflict:
@@ -105,12 +104,10 @@ async def delete_bucket(ctx: Ctx) -> Response:
 
 
 async def get_bucket_location(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     return xml_response(xml.location(bucket.region))
 
 
 async def get_bucket_versioning(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    owned_bucket(ctx)
     return xml_response(xml.versioning(None))

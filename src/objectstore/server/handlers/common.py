@@ -62,6 +62,20 @@ def bucket_or_404(ctx: Ctx) -> Bucket:
     return bucket
 
 
+def owned_bucket(ctx: Ctx) -> Bucket:
+    """The request's bucket, for operations only its owner's account (and admins) may do."""
+    bucket = bucket_or_404(ctx)
+    access.require_bucket_owner(ctx.principal, bucket)
+    return bucket
+
+
+async def clear_setting(ctx: Ctx, column: str) -> Response:
+    """Delete<Configuration> of a bucket setting: 204, also when none was set."""
+    bucket = owned_bucket(ctx)
+    await ctx.stores.write(ctx.stores.meta.set_bucket_setting_txn(column, bucket.name, None))
+    return empty(204)
+
+
 def check_owner(bucket: Bucket, expected: str | None) -> None:
     """``x-amz-expected-bucket-owner`` (``x-amz-source-expected-bucket-owner`` for a copy
     source): a bucket owned by another account answers 403 AccessDenied, as in S3. The

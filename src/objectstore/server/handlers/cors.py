@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from objectstore.s3 import cors
 from objectstore.s3.errors import S3Error
-from objectstore.server.handlers.common import Ctx, bucket_or_404, empty
+from objectstore.server.handlers.common import (
+    Ctx,
+    bucket_or_404,
+    clear_setting,
+    empty,
+    owned_bucket,
+)
 from objectstore.server.request import Request, Response, xml_response
-from objectstore.service import access
 from objectstore.storage.model import Bucket
 
 
 async def put_bucket_cors(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     rules = cors.parse_config(await ctx.req.read_small())
     await ctx.stores.write(ctx.stores.meta.set_bucket_cors_txn(bucket.name, cors.to_json(rules)))
     return empty()
 
 
 async def get_bucket_cors(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     rules = cors.from_json(bucket.cors)
     if not rules:
         raise S3Error("NoSuchCORSConfiguration", BucketName=bucket.name)
@@ -28,10 +31,7 @@ async def get_bucket_cors(ctx: Ctx) -> Response:
 
 
 async def delete_bucket_cors(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
-    await ctx.stores.write(ctx.stores.meta.set_bucket_cors_txn(bucket.name, None))
-    return empty(204)
+    return await clear_setting(ctx, "cors")
 
 
 async def preflight(ctx: Ctx) -> Response:

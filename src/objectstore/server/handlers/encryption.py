@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from objectstore.s3 import sse
 from objectstore.s3.errors import S3Error
-from objectstore.server.handlers.common import Ctx, Handler, bucket_or_404, empty
+from objectstore.server.handlers.common import (
+    Ctx,
+    Handler,
+    clear_setting,
+    empty,
+    owned_bucket,
+)
 from objectstore.server.request import Response, xml_response
-from objectstore.service import access
 from objectstore.service.sse import DataKey, kms_purpose, new_key, open_key
 from objectstore.storage.model import Bucket
 
@@ -58,8 +63,7 @@ def read_key(ctx: Ctx, stored: str | None, prefix: str = sse.PREFIX) -> DataKey 
 
 # ---------------------------------------------------------------- bucket default encryption
 async def put_bucket_encryption(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     config = sse.parse_bucket_config(await ctx.req.read_small())
     if config.algorithm == sse.KMS and config.kms_key:
         kms_purpose(ctx.stores.meta.keyring, config.kms_key)  # KMS.NotFoundException
@@ -69,18 +73,14 @@ async def put_bucket_encryption(ctx: Ctx) -> Response:
 
 
 async def get_bucket_encryption(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     if not bucket.encryption:
         raise S3Error("ServerSideEncryptionConfigurationNotFoundError", BucketName=bucket.name)
     return xml_response(sse.render_bucket_config(sse.BucketDefault.from_json(bucket.encryption)))
 
 
 async def delete_bucket_encryption(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
-    await ctx.stores.write(ctx.stores.meta.set_bucket_encryption_txn(bucket.name, None))
-    return empty(204)
+    return await clear_setting(ctx, "encryption")
 
 
 HANDLERS: dict[str, Handler] = {

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 from objectstore.s3 import checksums, lifecycle, lifecycle_xml
 from objectstore.s3.errors import S3Error
-from objectstore.server.handlers.common import Ctx, bucket_or_404, empty
+from objectstore.server.handlers.common import Ctx, empty, owned_bucket
 from objectstore.server.request import Response, xml_response
-from objectstore.service import access
 from objectstore.storage.model import Bucket, ObjectRecord
 
 MIN_SIZE_HEADER = "x-amz-transition-default-minimum-object-size"
 
 
 async def put_bucket_lifecycle(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     body = await ctx.req.read_small()
     checksums.check_small_body(ctx.req.headers, body)
     config = lifecycle_xml.parse_config(body, ctx.header(MIN_SIZE_HEADER))
@@ -28,8 +26,7 @@ async def put_bucket_lifecycle(ctx: Ctx) -> Response:
 
 
 async def get_bucket_lifecycle(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     config = lifecycle.from_json(bucket.lifecycle)
     if config is None:
         raise S3Error("NoSuchLifecycleConfiguration", BucketName=bucket.name)
@@ -37,8 +34,7 @@ async def get_bucket_lifecycle(ctx: Ctx) -> Response:
 
 
 async def delete_bucket_lifecycle(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     if bucket.lifecycle is not None:
         await ctx.stores.write(ctx.stores.meta.set_bucket_lifecycle_txn(bucket.name, None))
     return empty(204)

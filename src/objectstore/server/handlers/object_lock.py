@@ -11,13 +11,12 @@ from objectstore.s3.errors import S3Error
 from objectstore.server.handlers.common import (
     Ctx,
     Handler,
-    bucket_or_404,
     empty,
     object_version_or_404,
+    owned_bucket,
     which_version,
 )
 from objectstore.server.request import Response, xml_response
-from objectstore.service import access
 from objectstore.storage.locks import LockState, set_bucket_lock_txn, set_object_lock_txn
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import Bucket, ObjectRecord, Principal
@@ -73,8 +72,7 @@ def new_version_lock(ctx: Ctx, bucket: Bucket, *, with_body: bool) -> LockState:
 # ---------------------------------------------------------------- bucket configuration
 
 async def put_object_lock_configuration(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     cfg = lock.parse_configuration(await _checked_body(ctx))
     if bucket.object_lock is None:
         lock.check_can_configure(bucket.versioning)
@@ -88,8 +86,7 @@ async def put_object_lock_configuration(ctx: Ctx) -> Response:
 
 
 async def get_object_lock_configuration(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     cfg = lock.LockConfig.from_json(bucket.object_lock)
     if cfg is None:
         raise S3Error("ObjectLockConfigurationNotFoundError", BucketName=bucket.name)
@@ -99,8 +96,7 @@ async def get_object_lock_configuration(ctx: Ctx) -> Response:
 # ---------------------------------------------------------------- per-version operations
 
 def _lock_bucket(ctx: Ctx) -> Bucket:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     if bucket.object_lock is None:
         raise S3Error("InvalidRequest", lock.MISSING_CONFIG)
     return bucket

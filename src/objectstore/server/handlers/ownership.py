@@ -8,7 +8,13 @@ from typing import Mapping
 from objectstore.s3 import acl as acls
 from objectstore.s3 import ownership
 from objectstore.s3.errors import S3Error
-from objectstore.server.handlers.common import Ctx, Handler, bucket_or_404, empty
+from objectstore.server.handlers.common import (
+    Ctx,
+    Handler,
+    clear_setting,
+    empty,
+    owned_bucket,
+)
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.storage.model import Bucket
@@ -36,8 +42,7 @@ def new_object_acl(ctx: Ctx, bucket: Bucket, headers: Mapping[str, str], *,
 
 # ------------------------------------------------------------------------ ownership controls
 async def put_ownership_controls(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     value = ownership.parse_controls(await ctx.req.read_small())
     if value == ownership.ENFORCED and \
             not ownership.only_owner(acls.Acl.from_json(bucket.acl), bucket.account_id):
@@ -47,24 +52,19 @@ async def put_ownership_controls(ctx: Ctx) -> Response:
 
 
 async def get_ownership_controls(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     if bucket.ownership is None:
         raise S3Error("OwnershipControlsNotFoundError", BucketName=bucket.name)
     return xml_response(ownership.render_controls(bucket.ownership))
 
 
 async def delete_ownership_controls(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
-    await ctx.stores.write(ctx.stores.meta.set_bucket_ownership_txn(bucket.name, None))
-    return empty(204)
+    return await clear_setting(ctx, "ownership")
 
 
 # ---------------------------------------------------------------------- public access block
 async def put_public_access_block(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     block = ownership.parse_public_block(await ctx.req.read_small())
     await ctx.stores.write(ctx.stores.meta.set_bucket_public_block_txn(bucket.name,
                                                                        block.to_json()))
@@ -72,8 +72,7 @@ async def put_public_access_block(ctx: Ctx) -> Response:
 
 
 async def get_public_access_block(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     if bucket.public_block is None:
         raise S3Error("NoSuchPublicAccessBlockConfiguration", BucketName=bucket.name)
     return xml_response(ownership.render_public_block(
@@ -81,10 +80,7 @@ async def get_public_access_block(ctx: Ctx) -> Response:
 
 
 async def delete_public_access_block(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
-    await ctx.stores.write(ctx.stores.meta.set_bucket_public_block_txn(bucket.name, None))
-    return empty(204)
+    return await clear_setting(ctx, "public_block")
 
 
 HANDLERS: dict[str, Handler] = {

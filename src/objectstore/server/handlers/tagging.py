@@ -9,6 +9,7 @@ from objectstore.server.handlers.common import (
     bucket_or_404,
     empty,
     object_version_or_404,
+    owned_bucket,
     subresource_version_headers,
     which_version,
 )
@@ -47,16 +48,14 @@ async def delete_object_tagging(ctx: Ctx) -> Response:
 
 
 async def get_bucket_tagging(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     if not bucket.tags:
         raise S3Error("NoSuchTagSet", BucketName=bucket.name)
     return xml_response(tagging.render(bucket.tags))
 
 
 async def _set_bucket_tags(ctx: Ctx, tags: tagging.Tags, status: int) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     await ctx.stores.write(ctx.stores.meta.set_bucket_tags_txn(bucket.name, tags))
     return empty(status)
 

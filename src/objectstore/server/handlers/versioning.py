@@ -15,10 +15,9 @@ from objectstore.s3.versioning import (
     version_arg,
     versions_page,
 )
-from objectstore.server.handlers.common import Ctx, Handler, account_names, bucket_or_404, empty
+from objectstore.server.handlers.common import Ctx, Handler, account_names, empty, owned_bucket
 from objectstore.server.handlers.listing import _common
 from objectstore.server.request import Response, xml_response
-from objectstore.service import access
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.versions import Version
 
@@ -26,14 +25,12 @@ AFTER_NONE = 1 << 62  # a seq greater than any: "from the first version of the k
 
 
 async def get_bucket_versioning(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     return xml_response(xml.versioning(bucket.versioning or None))
 
 
 async def put_bucket_versioning(ctx: Ctx) -> Response:
-    bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    bucket = owned_bucket(ctx)
     status = parse_versioning(await ctx.req.read_small())
     if "x-amz-mfa" in ctx.req.headers:
         raise S3Error("InvalidRequest", "MFA Delete is not supported: this server has no MFA "
