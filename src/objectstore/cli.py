@@ -29,6 +29,14 @@ def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"OBJECTSTORE_{name}", default)
 
 
+def _float_flag(parser: argparse.ArgumentParser, flag: str, default: float,
+                help: str) -> None:
+    """A number option whose default comes from OBJECTSTORE_<FLAG NAME> (e.g.
+    --tmp-max-age: OBJECTSTORE_TMP_MAX_AGE), else ``default``."""
+    env = flag[2:].upper().replace("-", "_")
+    parser.add_argument(flag, type=float, default=float(_env(env) or default), help=help)
+
+
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
@@ -97,34 +105,26 @@ def parser() -> argparse.ArgumentParser:
                        help="free space kept on the data directory's file system; below it "
                             "new data is refused with 507 so deletes still work (bytes, or "
                             "with K/M/G suffix; default 256M; 0 disables)")
-    serve.add_argument("--tmp-max-age", type=float,
-                       default=float(_env("TMP_MAX_AGE", "900") or 900),
-                       help="seconds after which a temp file of a cut-off upload is removed, "
-                            "at start-up and every few minutes (default 900)")
-    serve.add_argument("--scrub-interval", type=float,
-                       default=float(_env("SCRUB_INTERVAL", "0") or 0),
-                       help="hours between background scrubs of all blobs (default 0: off)")
+    _float_flag(serve, "--tmp-max-age", 900,
+                "seconds after which a temp file of a cut-off upload is removed, at "
+                "start-up and every few minutes (default 900)")
+    _float_flag(serve, "--scrub-interval", 0,
+                "hours between background scrubs of all blobs (default 0: off)")
     serve.add_argument("--verify-reads", choices=("uncached", "all"),
                        default=_env("VERIFY_READS", "uncached"),
                        help="which windows of a streamed GET are checked against their block "
                             "checksums: those not in the page cache (default), or all")
-    serve.add_argument("--scrub-rate", type=float,
-                       default=float(_env("SCRUB_RATE", "8") or 8),
-                       help="MB/s a background scrub reads at most (default 8)")
-    serve.add_argument("--lifecycle-day-seconds", type=float,
-                       default=float(_env("LIFECYCLE_DAY_SECONDS", "86400") or 86400),
-                       help="how long a lifecycle day lasts for the sweeper, in seconds "
-                            "(default 86400; tests use 10, like Ceph's rgw_lc_debug_interval; "
-                            "x-amz-expiration headers always count real days)")
-    serve.add_argument("--lifecycle-interval", type=float,
-                       default=float(_env("LIFECYCLE_INTERVAL", "0") or 0),
-                       help="seconds between lifecycle sweeps (default 0: hourly, or a fifth "
-                            "of a shortened lifecycle day)")
-    serve.add_argument("--job-lease-seconds", type=float,
-                       default=float(_env("JOB_LEASE_SECONDS", "30") or 30),
-                       help="how long a background job's lease lasts without renewal: when "
-                            "its process dies another takes the job over after this "
-                            "(default 30)")
+    _float_flag(serve, "--scrub-rate", 8, "MB/s a background scrub reads at most (default 8)")
+    _float_flag(serve, "--lifecycle-day-seconds", 86400,
+                "how long a lifecycle day lasts for the sweeper, in seconds "
+                "(default 86400; tests use 10, like Ceph's rgw_lc_debug_interval; "
+                "x-amz-expiration headers always count real days)")
+    _float_flag(serve, "--lifecycle-interval", 0,
+                "seconds between lifecycle sweeps (default 0: hourly, or a fifth of "
+                "a shortened lifecycle day)")
+    _float_flag(serve, "--job-lease-seconds", 30,
+                "how long a background job's lease lasts without renewal: when its "
+                "process dies another takes the job over after this (default 30)")
     serve.add_argument("--default-encryption", choices=("none", "sse-s3"),
                        default=_env("DEFAULT_ENCRYPTION", "none") or "none",
                        help="sse-s3: every new object is encrypted with SSE-S3 unless the "
