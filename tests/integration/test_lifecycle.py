@@ -374,6 +374,24 @@ def test_one_sweeper_across_workers_and_take_over(tmp_path: Path) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+def _kill_mid_sweep(srv: Server, bucket: str) -> None:
+    """Start ``srv`` with a fast sweeper (half-second days) and kill -9 it as soon as a
+    batch of the sweep has been committed with its cursor (the sweep is mid-way)."""
+    srv.extra_args = ["--no-fsync", "--job-lease-seconds", "2",
+                      "--lifecycle-day-seconds", "0.5", "--lifecycle-interval", "0.2"]
+    srv.start()
+    caught = None
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        row = _lease(srv.data_dir)
+        if row is not None and row[3] is not None:
+            caught = json.loads(row[3])
+            break
+        time.sleep(0.002)
+    srv.stop(signal.SIGKILL)
+    assert caught is not None and caught["bucket"] == bucket  # killed with a cursor saved
+
+
 def test_kill_during_sweep_then_resume(tmp_path: Path) -> None:
     srv = new_server(tmp_path / "data", extra_args=["--no-fsync", "--job-lease-seconds", "2"])
     b = "crash-" + uuid.uuid4().hex[:8]
@@ -389,19 +407,7 @@ def test_kill_during_sweep_then_resume(tmp_path: Path) -> None:
             list(pool.map(put, range(n)))
         s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [
             _rule("r", "expire/", 1)]})
-    srv.extra_args = ["--no-fsync", "--job-lease-seconds", "2",
-                      "--lifecycle-day-seconds", "0.5", "--lifecycle-interval", "0.2"]
-    srv.start()
-    caught = None
-    deadline = time.time() + 20
-    while time.time() < deadline:  # kill -9 once a batch has been committed mid-sweep
-        row = _lease(srv.data_dir)
-        if row is not None and row[3] is not None:
-            caught = json.loads(row[3])
-            break
-        time.sleep(0.002)
-    srv.stop(signal.SIGKILL)
-    assert caught is not None and caught["bucket"] == b  # killed with a cursor saved
+    _kill_mid_sweep(srv, b)
     conn = sqlite3.connect(srv.data_dir / "meta.sqlite3")
     left = conn.execute("SELECT count(*) FROM objects WHERE key LIKE 'expire/%'").fetchone()[0]
     conn.close()
@@ -503,19 +509,7 @@ def test_kill_during_versioned_sweep_then_resume(tmp_path: Path) -> None:
         s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [
             {"ID": "nc", "Status": "Enabled", "Filter": {},
              "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}]})
-    srv.extra_args = ["--no-fsync", "--job-lease-seconds", "2",
-                      "--lifecycle-day-seconds", "0.5", "--lifecycle-interval", "0.2"]
-    srv.start()
-    caught = None
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        row = _lease(srv.data_dir)
-        if row is not None and row[3] is not None:
-            caught = json.loads(row[3])
-            break
-        time.sleep(0.002)
-    srv.stop(signal.SIGKILL)
-    assert caught is not None and caught["bucket"] == b
+    _kill_mid_sweep(srv, b)
     conn = sqlite3.connect(srv.data_dir / "meta.sqlite3")
     left = conn.execute("SELECT count(*) FROM versions WHERE bucket=?", (b,)).fetchone()[0]
     conn.close()
