@@ -10,7 +10,7 @@ from typing import Final
 
 from objectstore.s3.acl import ALL_USERS, AUTHENTICATED_USERS, Acl
 from objectstore.s3.errors import S3Error
-from objectstore.s3.xml import child, children, doc, el, local, parse, text
+from objectstore.s3.xml import child, children, doc, el, local, parse, single_rule, text
 
 ENFORCED: Final = "BucketOwnerEnforced"
 PREFERRED: Final = "BucketOwnerPreferred"
@@ -25,13 +25,7 @@ _FLAGS: Final = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
 # ------------------------------------------------------------------------ object ownership
 def parse_controls(body: bytes) -> str:
     """The ObjectOwnership of an OwnershipControls document (exactly one Rule)."""
-    root = parse(body)
-    if local(root.tag) != "OwnershipControls":
-        raise S3Error("MalformedXML")
-    rules = children(root, "Rule")
-    if len(rules) != 1:
-        raise S3Error("MalformedXML")
-    value = (text(rules[0], "ObjectOwnership") or "").strip()
+    value = (text(single_rule(body, "OwnershipControls"), "ObjectOwnership") or "").strip()
     if value not in OWNERSHIPS:
         raise S3Error("MalformedXML")
     return value

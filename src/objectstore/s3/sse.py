@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 
 from objectstore.s3.errors import S3Error
-from objectstore.s3.xml import child, children, doc, el, local, parse, text
+from objectstore.s3.xml import child, doc, el, single_rule, text
 
 AES256 = "AES256"
 KMS = "aws:kms"
@@ -247,13 +247,8 @@ class BucketDefault:
 
 
 def parse_bucket_config(body: bytes) -> BucketDefault:
-    root = parse(body)
-    if local(root.tag) != "ServerSideEncryptionConfiguration":
-        raise S3Error("MalformedXML")
-    rules = children(root, "Rule")
-    if len(rules) != 1:
-        raise S3Error("MalformedXML")
-    by_default = child(rules[0], "ApplyServerSideEncryptionByDefault")
+    rule = single_rule(body, "ServerSideEncryptionConfiguration")
+    by_default = child(rule, "ApplyServerSideEncryptionByDefault")
     if by_default is None:
         raise S3Error("MalformedXML")
     alg = (text(by_default, "SSEAlgorithm") or "").strip()
@@ -264,7 +259,7 @@ def parse_bucket_config(body: bytes) -> BucketDefault:
         raise S3Error("InvalidArgument", "a KMSMasterKeyID is not applicable if the default "
                       "sse algorithm is not aws:kms", ArgumentName="ApplyServerSideEncryption"
                       "ByDefault")
-    bk_text = (text(rules[0], "BucketKeyEnabled") or "false").strip().lower()
+    bk_text = (text(rule, "BucketKeyEnabled") or "false").strip().lower()
     if bk_text not in ("true", "false"):
         raise S3Error("MalformedXML")
     return BucketDefault(alg, key, bk_text == "true")

@@ -303,3 +303,16 @@ def list_versions(*, bucket: str, prefix: str, key_marker: str, version_id_marke
         inner += f"<Version>{s}</Version>"
     inner += _prefixes(prefixes, url)
     return doc("ListVersionsResult", inner)
+
+
+def single_rule(body: bytes, root_name: str) -> ET.Element:
+    """The one ``Rule`` of a ``root_name`` configuration document (ownership controls,
+    default encryption): MalformedXML for another root or any other number of rules."""
+    root = parse(body)
+    if local(root.tag) != root_name:
+        raise S3Error("MalformedXML")
+    rules = children(root, "Rule")
+    if len(rules) != 1:
+        raise S3Error("MalformedXML")
+    return rules[0]
+
