@@ -56,6 +56,9 @@ class Bucket:
     encryption: str | None = None  # JSON, see s3.sse (bucket default encryption)
     ownership: str | None = None  # ObjectOwnership (s3.ownership); None: no OwnershipControls
     public_block: str | None = None  # JSON, see s3.ownership.PublicBlock
+    policy: str | None = None  # the bucket policy document, as PutBucketPolicy stored it
+    website: str | None = None  # JSON, see s3.website
+    logging: str | None = None  # JSON, see s3.logging (server access logging)
 
 
 @dataclass(frozen=True, slots=True)

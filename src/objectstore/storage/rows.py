@@ -78,12 +78,12 @@ def tags_json(tags: tuple[tuple[str, str], ...]) -> str | None:
 
 
 BUCKET_COLUMNS = ("name, account_id, created, region, acl, tags, cors, versioning, object_lock, "
-                  "lifecycle, encryption, ownership, public_block")
+                  "lifecycle, encryption, ownership, public_block, policy, website, logging")
 
 
 def row_to_bucket(row: tuple[Any, ...]) -> Bucket:
     return Bucket(row[0], row[1], row[2], row[3], row[4], tags_from_json(row[5]), row[6], row[7],
-                  row[8], row[9], row[10], row[11], row[12])
+                  row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15])
 
 
 class Current:

@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS buckets (
   name TEXT PRIMARY KEY, account_id TEXT NOT NULL, created REAL NOT NULL,
   region TEXT NOT NULL, acl TEXT NOT NULL, tags TEXT, cors TEXT,
   versioning TEXT NOT NULL DEFAULT '', object_lock TEXT, lifecycle TEXT, encryption TEXT,
-  ownership TEXT, public_block TEXT);
+  ownership TEXT, public_block TEXT, policy TEXT, website TEXT, logging TEXT);
 CREATE TABLE IF NOT EXISTS objects (
   bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
   mtime REAL NOT NULL, owner TEXT NOT NULL, acl TEXT NOT NULL, headers TEXT NOT NULL,
@@ -88,6 +88,7 @@ MIGRATIONS = (
     ("buckets", "versioning", "TEXT NOT NULL DEFAULT ''"), ("buckets", "object_lock", "TEXT"),
     ("buckets", "lifecycle", "TEXT"), ("buckets", "encryption", "TEXT"),
     ("buckets", "ownership", "TEXT"), ("buckets", "public_block", "TEXT"),
+    ("buckets", "policy", "TEXT"), ("buckets", "website", "TEXT"), ("buckets", "logging", "TEXT"),
 )
 
 
@@ -223,11 +224,12 @@ class SqliteMeta(AccountTables):
                             (bucket.name,)).fetchone()
             if row is not None:
                 raise Conflict("owned" if row[0] == bucket.account_id else "exists")
-            c.execute(f"INSERT INTO buckets ({BUCKET_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            c.execute(f"INSERT INTO buckets ({BUCKET_COLUMNS}) VALUES ({_BUCKET_MARKS})",
                       (bucket.name, bucket.account_id, bucket.created, bucket.region, bucket.acl,
                        tags_json(bucket.tags), bucket.cors, bucket.versioning,
                        bucket.object_lock, bucket.lifecycle, bucket.encryption,
-                       bucket.ownership, bucket.public_block))
+                       bucket.ownership, bucket.public_block, bucket.policy, bucket.website,
+                       bucket.logging))
         return txn
 
     def delete_bucket_txn(self, name: str) -> Txn[None]:
@@ -272,7 +274,7 @@ class SqliteMeta(AccountTables):
 
     def set_bucket_setting_txn(self, column: str, name: str, value: str | None) -> Txn[None]:
         """One of the bucket's configuration documents by column (cors, lifecycle,
-        encryption, ownership, public_block); None deletes it."""
+        encryption, ownership, public_block, policy, website, logging); None deletes it."""
         return _set_bucket_column(column, name, value)
 
     def set_object_tags_txn(self, bucket: str, key: str, tags: tuple[tuple[str, str], ...],
@@ -471,7 +473,9 @@ def _update_version(column: str, value: str | None, bucket: str, key: str,
     return txn
 
 
-_BUCKET_SETTINGS = frozenset({"cors", "lifecycle", "encryption", "ownership", "public_block"})
+_BUCKET_MARKS = ",".join("?" * len(BUCKET_COLUMNS.split(",")))
+_BUCKET_SETTINGS = frozenset({"cors", "lifecycle", "encryption", "ownership", "public_block",
+                              "policy", "website", "logging"})
 
 
 def _set_bucket_column(column: str, name: str, value: str | None) -> Txn[None]:
