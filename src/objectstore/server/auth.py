@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from objectstore.s3 import sigv2, sigv4
+from objectstore.s3 import identity, sigv2, sigv4
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import iso8601, parse_http_date
 from objectstore.server.request import Request
@@ -68,7 +68,8 @@ def lookup_principal(meta: SqliteMeta, access_key: str) -> tuple[str, Principal]
     if found is None:
         raise S3Error("InvalidAccessKeyId", AWSAccessKeyId=access_key)
     secret, user, account = found
-    return secret, Principal(user.name, account.id, account.name, user.is_admin, access_key)
+    return secret, Principal(user.name, account.id, account.name, user.is_admin, access_key,
+                             identity.account_number(account.id), user.policy, user.first)
 
 
 def _v4(req: Request, meta: SqliteMeta, claim: sigv4.SigV4Request, now: float) -> Auth:

@@ -31,6 +31,7 @@ class Request:
     headers: dict[str, str]
     receive: Receive
     scheme: str = "http"
+    client: str = ""  # the peer's address (aws:SourceIp)
     body_consumed: bool = field(default=False)
 
     @property
@@ -58,8 +59,9 @@ class Request:
         except UnicodeDecodeError:
             raise S3Error("InvalidURI") from None
         raw_query = scope.get("query_string", b"").decode("latin-1")
+        peer = scope.get("client")
         return Request(scope["method"], raw_path, path, raw_query, parse_query(raw_query),
-                       headers, receive, scope.get("scheme", "http"))
+                       headers, receive, scope.get("scheme", "http"), peer[0] if peer else "")
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The raw request body as it arrives."""

@@ -12,6 +12,7 @@ class Account:
     name: str  # also the display name
     email: str
     created: float
+    public_block: str | None = None  # JSON, see s3.ownership.PublicBlock (account-wide)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,8 @@ class User:
     account_id: str
     is_admin: bool
     created: float
+    policy: str | None = None  # identity policy document (None: full access to the account)
+    first: bool = False  # the account's first user (filled in by key lookups)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,13 @@ class Principal:
     account_name: str
     is_admin: bool
     access_key: str
+    account_number: str = ""  # the account's 12-digit id (s3.identity.account_number)
+    policy: str | None = None  # the user's identity policy (None: all the account may do)
+    is_root: bool = False  # the account's first user: may always manage bucket policies
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:iam::{self.account_number}:user/{self.user}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,10 +51,10 @@ _MISSING = object()
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
   id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, email TEXT NOT NULL DEFAULT '',
-  created REAL NOT NULL);
+  created REAL NOT NULL, public_block TEXT);
 CREATE TABLE IF NOT EXISTS users (
   name TEXT PRIMARY KEY, account_id TEXT NOT NULL, is_admin INTEGER NOT NULL DEFAULT 0,
-  created REAL NOT NULL);
+  created REAL NOT NULL, policy TEXT);
 CREATE TABLE IF NOT EXISTS keys (
   access_key TEXT PRIMARY KEY, secret TEXT NOT NULL, user_name TEXT NOT NULL,
   created REAL NOT NULL);
@@ -89,6 +89,7 @@ MIGRATIONS = (
     ("buckets", "lifecycle", "TEXT"), ("buckets", "encryption", "TEXT"),
     ("buckets", "ownership", "TEXT"), ("buckets", "public_block", "TEXT"),
     ("buckets", "policy", "TEXT"), ("buckets", "website", "TEXT"), ("buckets", "logging", "TEXT"),
+    ("users", "policy", "TEXT"), ("accounts", "public_block", "TEXT"),
 )
 
 

@@ -16,6 +16,9 @@ CACHE_LOOKUPS = 4096  # key and bucket lookups cached per thread (emptied when f
 CACHE_NAME_MAX = 128  # ... of names (clients' values, misses too) up to this length
 
 
+_UNSET = object()
+
+
 def bound(cache: dict[tuple[str, ...], Any]) -> None:
     if len(cache) >= CACHE_LOOKUPS:
         cache.clear()
@@ -37,17 +40,17 @@ class AccountTables:
 
     def get_account(self, account_id: str) -> Account | None:
         row = self.reader().execute(
-            "SELECT id, name, email, created FROM accounts WHERE id=?", (account_id,)).fetchone()
+            "SELECT id, name, email, created, public_block FROM accounts WHERE id=?", (account_id,)).fetchone()
         return Account(*row) if row else None
 
     def account_by_name(self, name: str) -> Account | None:
         row = self.reader().execute(
-            "SELECT id, name, email, created FROM accounts WHERE name=?", (name,)).fetchone()
+            "SELECT id, name, email, created, public_block FROM accounts WHERE name=?", (name,)).fetchone()
         return Account(*row) if row else None
 
     def list_accounts(self) -> list[Account]:
         rows = self.reader().execute(
-            "SELECT id, name, email, created FROM accounts ORDER BY name").fetchall()
+            "SELECT id, name, email, created, public_block FROM accounts ORDER BY name").fetchall()
         return [Account(*r) for r in rows]
 
     def account_names(self) -> dict[str, str]:
@@ -61,7 +64,7 @@ class AccountTables:
     def add_account(self, account: Account) -> None:
         def txn(c: sqlite3.Connection) -> None:
             try:
-                c.execute("INSERT INTO accounts VALUES (?,?,?,?)",
+                c.execute("INSERT INTO accounts (id, name, email, created) VALUES (?,?,?,?)",
                           (account.id, account.name, account.email, account.created))
             except sqlite3.IntegrityError:
                 raise Conflict("account exists") from None
@@ -84,25 +87,60 @@ class AccountTables:
     # ------------------------------------------------------------ users and keys
     def get_user(self, name: str) -> User | None:
         row = self.reader().execute(
-            "SELECT name, account_id, is_admin, created FROM users WHERE name=?",
+            "SELECT name, account_id, is_admin, created, policy FROM users WHERE name=?",
             (name,)).fetchone()
-        return User(row[0], row[1], bool(row[2]), row[3]) if row else None
+        return User(row[0], row[1], bool(row[2]), row[3], row[4]) if row else None
 
     def list_users(self) -> list[User]:
         rows = self.reader().execute(
-            "SELECT name, account_id, is_admin, created FROM users ORDER BY name").fetchall()
-        return [User(r[0], r[1], bool(r[2]), r[3]) for r in rows]
+            "SELECT name, account_id, is_admin, created, policy FROM users ORDER BY name"
+        ).fetchall()
+        return [User(r[0], r[1], bool(r[2]), r[3], r[4]) for r in rows]
 
     def add_user(self, user: User) -> None:
         def txn(c: sqlite3.Connection) -> None:
             if not c.execute("SELECT 1 FROM accounts WHERE id=?", (user.account_id,)).fetchone():
                 raise NotFound("account")
             try:
-                c.execute("INSERT INTO users VALUES (?,?,?,?)",
+                c.execute("INSERT INTO users (name, account_id, is_admin, created) VALUES (?,?,?,?)",
                           (user.name, user.account_id, int(user.is_admin), user.created))
             except sqlite3.IntegrityError:
                 raise Conflict("user exists") from None
         self.run(txn)
+
+    def set_user_policy(self, name: str, policy: str | None) -> None:
+        """Attach (or with None, detach) the user's identity policy document."""
+        def txn(c: sqlite3.Connection) -> None:
+            if c.execute("UPDATE users SET policy=? WHERE name=?",
+                         (policy, name)).rowcount == 0:
+                raise NotFound("user")
+        self.run(txn)
+
+    def set_account_public_block(self, account_id: str, block: str | None) -> None:
+        """The account-wide Block Public Access settings (JSON; None: none)."""
+        def txn(c: sqlite3.Connection) -> None:
+            if c.execute("UPDATE accounts SET public_block=? WHERE id=?",
+                         (block, account_id)).rowcount == 0:
+                raise NotFound("account")
+        self.run(txn)
+
+    def account_public_block(self, account_id: str) -> str | None:
+        """The account-wide Block Public Access settings of a bucket owner (cached)."""
+        cache = self._cache()
+        found = cache.get(("pab", account_id), _UNSET)
+        if found is _UNSET:
+            row = self.reader().execute("SELECT public_block FROM accounts WHERE id=?",
+                                        (account_id,)).fetchone()
+            bound(cache)
+            found = cache[("pab", account_id)] = row[0] if row else None
+        return found  # type: ignore[no-any-return]
+
+    def first_user(self, account_id: str) -> str | None:
+        """The account's first user (created first): it may always manage bucket policies."""
+        row = self.reader().execute(
+            "SELECT name FROM users WHERE account_id=? ORDER BY created, name LIMIT 1",
+            (account_id,)).fetchone()
+        return row[0] if row else None
 
     def delete_user(self, name: str) -> None:
         def txn(c: sqlite3.Connection) -> None:
@@ -165,14 +203,16 @@ class AccountTables:
     def _lookup_key(self, access_key: str) -> tuple[str, User, Account] | None:
         row = self.reader().execute(
             "SELECT k.secret, u.name, u.account_id, u.is_admin, u.created, a.name, a.email, "
-            "a.created FROM keys k JOIN users u ON u.name = k.user_name "
+            "a.created, u.policy, a.public_block, (SELECT f.name FROM users f WHERE "
+            "f.account_id = u.account_id ORDER BY f.created, f.name LIMIT 1) "
+            "FROM keys k JOIN users u ON u.name = k.user_name "
             "JOIN accounts a ON a.id = u.account_id WHERE k.access_key=?",
             (access_key,)).fetchone()
         if row is None:
             return None
-        user = User(row[1], row[2], bool(row[3]), row[4])
+        user = User(row[1], row[2], bool(row[3]), row[4], row[8], first=row[10] == row[1])
         return (self.secrets.open(access_key, row[0]), user,
-                Account(row[2], row[5], row[6], row[7]))
+                Account(row[2], row[5], row[6], row[7], row[9]))
 
 
 class _Emails(Mapping[str, str]):
