@@ -130,7 +130,7 @@ _WRITES = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload", "PostOb
 _ACL_HEADERS = ("x-amz-acl", "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp",
                 "x-amz-grant-write-acp", "x-amz-grant-full-control")
 _RETENTION_HEADERS = ("x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date")
-BYPASS = "s3:BypassGovernanceRetention"
+BYPASS = "s3:BypassGovernanceRetention"  # asked only when a lock is in the way
 
 # ACL permission -> the actions it grants (AWS's mapping table), per resource.
 _BUCKET_ACL = {
@@ -165,16 +165,15 @@ def primary(op: str, versioned: bool = False) -> Need:
 
 def for_request(op: str, headers: Mapping[str, str], versioned: bool = False,
                 source_versioned: bool = False) -> tuple[Need, ...]:
-    """Every action a request needs: the operation's own, then what its headers add."""
+    """Every action a request needs: the operation's own, then what its headers add.
+    (x-amz-bypass-governance-retention asks for BYPASS only where GOVERNANCE retention
+    stands in the way, which the handler finds out.)"""
     needs = [primary(op, versioned)]
     if op in ("CopyObject", "UploadPartCopy"):
         needs.append(Need("s3:GetObjectVersion" if source_versioned else "s3:GetObject",
                           "source"))
     if op in _WRITES:
         needs.extend(write_extras(headers, copy=op == "CopyObject"))
-    elif op in ("DeleteObject", "DeleteObjects", "PutObjectRetention"):
-        if headers.get("x-amz-bypass-governance-retention", "").lower() == "true":
-            needs.append(Need(BYPASS, "object"))
     elif op == "CreateBucket":
         needs.extend(create_bucket_extras(headers))
     return tuple(needs)

@@ -19,7 +19,7 @@ from objectstore.s3.policy import Context
 Tags = tuple[tuple[str, str], ...]
 
 
-def _no_tags() -> Tags | None:
+def no_tags() -> Tags | None:
     return None
 
 
@@ -35,7 +35,7 @@ class Facts:
     arn: str | None = None
     user: str | None = None
     userid: str | None = None
-    existing_tags: Callable[[], Tags | None] = _no_tags  # the object's tags (when asked)
+    existing_tags: Callable[[], Tags | None] = no_tags  # the object's tags (when asked)
     extra: Mapping[str, Sequence[str]] = field(default_factory=dict)  # keys a handler knows
 
 

@@ -1,37 +1,94 @@
-"""Who may do what: account ownership, admins, and ACL grants — the one evaluator.
+"""Who may do what — the one evaluator: bucket policy, identity policy, ACLs, Block Public
+Access and Object Ownership, in AWS's order.
 
-A bucket's Object Ownership and Block Public Access settings act here too: with
-BucketOwnerEnforced, ACLs are disabled and the bucket owner owns (and alone controls) every
-object; with IgnorePublicAcls, grants to AllUsers / AuthenticatedUsers count for nothing.
-Owners are answered before either setting is read, so their requests cost nothing more."""
+Every request asks for IAM actions (s3/actions.py) on a bucket or an object; ``decide``
+answers, the way AWS's "How Amazon S3 authorizes a request" describes it:
+
+1. objectstore admins may do everything; the bucket owner account's first user (and
+   admins) may always Get/Put/DeleteBucketPolicy (lockout guard, like AWS's root user);
+2. an explicit Deny in the bucket policy or the caller's identity policy wins;
+3. a caller of the resource owner's account: a user with no identity policy may do what the
+   account may (as before policies existed); a user with one needs an Allow from it, the
+   bucket policy or an ACL grant;
+4. a caller of another account needs its own identity policy to allow (when it has one)
+   AND the bucket policy or an ACL to allow; anonymous callers only the bucket policy or
+   an ACL.
+
+ACL grants count per AWS's ACL-to-policy mapping (actions.ACL_PERMISSION), not at all under
+BucketOwnerEnforced, and not for AllUsers / AuthenticatedUsers under IgnorePublicAcls. A
+public bucket policy grants only the owner account and AWS services under
+RestrictPublicBuckets. The effective Block Public Access is the bucket's OR its owner
+account's.
+
+Fast path: a bucket without a policy and a caller of the owner account without an identity
+policy is answered without a parse, a context or a query. Parsed policies are remembered
+by (bucket, text) and by text, in bounded caches."""
 
 from __future__ import annotations
 
-from objectstore.s3 import ownership
-from objectstore.s3.acl import Acl
+import logging
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+from objectstore.s3 import identity, ownership
+from objectstore.s3 import policy as pol
+from objectstore.s3.acl import LOG_DELIVERY, Acl
+from objectstore.s3.actions import ACL_PERMISSION, bucket_arn, object_arn
 from objectstore.s3.errors import S3Error
 from objectstore.storage.model import Bucket, ObjectRecord, Principal, Upload
 
+log = logging.getLogger("objectstore.access")
 
-def _account(p: Principal | None) -> str | None:
-    return p.account_id if p is not None else None
-
-
-def may(p: Principal | None, owner: str, acl_json: str, permission: str, *,
-        ignore_public: bool = False) -> bool:
-    """Whether ``p`` holds ``permission`` on a resource owned by ``owner`` with this ACL."""
-    if p is not None and (p.is_admin or p.account_id == owner):
-        return True
-    return Acl.from_json(acl_json).allows(_account(p), permission, ignore_public=ignore_public)
+POLICY_ACTIONS = frozenset({"s3:GetBucketPolicy", "s3:PutBucketPolicy",
+                            "s3:DeleteBucketPolicy"})
+AccountBlock = Callable[[str], str | None]  # account id -> its account-wide block (JSON)
+NO_BLOCK = ownership.PublicBlock()
 
 
-def may_bucket(p: Principal | None, bucket: Bucket, permission: str) -> bool:
-    if p is not None and (p.is_admin or p.account_id == bucket.account_id):
-        return True
-    if bucket.ownership == ownership.ENFORCED:  # ACLs disabled
-        return False
-    return Acl.from_json(bucket.acl).allows(
-        _account(p), permission, ignore_public=ownership.ignores_public_acls(bucket.public_block))
+def _no_account_block(account_id: str) -> str | None:
+    return None
+
+
+# ------------------------------------------------------------------------- parsed policies
+@lru_cache(maxsize=512)
+def bucket_policy(bucket: str, text: str) -> pol.Policy | None:
+    """The parsed bucket policy (stored policies were validated when PUT)."""
+    try:
+        return pol.parse_bucket_policy(text, bucket)
+    except S3Error as err:
+        log.warning("bucket %s: stored policy no longer parses (%s); ignored", bucket,
+                    err.message)
+        return None
+
+
+@lru_cache(maxsize=512)
+def identity_policy(text: str) -> pol.Policy | None:
+    try:
+        return pol.parse_identity_policy(text)
+    except S3Error as err:
+        log.warning("stored identity policy no longer parses (%s): it allows nothing",
+                    err.message)
+        return None
+
+
+def caller(p: Principal | None) -> pol.Caller:
+    if p is None:
+        return pol.ANONYMOUS
+    number = p.account_number or identity.account_number(p.account_id)
+    return pol.Caller(number, p.account_id, identity.user_arn(number, p.user), p.user)
+
+
+def effective_block(bucket: Bucket, account_block: AccountBlock = _no_account_block
+                    ) -> ownership.PublicBlock:
+    """The bucket's Block Public Access settings OR its owner account's."""
+    mine = ownership.PublicBlock.from_json(bucket.public_block) \
+        if bucket.public_block is not None else NO_BLOCK
+    stored = account_block(bucket.account_id)
+    if stored is None:
+        return mine
+    theirs = ownership.PublicBlock.from_json(stored)
+    return ownership.PublicBlock(*(a or b for a, b in zip(mine.flags(), theirs.flags(),
+                                                              strict=True)))
 
 
 def object_owner(bucket: Bucket, obj: ObjectRecord) -> str:
@@ -39,48 +96,171 @@ def object_owner(bucket: Bucket, obj: ObjectRecord) -> str:
     return bucket.account_id if bucket.ownership == ownership.ENFORCED else obj.owner
 
 
-def may_object(p: Principal | None, bucket: Bucket | None, obj: ObjectRecord,
-               permission: str) -> bool:
-    owner = obj.owner if bucket is None else object_owner(bucket, obj)
+# ------------------------------------------------------------------------------- decide
+def decide(p: Principal | None, bucket: Bucket, action: str, *, key: str | None = None,
+           obj: ObjectRecord | None = None, upload_owner: str | None = None,
+           context: pol.Context | None = None,
+           account_block: AccountBlock = _no_account_block, acl_as: str | None = None) -> bool:
+    """Whether ``p`` may do ``action`` on ``bucket`` (``key``: on that object; ``obj``: the
+    existing object, whose owner and ACL count; ``upload_owner``: a multipart upload's
+    initiating account, which counts as an owner; ``acl_as``: the action whose ACL
+    permission counts — a PUT's x-amz-acl asks for s3:PutObjectAcl, which the bucket's
+    WRITE grant covers as it covers the PUT)."""
+    if p is not None:
+        if p.is_admin:
+            return True
+        owner = object_owner(bucket, obj) if obj is not None else bucket.account_id
+        if p.policy is None and bucket.policy is None and p.account_id in (owner, upload_owner):
+            return True  # the fast path: as before policies existed
+        if action in POLICY_ACTIONS and p.is_root and p.account_id == bucket.account_id:
+            return True  # lockout guard
+    return _evaluate(p, bucket, action, key, obj, upload_owner,
+                     context or _no_keys, account_block, acl_as or action)
+
+
+def _evaluate(p: Principal | None, bucket: Bucket, action: str, key: str | None,
+              obj: ObjectRecord | None, upload_owner: str | None, context: pol.Context,
+              account_block: AccountBlock, acl_action: str) -> bool:
+    who = caller(p)
+    resource = object_arn(bucket.name, key) if key is not None else bucket_arn(bucket.name)
+    ask = pol.Ask(who, action, resource, context)
+    block: ownership.PublicBlock | None = None
+    from_bucket: pol.Effect | None = None
+    if bucket.policy is not None:
+        parsed = bucket_policy(bucket.name, bucket.policy)
+        if parsed is not None:
+            from_bucket = parsed.decide(ask)
+            if from_bucket == "Allow" and parsed.public and \
+                    (p is None or p.account_id != bucket.account_id):
+                block = effective_block(bucket, account_block)
+                if block.restrict_public_buckets:
+                    from_bucket = None  # a public policy grants only the owner's account
+    from_identity: pol.Effect | None = None
+    if p is not None and p.policy is not None:
+        parsed_identity = identity_policy(p.policy)
+        from_identity = parsed_identity.decide(ask) if parsed_identity else None
+    if from_bucket == "Deny" or from_identity == "Deny":
+        return False
+    if from_bucket == "Allow" and (p is None or p.policy is None or from_identity == "Allow"
+                                   or _same_account(p, bucket, obj, upload_owner)):
+        return True
+    if p is not None and _same_account(p, bucket, obj, upload_owner):
+        if p.policy is None or from_identity == "Allow":
+            return True
+        return _acl_grants(None, bucket, acl_action, obj, block, account_block)
+    if p is not None and p.policy is not None and from_identity != "Allow":
+        return False
+    return _acl_grants(p, bucket, acl_action, obj, block, account_block)
+
+
+def _same_account(p: Principal, bucket: Bucket, obj: ObjectRecord | None,
+                  upload_owner: str | None) -> bool:
+    owner = object_owner(bucket, obj) if obj is not None else bucket.account_id
+    return p.account_id in (owner, upload_owner)
+
+
+def _acl_grants(p: Principal | None, bucket: Bucket, action: str, obj: ObjectRecord | None,
+                block: ownership.PublicBlock | None, account_block: AccountBlock) -> bool:
+    """Whether an ACL grants ``action`` (``p`` None: only grants to everyone count)."""
+    found = ACL_PERMISSION.get(action)
+    if found is None or bucket.ownership == ownership.ENFORCED:
+        return False
+    where, permission = found
+    if where == "object":
+        if obj is None:
+            return False
+        acl_json = obj.acl
+    else:
+        acl_json = bucket.acl
+    if block is None:
+        block = effective_block(bucket, account_block)
+    return Acl.from_json(acl_json).allows(p.account_id if p is not None else None, permission,
+                                          ignore_public=block.ignore_public_acls)
+
+
+def require(p: Principal | None, bucket: Bucket, action: str, **kw: object) -> None:
+    if not decide(p, bucket, action, **kw):  # type: ignore[arg-type]
+        raise S3Error("AccessDenied")
+
+
+# --------------------------------------------------------------- identity-policy-only checks
+def identity_allows(p: Principal | None, action: str, resource: str,
+                    context: pol.Context | None = None) -> bool:
+    """Requests on no bucket (ListBuckets, CreateBucket, the image registry, the EC2 API):
+    a user with an identity policy needs it to allow ``action``; others keep their access."""
+    if p is None:
+        return False
+    if p.is_admin or p.policy is None:
+        return True
+    parsed = identity_policy(p.policy)
+    if parsed is None:
+        return False
+    ask = pol.Ask(caller(p), action, resource, context or _no_keys)
+    return parsed.decide(ask) == "Allow"
+
+
+def _no_keys(key: str) -> Sequence[str] | None:
+    return None
+
+
+def may_read_object(p: Principal | None, bucket: Bucket, obj: ObjectRecord, *,
+                    context: pol.Context | None = None,
+                    account_block: AccountBlock = _no_account_block) -> bool:
+    """s3:GetObject (or GetObjectVersion for a non-current version) of an existing object —
+    the website endpoint's question (anonymous GET/HEAD), and the image registry's."""
+    return decide(p, bucket, "s3:GetObject", key=obj.key, obj=obj, context=context,
+                  account_block=account_block)
+
+
+def may_read_website(bucket: Bucket, key: str, obj: ObjectRecord | None, *,
+                     context: pol.Context | None = None,
+                     account_block: AccountBlock = _no_account_block) -> bool:
+    """Whether the website endpoint may serve ``key`` to an anonymous visitor: s3:GetObject
+    through the bucket policy, the object's ACL and Block Public Access. ``obj`` None (no
+    such object): whether the visitor may list the bucket (404 rather than 403)."""
+    if obj is None:
+        return decide(None, bucket, "s3:ListBucket", context=context,
+                      account_block=account_block)
+    return decide(None, bucket, "s3:GetObject", key=key, obj=obj, context=context,
+                  account_block=account_block)
+
+
+def may_deliver_logs(target: Bucket, source_bucket: str, source_account: str, *,
+                     account_block: AccountBlock = _no_account_block) -> bool:
+    """Whether server access logs of ``source_bucket`` (owned by ``source_account``, a
+    canonical id) may be written into ``target``: the target's bucket policy allows the
+    logging.s3.amazonaws.com service s3:PutObject (with its aws:SourceArn / aws:SourceAccount
+    conditions), or — on a bucket with ACLs enabled — the target's ACL grants the
+    LogDelivery group WRITE."""
+    number = identity.account_number(source_account)
+    values = {"aws:sourcearn": [bucket_arn(source_bucket)], "aws:sourceaccount": [number]}
+
+    def context(key: str) -> Sequence[str] | None:
+        return values.get(key)
+
+    if target.policy is not None:
+        parsed = bucket_policy(target.name, target.policy)
+        if parsed is not None:
+            service = pol.Caller(None, service=pol.LOG_DELIVERY_SERVICE)
+            effect = parsed.decide(pol.Ask(service, "s3:PutObject",
+                                           object_arn(target.name, "*"), context))
+            if effect is not None:
+                return effect == "Allow"
+    if target.ownership == ownership.ENFORCED:
+        return False
+    return any(g.kind == "Group" and g.value == LOG_DELIVERY
+               and g.permission in ("WRITE", "FULL_CONTROL")
+               for g in Acl.from_json(target.acl).grants)
+
+
+# ------------------------------------------------------------------ older names (adapters)
+def may(p: Principal | None, owner: str, acl_json: str, permission: str, *,
+        ignore_public: bool = False) -> bool:
+    """Whether ``p`` holds ACL ``permission`` on a resource owned by ``owner``."""
     if p is not None and (p.is_admin or p.account_id == owner):
         return True
-    if bucket is None:
-        return Acl.from_json(obj.acl).allows(_account(p), permission)
-    if bucket.ownership == ownership.ENFORCED:  # ACLs disabled: the bucket owner only
-        return False
-    return Acl.from_json(obj.acl).allows(
-        _account(p), permission, ignore_public=ownership.ignores_public_acls(bucket.public_block))
-
-
-def require_bucket(p: Principal | None, bucket: Bucket, permission: str) -> None:
-    if not may_bucket(p, bucket, permission):
-        raise S3Error("AccessDenied")
-
-
-def require_bucket_owner(p: Principal | None, bucket: Bucket) -> None:
-    if p is None or not (p.is_admin or p.account_id == bucket.account_id):
-        raise S3Error("AccessDenied")
-
-
-def require_object(p: Principal | None, obj: ObjectRecord, permission: str,
-                   bucket: Bucket | None = None) -> None:
-    """``bucket``: the object's bucket, whose ownership and public-access settings apply."""
-    if not may_object(p, bucket, obj, permission):
-        raise S3Error("AccessDenied")
-
-
-def require_object_owner(p: Principal | None, obj: ObjectRecord,
-                         bucket: Bucket | None = None) -> None:
-    """Object tagging: the object's owner (ACL grants give no tagging permission in S3)."""
-    owner = obj.owner if bucket is None else object_owner(bucket, obj)
-    if p is None or not (p.is_admin or p.account_id == owner):
-        raise S3Error("AccessDenied")
-
-
-def require_upload(p: Principal | None, bucket: Bucket, upload: Upload) -> None:
-    """ListParts and AbortMultipartUpload: the bucket's owner and the upload's initiator."""
-    if p is None or not (p.is_admin or p.account_id in (bucket.account_id, upload.owner)):
-        raise S3Error("AccessDenied")
+    return Acl.from_json(acl_json).allows(p.account_id if p else None, permission,
+                                          ignore_public=ignore_public)
 
 
 def require_authenticated(p: Principal | None) -> Principal:
@@ -89,12 +269,28 @@ def require_authenticated(p: Principal | None) -> Principal:
     return p
 
 
-def check_acl(bucket: Bucket, requested: Acl, canned_acl: str | None) -> None:
+def require_upload(p: Principal | None, bucket: Bucket, upload: Upload, action: str,
+                   context: pol.Context | None = None,
+                   account_block: AccountBlock = _no_account_block) -> None:
+    """ListParts and AbortMultipartUpload: the bucket's owner and the upload's initiator
+    (and whom the policies allow)."""
+    if not decide(p, bucket, action, key=upload.key, upload_owner=upload.owner,
+                  context=context, account_block=account_block):
+        raise S3Error("AccessDenied")
+
+
+def check_acl(bucket: Bucket, requested: Acl, canned_acl: str | None,
+              account_block: AccountBlock = _no_account_block) -> None:
     """Refuse the ACL a write asks for (PUT/Copy/CreateMultipartUpload/POST headers,
     PutBucketAcl, PutObjectAcl; ``canned_acl``: its x-amz-acl) when the bucket's Object
-    Ownership or Block Public Access settings do not allow it."""
-    if bucket.ownership is None and bucket.public_block is None:
+    Ownership or Block Public Access settings (the bucket's or its account's) refuse it."""
+    stored = account_block(bucket.account_id)
+    if bucket.ownership is None and bucket.public_block is None and stored is None:
         return
-    block = ownership.PublicBlock.from_json(bucket.public_block) \
-        if bucket.public_block is not None else None
+    block = effective_block(bucket, account_block)
     ownership.check_acl(bucket.ownership, block, requested, bucket.account_id, canned_acl)
+
+
+def blocks_public_policy(bucket: Bucket, account_block: AccountBlock = _no_account_block
+                         ) -> bool:
+    return effective_block(bucket, account_block).block_public_policy

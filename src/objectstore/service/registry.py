@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
-from objectstore.s3 import sse
+from objectstore.s3 import identity, sse
 from objectstore.s3.errors import S3Error
 from objectstore.service import access
 from objectstore.service.cloudkeys import CloudKey
@@ -46,7 +46,7 @@ from objectstore.storage.faults import BlobFault
 from objectstore.storage.images import QuotaExceeded
 from objectstore.storage.localfs import clean_unlocked
 from objectstore.storage.meta import Conflict, NotFound
-from objectstore.storage.model import Image, ObjectRecord, Principal
+from objectstore.storage.model import Bucket, Image, ObjectRecord, Principal
 from objectstore.storage.sse_read import open_inline, read_blocking
 
 log = logging.getLogger("objectstore.registry")
@@ -168,10 +168,10 @@ class Registry:
             raise RegistryError("InvalidManifest", f"bucket {bucket_name!r} does not exist")
         manifest_obj = self.stores.meta.get_object(bucket_name, key)
         if manifest_obj is None:
-            if not access.may(p, bucket.account_id, bucket.acl, "READ"):
+            if not self._may(p, bucket, "s3:ListBucket"):
                 raise RegistryError("AccessDenied", "not allowed to read the manifest")
             raise RegistryError("InvalidManifest", f"no manifest at {req.location}")
-        if not access.may(p, manifest_obj.owner, manifest_obj.acl, "READ"):
+        if not self._may(p, bucket, "s3:GetObject", manifest_obj):
             raise RegistryError("AccessDenied", "not allowed to read the manifest")
         if manifest_obj.size > MAX_MANIFEST:
             raise RegistryError("InvalidManifest", f"the manifest is {manifest_obj.size} "
@@ -418,7 +418,8 @@ class Registry:
             raise UnbundleFailed("failed_download", f"user {im.registered_by} no longer exists")
         account = self.stores.meta.get_account(user.account_id)
         name = account.name if account else user.account_id
-        return Principal(user.name, user.account_id, name, user.is_admin, "")
+        return Principal(user.name, user.account_id, name, user.is_admin, "",
+                         identity.account_number(user.account_id), user.policy)
 
     def _unbundle(self, im: Image, check: Callable[[], None]) -> tuple[str, int]:
         p = self._principal(im)
@@ -457,13 +458,19 @@ class Registry:
         """The object, if ``p`` may read it. In a bucket ``p`` cannot list, a missing
         object and one ``p`` may not read get the same reason (no existence oracle)."""
         obj = self.stores.meta.get_object(bucket, key)
-        if obj is not None and access.may(p, obj.owner, obj.acl, "READ"):
-            return obj
         b = self.stores.meta.get_bucket(bucket)
-        if obj is None and b is not None and access.may(p, b.account_id, b.acl, "READ"):
+        if obj is not None and b is not None and self._may(p, b, "s3:GetObject", obj):
+            return obj
+        if obj is None and b is not None and self._may(p, b, "s3:ListBucket"):
             raise UnbundleFailed("failed_download", f"{what} is missing ({bucket}/{key})")
         raise UnbundleFailed("failed_download",
                              f"{what} is missing or not readable ({bucket}/{key})")
+
+    def _may(self, p: Principal, bucket: Bucket, action: str,
+             obj: ObjectRecord | None = None) -> bool:
+        """What the registering user may read, decided by the one evaluator."""
+        return access.decide(p, bucket, action, key=obj.key if obj is not None else None,
+                             obj=obj, account_block=self.stores.meta.account_public_block)
 
     def _read(self, obj: ObjectRecord) -> Iterator[bytes]:
         if obj.inline is not None and obj.sse is None:

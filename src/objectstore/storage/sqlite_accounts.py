@@ -40,12 +40,14 @@ class AccountTables:
 
     def get_account(self, account_id: str) -> Account | None:
         row = self.reader().execute(
-            "SELECT id, name, email, created, public_block FROM accounts WHERE id=?", (account_id,)).fetchone()
+            "SELECT id, name, email, created, public_block FROM accounts WHERE id=?",
+            (account_id,)).fetchone()
         return Account(*row) if row else None
 
     def account_by_name(self, name: str) -> Account | None:
         row = self.reader().execute(
-            "SELECT id, name, email, created, public_block FROM accounts WHERE name=?", (name,)).fetchone()
+            "SELECT id, name, email, created, public_block FROM accounts WHERE name=?",
+            (name,)).fetchone()
         return Account(*row) if row else None
 
     def list_accounts(self) -> list[Account]:
@@ -102,7 +104,8 @@ class AccountTables:
             if not c.execute("SELECT 1 FROM accounts WHERE id=?", (user.account_id,)).fetchone():
                 raise NotFound("account")
             try:
-                c.execute("INSERT INTO users (name, account_id, is_admin, created) VALUES (?,?,?,?)",
+                c.execute("INSERT INTO users (name, account_id, is_admin, created) "
+                          "VALUES (?,?,?,?)",
                           (user.name, user.account_id, int(user.is_admin), user.created))
             except sqlite3.IntegrityError:
                 raise Conflict("user exists") from None

@@ -8,7 +8,9 @@ from objectstore.s3.errors import S3Error
 from objectstore.server.handlers.common import (
     Ctx,
     account_names,
+    authorize,
     bucket_or_404,
+    check_acl,
     empty,
     object_version_or_404,
     subresource_version_headers,
@@ -42,15 +44,15 @@ async def _requested_acl(ctx: Ctx, owner: str, bucket_owner: str) -> acls.Acl:
 
 async def get_bucket_acl(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
-    access.require_bucket(ctx.principal, bucket, "READ_ACP")
+    authorize(ctx, bucket)
     return xml_response(xml.acl_policy(acls.Acl.from_json(bucket.acl), account_names(ctx)))
 
 
 async def put_bucket_acl(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
-    access.require_bucket(ctx.principal, bucket, "WRITE_ACP")
+    authorize(ctx, bucket)
     acl = await _requested_acl(ctx, bucket.account_id, bucket.account_id)
-    access.check_acl(bucket, acl, ctx.req.headers.get("x-amz-acl"))
+    check_acl(ctx, bucket, acl, ctx.req.headers.get("x-amz-acl"))
     await ctx.stores.write(ctx.stores.meta.set_bucket_acl_txn(bucket.name, acl.to_json()))
     return empty()
 
@@ -58,7 +60,7 @@ async def put_bucket_acl(ctx: Ctx) -> Response:
 async def get_object_acl(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     obj = object_version_or_404(ctx, bucket)
-    access.require_object(ctx.principal, obj, "READ_ACP", bucket)
+    authorize(ctx, bucket, obj)
     acl = acls.Acl.from_json(obj.acl)
     if bucket.ownership == ownership.ENFORCED:  # ACLs disabled: the bucket owner's control
         acl = acls.canned("private", bucket.account_id)
@@ -69,9 +71,9 @@ async def get_object_acl(ctx: Ctx) -> Response:
 async def put_object_acl(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     obj = object_version_or_404(ctx, bucket)
-    access.require_object(ctx.principal, obj, "WRITE_ACP", bucket)
+    authorize(ctx, bucket, obj)
     acl = await _requested_acl(ctx, access.object_owner(bucket, obj), bucket.account_id)
-    access.check_acl(bucket, acl, ctx.req.headers.get("x-amz-acl"))
+    check_acl(ctx, bucket, acl, ctx.req.headers.get("x-amz-acl"))
     await ctx.stores.write(ctx.stores.meta.set_object_acl_txn(bucket.name, obj.key,
                                                               acl.to_json(), which_version(ctx)))
     return empty(headers=subresource_version_headers(ctx, bucket, obj))

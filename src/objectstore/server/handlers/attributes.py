@@ -8,13 +8,13 @@ from objectstore.s3.http import check_preconditions, http_date
 from objectstore.s3.listing import parse_max_keys
 from objectstore.server.handlers.common import (
     Ctx,
+    authorize,
     bucket_or_404,
     object_version_or_404,
     version_headers,
 )
 from objectstore.server.handlers.encryption import read_key
 from objectstore.server.request import Response, xml_response
-from objectstore.service import access
 from objectstore.storage.model import Segment
 
 ATTRIBUTES = ("ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize")
@@ -23,7 +23,7 @@ ATTRIBUTES = ("ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize")
 async def get_object_attributes(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     obj = object_version_or_404(ctx, bucket)
-    access.require_object(ctx.principal, obj, "READ", bucket)
+    authorize(ctx, bucket, obj)
     read_key(ctx, obj.sse)  # an SSE-C object needs its key, as for HEAD
     wanted = {a.strip() for a in (ctx.header("x-amz-object-attributes") or "").split(",")
               if a.strip()}

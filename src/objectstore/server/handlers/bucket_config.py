@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from objectstore.s3 import xml
 from objectstore.s3.errors import S3Error
-from objectstore.server.handlers.common import Ctx, Handler, bucket_or_404, empty, owned_bucket
+from objectstore.server.handlers.common import Ctx, Handler, empty, owned_bucket
 from objectstore.server.request import Response, xml_response
-from objectstore.service import access
 
 # operation -> error code when nothing is configured
 MISSING = {
@@ -30,16 +29,14 @@ DELETES = (
 
 def _missing(code: str) -> Handler:
     async def handler(ctx: Ctx) -> Response:
-        bucket = bucket_or_404(ctx)
-        access.require_bucket_owner(ctx.principal, bucket)
+        bucket = owned_bucket(ctx)
         raise S3Error(code, BucketName=bucket.name)
     return handler
 
 
 def _empty_doc(root: str, inner: str) -> Handler:
     async def handler(ctx: Ctx) -> Response:
-        bucket = bucket_or_404(ctx)
-        access.require_bucket_owner(ctx.principal, bucket)
+        owned_bucket(ctx)
         return xml_response(xml.doc(root, inner))
     return handler
 

@@ -5,20 +5,26 @@ from __future__ import annotations
 from dataclasses import replace
 
 from objectstore.s3 import acl as acls
-from objectstore.s3 import lock, ownership, xml
+from objectstore.s3 import actions, lock, ownership, xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import iso8601
 from objectstore.s3.listing import decode_token, encode_token, parse_max_keys
 from objectstore.s3.names import check_bucket_name, check_location_constraint
-from objectstore.server.handlers.common import Ctx, bucket_or_404, empty, owned_bucket
+from objectstore.server.handlers.common import (
+    Ctx,
+    authorize,
+    authorize_account,
+    bucket_or_404,
+    empty,
+    owned_bucket,
+)
 from objectstore.server.request import Response, xml_response
-from objectstore.service import access
 from objectstore.storage.meta import Conflict, NotFound
-from objectstore.storage.model import Bucket
+from objectstore.storage.model import Bucket, Principal
 
 
 async def list_buckets(ctx: Ctx) -> Response:
-    p = access.require_authenticated(ctx.principal)
+    p = authorize_account(ctx, "*")
     buckets = ctx.stores.meta.list_buckets(p.account_id)
     prefix = ctx.ep.arg("prefix")
     if prefix:
@@ -45,7 +51,7 @@ AWS_DEFAULTS = "aws"  # --bucket-defaults value: new buckets as Amazon S3 makes 
 
 
 async def create_bucket(ctx: Ctx) -> Response:
-    p = access.require_authenticated(ctx.principal)
+    p = authorize_account(ctx, actions.bucket_arn(ctx.bucket_name))
     name = ctx.bucket_name
     check_bucket_name(name)
     body = await ctx.req.read_small()
@@ -66,7 +72,7 @@ async def create_bucket(ctx: Ctx) -> Response:
         block = ownership.PublicBlock(True, True, True, True)
     if owned == ownership.ENFORCED and not ownership.only_owner(acl, p.account_id):
         raise S3Error("InvalidBucketAclWithObjectOwnership")
-    if block is not None and ownership.is_public(acl):
+    if ownership.is_public(acl) and (block is not None or _account_blocks_acls(ctx, p)):
         raise S3Error("AccessDenied")
     bucket = Bucket(name, p.account_id, ctx.now(), region, acl.to_json(), ownership=owned,
                     public_block=block.to_json() if block is not None else None)
@@ -86,9 +92,15 @@ async def create_bucket(ctx: Ctx) -> Response:
     return empty(200, [("Location", f"/{name}")])
 
 
+def _account_blocks_acls(ctx: Ctx, p: Principal) -> bool:
+    """The creating account's account-wide BlockPublicAcls."""
+    stored = ctx.stores.meta.account_public_block(p.account_id)
+    return stored is not None and ownership.PublicBlock.from_json(stored).block_public_acls
+
+
 async def head_bucket(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
-    access.require_bucket(ctx.principal, bucket, "READ")
+    authorize(ctx, bucket)
     return empty(200, [("x-amz-bucket-region", bucket.region)])
 
 

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from objectstore.config import Settings
-from objectstore.s3 import versioning
+from objectstore.s3 import actions, conditions, identity, versioning
+from objectstore.s3.acl import Acl
+from objectstore.s3.actions import Need
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import http_date
 from objectstore.s3.routing import Endpoint
@@ -16,7 +18,7 @@ from objectstore.server.request import Request, Response
 from objectstore.service import access
 from objectstore.service.registry import Registry
 from objectstore.service.stores import Stores
-from objectstore.storage.model import Bucket, ObjectRecord, Principal
+from objectstore.storage.model import Bucket, ObjectRecord, Principal, Upload
 from objectstore.storage.rows import CURRENT, Current
 
 
@@ -63,10 +65,105 @@ def bucket_or_404(ctx: Ctx) -> Bucket:
 
 
 def owned_bucket(ctx: Ctx) -> Bucket:
-    """The request's bucket, for operations only its owner's account (and admins) may do."""
+    """The request's bucket, for bucket operations: its owner's account (and admins) and
+    whom the bucket policy allows the operation's action."""
     bucket = bucket_or_404(ctx)
-    access.require_bucket_owner(ctx.principal, bucket)
+    authorize(ctx, bucket)
     return bucket
+
+
+# ------------------------------------------------------------------------- authorization
+def facts(ctx: Ctx, obj: ObjectRecord | None = None,
+          extra: dict[str, list[str]] | None = None) -> conditions.Facts:
+    """What the request tells a policy's conditions (computed when a condition asks)."""
+    p = ctx.principal
+    number = (p.account_number or identity.account_number(p.account_id)) if p else None
+    return conditions.Facts(
+        ctx.req.method, ctx.req.headers, ctx.ep.query, ctx.req.client,
+        ctx.req.scheme == "https", ctx.now(), number,
+        identity.user_arn(number, p.user) if p and number else None,
+        p.user if p else None, p.user if p else None,
+        (lambda: obj.tags) if obj is not None else conditions.no_tags, extra or {})
+
+
+def unrestricted(p: Principal | None, bucket: Bucket, owner: str) -> bool:
+    """Answered as before policies existed: no policy anywhere, the owner's account."""
+    return p is not None and (p.is_admin or (
+        p.policy is None and bucket.policy is None and p.account_id == owner))
+
+
+def allowed(ctx: Ctx, bucket: Bucket, need: Need | str, *, obj: ObjectRecord | None = None,
+            key: str | None = None, upload_owner: str | None = None,
+            acl_as: str | None = None, principal: Principal | None | bool = False) -> bool:
+    """Whether the request may do one action (on the bucket, or on object ``key``);
+    ``principal``: who asks, when not the request's signer (a POST form's)."""
+    if isinstance(need, str):
+        need = Need(need, "object" if key is not None or obj is not None else "bucket")
+    on_object = need.on != "bucket"
+    if on_object and key is None:
+        key = obj.key if obj is not None else ctx.ep.key
+    who = ctx.principal if principal is False else principal
+    assert not isinstance(who, bool)
+    return access.decide(who, bucket, need.action,
+                         key=key if on_object else None, obj=obj if on_object else None,
+                         upload_owner=upload_owner,
+                         context=conditions.context(facts(ctx, obj if on_object else None)),
+                         account_block=ctx.stores.meta.account_public_block, acl_as=acl_as)
+
+
+def authorize(ctx: Ctx, bucket: Bucket, obj: ObjectRecord | None = None, *,
+              key: str | None = None, upload: Upload | None = None) -> None:
+    """AccessDenied unless the request may do every action it asks for (s3/actions.py) on
+    ``bucket`` / object ``key`` (``obj``: the existing object). A copy's source is
+    authorized by ``authorize_source``."""
+    p = ctx.principal
+    owner = access.object_owner(bucket, obj) if obj is not None else bucket.account_id
+    if unrestricted(p, bucket, owner) or (
+            upload is not None and unrestricted(p, bucket, upload.owner)):
+        return
+    needs = actions.for_request(ctx.ep.op, ctx.req.headers,
+                                versioned=ctx.ep.arg("versionId") is not None)
+    first = needs[0].action
+    for need in needs:
+        if need.on == "source":
+            continue
+        if not allowed(ctx, bucket, need, obj=obj, key=key,
+                       upload_owner=upload.owner if upload is not None else None,
+                       acl_as=None if need.action == first else first):
+            raise S3Error("AccessDenied")
+
+
+def authorize_source(ctx: Ctx, bucket: Bucket, obj: ObjectRecord, versioned: bool) -> None:
+    """s3:GetObject (GetObjectVersion) on a copy's source object."""
+    if unrestricted(ctx.principal, bucket, access.object_owner(bucket, obj)):
+        return
+    action = "s3:GetObjectVersion" if versioned else "s3:GetObject"
+    if not allowed(ctx, bucket, Need(action, "source"), obj=obj):
+        raise S3Error("AccessDenied")
+
+
+def authorize_account(ctx: Ctx, resource: str) -> Principal:
+    """Requests on no existing bucket (ListBuckets, CreateBucket): authenticated, and a
+    user's identity policy must allow every action the request asks for."""
+    p = access.require_authenticated(ctx.principal)
+    if p.policy is None or p.is_admin:
+        return p
+    context = conditions.context(facts(ctx))
+    for need in actions.for_request(ctx.ep.op, ctx.req.headers):
+        if not access.identity_allows(p, need.action, resource, context):
+            raise S3Error("AccessDenied")
+    return p
+
+
+def check_acl(ctx: Ctx, bucket: Bucket, acl: Acl, canned_acl: str | None) -> None:
+    """The ACL a write sets, refused when Object Ownership / Block Public Access say so."""
+    access.check_acl(bucket, acl, canned_acl, ctx.stores.meta.account_public_block)
+
+
+def may_list(ctx: Ctx, bucket: Bucket) -> bool:
+    """s3:ListBucket: whether a missing key is 404 NoSuchKey (else 403 AccessDenied)."""
+    return unrestricted(ctx.principal, bucket, bucket.account_id) or \
+        allowed(ctx, bucket, Need("s3:ListBucket", "bucket"))
 
 
 async def clear_setting(ctx: Ctx, column: str) -> Response:
@@ -79,8 +176,10 @@ async def clear_setting(ctx: Ctx, column: str) -> Response:
 def check_owner(bucket: Bucket, expected: str | None) -> None:
     """``x-amz-expected-bucket-owner`` (``x-amz-source-expected-bucket-owner`` for a copy
     source): a bucket owned by another account answers 403 AccessDenied, as in S3. The
-    account is named by its canonical id (what ``objectstore account list`` shows)."""
-    if expected is not None and expected != bucket.account_id:
+    account is named by its 12-digit account id or its canonical id (both shown by
+    ``objectstore account list``)."""
+    if expected is not None and expected != bucket.account_id and \
+            expected != identity.account_number(bucket.account_id):
         raise S3Error("AccessDenied")
 
 
@@ -89,7 +188,7 @@ def object_or_404(ctx: Ctx, bucket: Bucket, key: str | None = None) -> ObjectRec
     key = ctx.key if key is None else key
     obj = ctx.stores.meta.get_object(bucket.name, key)
     if obj is None:
-        if not access.may_bucket(ctx.principal, bucket, "READ"):
+        if not may_list(ctx, bucket):
             raise S3Error("AccessDenied")
         raise S3Error("NoSuchKey", Key=key)
     return obj
@@ -108,7 +207,7 @@ def object_version_or_404(ctx: Ctx, bucket: Bucket, key: str | None = None,
         obj = ctx.stores.meta.get_object(bucket.name, key)
         if obj is not None:
             return obj
-        if not access.may_bucket(ctx.principal, bucket, "READ"):
+        if not may_list(ctx, bucket):
             raise S3Error("AccessDenied")
         marker = ctx.stores.meta.latest_marker(bucket.name, key) if bucket.versioning else None
         if marker is not None:
@@ -118,7 +217,7 @@ def object_version_or_404(ctx: Ctx, bucket: Bucket, key: str | None = None,
     assert not isinstance(version, bool)
     found = ctx.stores.meta.get_version(bucket.name, key, version)
     if found is None:
-        if not access.may_bucket(ctx.principal, bucket, "READ"):
+        if not may_list(ctx, bucket):
             raise S3Error("AccessDenied")
         raise S3Error("NoSuchVersion", Key=key, VersionId=version or "null")
     if found.is_marker:

@@ -18,9 +18,13 @@ from objectstore.s3.versioning import version_arg
 from objectstore.server.handlers import encrypted, object_lock
 from objectstore.server.handlers.common import (
     Ctx,
+    allowed,
+    authorize,
+    authorize_source,
     bucket_or_404,
     check_owner,
     object_version_or_404,
+    unrestricted,
 )
 from objectstore.server.handlers.encryption import read_key, write_key
 from objectstore.server.handlers.lifecycle import expiration_headers
@@ -32,7 +36,6 @@ from objectstore.server.handlers.objects import (
 )
 from objectstore.server.handlers.ownership import new_object_acl
 from objectstore.server.request import Response, xml_response
-from objectstore.service import access
 from objectstore.service.ingest import INLINE_LIMIT, Ingest, commit
 from objectstore.service.objects import publish
 from objectstore.service.sse import DataKey
@@ -129,7 +132,7 @@ async def copy_object(ctx: Ctx) -> Response:
     h = ctx.req.headers
     src_bucket_name, src_key, src_version = copy_source(h["x-amz-copy-source"])
     dest = bucket_or_404(ctx)
-    access.require_bucket(ctx.principal, dest, "WRITE")
+    authorize(ctx, dest)
     check_key(ctx.key)
     check_storage_class(h)
     src_bucket = ctx.stores.meta.get_bucket(src_bucket_name)
@@ -137,7 +140,7 @@ async def copy_object(ctx: Ctx) -> Response:
         raise S3Error("NoSuchBucket", BucketName=src_bucket_name)
     check_owner(src_bucket, h.get("x-amz-source-expected-bucket-owner"))
     src = object_version_or_404(ctx, src_bucket, src_key, src_version)
-    access.require_object(ctx.principal, src, "READ", src_bucket)
+    authorize_source(ctx, src_bucket, src, src_version is not False)
     src_dk = read_key(ctx, src.sse, prefix=sse.COPY_PREFIX)
     check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
     dest_dk = write_key(ctx, dest)
@@ -282,13 +285,14 @@ async def delete_objects(ctx: Ctx) -> Response:
     body = await ctx.req.read_small()
     checksums.check_small_body(h, body)
     entries, quiet = versioning.parse_delete(body)
-    allowed = access.may_bucket(ctx.principal, bucket, "WRITE")
+    everything = unrestricted(ctx.principal, bucket, bucket.account_id)
     meta = ctx.stores.meta
     owner = ctx.principal.account_id if ctx.principal else bucket.account_id
     errors: list[tuple[str, str | None, str, str]] = []
     todo = []
     for entry in entries:
-        if not allowed:
+        action = "s3:DeleteObject" if entry.version is False else "s3:DeleteObjectVersion"
+        if not everything and not allowed(ctx, bucket, action, key=entry.key):
             errors.append((entry.key, entry.sent_version, "AccessDenied", "Access Denied"))
         else:
             todo.append(entry)

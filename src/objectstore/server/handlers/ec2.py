@@ -9,9 +9,11 @@ from typing import Callable, Mapping
 
 from objectstore.ec2 import query
 from objectstore.ec2 import xml as ex
+from objectstore.s3 import actions
 from objectstore.s3.http import iso8601
 from objectstore.server.handlers.common import Ctx
 from objectstore.server.request import Response
+from objectstore.service import access
 from objectstore.service.registry import RegisterRequest, Registry, RegistryError
 from objectstore.storage.model import Image, Principal
 
@@ -52,6 +54,10 @@ async def ec2(ctx: Ctx, params: Mapping[str, str]) -> Response:
             raise Ec2Error("AuthFailure", "AWS was not able to validate the provided access "
                            "credentials", 401)
         assert ctx.registry is not None
+        resource = actions.image_arn(ctx.settings.region, params.get("ImageId"))
+        if not access.identity_allows(ctx.principal, actions.ec2_action(action), resource):
+            raise Ec2Error("UnauthorizedOperation", "You are not authorized to perform this "
+                           f"operation ({actions.ec2_action(action)}).", 403)
         inner = await handler(ctx.registry, ctx.principal, params)
     except Ec2Error as err:
         return error_response(err.code, err.message, err.status, ctx.request_id)

@@ -9,11 +9,13 @@ import json
 import os
 from typing import Any
 
+from objectstore.s3 import actions
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import http_date, iso8601, parse_range
 from objectstore.server.handlers.common import Ctx
 from objectstore.server.handlers.objects import primed, stream_segments
 from objectstore.server.request import Response
+from objectstore.service import access
 from objectstore.service.registry import RegisterRequest, Registry, RegistryError
 from objectstore.storage.model import Image, Segment
 
@@ -56,6 +58,11 @@ async def images(ctx: Ctx) -> Response:
             raise RegistryError("AccessDenied", "the image registry needs an authenticated "
                                 "request")
         method = ctx.req.method
+        image_id = ctx.ep.key or ctx.ep.arg("image_id")
+        if not access.identity_allows(ctx.principal,
+                                      actions.images_action(method, image_id is not None),
+                                      actions.image_arn(ctx.settings.region, image_id)):
+            raise RegistryError("AccessDenied", "not authorized by the user's policy")
         if method in ("GET", "HEAD") and ctx.ep.key:
             return await _download(ctx)
         if method == "GET":

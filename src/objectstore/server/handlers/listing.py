@@ -8,7 +8,7 @@ from objectstore.s3 import xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import iso8601
 from objectstore.s3.listing import Page, decode_token, encode_token, list_page, parse_max_keys
-from objectstore.server.handlers.common import Ctx, account_names, bucket_or_404
+from objectstore.server.handlers.common import Ctx, account_names, authorize, bucket_or_404
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.storage.model import Bucket, ObjectRecord
@@ -50,7 +50,7 @@ def _listed(ctx: Ctx, bucket: Bucket, objs: list[ObjectRecord]) -> list[xml.List
 def _common(ctx: Ctx) -> tuple[Bucket, bool, str, str]:
     """The bucket (READ checked), encoding-type=url, prefix and delimiter of a listing."""
     bucket = bucket_or_404(ctx)
-    access.require_bucket(ctx.principal, bucket, "READ")
+    authorize(ctx, bucket)
     url = _encoding(ctx)
     return (bucket, url, ctx.ep.arg("prefix", "") or "", ctx.ep.arg("delimiter", "") or "")
 

@@ -25,6 +25,8 @@ from objectstore.server.handlers import object_lock
 from objectstore.server.handlers.common import (
     Ctx,
     account_names,
+    authorize,
+    authorize_source,
     bucket_or_404,
     check_owner,
     empty,
@@ -41,7 +43,6 @@ from objectstore.server.handlers.objects import (
 )
 from objectstore.server.handlers.ownership import new_object_acl
 from objectstore.server.request import Response, xml_response
-from objectstore.service import access
 from objectstore.service.ingest import Ingest, commit
 from objectstore.service.objects import publish_txn
 from objectstore.service.sse import DataKey
@@ -74,7 +75,7 @@ def _part_number(ctx: Ctx) -> int:
 
 async def create_multipart_upload(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
-    access.require_bucket(ctx.principal, bucket, "WRITE")
+    authorize(ctx, bucket)
     check_key(ctx.key)
     h = ctx.req.headers
     check_storage_class(h)
@@ -121,7 +122,7 @@ def _part_target(ctx: Ctx, *, with_body: bool = False) -> tuple[int, Upload, Dat
     """The part number and upload a part write addresses, after the access checks, and the
     upload's data key (SSE-C uploads need the customer key with every part)."""
     bucket = bucket_or_404(ctx)
-    access.require_bucket(ctx.principal, bucket, "WRITE")
+    authorize(ctx, bucket)
     number = _part_number(ctx)
     up = _upload_or_404(ctx)
     if with_body and bucket.object_lock is not None and \
@@ -185,7 +186,7 @@ async def upload_part_copy(ctx: Ctx) -> Response:
     check_owner(src_bucket, h.get("x-amz-source-expected-bucket-owner"))
     # absent and unreadable keys answer alike (AccessDenied) unless the caller may list
     src = object_version_or_404(ctx, src_bucket, src_key, src_version)
-    access.require_object(ctx.principal, src, "READ", src_bucket)
+    authorize_source(ctx, src_bucket, src, src_version is not False)
     src_dk = read_key(ctx, src.sse, prefix=sse.COPY_PREFIX)
     check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
     start, length = 0, src.size
@@ -248,7 +249,7 @@ def _composite(alg: str, parts: list[Part]) -> str:
 
 async def complete_multipart_upload(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
-    access.require_bucket(ctx.principal, bucket, "WRITE")
+    authorize(ctx, bucket)
     again = _completed_again(ctx)
     if again is not None:
         return again
@@ -344,7 +345,7 @@ def _completed_again(ctx: Ctx) -> Response | None:
 async def abort_multipart_upload(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     up = _upload_or_404(ctx)
-    access.require_upload(ctx.principal, bucket, up)
+    authorize(ctx, bucket, upload=up)
     try:
         await ctx.stores.write(ctx.stores.uploads.abort_txn(up.upload_id))
     except NotFound:
@@ -355,7 +356,7 @@ async def abort_multipart_upload(ctx: Ctx) -> Response:
 async def list_parts(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     up = _upload_or_404(ctx)
-    access.require_upload(ctx.principal, bucket, up)
+    authorize(ctx, bucket, upload=up)
     marker_raw = ctx.ep.arg("part-number-marker") or "0"
     marker = signed(marker_raw.strip(), 10)
     if marker is None or marker > 2147483647:
@@ -388,7 +389,7 @@ class _Keyed:
 
 async def list_multipart_uploads(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
-    access.require_bucket(ctx.principal, bucket, "READ")
+    authorize(ctx, bucket)
     prefix = ctx.ep.arg("prefix", "") or ""
     delimiter = ctx.ep.arg("delimiter", "") or ""
     key_marker = ctx.ep.arg("key-marker", "") or ""

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Callable
 
-from objectstore.s3 import checksums, lock
+from objectstore.s3 import actions, checksums, lock
+from objectstore.s3.actions import Need
 from objectstore.s3.errors import S3Error
 from objectstore.server.handlers.common import (
     Ctx,
     Handler,
+    allowed,
     empty,
     object_version_or_404,
     owned_bucket,
@@ -25,14 +27,15 @@ NO_LOCK: LockState = (None, None, False)
 
 
 def is_bucket_owner(p: Principal | None, bucket: Bucket) -> bool:
-    """The bucket owner's account users and admins: who may set retention and legal holds
-    and bypass GOVERNANCE retention (s3:BypassGovernanceRetention, once policies exist)."""
+    """The bucket owner's account users and admins: who see an object's lock headers."""
     return p is not None and (p.is_admin or p.account_id == bucket.account_id)
 
 
 def may_bypass(ctx: Ctx, bucket: Bucket) -> bool:
-    """x-amz-bypass-governance-retention: true, sent by a caller allowed to use it."""
-    return lock.bypass_asked(ctx.req.headers) and is_bucket_owner(ctx.principal, bucket)
+    """x-amz-bypass-governance-retention: true, sent by a caller allowed
+    s3:BypassGovernanceRetention."""
+    return lock.bypass_asked(ctx.req.headers) and \
+        allowed(ctx, bucket, Need(actions.BYPASS, "object"))
 
 
 

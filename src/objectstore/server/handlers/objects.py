@@ -19,6 +19,7 @@ from objectstore.server.body import payload, store
 from objectstore.server.handlers import encrypted, object_lock
 from objectstore.server.handlers.common import (
     Ctx,
+    authorize,
     bucket_or_404,
     empty,
     object_version_or_404,
@@ -28,7 +29,6 @@ from objectstore.server.handlers.encryption import read_key, write_key
 from objectstore.server.handlers.lifecycle import expiration_headers
 from objectstore.server.handlers.ownership import new_object_acl
 from objectstore.server.request import Response
-from objectstore.service import access
 from objectstore.service.ingest import INLINE_LIMIT, Ingest
 from objectstore.service.objects import publish
 from objectstore.storage import residency
@@ -124,7 +124,7 @@ def conditional_write(headers: dict[str, str], key: str,
 
 async def put_object(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
-    access.require_bucket(ctx.principal, bucket, "WRITE")
+    authorize(ctx, bucket)
     key = ctx.key
     check_key(key)
     h = ctx.req.headers
@@ -259,7 +259,7 @@ async def get_object(ctx: Ctx, *, head: bool = False) -> Response:
         sse.check_read(ctx.req.headers)
     for attempt in range(3):
         obj = object_version_or_404(ctx, bucket)
-        access.require_object(ctx.principal, obj, "READ", bucket)
+        authorize(ctx, bucket, obj)
         dk = read_key(ctx, obj.sse)
         check_preconditions(ctx.req.headers, obj.etag, obj.last_modified)
         headers = response_headers(ctx, obj)
@@ -515,7 +515,7 @@ async def head_object(ctx: Ctx) -> Response:
 
 async def delete_object(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
-    access.require_bucket(ctx.principal, bucket, "WRITE")
+    authorize(ctx, bucket)
     version = version_arg(ctx.ep.arg("versionId"))
     meta = ctx.stores.meta
     owner = ctx.principal.account_id if ctx.principal else bucket.account_id

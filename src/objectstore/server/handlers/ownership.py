@@ -11,12 +11,12 @@ from objectstore.s3.errors import S3Error
 from objectstore.server.handlers.common import (
     Ctx,
     Handler,
+    check_acl,
     clear_setting,
     empty,
     owned_bucket,
 )
 from objectstore.server.request import Response, xml_response
-from objectstore.service import access
 from objectstore.storage.model import Bucket
 
 
@@ -36,7 +36,7 @@ def new_object_acl(ctx: Ctx, bucket: Bucket, headers: Mapping[str, str], *,
                             known_ids=ctx.stores.meta.account_names if check_ids else None)
     if acl is None:
         return owner, acls.canned("private", owner)
-    access.check_acl(bucket, acl, headers.get("x-amz-acl"))
+    check_acl(ctx, bucket, acl, headers.get("x-amz-acl"))
     return owner, acl
 
 

@@ -12,17 +12,23 @@ from urllib.parse import quote
 from python_multipart import MultipartParser
 from python_multipart.exceptions import MultipartParseError
 
-from objectstore.s3 import lock, post_policy, sigv2, sigv4, tagging, xml
+from objectstore.s3 import actions, lock, post_policy, sigv2, sigv4, tagging, xml
+from objectstore.s3.actions import Need
 from objectstore.s3.errors import S3Error
 from objectstore.s3.headers import check_value
 from objectstore.s3.names import check_key
 from objectstore.server.auth import lookup_principal
-from objectstore.server.handlers.common import Ctx, bucket_or_404, empty
+from objectstore.server.handlers.common import (
+    Ctx,
+    allowed,
+    bucket_or_404,
+    empty,
+    unrestricted,
+)
 from objectstore.server.handlers.encryption import write_key
 from objectstore.server.handlers.objects import object_headers
 from objectstore.server.handlers.ownership import new_object_acl
 from objectstore.server.request import Response, xml_response
-from objectstore.service import access
 from objectstore.service.ingest import INLINE_LIMIT, Ingest, commit
 from objectstore.service.objects import publish
 from objectstore.service.sse import DataKey
@@ -153,8 +159,6 @@ def _start(ctx: Ctx, target: Bucket, fields: dict[str, str],
     if "key" in fields:  # conditions apply to the key with ${filename} substituted
         fields = {**fields, "key": fields["key"].replace("${filename}", filename)}
     principal, policy = _authorize(ctx, bucket, fields)
-    if not access.may_bucket(principal, target, "WRITE"):
-        raise S3Error("AccessDenied")
     if "key" not in fields:
         raise S3Error("InvalidArgument", "Bucket POST must contain a field named 'key'.  If it "
                       "is specified, please check the order of the fields.",
@@ -163,6 +167,14 @@ def _start(ctx: Ctx, target: Bucket, fields: dict[str, str],
     if not key:
         raise S3Error("InvalidArgument", "User key must have a length greater than 0.")
     check_key(key)
+    if not unrestricted(principal, target, bucket_owner):
+        as_asked = {"x-amz-acl": fields["acl"]} if "acl" in fields else {}
+        if "tagging" in fields:
+            as_asked["x-amz-tagging"] = ""
+        asked = [Need("s3:PutObject"), *actions.write_extras(as_asked)]
+        if not all(allowed(ctx, target, need, key=key, principal=principal,
+                           acl_as="s3:PutObject") for need in asked):
+            raise S3Error("AccessDenied")
     as_headers = {k: v for k, v in fields.items()
                   if k.startswith(("x-amz-meta-", "content-", "cache-control", "expires"))}
     if "content-type" not in as_headers and "content-type" in part_headers:

@@ -6,6 +6,7 @@ from objectstore.s3 import tagging
 from objectstore.s3.errors import S3Error
 from objectstore.server.handlers.common import (
     Ctx,
+    authorize,
     bucket_or_404,
     empty,
     object_version_or_404,
@@ -14,14 +15,13 @@ from objectstore.server.handlers.common import (
     which_version,
 )
 from objectstore.server.request import Response, xml_response
-from objectstore.service import access
 from objectstore.storage.meta import NotFound
 
 
 async def get_object_tagging(ctx: Ctx) -> Response:
     bucket = bucket_or_404(ctx)
     obj = object_version_or_404(ctx, bucket)
-    access.require_object_owner(ctx.principal, obj, bucket)
+    authorize(ctx, bucket, obj)
     return xml_response(tagging.render(obj.tags),
                         headers=subresource_version_headers(ctx, bucket, obj))
 
@@ -29,7 +29,7 @@ async def get_object_tagging(ctx: Ctx) -> Response:
 async def _set_object_tags(ctx: Ctx, tags: tagging.Tags, status: int) -> Response:
     bucket = bucket_or_404(ctx)
     obj = object_version_or_404(ctx, bucket)
-    access.require_object_owner(ctx.principal, obj, bucket)
+    authorize(ctx, bucket, obj)
     try:
         await ctx.stores.write(ctx.stores.meta.set_object_tags_txn(
             bucket.name, obj.key, tags, which_version(ctx)))
