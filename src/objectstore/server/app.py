@@ -33,6 +33,7 @@ from objectstore.server.handlers import (
     object_lock,
     objects,
     ownership,
+    policy,
     post_object,
     tagging,
     versioning,
@@ -86,6 +87,7 @@ HANDLERS: dict[str, Handler] = {
     **lifecycle.HANDLERS,
     **encryption.HANDLERS,
     **ownership.HANDLERS,
+    **policy.HANDLERS,
     "PostObject": post_object.post_object,
     **versioning.HANDLERS,
 }

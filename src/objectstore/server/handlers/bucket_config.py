@@ -10,7 +10,6 @@ from objectstore.server.request import Response, xml_response
 
 # operation -> error code when nothing is configured
 MISSING = {
-    "GetBucketPolicy": "NoSuchBucketPolicy",
     "GetBucketWebsite": "NoSuchWebsiteConfiguration",
     "GetBucketReplication": "ReplicationConfigurationNotFoundError",
 }
@@ -22,7 +21,6 @@ EMPTY_DOCS = {
     "GetBucketAccelerateConfiguration": ("AccelerateConfiguration", ""),
 }
 DELETES = (
-    "DeleteBucketPolicy",
     "DeleteBucketWebsite", "DeleteBucketReplication",
 )
 
