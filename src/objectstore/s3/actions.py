@@ -164,7 +164,7 @@ def primary(op: str, versioned: bool = False) -> Need:
 
 
 def for_request(op: str, headers: Mapping[str, str], versioned: bool = False,
-                source_versioned: bool = False) -> tuple[Need, ...]:
+                source_versioned: bool = False, bucket_owner: str = "") -> tuple[Need, ...]:
     """Every action a request needs: the operation's own, then what its headers add.
     (x-amz-bypass-governance-retention asks for BYPASS only where GOVERNANCE retention
     stands in the way, which the handler finds out.)"""
@@ -173,16 +173,22 @@ def for_request(op: str, headers: Mapping[str, str], versioned: bool = False,
         needs.append(Need("s3:GetObjectVersion" if source_versioned else "s3:GetObject",
                           "source"))
     if op in _WRITES:
-        needs.extend(write_extras(headers, copy=op == "CopyObject"))
+        needs.extend(write_extras(headers, copy=op == "CopyObject", bucket_owner=bucket_owner))
     elif op == "CreateBucket":
         needs.extend(create_bucket_extras(headers))
     return tuple(needs)
 
 
-def write_extras(headers: Mapping[str, str], copy: bool = False) -> list[Need]:
-    """What an object write's headers (or a POST form's fields) ask for beyond PutObject."""
+def write_extras(headers: Mapping[str, str], copy: bool = False,
+                 bucket_owner: str = "") -> list[Need]:
+    """What an object write's headers (or a POST form's fields) ask for beyond PutObject.
+    An ACL that grants nothing beyond the writer and the bucket owner (``private``,
+    ``bucket-owner-read``, ``bucket-owner-full-control``, grants naming the bucket owner's
+    id) is part of s3:PutObject, as in AWS's cross-account upload examples (the policy's
+    ``s3:x-amz-acl`` / ``s3:x-amz-grant-*`` conditions judge it); any other ACL also asks
+    for s3:PutObjectAcl."""
     extra = []
-    if any(h in headers for h in _ACL_HEADERS):
+    if any(h in headers for h in _ACL_HEADERS) and not owner_only_acl(headers, bucket_owner):
         extra.append(Need("s3:PutObjectAcl"))
     if "x-amz-tagging" in headers and (
             not copy or headers.get("x-amz-tagging-directive", "").upper() == "REPLACE"):
@@ -192,6 +198,24 @@ def write_extras(headers: Mapping[str, str], copy: bool = False) -> list[Need]:
     if "x-amz-object-lock-legal-hold" in headers:
         extra.append(Need("s3:PutObjectLegalHold"))
     return extra
+
+
+_OWNER_CANNED = frozenset({"private", "bucket-owner-read", "bucket-owner-full-control"})
+
+
+def owner_only_acl(headers: Mapping[str, str], bucket_owner: str) -> bool:
+    canned = headers.get("x-amz-acl")
+    if canned is not None and canned.strip() not in _OWNER_CANNED:
+        return False
+    for name in _ACL_HEADERS[1:]:
+        value = headers.get(name)
+        if value is None:
+            continue
+        for grantee in value.split(","):
+            kind, _, who = grantee.strip().partition("=")
+            if kind.strip().lower() != "id" or who.strip().strip('"') != bucket_owner:
+                return False
+    return True
 
 
 def create_bucket_extras(headers: Mapping[str, str]) -> list[Need]:

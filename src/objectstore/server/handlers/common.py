@@ -122,7 +122,8 @@ def authorize(ctx: Ctx, bucket: Bucket, obj: ObjectRecord | None = None, *,
             upload is not None and unrestricted(p, bucket, upload.owner)):
         return
     needs = actions.for_request(ctx.ep.op, ctx.req.headers,
-                                versioned=ctx.ep.arg("versionId") is not None)
+                                versioned=ctx.ep.arg("versionId") is not None,
+                                bucket_owner=bucket.account_id)
     first = needs[0].action
     for need in needs:
         if need.on == "source":
@@ -160,10 +161,14 @@ def check_acl(ctx: Ctx, bucket: Bucket, acl: Acl, canned_acl: str | None) -> Non
     access.check_acl(bucket, acl, canned_acl, ctx.stores.meta.account_public_block)
 
 
-def may_list(ctx: Ctx, bucket: Bucket) -> bool:
-    """s3:ListBucket: whether a missing key is 404 NoSuchKey (else 403 AccessDenied)."""
-    return unrestricted(ctx.principal, bucket, bucket.account_id) or \
-        allowed(ctx, bucket, Need("s3:ListBucket", "bucket"))
+def may_list(ctx: Ctx, bucket: Bucket, key: str) -> bool:
+    """s3:ListBucket: whether a missing key is 404 NoSuchKey (else 403 AccessDenied); the
+    policy's conditions see the key as the listing's ``s3:prefix``, as S3 evaluates it."""
+    if unrestricted(ctx.principal, bucket, bucket.account_id):
+        return True
+    context = conditions.context(facts(ctx, extra={"s3:prefix": [key]}))
+    return access.decide(ctx.principal, bucket, "s3:ListBucket", context=context,
+                         account_block=ctx.stores.meta.account_public_block)
 
 
 async def clear_setting(ctx: Ctx, column: str) -> Response:
@@ -188,7 +193,7 @@ def object_or_404(ctx: Ctx, bucket: Bucket, key: str | None = None) -> ObjectRec
     key = ctx.key if key is None else key
     obj = ctx.stores.meta.get_object(bucket.name, key)
     if obj is None:
-        if not may_list(ctx, bucket):
+        if not may_list(ctx, bucket, key):
             raise S3Error("AccessDenied")
         raise S3Error("NoSuchKey", Key=key)
     return obj
@@ -207,7 +212,7 @@ def object_version_or_404(ctx: Ctx, bucket: Bucket, key: str | None = None,
         obj = ctx.stores.meta.get_object(bucket.name, key)
         if obj is not None:
             return obj
-        if not may_list(ctx, bucket):
+        if not may_list(ctx, bucket, key):
             raise S3Error("AccessDenied")
         marker = ctx.stores.meta.latest_marker(bucket.name, key) if bucket.versioning else None
         if marker is not None:
@@ -217,7 +222,7 @@ def object_version_or_404(ctx: Ctx, bucket: Bucket, key: str | None = None,
     assert not isinstance(version, bool)
     found = ctx.stores.meta.get_version(bucket.name, key, version)
     if found is None:
-        if not may_list(ctx, bucket):
+        if not may_list(ctx, bucket, key):
             raise S3Error("AccessDenied")
         raise S3Error("NoSuchVersion", Key=key, VersionId=version or "null")
     if found.is_marker:

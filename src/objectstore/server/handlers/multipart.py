@@ -368,13 +368,14 @@ async def list_parts(ctx: Ctx) -> Response:
     parts = parts[:max_parts]
     names = account_names(ctx)
     alg = up.checksum_algorithm
+    owner = acls.Acl.from_json(up.acl).owner  # the object's owner-to-be (Object Ownership)
     listed = [mxml.ListedPart(p.number, iso8601(p.last_modified), p.etag, p.size, alg,
                               p.checksum) for p in parts]
     body = mxml.list_parts(
         bucket=bucket.name, key=up.key, upload_id=up.upload_id, marker=marker,
         next_marker=parts[-1].number if parts else None, max_parts=max_parts,
         truncated=truncated, parts=listed, initiator=(up.owner, up.initiator),
-        owner_=(up.owner, names.get(up.owner, up.owner)), checksum_algorithm=alg,
+        owner_=(owner, names.get(owner, owner)), checksum_algorithm=alg,
         checksum_type=up.checksum_type)
     return xml_response(body)
 

@@ -171,7 +171,8 @@ def _start(ctx: Ctx, target: Bucket, fields: dict[str, str],
         as_asked = {"x-amz-acl": fields["acl"]} if "acl" in fields else {}
         if "tagging" in fields:
             as_asked["x-amz-tagging"] = ""
-        asked = [Need("s3:PutObject"), *actions.write_extras(as_asked)]
+        asked = [Need("s3:PutObject"),
+                 *actions.write_extras(as_asked, bucket_owner=bucket_owner)]
         if not all(allowed(ctx, target, need, key=key, principal=principal,
                            acl_as="s3:PutObject") for need in asked):
             raise S3Error("AccessDenied")
