@@ -17,6 +17,7 @@ from objectstore.config import (
     Settings,
     settings_to_json,
 )
+from objectstore.s3 import identity, ownership
 from objectstore.service import accounts
 from objectstore.service.stores import Stores
 from objectstore.storage.keyring import KMS_PREFIX, SECRETS, SSE, KeyringError, valid_purpose
@@ -53,6 +54,10 @@ def parse_size(text: str) -> int:
     if not 0 <= value < 1 << 62:
         raise argparse.ArgumentTypeError(f"not a size: {text!r}")
     return int(value * _UNITS[unit])
+
+
+_PAB_FLAGS = ("block-public-acls", "ignore-public-acls", "block-public-policy",
+              "restrict-public-buckets")
 
 
 def _data_dir_arg(p: argparse.ArgumentParser) -> None:
@@ -157,6 +162,15 @@ def parser() -> argparse.ArgumentParser:
     a = asub.add_parser("delete")
     a.add_argument("name")
     _data_dir_arg(a)
+    a = asub.add_parser("public-access-block",
+                        help="the account-wide Block Public Access settings (shown when no "
+                        "flag is given); each bucket's own settings add to them")
+    a.add_argument("name")
+    for flag in _PAB_FLAGS:
+        a.add_argument(f"--{flag}", action="store_true")
+    a.add_argument("--all", action="store_true", help="all four settings on")
+    a.add_argument("--off", action="store_true", help="remove the account-wide settings")
+    _data_dir_arg(a)
 
     user = sub.add_parser("user", help="manage users")
     usub = user.add_subparsers(dest="action", required=True)
@@ -169,6 +183,14 @@ def parser() -> argparse.ArgumentParser:
     _data_dir_arg(u)
     u = usub.add_parser("delete")
     u.add_argument("name")
+    _data_dir_arg(u)
+    u = usub.add_parser("policy", help="the user's identity policy (none: the user may do "
+                        "all its account may)")
+    u.add_argument("policy_action", choices=["set", "get", "delete"])
+    u.add_argument("name")
+    src = u.add_mutually_exclusive_group()
+    src.add_argument("--canned", choices=["readonly", "readwrite", "writeonly"])
+    src.add_argument("--file", help="a policy document (JSON), '-' for standard input")
     _data_dir_arg(u)
     u = usub.add_parser("cert", help="certificates that verify the user's image manifests")
     u.add_argument("cert_action", choices=["add", "list"])
@@ -306,10 +328,12 @@ def admin(args: argparse.Namespace, stores: Stores) -> int:
     if args.command == "account":
         if args.action == "create":
             acc = accounts.create_account(meta, args.name, args.email)
-            print(f"account {acc.name} id {acc.id}")
+            print(f"account {acc.name} id {acc.id} number {identity.account_number(acc.id)}")
         elif args.action == "list":
             for acc in meta.list_accounts():
-                print(f"{acc.name}\t{acc.id}\t{acc.email}")
+                print(f"{acc.name}\t{acc.id}\t{acc.email}\t{identity.account_number(acc.id)}")
+        elif args.action == "public-access-block":
+            return _account_public_block(meta, args)
         else:
             accounts.delete_account(meta, args.name)
             print(f"deleted account {args.name}")
@@ -325,6 +349,8 @@ def admin(args: argparse.Namespace, stores: Stores) -> int:
                 print(f"{user.name}\t{names.get(user.account_id, user.account_id)}{flag}")
         elif args.action == "cert":
             return _user_cert(meta, args)
+        elif args.action == "policy":
+            return _user_policy(meta, args)
         else:
             accounts.delete_user(meta, args.name)
             print(f"deleted user {args.name}")
@@ -458,6 +484,46 @@ def _scrub(stores: Stores, args: argparse.Namespace) -> int:
         return 1 if left else 0
     print(report.summary())
     return 1 if report.problems else 0
+
+
+def _user_policy(meta: SqliteMeta, args: argparse.Namespace) -> int:
+    if args.policy_action == "get":
+        user = meta.get_user(args.name)
+        if user is None:
+            raise accounts.AdminError(f"no user {args.name!r}")
+        print(user.policy if user.policy is not None else "(no policy: full access to "
+              "the account)")
+        return 0
+    if args.policy_action == "delete":
+        accounts.set_user_policy(meta, args.name, None)
+        print(f"removed the policy of {args.name}")
+        return 0
+    if args.canned:
+        text = accounts.canned_policy(args.canned)
+    elif args.file:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
+    else:
+        raise accounts.AdminError("give --canned NAME or --file policy.json")
+    accounts.set_user_policy(meta, args.name, text)
+    print(f"set the policy of {args.name}")
+    return 0
+
+
+def _account_public_block(meta: SqliteMeta, args: argparse.Namespace) -> int:
+    flags = [getattr(args, f.replace("-", "_")) for f in _PAB_FLAGS]
+    if args.off:
+        accounts.set_account_public_block(meta, args.name, None)
+    elif args.all or any(flags):
+        block = ownership.PublicBlock(*[True] * 4) if args.all else ownership.PublicBlock(*flags)
+        accounts.set_account_public_block(meta, args.name, block)
+    account = meta.account_by_name(args.name)
+    if account is None:
+        raise accounts.AdminError(f"no account {args.name!r}")
+    shown = ownership.PublicBlock.from_json(account.public_block) \
+        if account.public_block else ownership.PublicBlock()
+    for flag, on in zip(_PAB_FLAGS, shown.flags(), strict=True):
+        print(f"{flag}\t{'on' if on else 'off'}")
+    return 0
 
 
 def _user_cert(meta: SqliteMeta, args: argparse.Namespace) -> int:

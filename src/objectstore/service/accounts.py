@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import string
 import time
 from dataclasses import dataclass
 
+from objectstore.s3 import ownership, policy
+from objectstore.s3.errors import S3Error
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import AccessKey, Account, User
 from objectstore.storage.sqlite import SqliteMeta
@@ -121,3 +124,46 @@ def bootstrap(meta: SqliteMeta, access_key: str | None, secret: str | None) -> B
         return Bootstrap(False, keys[0].access_key, None)
     key = create_key(meta, ROOT_USER)
     return Bootstrap(True, key.access_key, key.secret)
+
+
+# ------------------------------------------------------------------ identity policies, PAB
+_READ = ["s3:Get*", "s3:List*", "ec2:Describe*"]
+CANNED_POLICIES = {
+    "readonly": _READ,
+    "readwrite": [*_READ, "s3:PutObject", "s3:PutObjectTagging", "s3:PutObjectVersionTagging",
+                  "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteObjectTagging",
+                  "s3:DeleteObjectVersionTagging", "s3:AbortMultipartUpload"],
+    "writeonly": ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",
+                  "s3:ListBucketMultipartUploads"],
+}
+
+
+def canned_policy(name: str) -> str:
+    """The identity policy document of a canned policy (readonly, readwrite, writeonly)."""
+    if name not in CANNED_POLICIES:
+        raise AdminError(f"no canned policy {name!r} (give one of "
+                         f"{', '.join(CANNED_POLICIES)})")
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": name, "Effect": "Allow", "Action": CANNED_POLICIES[name], "Resource": "*"}]},
+        indent=2)
+
+
+def set_user_policy(meta: SqliteMeta, user: str, text: str | None) -> None:
+    """Attach an identity policy (validated as IAM validates it), or detach with None."""
+    if text is not None:
+        try:
+            policy.parse_identity_policy(text)
+        except S3Error as err:
+            raise AdminError(f"invalid policy: {err.message}") from None
+    try:
+        meta.set_user_policy(user, text)
+    except NotFound:
+        raise AdminError(f"no user {user!r}") from None
+
+
+def set_account_public_block(meta: SqliteMeta, account_name: str,
+                             block: ownership.PublicBlock | None) -> None:
+    account = meta.account_by_name(account_name)
+    if account is None:
+        raise AdminError(f"no account {account_name!r}")
+    meta.set_account_public_block(account.id, block.to_json() if block is not None else None)
