@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -119,6 +120,12 @@ def _body(method: str, path: str, query: tuple[tuple[str, str], ...], body: byte
           *headers: tuple[str, str]) -> Raw:
     md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
     return Raw(method, path, query, (("Content-MD5", md5), *headers), body)
+
+
+def _inert_policy(bucket: str) -> bytes:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/never-used/*"}]}).encode()
 
 
 # op -> (kind, builder, allowed answers). kind: global | bucket | object
@@ -226,6 +233,14 @@ OPS: dict[str, tuple[str, Callable[[Target], Raw], Ok]] = {
     "UploadPartCopy": ("object", lambda t: Raw(
         "PUT", f"/{t.bucket}/mp", (("partNumber", "2"), ("uploadId", t.upload_id)),
         (("x-amz-copy-source", f"/{t.bucket}/{t.key}"),)), {200: None}),
+    # Bucket policies: a policy that changes no case's answer (it denies a key no case uses)
+    "GetBucketPolicy": ("bucket", lambda t: _b(t, "policy"),
+                        {200: None, 404: "NoSuchBucketPolicy"}),
+    "PutBucketPolicy": ("bucket", lambda t: Raw("PUT", f"/{t.bucket}", (("policy", ""),), (),
+                                                _inert_policy(t.bucket)), {204: None}),
+    "DeleteBucketPolicy": ("bucket", lambda t: Raw("DELETE", f"/{t.bucket}",
+                                                   (("policy", ""),)), {204: None}),
+    "GetBucketPolicyStatus": ("bucket", lambda t: _b(t, "policyStatus"), {200: None}),
     # Object Lock (the matrix's buckets have none: the owner's answer says so)
     "GetObjectLockConfiguration": ("bucket", lambda t: _b(t, "object-lock"),
                                    {404: "ObjectLockConfigurationNotFoundError"}),

@@ -50,6 +50,8 @@ _OPS: dict[str, tuple[str, str | None, On]] = {
     "GetBucketLifecycleConfiguration": ("s3:GetLifecycleConfiguration", None, "bucket"),
     "PutBucketLifecycleConfiguration": ("s3:PutLifecycleConfiguration", None, "bucket"),
     "DeleteBucketLifecycle": ("s3:PutLifecycleConfiguration", None, "bucket"),
+    "GetBucketLifecycle": ("s3:GetLifecycleConfiguration", None, "bucket"),
+    "PutBucketLifecycle": ("s3:PutLifecycleConfiguration", None, "bucket"),
     "GetBucketTagging": ("s3:GetBucketTagging", None, "bucket"),
     "PutBucketTagging": ("s3:PutBucketTagging", None, "bucket"),
     "DeleteBucketTagging": ("s3:PutBucketTagging", None, "bucket"),
