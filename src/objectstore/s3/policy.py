@@ -14,12 +14,16 @@ Condition values come from ``Ask.context``: a function of the condition key, low
 request has no such key. It is called only for keys a matching statement names, so
 expensive keys (an object's tags) are looked up only when a policy asks for them.
 
-Principals. ``"*"`` / ``{"AWS": "*"}`` is everyone, anonymous callers included. An account
-(12-digit id, ``arn:aws:iam::<id>:root``) or its ``CanonicalUser`` id names every caller of
-that account (its root and its users); a user ARN names that user. Objectstore extension
-(for ceph/s3-tests' tenant ARNs): an ARN whose account part is not 12 digits,
-``arn:aws:iam::<name>:root`` or ``...:user/<user>``, names the account by its objectstore
-account name (``Caller.account_name``).
+The language is split over small modules: s3/policy_principals.py (Principal),
+s3/policy_conditions.py (Condition operators), s3/policy_match.py (wildcards and policy
+variables), s3/policy_actions.py (S3's actions and condition keys), s3/policy_validate.py
+(Action/Resource checks) and s3/policy_public.py (IsPublic).
+
+Evaluation: ``decide`` looks only at the statements whose Action/NotAction names the asked
+action (an index built at parse time: exact action -> statements, plus the wildcard and
+NotAction statements matched once per action and remembered), Deny statements first; for
+each it checks the principal, then the resource, then the conditions, asking ``context``
+for a key only then.
 """
 
 from __future__ import annotations
@@ -27,10 +31,21 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from objectstore.s3.errors import S3Error
+from objectstore.s3.policy_actions import S3_CONDITION_KEYS, TAG_CONDITION_KEYS
+from objectstore.s3.policy_conditions import Condition, ConditionError, parse_conditions
 from objectstore.s3.policy_match import Pattern, compile_pattern, has_wildcard
+from objectstore.s3.policy_principals import PrincipalError, Principals, parse_principal
+from objectstore.s3.policy_public import statement_is_public
+from objectstore.s3.policy_validate import (
+    Catalog,
+    bucket_resource_ok,
+    catalog,
+    identity_resource_ok,
+    resource_kinds,
+)
 
 Effect = Literal["Allow", "Deny"]
 Context = Callable[[str], Sequence[str] | None]
@@ -65,136 +80,9 @@ class Ask:
     context: Context = _no_keys
 
 
+
 def _malformed(message: str) -> S3Error:
     return S3Error("MalformedPolicy", message)
-
-
-# --- principals ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Principals:
-    """The callers a Principal / NotPrincipal element names."""
-
-    everyone: bool = False
-    accounts: frozenset[str] = frozenset()  # 12-digit ids
-    account_names: frozenset[str] = frozenset()  # objectstore account names (extension)
-    users: frozenset[tuple[str, str]] = frozenset()  # (12-digit id or account name, user)
-    canonical: frozenset[str] = frozenset()
-    services: frozenset[str] = frozenset()
-
-    def names_account_of(self, caller: Caller) -> bool:
-        return ((caller.account is not None and caller.account in self.accounts)
-                or (caller.account_name is not None and caller.account_name in self.account_names)
-                or (caller.canonical_id is not None and caller.canonical_id in self.canonical))
-
-    def names_user(self, caller: Caller) -> bool:
-        if caller.user is None or not self.users:
-            return False
-        return ((caller.account or "", caller.user) in self.users
-                or (caller.account_name or "", caller.user) in self.users)
-
-    def match(self, caller: Caller) -> bool:
-        """Principal: does the element name this caller?"""
-        if self.everyone:
-            return True
-        if caller.service is not None and caller.service in self.services:
-            return True
-        return self.names_account_of(caller) or self.names_user(caller)
-
-    def excludes(self, caller: Caller) -> bool:
-        """NotPrincipal: is the caller one of the listed (exempted) principals?
-
-        As IAM documents: a user's request is evaluated as the user and as its account, so
-        a user is exempted only when both its ARN and its account are listed."""
-        if self.everyone:
-            return True
-        if caller.service is not None:
-            return caller.service in self.services
-        if caller.account is None and caller.account_name is None:
-            return False
-        if not self.names_account_of(caller):
-            return False
-        return caller.user is None or self.names_user(caller)
-
-
-def _principal_values(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return list(value)
-    raise _malformed("Invalid principal in policy")
-
-
-def _parse_principal(value: Any) -> Principals:
-    if value == "*":
-        return Principals(everyone=True)
-    if not isinstance(value, dict) or not value:
-        raise _malformed("Invalid principal in policy")
-    everyone = False
-    accounts: set[str] = set()
-    names: set[str] = set()
-    users: set[tuple[str, str]] = set()
-    canonical: set[str] = set()
-    services: set[str] = set()
-    for kind, raw in value.items():
-        values = _principal_values(raw)
-        if kind == "AWS":
-            for v in values:
-                if v == "*":
-                    everyone = True
-                    continue
-                _parse_aws_principal(v, accounts, names, users)
-        elif kind == "CanonicalUser":
-            for v in values:
-                if not _is_canonical_id(v):
-                    raise _malformed("Invalid principal in policy")
-                canonical.add(v.lower())
-        elif kind == "Service":
-            for v in values:
-                if not v or "*" in v or " " in v:
-                    raise _malformed("Invalid principal in policy")
-                services.add(v)
-        elif kind == "Federated":
-            raise _malformed("Invalid principal in policy")
-        else:
-            raise _malformed("Invalid principal in policy")
-    return Principals(everyone, frozenset(accounts), frozenset(names), frozenset(users),
-                      frozenset(canonical), frozenset(services))
-
-
-def _is_account_id(v: str) -> bool:
-    return len(v) == 12 and v.isascii() and v.isdigit()
-
-
-def _is_canonical_id(v: str) -> bool:
-    return len(v) == 64 and all(c in "0123456789abcdefABCDEF" for c in v)
-
-
-def _is_account_name(v: str) -> bool:
-    return bool(v) and v.isascii() and all(c.isalnum() or c in "-_." for c in v)
-
-
-def _parse_aws_principal(v: str, accounts: set[str], names: set[str],
-                         users: set[tuple[str, str]]) -> None:
-    if _is_account_id(v):
-        accounts.add(v)
-        return
-    parts = v.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or parts[3] != "":
-        raise _malformed("Invalid principal in policy")
-    account, rest = parts[4], parts[5]
-    if not (_is_account_id(account) or _is_account_name(account)):
-        raise _malformed("Invalid principal in policy")
-    if rest == "root":
-        (accounts if _is_account_id(account) else names).add(account)
-        return
-    if rest.startswith("user/"):
-        user = rest[5:].rsplit("/", 1)[-1]
-        if user and "*" not in user and "?" not in user:
-            users.add((account, user))
-            return
-    raise _malformed("Invalid principal in policy")
 
 
 # --- statements ---------------------------------------------------------------------------
@@ -206,14 +94,15 @@ class Statement:
     effect: Effect
     principals: Principals | None  # None: an identity policy (the caller is the principal)
     not_principal: bool
-    actions: tuple[Pattern, ...]
+    actions: tuple[Pattern, ...]  # lower case
     not_action: bool
     resources: tuple[Pattern, ...]
     not_resource: bool
-    conditions: tuple[Any, ...] = ()
+    conditions: tuple[Condition, ...] = ()
 
     def action_matches(self, action: str) -> bool:
-        hit = any(p.match(action) for p in self.actions)
+        low = action.lower()
+        hit = any(p.match(low) for p in self.actions)
         return hit != self.not_action
 
     def principal_matches(self, caller: Caller) -> bool:
@@ -223,50 +112,81 @@ class Statement:
             return not self.principals.excludes(caller)
         return self.principals.match(caller)
 
-    def resource_matches(self, resource: str, resolve: Callable[[str], str | None]) -> bool:
-        hit = any(p.match(resource, resolve) for p in self.resources)
+    def resource_matches(self, resource: str, env: _Env) -> bool:
+        hit = any(p.match(resource, env.variable) for p in self.resources)
         return hit != self.not_resource
 
-    def applies(self, ask: Ask, resolve: Callable[[str], str | None]) -> bool:
-        """Principal, resource and conditions (the action is matched by the index)."""
+    def applies(self, ask: Ask, env: _Env) -> bool:
+        """Principal, resource, then conditions (the action is matched by the index)."""
         return (self.principal_matches(ask.caller)
-                and self.resource_matches(ask.resource, resolve))
+                and self.resource_matches(ask.resource, env)
+                and all(c.holds(env.values, env.variable) for c in self.conditions))
+
+
+# --- the request's keys -------------------------------------------------------------------
+
+_MISSING: Final = object()
 
 
 @dataclass(slots=True)
-class _Resolver:
-    """Policy variables of one Ask, looked up once each."""
+class _Env:
+    """The condition keys of one Ask, each looked up at most once, when first needed.
+
+    ``Ask.context`` answers first; the keys that describe the principal fall back to what
+    ``Ask.caller`` says (``aws:username``, ``aws:userid``, ``aws:PrincipalAccount``,
+    ``aws:PrincipalArn``, ``aws:PrincipalType``, ``aws:PrincipalServiceName``,
+    ``aws:PrincipalIsAWSService``)."""
 
     ask: Ask
-    cache: dict[str, str | None] = field(default_factory=dict)
+    cache: dict[str, Sequence[str] | None] = field(default_factory=dict)
 
-    def __call__(self, key: str) -> str | None:
-        low = key.lower()
-        if low in self.cache:
-            return self.cache[low]
-        value = _variable(self.ask, low)
-        self.cache[low] = value
-        return value
+    def values(self, key: str) -> Sequence[str] | None:
+        got = self.cache.get(key, _MISSING)
+        if got is not _MISSING:
+            return got  # type: ignore[return-value]
+        found = self.ask.context(key)
+        if found is None:
+            found = _caller_key(self.ask.caller, key)
+        self.cache[key] = found
+        return found
+
+    def variable(self, key: str) -> str | None:
+        """A policy variable's value: the key's single value (None: absent or multivalued)."""
+        found = self.values(key.lower())
+        if found is None or len(found) != 1:
+            return None
+        return found[0]
 
 
-def _variable(ask: Ask, key: str) -> str | None:
-    caller = ask.caller
+def _caller_key(caller: Caller, key: str) -> Sequence[str] | None:
     if key == "aws:username":
-        return caller.user
+        return (caller.user,) if caller.user is not None else None
     if key == "aws:principalaccount":
-        return caller.account
+        return (caller.account,) if caller.account is not None else None
     if key == "aws:userid":
         if caller.user is not None:
-            return caller.user
-        return caller.account
-    if key == "aws:principalarn" or key == "aws:principal":
+            return (caller.user,)
+        if caller.account is not None:
+            return (caller.account,)
+        return ("anonymous",) if caller.service is None else None
+    if key == "aws:principalarn":
         if caller.arn is not None:
-            return caller.arn
-        return f"arn:aws:iam::{caller.account}:root" if caller.account else None
-    values = ask.context(key)
-    if values is None or len(values) != 1:
-        return None
-    return values[0]
+            return (caller.arn,)
+        return (f"arn:aws:iam::{caller.account}:root",) if caller.account is not None else None
+    if key == "aws:principaltype":
+        if caller.service is not None:
+            return None
+        if caller.account is None and caller.account_name is None:
+            return ("Anonymous",)
+        return ("User",) if caller.user is not None else ("Account",)
+    if key == "aws:principalservicename":
+        return (caller.service,) if caller.service is not None else None
+    if key == "aws:principalisawsservice":
+        return ("true",) if caller.service is not None else ("false",)
+    return None
+
+
+# --- the policy ---------------------------------------------------------------------------
 
 
 class Policy:
@@ -286,13 +206,13 @@ class Policy:
                 loose.append(i)
             else:
                 for p in st.actions:
-                    exact.setdefault(p.text.lower(), []).append(i)
+                    exact.setdefault(p.text, []).append(i)
         self._exact = {k: tuple(v) for k, v in exact.items()}
         self._loose = tuple(loose)
         self._by_action: dict[str, tuple[Statement, ...]] = {}
 
     def candidates(self, action: str) -> tuple[Statement, ...]:
-        """The statements whose Action/NotAction matches ``action``, Deny ones first."""
+        """The statements whose Action/NotAction names ``action``, Deny ones first."""
         key = action.lower()
         got = self._by_action.get(key)
         if got is not None:
@@ -301,17 +221,20 @@ class Policy:
         idx.update(i for i in self._loose if self.statements[i].action_matches(key))
         ordered = sorted(idx, key=lambda i: (self.statements[i].effect != "Deny", i))
         got = tuple(self.statements[i] for i in ordered)
-        if len(self._by_action) < 4096:
+        if len(self._by_action) < 1024:  # actions come from the server, not from requests
             self._by_action[key] = got
         return got
 
     def decide(self, ask: Ask) -> Effect | None:
-        resolve = _Resolver(ask)
+        statements = self.candidates(ask.action)
+        if not statements:
+            return None
+        env = _Env(ask)
         allowed = False
-        for st in self.candidates(ask.action):
+        for st in statements:
             if allowed and st.effect == "Allow":
-                break
-            if st.applies(ask, resolve):
+                break  # Deny statements come first: nothing left can deny
+            if st.applies(ask, env):
                 if st.effect == "Deny":
                     return "Deny"
                 allowed = True
@@ -321,84 +244,194 @@ class Policy:
 # --- parsing ------------------------------------------------------------------------------
 
 VERSIONS = ("2012-10-17", "2008-10-17")
-
-
-def _strings(value: Any, what: str) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return list(value)
-    raise _malformed(f"Invalid {what}")
+MAX_BUCKET_POLICY_BYTES = 20 * 1024
+_NOT_JSON = "Policies must be valid JSON and the first byte must be '{'"
+_SYNTAX = "Invalid policy syntax."
+_STATEMENT_FIELDS = frozenset({"Sid", "Effect", "Principal", "NotPrincipal", "Action",
+                               "NotAction", "Resource", "NotResource", "Condition"})
 
 
 def _load(text: str) -> dict[str, Any]:
-    stripped = text.lstrip()
-    if not stripped.startswith("{"):
-        raise _malformed("Policies must be valid JSON and the first byte must be '{'")
+    if not text.startswith("{"):
+        raise _malformed(_NOT_JSON)
     try:
-        doc = json.loads(text)
+        # Numbers stay as written: they only matter as condition values.
+        doc = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
     except (ValueError, RecursionError):
-        raise _malformed("Policies must be valid JSON and the first byte must be '{'") from None
+        raise _malformed("This policy contains invalid Json") from None
     if not isinstance(doc, dict):
-        raise _malformed("Policies must be valid JSON and the first byte must be '{'")
+        raise _malformed(_NOT_JSON)
     return doc
 
 
-def _parse(text: str, *, bucket: str | None) -> Policy:
+def _strings(value: Any, empty: str) -> list[str]:
+    if isinstance(value, str):
+        items = [value]
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        items = list(value)
+    else:
+        raise _malformed(_SYNTAX)
+    if not items or any(not v for v in items):
+        raise _malformed(empty)
+    return items
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """What differs between a bucket policy and an identity policy."""
+
+    bucket: str | None  # a bucket policy's bucket; None: an identity policy
+    actions: Catalog
+
+    def key_ok(self, key: str) -> bool:
+        service, _, name = key.partition(":")
+        if not service or not name:
+            return False
+        if service == "aws":
+            return True
+        if service == "s3":
+            return key in S3_CONDITION_KEYS or any(
+                key.startswith(t) and len(key) > len(t) for t in TAG_CONDITION_KEYS)
+        return self.bucket is None and service == "ec2"
+
+
+def _parse(text: str, rules: _Rules) -> Policy:
     doc = _load(text)
+    if rules.bucket is not None:
+        compact = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+        if len(compact.encode()) > MAX_BUCKET_POLICY_BYTES:
+            raise _malformed("Normalized policy document exceeds the maximum allowed size "
+                             f"of {MAX_BUCKET_POLICY_BYTES} bytes")
+    for name in doc:
+        if name not in ("Version", "Id", "Statement"):
+            raise _malformed(f"Unknown field {name}")
     version = doc.get("Version", "2008-10-17")
     if not isinstance(version, str) or version not in VERSIONS:
         raise _malformed("The policy must contain a valid version string")
-    variables = version == "2012-10-17"
+    if "Id" in doc and not isinstance(doc["Id"], str):
+        raise _malformed(_SYNTAX)
     if "Statement" not in doc:
         raise _malformed("Missing required field Statement")
     raw = doc["Statement"]
-    items = raw if isinstance(raw, list) else [raw]
-    statements = [_parse_statement(s, bucket=bucket, variables=variables) for s in items]
-    return Policy(statements, version)
+    if isinstance(raw, dict):
+        items: list[Any] = [raw]
+    elif isinstance(raw, list):
+        items = raw
+    else:
+        raise _malformed(_SYNTAX)
+    if not items:
+        raise _malformed("Could not parse the policy: Statement is empty!")
+    variables = version == "2012-10-17"
+    statements = [_statement(s, rules, variables) for s in items]
+    public = rules.bucket is not None and any(
+        statement_is_public(st.effect == "Allow",
+                            st.principals is not None and (st.principals.everyone
+                                                           or st.not_principal),
+                            st.conditions)
+        for st in statements)
+    return Policy(statements, version, public)
 
 
-def _parse_statement(raw: Any, *, bucket: str | None, variables: bool) -> Statement:
+def _statement(raw: Any, rules: _Rules, variables: bool) -> Statement:
     if not isinstance(raw, dict):
-        raise _malformed("Statement is missing required element")
+        raise _malformed(_SYNTAX)
+    for name in raw:
+        if name not in _STATEMENT_FIELDS:
+            raise _malformed(f"Unknown field {name}")
+    for a, b in (("Principal", "NotPrincipal"), ("Action", "NotAction"),
+                 ("Resource", "NotResource")):
+        if a in raw and b in raw:
+            raise _malformed(_SYNTAX)
     sid = raw.get("Sid")
-    effect = raw.get("Effect")
-    if effect not in ("Allow", "Deny"):
-        raise _malformed("Invalid effect: " + str(effect) if effect is not None
-                         else "Missing required field Effect")
-    principals: Principals | None = None
-    not_principal = False
-    if bucket is not None:
-        if "Principal" in raw:
-            principals = _parse_principal(raw["Principal"])
-        elif "NotPrincipal" in raw:
-            principals = _parse_principal(raw["NotPrincipal"])
-            not_principal = True
-        else:
-            raise _malformed("Missing required field Principal")
-    if "Action" in raw:
-        action_texts, not_action = _strings(raw["Action"], "action"), False
-    elif "NotAction" in raw:
-        action_texts, not_action = _strings(raw["NotAction"], "action"), True
-    else:
-        raise _malformed("Missing required field Action")
-    if "Resource" in raw:
-        res_texts, not_resource = _strings(raw["Resource"], "resource"), False
-    elif "NotResource" in raw:
-        res_texts, not_resource = _strings(raw["NotResource"], "resource"), True
-    else:
-        raise _malformed("Missing required field Resource")
-    actions = tuple(compile_pattern(a, ignore_case=True, variables=False) for a in action_texts)
-    resources = tuple(compile_pattern(r, variables=variables) for r in res_texts)
-    return Statement(sid if isinstance(sid, str) else None, effect, principals, not_principal,
-                     actions, not_action, resources, not_resource)
+    if sid is not None and not isinstance(sid, str):
+        raise _malformed(_SYNTAX)
+    effect = _effect(raw)
+    principals, not_principal = _principals(raw, rules, effect)
+    action_texts, not_action = _element(raw, "Action")
+    resource_texts, not_resource = _element(raw, "Resource")
+    for a in action_texts:
+        if not rules.actions.named(a):
+            raise _malformed("Policy has invalid action")
+    for r in resource_texts:
+        ok = (bucket_resource_ok(r, rules.bucket) if rules.bucket is not None
+              else identity_resource_ok(r))
+        if not ok:
+            raise _malformed("Policy has invalid resource")
+    if rules.bucket is not None and not not_action and not not_resource:
+        _check_applies(action_texts, resource_texts, rules)
+    conditions: tuple[Condition, ...] = ()
+    if "Condition" in raw:
+        try:
+            conditions = parse_conditions(raw["Condition"], variables=variables,
+                                          key_ok=rules.key_ok)
+        except ConditionError as e:
+            raise _malformed(str(e)) from None
+    actions = tuple(compile_pattern(a.lower(), variables=False) for a in action_texts)
+    resources = tuple(compile_pattern(r, variables=variables) for r in resource_texts)
+    return Statement(sid, effect, principals, not_principal, actions, not_action, resources,
+                     not_resource, conditions)
+
+
+def _effect(raw: dict[str, Any]) -> Effect:
+    if "Effect" not in raw:
+        raise _malformed("Missing required field Effect")
+    effect = raw["Effect"]
+    if effect == "Allow":
+        return "Allow"
+    if effect == "Deny":
+        return "Deny"
+    if effect == "":
+        raise _malformed("Missing required field Effect cannot be empty!")
+    if isinstance(effect, str):
+        raise _malformed(f"Invalid effect: {effect}")
+    raise _malformed(_SYNTAX)
+
+
+def _principals(raw: dict[str, Any], rules: _Rules,
+                effect: Effect) -> tuple[Principals | None, bool]:
+    if rules.bucket is None:
+        if "Principal" in raw or "NotPrincipal" in raw:
+            raise _malformed("Policy document should not specify a principal.")
+        return None, False
+    not_principal = "NotPrincipal" in raw
+    if not not_principal and "Principal" not in raw:
+        raise _malformed("Missing required field Principal")
+    try:
+        principals = parse_principal(raw["NotPrincipal" if not_principal else "Principal"])
+    except PrincipalError as e:
+        raise _malformed(str(e)) from None
+    if not_principal and effect == "Allow":
+        # IAM: NotPrincipal is supported only with "Effect": "Deny".
+        raise _malformed("Invalid principal in policy")
+    return principals, not_principal
+
+
+def _element(raw: dict[str, Any], name: str) -> tuple[list[str], bool]:
+    empty = f"Policy has invalid {name.lower()}"
+    negated = "Not" + name
+    if name in raw:
+        return _strings(raw[name], empty), False
+    if negated in raw:
+        return _strings(raw[negated], empty), True
+    raise _malformed("Statement is missing required element")
+
+
+def _check_applies(actions: list[str], resources: list[str], rules: _Rules) -> None:
+    """Every action must apply to one of the statement's resources (the bucket or objects)."""
+    assert rules.bucket is not None
+    kinds: set[str] = set()
+    for r in resources:
+        kinds |= resource_kinds(r, rules.bucket)
+    for a in actions:
+        if not any(kind in kinds for kind in rules.actions.named(a)):
+            raise _malformed("Action does not apply to any resource(s) in statement")
 
 
 def parse_bucket_policy(text: str, bucket: str) -> Policy:
     """A bucket policy (Principal required; every Resource within ``bucket``)."""
-    return _parse(text, bucket=bucket)
+    return _parse(text, _Rules(bucket, catalog(("s3",))))
 
 
 def parse_identity_policy(text: str) -> Policy:
-    """An identity policy attached to a user (no Principal)."""
-    return _parse(text, bucket=None)
+    """An identity policy attached to a user (no Principal; any bucket; S3 and EC2 actions)."""
+    return _parse(text, _Rules(None, catalog(("s3", "ec2"))))
