@@ -328,7 +328,7 @@ def admin(args: argparse.Namespace, stores: Stores) -> int:
     if args.command == "account":
         if args.action == "create":
             acc = accounts.create_account(meta, args.name, args.email)
-            print(f"account {acc.name} id {acc.id} number {identity.account_number(acc.id)}")
+            print(f"account {acc.name} id {acc.id}")
         elif args.action == "list":
             for acc in meta.list_accounts():
                 print(f"{acc.name}\t{acc.id}\t{acc.email}\t{identity.account_number(acc.id)}")

@@ -17,6 +17,8 @@ import pytest
 from botocore.exceptions import ClientError
 from harness import Creds, Server, free_port
 
+from objectstore.s3.identity import account_number
+
 
 def cli(server: Server | Path, *args: str) -> subprocess.CompletedProcess[str]:
     data_dir = server.data_dir if isinstance(server, Server) else server
@@ -70,7 +72,9 @@ def denied_key(call: Any) -> None:
 
 def test_account_create_list_duplicate(server: Server) -> None:
     acc, acc_id = new_account(server)
-    assert f"{acc}\t{acc_id}\t{acc}@example.com" in ok(server, "account", "list").splitlines()
+    number = account_number(acc_id)  # the 12-digit account id policies and ARNs use
+    assert f"{acc}\t{acc_id}\t{acc}@example.com\t{number}" in \
+        ok(server, "account", "list").splitlines()
     assert "exists" in fails(server, "account", "create", acc)
     assert fails(server, "account", "create", "x" * 65)
     assert fails(server, "account", "delete", name("no-such-account"))
