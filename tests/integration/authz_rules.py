@@ -27,15 +27,29 @@ table "Mapping of ACL permissions and access policy permissions"):
 Canned ACLs: the grants AWS documents for each name ("Canned ACL" table); bucket-owner-read
 and bucket-owner-full-control on a bucket are the same as private.
 
-Extension points: `Context` carries `bucket_policy`, `identity_policy` and
-`public_access_block` (all None today). `decide()` evaluates them in AWS's order — an
-explicit Deny anywhere wins, then an Allow from the ACL or a policy, then (for the ACL part)
-a public access block's IgnorePublicAcls drops grants to AllUsers/AuthenticatedUsers — so
-adding policies means filling in `_policy_effect` and adding cases, not rewriting the table.
+Policies (AWS's "How Amazon S3 authorizes a request" and the IAM policy evaluation logic):
+`Context.bucket_policy` is a tuple of `Statement`s (effect, principal: "*" or an account,
+actions as IAM action patterns), `Context.identity_policy` the caller's identity policy as
+a tuple of statements (None: the user has none, and may do what its account may),
+`Context.public_access_block` a `Block`. `decide()` evaluates them in AWS's order:
+
+- admins may do everything;
+- an explicit Deny in the bucket policy or the identity policy wins;
+- a public bucket policy (an Allow to "*") grants nothing outside the bucket owner's account
+  under RestrictPublicBuckets; IgnorePublicAcls drops grants to AllUsers/AuthenticatedUsers;
+- a caller without an identity policy: ownership or an ACL grant (the table above), or a
+  bucket policy Allow;
+- a caller with one: in the resource owner's account, an Allow from the identity policy,
+  the bucket policy or an ACL grant to a group; from another account, an identity Allow AND
+  (a bucket policy Allow or an ACL grant).
+
+Operations map to IAM actions by ACTIONS (AWS's "Actions, resources, and condition keys for
+Amazon S3"), written here independently of the server's s3/actions.py.
 """
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -180,12 +194,70 @@ def _holds(req: Requirement, ctx: Context) -> bool:
     raise ValueError(f"unknown requirement {req}")
 
 
-def _policy_effect(op: str, ctx: Context) -> Decision | None:
-    """Explicit Allow/Deny from bucket and identity policies; None: no statement applies.
-    (No policies exist yet: the hook where they will be evaluated.)"""
-    if ctx.bucket_policy is None and ctx.identity_policy is None:
+# operation -> the IAM actions it needs (every one must be allowed)
+ACTIONS: Final[dict[str, tuple[str, ...]]] = {
+    "HeadBucket": ("s3:ListBucket",),
+    "ListObjects": ("s3:ListBucket",),
+    "ListObjectsV2": ("s3:ListBucket",),
+    "ListObjectVersions": ("s3:ListBucketVersions",),
+    "ListMultipartUploads": ("s3:ListBucketMultipartUploads",),
+    "GetObject:missing": ("s3:ListBucket",),
+    "HeadObject:missing": ("s3:ListBucket",),
+    "GetBucketAcl": ("s3:GetBucketAcl",),
+    "PutBucketAcl": ("s3:PutBucketAcl",),
+    "PutObject": ("s3:PutObject",),
+    "DeleteObject": ("s3:DeleteObject",),
+    "GetObject": ("s3:GetObject",),
+    "HeadObject": ("s3:GetObject",),
+    "GetObjectAcl": ("s3:GetObjectAcl",),
+    "PutObjectAcl": ("s3:PutObjectAcl",),
+    "GetObjectTagging": ("s3:GetObjectTagging",),
+    "PutBucketTagging": ("s3:PutBucketTagging",),
+    "GetBucketTagging": ("s3:GetBucketTagging",),
+    "CopyObject": ("s3:GetObject", "s3:PutObject"),
+    "GetBucketPolicy": ("s3:GetBucketPolicy",),
+}
+
+
+@dataclass(frozen=True)
+class Statement:
+    effect: Literal["Allow", "Deny"]
+    actions: tuple[str, ...]  # IAM action patterns ("s3:Get*")
+    principal: str = "*"  # "*" or an account (bucket policies; identity policies: "*")
+
+
+@dataclass(frozen=True)
+class Block:
+    ignore_public_acls: bool = False
+    restrict_public_buckets: bool = False
+
+
+def _effect(statements: Any, action: str, account: str | None) -> str | None:
+    """"Deny" / "Allow" / None for one action (Deny wins)."""
+    found = None
+    for st in statements or ():
+        if st.principal != "*" and st.principal != account:
+            continue
+        if any(fnmatch.fnmatchcase(action, pattern) for pattern in st.actions):
+            if st.effect == "Deny":
+                return "Deny"
+            found = "Allow"
+    return found
+
+
+def _is_public(statements: Any) -> bool:
+    return any(st.effect == "Allow" and st.principal == "*" for st in statements or ())
+
+
+def _bucket_effect(action: str, ctx: Context) -> str | None:
+    p = ctx.principal
+    effect = _effect(ctx.bucket_policy, action, p.account)
+    block = ctx.public_access_block
+    if effect == "Allow" and block is not None and block.restrict_public_buckets and \
+            _is_public(ctx.bucket_policy) and (
+                ctx.bucket is None or p.account != ctx.bucket.owner):
         return None
-    raise NotImplementedError("bucket and identity policies are not modelled yet")
+    return effect
 
 
 def decide(op: str, ctx: Context) -> Decision:
@@ -193,13 +265,59 @@ def decide(op: str, ctx: Context) -> Decision:
     return decide_with(op, ctx, requirements(op))
 
 
+def _owns(req: Requirement, ctx: Context) -> bool:
+    """Whether the caller's account owns what ``req`` is about (same-account evaluation)."""
+    p = ctx.principal
+    if p.account is None:
+        return False
+    if req[0] == "object" or req[0] == "object-owner":
+        return ctx.obj is not None and ctx.obj.owner == p.account
+    return ctx.bucket is not None and ctx.bucket.owner == p.account
+
+
+def _group_grant(req: Requirement, ctx: Context) -> bool:
+    """An ACL grant to everyone (or to signed requests) — what still counts for a user whose
+    identity policy says nothing about the action."""
+    anon = Principal("group-member", None)
+    if req[0] in ("bucket", "object"):
+        res = ctx.bucket if req[0] == "bucket" else ctx.obj
+        assert res is not None
+        grants = CANNED_GRANTS[res.acl]
+        ignore = bool(ctx.public_access_block and ctx.public_access_block.ignore_public_acls)
+        if ignore:
+            return False
+        return acl_holds(anon, res, req[1], None) or any(
+            g == AUTH_USERS and (perm == req[1] or perm == "FULL_CONTROL")
+            for g, perm in grants)
+    return False
+
+
 def decide_with(op: str, ctx: Context, reqs: tuple[Requirement, ...]) -> Decision:
     """As decide(), with the ACL requirements given (e.g. a known server divergence)."""
     if ctx.bucket is not None and not ctx.bucket_exists:
         return "NoSuchBucket"  # to everyone, anonymous included, before any permission
-    policy = _policy_effect(op, ctx)
-    if policy == "deny":
-        return "deny"
-    if all(_holds(r, ctx) for r in reqs):
+    p = ctx.principal
+    if p.admin:
         return "allow"
-    return "allow" if policy == "allow" else "deny"
+    if ctx.bucket_policy is None and ctx.identity_policy is None:
+        return "allow" if all(_holds(r, ctx) for r in reqs) else "deny"
+    actions = ACTIONS[op]
+    if len(actions) != len(reqs):  # one requirement per action, in the same order
+        actions = actions[:1] * len(reqs)
+    for action, req in zip(actions, reqs, strict=True):
+        if not _allowed(action, req, ctx):
+            return "deny"
+    return "allow"
+
+
+def _allowed(action: str, req: Requirement, ctx: Context) -> bool:
+    from_bucket = _bucket_effect(action, ctx)
+    from_identity = _effect(ctx.identity_policy, action, None) \
+        if ctx.identity_policy is not None else None
+    if "Deny" in (from_bucket, from_identity):
+        return False
+    if ctx.identity_policy is None:
+        return _holds(req, ctx) or from_bucket == "Allow"
+    if _owns(req, ctx):
+        return from_identity == "Allow" or from_bucket == "Allow" or _group_grant(req, ctx)
+    return from_identity == "Allow" and (from_bucket == "Allow" or _holds(req, ctx))

@@ -43,6 +43,7 @@ POLICY_ACTIONS = frozenset({"s3:GetBucketPolicy", "s3:PutBucketPolicy",
                             "s3:DeleteBucketPolicy"})
 AccountBlock = Callable[[str], str | None]  # account id -> its account-wide block (JSON)
 NO_BLOCK = ownership.PublicBlock()
+GROUPS_ONLY = "-"  # an "account" no grant names: only group grants count
 
 
 def _no_account_block(account_id: str) -> str | None:
@@ -147,7 +148,7 @@ def _evaluate(p: Principal | None, bucket: Bucket, action: str, key: str | None,
     if p is not None and _same_account(p, bucket, obj, upload_owner):
         if p.policy is None or from_identity == "Allow":
             return True
-        return _acl_grants(None, bucket, acl_action, obj, block, account_block)
+        return _acl_grants(GROUPS_ONLY, bucket, acl_action, obj, block, account_block)
     if p is not None and p.policy is not None and from_identity != "Allow":
         return False
     return _acl_grants(p, bucket, acl_action, obj, block, account_block)
@@ -159,9 +160,12 @@ def _same_account(p: Principal, bucket: Bucket, obj: ObjectRecord | None,
     return p.account_id in (owner, upload_owner)
 
 
-def _acl_grants(p: Principal | None, bucket: Bucket, action: str, obj: ObjectRecord | None,
-                block: ownership.PublicBlock | None, account_block: AccountBlock) -> bool:
-    """Whether an ACL grants ``action`` (``p`` None: only grants to everyone count)."""
+def _acl_grants(p: Principal | str | None, bucket: Bucket, action: str,
+                obj: ObjectRecord | None, block: ownership.PublicBlock | None,
+                account_block: AccountBlock) -> bool:
+    """Whether an ACL grants ``action`` (``p`` None: anonymous; GROUPS_ONLY: a signed
+    request whose account's own grants do not count — a user with an identity policy in
+    the owner's account gets from ACLs only what AllUsers / AuthenticatedUsers get)."""
     found = ACL_PERMISSION.get(action)
     if found is None or bucket.ownership == ownership.ENFORCED:
         return False
@@ -174,7 +178,8 @@ def _acl_grants(p: Principal | None, bucket: Bucket, action: str, obj: ObjectRec
         acl_json = bucket.acl
     if block is None:
         block = effective_block(bucket, account_block)
-    return Acl.from_json(acl_json).allows(p.account_id if p is not None else None, permission,
+    account = p if isinstance(p, str) or p is None else p.account_id
+    return Acl.from_json(acl_json).allows(account, permission,
                                           ignore_public=block.ignore_public_acls)
 
 
