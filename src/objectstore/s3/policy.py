@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Final, Literal
 
 from objectstore.s3.errors import S3Error
@@ -255,8 +256,8 @@ def _load(text: str) -> dict[str, Any]:
     if not text.startswith("{"):
         raise _malformed(_NOT_JSON)
     try:
-        # Numbers stay as written: they only matter as condition values.
-        doc = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
+        # Decimal keeps a number as written (it only matters as a condition value).
+        doc = json.loads(text, parse_float=Decimal)
     except (ValueError, RecursionError):
         raise _malformed("This policy contains invalid Json") from None
     if not isinstance(doc, dict):
@@ -298,7 +299,7 @@ class _Rules:
 def _parse(text: str, rules: _Rules) -> Policy:
     doc = _load(text)
     if rules.bucket is not None:
-        compact = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+        compact = json.dumps(doc, separators=(",", ":"), ensure_ascii=False, default=str)
         if len(compact.encode()) > MAX_BUCKET_POLICY_BYTES:
             raise _malformed("Normalized policy document exceeds the maximum allowed size "
                              f"of {MAX_BUCKET_POLICY_BYTES} bytes")

@@ -170,7 +170,7 @@ def condition_value(raw: Any) -> str:
         return "true" if raw else "false"
     if isinstance(raw, str):
         return raw
-    if isinstance(raw, int | float):
+    if isinstance(raw, int | Decimal):
         return str(raw)
     raise ConditionError("Invalid policy syntax.")
 
