@@ -400,6 +400,20 @@ def test_home_directory_with_username_variable() -> None:
     assert pol.decide(ask(ALICE, "s3:ListBucket", listing, ctx(s3_prefix=[""]))) == "Allow"
 
 
+def test_actions_on_no_resource_ask_for_star() -> None:
+    """s3:ListAllMyBuckets has no resource: "*" and "arn:aws:s3:::*" both grant it."""
+    for resource in ("*", "arn:aws:s3:::*"):
+        pol = identity_policy({"Effect": "Allow", "Action": "s3:ListAllMyBuckets",
+                               "Resource": resource})
+        assert pol.decide(ask(ALICE, "s3:ListAllMyBuckets", "*")) == "Allow"
+    narrow = identity_policy({"Effect": "Allow", "Action": "s3:*",
+                              "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]})
+    assert narrow.decide(ask(ALICE, "s3:ListAllMyBuckets", "*")) is None
+    ec2 = identity_policy({"Effect": "Allow", "Action": "ec2:DescribeImages",
+                           "Resource": "arn:aws:ec2:*:*:*"})
+    assert ec2.decide(ask(ALICE, "ec2:DescribeImages", "*")) == "Allow"
+
+
 def test_variables_only_in_2012_version() -> None:
     stmt = {"Effect": "Allow", "Action": "s3:*",
             "Resource": "arn:aws:s3:::b/home/${aws:username}/*"}

@@ -109,6 +109,8 @@ CASES: list[tuple[dict[str, Any], dict[str, Sequence[str]], bool]] = [
     ({"IpAddress": {"aws:SourceIp": "2001:DB8:1234:5678::/64"}},
      {"aws:SourceIp": ["203.0.113.7"]}, False),
     ({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, {"aws:SourceIp": ["garbage"]}, False),
+    ({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+     {"aws:SourceIp": ["::ffff:203.0.113.9"]}, True),  # IPv4-mapped (dual-stack socket)
     ({"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, {"aws:SourceIp": ["10.0.0.1"]}, True),
     ({"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, {"aws:SourceIp": ["203.0.113.1"]},
      False),

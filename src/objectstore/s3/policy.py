@@ -77,7 +77,7 @@ ANONYMOUS = Caller(None)
 class Ask:
     caller: Caller
     action: str  # "s3:GetObject"
-    resource: str  # "arn:aws:s3:::bucket" or "arn:aws:s3:::bucket/key"
+    resource: str  # "arn:aws:s3:::bucket", "arn:aws:s3:::bucket/key"; "*": no resource
     context: Context = _no_keys
 
 
@@ -113,14 +113,21 @@ class Statement:
             return not self.principals.excludes(caller)
         return self.principals.match(caller)
 
-    def resource_matches(self, resource: str, env: _Env) -> bool:
-        hit = any(p.match(resource, env.variable) for p in self.resources)
+    def resource_matches(self, ask: Ask, env: _Env) -> bool:
+        resource = ask.resource
+        if resource == "*":
+            # An action on no particular resource (s3:ListAllMyBuckets): a pattern naming
+            # every resource of the action's service matches, "*" or "arn:aws:s3:::*".
+            every = f"arn:aws:{ask.action.partition(':')[0].lower()}:::*"
+            hit = any(p.text == "*" or p.match(every, env.variable) for p in self.resources)
+        else:
+            hit = any(p.match(resource, env.variable) for p in self.resources)
         return hit != self.not_resource
 
     def applies(self, ask: Ask, env: _Env) -> bool:
         """Principal, resource, then conditions (the action is matched by the index)."""
         return (self.principal_matches(ask.caller)
-                and self.resource_matches(ask.resource, env)
+                and self.resource_matches(ask, env)
                 and all(c.holds(env.values, env.variable) for c in self.conditions))
 
 
