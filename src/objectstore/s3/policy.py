@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Final, Literal
 
 from objectstore.s3.errors import S3Error
@@ -76,7 +77,7 @@ ANONYMOUS = Caller(None)
 class Ask:
     caller: Caller
     action: str  # "s3:GetObject"
-    resource: str  # "arn:aws:s3:::bucket" or "arn:aws:s3:::bucket/key"
+    resource: str  # "arn:aws:s3:::bucket", "arn:aws:s3:::bucket/key"; "*": no resource
     context: Context = _no_keys
 
 
@@ -112,14 +113,21 @@ class Statement:
             return not self.principals.excludes(caller)
         return self.principals.match(caller)
 
-    def resource_matches(self, resource: str, env: _Env) -> bool:
-        hit = any(p.match(resource, env.variable) for p in self.resources)
+    def resource_matches(self, ask: Ask, env: _Env) -> bool:
+        resource = ask.resource
+        if resource == "*":
+            # An action on no particular resource (s3:ListAllMyBuckets): a pattern naming
+            # every resource of the action's service matches, "*" or "arn:aws:s3:::*".
+            every = f"arn:aws:{ask.action.partition(':')[0].lower()}:::*"
+            hit = any(p.text == "*" or p.match(every, env.variable) for p in self.resources)
+        else:
+            hit = any(p.match(resource, env.variable) for p in self.resources)
         return hit != self.not_resource
 
     def applies(self, ask: Ask, env: _Env) -> bool:
         """Principal, resource, then conditions (the action is matched by the index)."""
         return (self.principal_matches(ask.caller)
-                and self.resource_matches(ask.resource, env)
+                and self.resource_matches(ask, env)
                 and all(c.holds(env.values, env.variable) for c in self.conditions))
 
 
@@ -255,8 +263,8 @@ def _load(text: str) -> dict[str, Any]:
     if not text.startswith("{"):
         raise _malformed(_NOT_JSON)
     try:
-        # Numbers stay as written: they only matter as condition values.
-        doc = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
+        # Decimal keeps a number as written (it only matters as a condition value).
+        doc = json.loads(text, parse_float=Decimal)
     except (ValueError, RecursionError):
         raise _malformed("This policy contains invalid Json") from None
     if not isinstance(doc, dict):
@@ -298,7 +306,7 @@ class _Rules:
 def _parse(text: str, rules: _Rules) -> Policy:
     doc = _load(text)
     if rules.bucket is not None:
-        compact = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+        compact = json.dumps(doc, separators=(",", ":"), ensure_ascii=False, default=str)
         if len(compact.encode()) > MAX_BUCKET_POLICY_BYTES:
             raise _malformed("Normalized policy document exceeds the maximum allowed size "
                              f"of {MAX_BUCKET_POLICY_BYTES} bytes")

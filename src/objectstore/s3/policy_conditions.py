@@ -170,7 +170,7 @@ def condition_value(raw: Any) -> str:
         return "true" if raw else "false"
     if isinstance(raw, str):
         return raw
-    if isinstance(raw, int | float):
+    if isinstance(raw, int | Decimal):
         return str(raw)
     raise ConditionError("Invalid policy syntax.")
 
@@ -224,12 +224,9 @@ class Condition:
             return any((lit := _literal(p, resolve)) is not None and lit.lower() == low
                        for p in self.compiled)
         if family == "ip":
-            try:
-                address = ipaddress.ip_address(value.strip())
-            except ValueError:
-                return False
-            return any(net.version == address.version and address in net
-                       for net in self.compiled)
+            address = _address(value)
+            return address is not None and any(
+                net.version == address.version and address in net for net in self.compiled)
         if family == "binary":
             got = _decode_base64(value)
             return got is not None and any(got == want for want in self.compiled)
@@ -242,6 +239,17 @@ class Condition:
             return when is not None and any(
                 want is not None and _compare(family, when, want) for want in self.compiled)
         return False
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """A request's address; an IPv4-mapped IPv6 one (a dual-stack socket's) as IPv4."""
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def _literal(pattern: Pattern, resolve: Resolve) -> str | None:

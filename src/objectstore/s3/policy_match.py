@@ -23,17 +23,13 @@ _ESCAPES = {"*": "*", "?": "?", "$": "$"}
 _DEFAULT = re.compile(r"^\s*([^,\s]+)\s*,\s*'([^']*)'\s*$")
 
 
+_WILDCARD = re.compile(r"([*?])")
+
+
 def _glob_regex(text: str) -> str:
     """``*``/``?`` wildcards of ``text`` as a regex fragment (everything else literal)."""
-    out: list[str] = []
-    for ch in text:
-        if ch == "*":
-            out.append(".*")
-        elif ch == "?":
-            out.append(".")
-        else:
-            out.append(re.escape(ch))
-    return "".join(out)
+    return "".join(".*" if part == "*" else "." if part == "?" else re.escape(part)
+                   for part in _WILDCARD.split(text) if part)
 
 
 def has_wildcard(text: str) -> bool:

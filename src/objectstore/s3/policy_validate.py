@@ -53,14 +53,29 @@ def _after(tokens: list[str], text: str) -> set[int]:
     return states
 
 
+def _first_wildcard(pattern: str) -> int:
+    found = [i for i in (pattern.find("*"), pattern.find("?"), pattern.find("${")) if i >= 0]
+    return min(found) if found else len(pattern)
+
+
 def can_equal(pattern: str, text: str) -> bool:
     """Can ``pattern`` match exactly ``text``?"""
+    first = _first_wildcard(pattern)
+    if first == len(pattern):
+        return pattern == text
+    if pattern[:first] != text[:first]:
+        return False
     tokens = _tokens(pattern)
     return len(tokens) in _after(tokens, text)
 
 
 def can_start_with(pattern: str, prefix: str) -> bool:
     """Can ``pattern`` match some string that starts with ``prefix``?"""
+    first = _first_wildcard(pattern)
+    if first >= len(prefix):
+        return pattern.startswith(prefix)
+    if pattern[:first] != prefix[:first]:
+        return False
     tokens = _tokens(pattern)
     return bool(_after(tokens, prefix))
 
