@@ -76,7 +76,8 @@ def caller(p: Principal | None) -> pol.Caller:
     if p is None:
         return pol.ANONYMOUS
     number = p.account_number or identity.account_number(p.account_id)
-    return pol.Caller(number, p.account_id, identity.user_arn(number, p.user), p.user)
+    return pol.Caller(number, p.account_id, identity.user_arn(number, p.user), p.user,
+                      account_name=p.account_name)
 
 
 def effective_block(bucket: Bucket, account_block: AccountBlock = _no_account_block
