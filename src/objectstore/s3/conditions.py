@@ -118,7 +118,8 @@ _KEYS: dict[str, Callable[[Facts], Sequence[str] | None]] = {
     "aws:useragent": _header("user-agent"),
     "aws:referer": _header("referer"),
     "aws:principalaccount": lambda f: _one(f.account),
-    "aws:principalarn": lambda f: _one(f.arn),
+    "aws:principalarn": lambda f: _one(f.arn or (
+        f"arn:aws:iam::{f.account}:user/{f.user}" if f.account and f.user else None)),
     "aws:principaltype": lambda f: ["Anonymous" if f.account is None else "User"],
     "aws:username": lambda f: _one(f.user),
     "aws:userid": lambda f: _one(f.userid or ("anonymous" if f.account is None else None)),

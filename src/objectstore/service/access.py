@@ -75,9 +75,14 @@ def identity_policy(text: str) -> pol.Policy | None:
 def caller(p: Principal | None) -> pol.Caller:
     if p is None:
         return pol.ANONYMOUS
-    number = p.account_number or identity.account_number(p.account_id)
-    return pol.Caller(number, p.account_id, identity.user_arn(number, p.user), p.user,
-                      account_name=p.account_name)
+    return _caller(p.account_number, p.account_id, p.user, p.account_name)
+
+
+@lru_cache(maxsize=1024)
+def _caller(number: str, account_id: str, user: str, account_name: str) -> pol.Caller:
+    number = number or identity.account_number(account_id)
+    return pol.Caller(number, account_id, identity.user_arn(number, user), user,
+                      account_name=account_name)
 
 
 def effective_block(bucket: Bucket, account_block: AccountBlock = _no_account_block

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Awaitable, Callable
 
 from objectstore.config import Settings
@@ -73,17 +75,17 @@ def owned_bucket(ctx: Ctx) -> Bucket:
 
 
 # ------------------------------------------------------------------------- authorization
+NO_EXTRA: Mapping[str, Sequence[str]] = MappingProxyType({})  # no keys from the handler
 def facts(ctx: Ctx, obj: ObjectRecord | None = None,
           extra: dict[str, list[str]] | None = None) -> conditions.Facts:
     """What the request tells a policy's conditions (computed when a condition asks)."""
     p = ctx.principal
     number = (p.account_number or identity.account_number(p.account_id)) if p else None
+    user = p.user if p else None
     return conditions.Facts(
         ctx.req.method, ctx.req.headers, ctx.ep.query, ctx.req.client,
-        ctx.req.scheme == "https", ctx.now(), number,
-        identity.user_arn(number, p.user) if p and number else None,
-        p.user if p else None, p.user if p else None,
-        (lambda: obj.tags) if obj is not None else conditions.no_tags, extra or {})
+        ctx.req.scheme == "https", ctx.now(), number, None, user, user,
+        (lambda: obj.tags) if obj is not None else conditions.no_tags, extra or NO_EXTRA)
 
 
 def unrestricted(p: Principal | None, bucket: Bucket, owner: str) -> bool:
