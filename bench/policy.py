@@ -9,9 +9,12 @@ One objectstore (fsync on) serves both buckets; the caller is an ordinary user o
 owning account (not an admin, whom no policy concerns). Without a policy its GET takes the
 fast path (no parse, no context); with one every GET is evaluated: the parsed policy comes
 from the memo, the statements indexed under s3:GetObject are matched, conditions read the
-request. The modes are interleaved round by round, each figure the median of the rounds;
-one keep-alive connection sends presigned GETs back to back. A third mode reads the policy
-bucket anonymously through its public-prefix statement.
+request. Two policies: statements spread over the actions a policy typically covers (two
+apply to a GET), and the worst case (every statement names s3:GetObject, 16 of them with
+another account's users as principals and tag conditions). The modes are interleaved round
+by round, each figure the median of the rounds; one keep-alive connection sends presigned
+GETs back to back. The last mode reads the policy bucket anonymously through its
+public-prefix statement (no signature to check, hence faster than a signed GET).
 """
 
 from __future__ import annotations
@@ -61,6 +64,27 @@ def policy_20(bucket: str, other: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": st})
 
 
+def policy_spread(bucket: str, other: str) -> str:
+    """20 statements spread over the actions a bucket's policy typically covers: two apply
+    to every GET (a public prefix, a TLS / source-address denial), the rest name other
+    actions."""
+    arn, objs = f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"
+    doc = json.loads(policy_20(bucket, other))
+    st = doc["Statement"][:2]
+    bucket_level = ["s3:ListBucket", "s3:GetBucketAcl", "s3:ListBucketVersions",
+                    "s3:GetBucketLocation", "s3:GetBucketTagging", "s3:GetBucketCORS",
+                    "s3:GetLifecycleConfiguration", "s3:GetBucketVersioning"]
+    object_level = ["s3:PutObject", "s3:DeleteObject", "s3:GetObjectTagging",
+                    "s3:PutObjectTagging", "s3:GetObjectAcl", "s3:PutObjectAcl",
+                    "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",
+                    "s3:DeleteObjectVersion", "s3:RestoreObject"]
+    for i, action in enumerate(bucket_level + object_level):
+        st.append({"Sid": f"Partner{i}", "Effect": "Allow",
+                   "Principal": {"AWS": f"arn:aws:iam::{other}:user/partner-{i}"},
+                   "Action": action, "Resource": arn if action in bucket_level else objs})
+    return json.dumps({"Version": "2012-10-17", "Statement": st})
+
+
 def gets(t: Target, bucket: str, prefix: str, seconds: float, signed: bool) -> float:
     urls = [t.presign("GET", bucket, f"{prefix}{i}") if signed else f"/{bucket}/{prefix}{i}"
             for i in range(OBJECTS)]
@@ -92,9 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-policy-"))
     srv = Server("objectstore", "objectstore", work)
     srv.start()
+    policies = {"bench-spread": policy_spread, "bench-policy": policy_20}
     modes = {"no policy": ("bench-plain", "obj/", True),
-             "20-statement policy": ("bench-policy", "obj/", True),
-             "20-statement policy, anonymous": ("bench-policy", "public/", False)}
+             "20 statements, 2 on s3:GetObject": ("bench-spread", "obj/", True),
+             "20 statements, 20 on s3:GetObject": ("bench-policy", "obj/", True),
+             "20 statements, anonymous (public prefix)": ("bench-policy", "public/", False)}
     results: dict[str, list[float]] = {m: [] for m in modes}
     try:
         assert srv.data_dir is not None
@@ -106,17 +132,19 @@ def main(argv: list[str] | None = None) -> int:
         t = Target(admin_t.name, admin_t.port, keys["access key"], keys["secret key"])
         body = os.urandom(4096)
         c = conn(t)
-        for bucket in ("bench-plain", "bench-policy"):
+        for bucket in ("bench-plain", *policies):
             ensure_bucket(t, bucket)
             for prefix in ("obj/", "public/"):
                 for i in range(OBJECTS):
                     st, _, _ = request(c, "PUT", t.presign("PUT", bucket, f"{prefix}{i}"),
                                        body, {"Content-Length": "4096"})
                     assert st == 200, st
-        text = policy_20("bench-policy", "123456789012").encode()
-        st, _, out = request(c, "PUT", t.presign("PUT", "bench-policy", params={"policy": ""}),
-                             text, {"Content-Length": str(len(text))})
-        assert st == 204, (st, out[:300])
+        for bucket, make in policies.items():
+            text = make(bucket, "123456789012").encode()
+            assert len(json.loads(text)["Statement"]) == 20
+            st, _, out = request(c, "PUT", t.presign("PUT", bucket, params={"policy": ""}),
+                                 text, {"Content-Length": str(len(text))})
+            assert st == 204, (st, out[:300])
         c.close()
         for r in range(rounds):
             for mode, (bucket, prefix, signed) in modes.items():
