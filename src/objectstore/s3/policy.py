@@ -45,6 +45,7 @@ from objectstore.s3.policy_validate import (
     bucket_resource_ok,
     catalog,
     identity_resource_ok,
+    key_applies,
     resource_kinds,
 )
 
@@ -374,6 +375,11 @@ def _statement(raw: Any, rules: _Rules, variables: bool) -> Statement:
                                           key_ok=rules.key_ok)
         except ConditionError as e:
             raise _malformed(str(e)) from None
+        if rules.bucket is not None and not not_action:
+            named = {name for a in action_texts for name, _ in rules.actions.matching(a)}
+            if not all(key_applies(c.key, named) for c in conditions):
+                raise _malformed("Conditions do not apply to combination of actions and "
+                                 "resources in statement")
     actions = tuple(compile_pattern(a.lower(), variables=False) for a in action_texts)
     resources = tuple(compile_pattern(r, variables=variables) for r in resource_texts)
     return Statement(sid, effect, principals, not_principal, actions, not_action, resources,
