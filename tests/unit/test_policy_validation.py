@@ -242,6 +242,17 @@ def test_size_limit() -> None:
     parse_bucket_policy(spaced, B)
 
 
+def test_bytes_bodies() -> None:
+    pol = parse_bucket_policy(policy(stmt()).encode(), B)
+    assert pol.public
+    with pytest.raises(S3Error) as err:
+        parse_bucket_policy(b'{"Statement": "\xff"}', B)
+    assert err.value.message == "This policy contains invalid Json"
+    with pytest.raises(S3Error) as err:
+        parse_bucket_policy(b"\xef\xbb\xbf{}", B)
+    assert err.value.message == "Policies must be valid JSON and the first byte must be '{'"
+
+
 def test_numbers_and_ids_are_kept_as_written() -> None:
     pol = parse_bucket_policy(json.dumps({
         "Version": "2012-10-17", "Id": "S3PolicyId1",

@@ -260,7 +260,16 @@ _STATEMENT_FIELDS = frozenset({"Sid", "Effect", "Principal", "NotPrincipal", "Ac
                                "NotAction", "Resource", "NotResource", "Condition"})
 
 
-def _load(text: str) -> dict[str, Any]:
+def _load(raw: str | bytes) -> dict[str, Any]:
+    if isinstance(raw, bytes):
+        if not raw.startswith(b"{"):
+            raise _malformed(_NOT_JSON)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _malformed("This policy contains invalid Json") from None
+    else:
+        text = raw
     if not text.startswith("{"):
         raise _malformed(_NOT_JSON)
     try:
@@ -304,7 +313,7 @@ class _Rules:
         return self.bucket is None and service == "ec2"
 
 
-def _parse(text: str, rules: _Rules) -> Policy:
+def _parse(text: str | bytes, rules: _Rules) -> Policy:
     doc = _load(text)
     if rules.bucket is not None:
         compact = json.dumps(doc, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -441,11 +450,13 @@ def _check_applies(actions: list[str], resources: list[str], rules: _Rules) -> N
             raise _malformed("Action does not apply to any resource(s) in statement")
 
 
-def parse_bucket_policy(text: str, bucket: str) -> Policy:
-    """A bucket policy (Principal required; every Resource within ``bucket``)."""
+def parse_bucket_policy(text: str | bytes, bucket: str) -> Policy:
+    """A bucket policy (Principal required; every Resource within ``bucket``).
+
+    ``text`` may be the request body as bytes (UTF-8)."""
     return _parse(text, _Rules(bucket, catalog(("s3",))))
 
 
-def parse_identity_policy(text: str) -> Policy:
+def parse_identity_policy(text: str | bytes) -> Policy:
     """An identity policy attached to a user (no Principal; any bucket; S3 and EC2 actions)."""
     return _parse(text, _Rules(None, catalog(("s3", "ec2"))))
