@@ -122,14 +122,21 @@ class Statement:
             every = f"arn:aws:{ask.action.partition(':')[0].lower()}:::*"
             hit = any(p.text == "*" or p.match(every, env.variable) for p in self.resources)
         else:
-            hit = any(p.match(resource, env.variable) for p in self.resources)
+            hit = False
+            for p in self.resources:
+                if p.match(resource, env.variable):
+                    hit = True
+                    break
         return hit != self.not_resource
 
     def applies(self, ask: Ask, env: _Env) -> bool:
         """Principal, resource, then conditions (the action is matched by the index)."""
-        return (self.principal_matches(ask.caller)
-                and self.resource_matches(ask, env)
-                and all(c.holds(env.values, env.variable) for c in self.conditions))
+        if not self.principal_matches(ask.caller) or not self.resource_matches(ask, env):
+            return False
+        for c in self.conditions:
+            if not c.holds(env.values, env.variable):
+                return False
+        return True
 
 
 # --- the request's keys -------------------------------------------------------------------
