@@ -12,7 +12,12 @@ Interface fixed for issue #11 (the implementation fills it in):
 Condition values come from ``Ask.context``: a function of the condition key, lower case
 (``"aws:sourceip"``, ``"s3:existingobjecttag/project"``), giving its values or None when the
 request has no such key. It is called only for keys a matching statement names, so
-expensive keys (an object's tags) are looked up only when a policy asks for them.
+expensive keys (an object's tags) are looked up only when a policy asks for them. Values are
+text: booleans "true"/"false", times ISO 8601 or epoch seconds, numbers in decimal, IP
+addresses as written; an empty sequence counts as a missing key (``ForAllValues:`` holds,
+``ForAnyValue:`` does not). Keys describing the principal (``aws:username``,
+``aws:userid``, ``aws:principalaccount``, ``aws:principalarn``, ``aws:principaltype``) fall
+back to ``Ask.caller`` when the context answers None.
 
 The language is split over small modules: s3/policy_principals.py (Principal),
 s3/policy_conditions.py (Condition operators), s3/policy_match.py (wildcards and policy
