@@ -85,7 +85,7 @@ def main() -> None:
     print(f"parse 20-statement policy: {parse_ns / 1000:.1f} us")
     for name, item in cases.items():
         examined = len(policy.candidates(item.action))
-        ns = median_ns(lambda item=item: policy.decide(item), args.n, args.rounds)  # type: ignore[misc]
+        ns = median_ns(lambda item=item: policy.decide(item), args.n, args.rounds)
         print(f"decide {name}: {ns / 1000:.2f} us ({examined} of 20 statements examined, "
               f"answer {policy.decide(item)})")
 

@@ -66,14 +66,16 @@ def grant(principal: Any = "*", condition: dict[str, Any] | None = None,
     (grant("*", {"StringLike": {"aws:userid": "AROAEXAMPLE:*"}}), False),
     (grant("*", {"StringLike": {"aws:userid": "*"}}), True),
     (grant("*", {"StringEquals": {
-        "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:r:1:key/k"}}), False),
+        "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:r:1:key/k"}},
+           action="s3:PutObject"), False),
     (grant("*", {"ArnLike": {
         "s3:DataAccessPointArn": "arn:aws:s3:us-west-2:123456789012:accesspoint/*"}}), False),
     (grant("*", {"ArnLike": {
         "s3:DataAccessPointArn": "arn:aws:s3:us-west-2:*:accesspoint/*"}}), True),
     (grant("*", {"StringEquals": {"s3:DataAccessPointAccount": "123456789012"}}), False),
     # conditions that do not confine the statement
-    (grant("*", {"StringEquals": {"s3:x-amz-acl": "public-read"}}), True),
+    (grant("*", {"StringEquals": {"s3:x-amz-acl": "public-read"}}, action="s3:PutObject"),
+     True),
     (grant("*", {"StringNotEquals": {"aws:SourceAccount": "111122223333"}}), True),
     (grant("*", {"StringEqualsIfExists": {"aws:SourceAccount": "111122223333"}}), True),
     (grant("*", {"ForAllValues:StringEquals": {"aws:SourceVpce": "vpce-1"}}), True),
@@ -82,7 +84,7 @@ def grant(principal: Any = "*", condition: dict[str, Any] | None = None,
     (grant("*", {"StringLike": {"aws:Referer": "http://www.example.com/*"}}), True),
     # one fixing condition among others is enough
     (grant("*", {"StringEquals": {"aws:SourceAccount": "111122223333",
-                                  "s3:x-amz-acl": "private"}}), False),
+                                  "s3:x-amz-acl": "private"}}, action="s3:PutObject"), False),
 ])
 def test_one_statement(statement: dict[str, Any], is_public: bool) -> None:
     assert public(statement) is is_public

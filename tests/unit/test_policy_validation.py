@@ -168,6 +168,37 @@ def test_action_applies(resource: Any, action: Any) -> None:
     parse_bucket_policy(policy(stmt(Resource=resource, Action=action)), B)
 
 
+@pytest.mark.parametrize("action,key", [
+    ("s3:GetObject", "s3:prefix"),
+    ("s3:GetObject", "s3:x-amz-acl"),
+    (["s3:GetObject", "s3:GetObjectAcl"], "s3:RequestObjectTag/project"),
+    ("s3:DeleteObject", "s3:VersionId"),
+])
+def test_conditions_that_no_action_carries(action: Any, key: str) -> None:
+    text = policy(stmt(Action=action, Condition={"StringEquals": {key: "x"}}))
+    assert malformed(text) == ("Conditions do not apply to combination of actions and "
+                               "resources in statement")
+
+
+@pytest.mark.parametrize("action,resource,key", [
+    ("s3:ListBucket", BKT, "s3:prefix"),
+    (["s3:ListBucket", "s3:GetObject"], [BKT, OBJS], "s3:prefix"),  # one action carries it
+    ("s3:*", [BKT, OBJS], "s3:x-amz-acl"),
+    ("s3:Put*", OBJS, "s3:x-amz-server-side-encryption"),
+    ("s3:GetObject", OBJS, "s3:ExistingObjectTag/security"),
+    ("s3:GetObjectAcl", OBJS, "s3:ExistingObjectTag/security"),
+    ("s3:PutObjectTagging", OBJS, "s3:RequestObjectTag/security"),
+    ("s3:GetObject", OBJS, "s3:DataAccessPointAccount"),
+    ("s3:GetObject", OBJS, "s3:authType"),
+    ("s3:GetObject", OBJS, "s3:signatureversion"),
+    ("s3:DeleteObjectVersion", OBJS, "s3:VersionId"),
+    ("s3:GetObject", OBJS, "aws:SourceIp"),
+])
+def test_conditions_some_action_carries(action: Any, resource: Any, key: str) -> None:
+    parse_bucket_policy(policy(stmt(Action=action, Resource=resource,
+                                    Condition={"StringEquals": {key: "x"}})), B)
+
+
 def test_not_action_and_not_resource_skip_the_applicability_check() -> None:
     parse_bucket_policy(policy(stmt(Effect="Deny", Action=None, NotAction="s3:ListBucket",
                                     Resource=OBJS)), B)
@@ -209,6 +240,17 @@ def test_size_limit() -> None:
     spaced = json.dumps({"Version": "2012-10-17", "Statement": small}, indent=40)
     assert len(spaced) > 20 * 1024
     parse_bucket_policy(spaced, B)
+
+
+def test_bytes_bodies() -> None:
+    pol = parse_bucket_policy(policy(stmt()).encode(), B)
+    assert pol.public
+    with pytest.raises(S3Error) as err:
+        parse_bucket_policy(b'{"Statement": "\xff"}', B)
+    assert err.value.message == "This policy contains invalid Json"
+    with pytest.raises(S3Error) as err:
+        parse_bucket_policy(b"\xef\xbb\xbf{}", B)
+    assert err.value.message == "Policies must be valid JSON and the first byte must be '{'"
 
 
 def test_numbers_and_ids_are_kept_as_written() -> None:

@@ -12,7 +12,12 @@ Interface fixed for issue #11 (the implementation fills it in):
 Condition values come from ``Ask.context``: a function of the condition key, lower case
 (``"aws:sourceip"``, ``"s3:existingobjecttag/project"``), giving its values or None when the
 request has no such key. It is called only for keys a matching statement names, so
-expensive keys (an object's tags) are looked up only when a policy asks for them.
+expensive keys (an object's tags) are looked up only when a policy asks for them. Values are
+text: booleans "true"/"false", times ISO 8601 or epoch seconds, numbers in decimal, IP
+addresses as written; an empty sequence counts as a missing key (``ForAllValues:`` holds,
+``ForAnyValue:`` does not). Keys describing the principal (``aws:username``,
+``aws:userid``, ``aws:principalaccount``, ``aws:principalarn``, ``aws:principaltype``) fall
+back to ``Ask.caller`` when the context answers None.
 
 The language is split over small modules: s3/policy_principals.py (Principal),
 s3/policy_conditions.py (Condition operators), s3/policy_match.py (wildcards and policy
@@ -45,6 +50,7 @@ from objectstore.s3.policy_validate import (
     bucket_resource_ok,
     catalog,
     identity_resource_ok,
+    key_applies,
     resource_kinds,
 )
 
@@ -121,14 +127,21 @@ class Statement:
             every = f"arn:aws:{ask.action.partition(':')[0].lower()}:::*"
             hit = any(p.text == "*" or p.match(every, env.variable) for p in self.resources)
         else:
-            hit = any(p.match(resource, env.variable) for p in self.resources)
+            hit = False
+            for p in self.resources:
+                if p.match(resource, env.variable):
+                    hit = True
+                    break
         return hit != self.not_resource
 
     def applies(self, ask: Ask, env: _Env) -> bool:
         """Principal, resource, then conditions (the action is matched by the index)."""
-        return (self.principal_matches(ask.caller)
-                and self.resource_matches(ask, env)
-                and all(c.holds(env.values, env.variable) for c in self.conditions))
+        if not self.principal_matches(ask.caller) or not self.resource_matches(ask, env):
+            return False
+        for c in self.conditions:
+            if not c.holds(env.values, env.variable):
+                return False
+        return True
 
 
 # --- the request's keys -------------------------------------------------------------------
@@ -259,7 +272,16 @@ _STATEMENT_FIELDS = frozenset({"Sid", "Effect", "Principal", "NotPrincipal", "Ac
                                "NotAction", "Resource", "NotResource", "Condition"})
 
 
-def _load(text: str) -> dict[str, Any]:
+def _load(raw: str | bytes) -> dict[str, Any]:
+    if isinstance(raw, bytes):
+        if not raw.startswith(b"{"):
+            raise _malformed(_NOT_JSON)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _malformed("This policy contains invalid Json") from None
+    else:
+        text = raw
     if not text.startswith("{"):
         raise _malformed(_NOT_JSON)
     try:
@@ -303,7 +325,7 @@ class _Rules:
         return self.bucket is None and service == "ec2"
 
 
-def _parse(text: str, rules: _Rules) -> Policy:
+def _parse(text: str | bytes, rules: _Rules) -> Policy:
     doc = _load(text)
     if rules.bucket is not None:
         compact = json.dumps(doc, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -374,6 +396,11 @@ def _statement(raw: Any, rules: _Rules, variables: bool) -> Statement:
                                           key_ok=rules.key_ok)
         except ConditionError as e:
             raise _malformed(str(e)) from None
+        if rules.bucket is not None and not not_action:
+            named = {name for a in action_texts for name, _ in rules.actions.matching(a)}
+            if not all(key_applies(c.key, named) for c in conditions):
+                raise _malformed("Conditions do not apply to combination of actions and "
+                                 "resources in statement")
     actions = tuple(compile_pattern(a.lower(), variables=False) for a in action_texts)
     resources = tuple(compile_pattern(r, variables=variables) for r in resource_texts)
     return Statement(sid, effect, principals, not_principal, actions, not_action, resources,
@@ -435,11 +462,13 @@ def _check_applies(actions: list[str], resources: list[str], rules: _Rules) -> N
             raise _malformed("Action does not apply to any resource(s) in statement")
 
 
-def parse_bucket_policy(text: str, bucket: str) -> Policy:
-    """A bucket policy (Principal required; every Resource within ``bucket``)."""
+def parse_bucket_policy(text: str | bytes, bucket: str) -> Policy:
+    """A bucket policy (Principal required; every Resource within ``bucket``).
+
+    ``text`` may be the request body as bytes (UTF-8)."""
     return _parse(text, _Rules(bucket, catalog(("s3",))))
 
 
-def parse_identity_policy(text: str) -> Policy:
+def parse_identity_policy(text: str | bytes) -> Policy:
     """An identity policy attached to a user (no Principal; any bucket; S3 and EC2 actions)."""
     return _parse(text, _Rules(None, catalog(("s3", "ec2"))))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -225,8 +226,11 @@ class Condition:
                        for p in self.compiled)
         if family == "ip":
             address = _address(value)
-            return address is not None and any(
-                net.version == address.version and address in net for net in self.compiled)
+            if address is None:
+                return False
+            version, packed = address
+            return any(net.version == version and packed & net.mask == net.network
+                       for net in self.compiled)
         if family == "binary":
             got = _decode_base64(value)
             return got is not None and any(got == want for want in self.compiled)
@@ -241,15 +245,33 @@ class Condition:
         return False
 
 
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """A request's address; an IPv4-mapped IPv6 one (a dual-stack socket's) as IPv4."""
+def _address(text: str) -> tuple[int, int] | None:
+    """A request's address as (version, integer); IPv4-mapped IPv6 (a dual-stack socket's)
+    as IPv4. ``inet_pton`` is a pure conversion, much cheaper than ``ipaddress``."""
+    text = text.strip()
     try:
-        address = ipaddress.ip_address(text.strip())
-    except ValueError:
+        if ":" not in text:
+            return 4, int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big")
+        packed = socket.inet_pton(socket.AF_INET6, text.split("%", 1)[0])
+    except (OSError, ValueError):
         return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
+    if packed[:12] == _V4_MAPPED:
+        return 4, int.from_bytes(packed[12:], "big")
+    return 6, int.from_bytes(packed, "big")
+
+
+_V4_MAPPED = b"\0" * 10 + b"\xff\xff"
+
+
+@dataclass(frozen=True, slots=True)
+class _Net:
+    version: int
+    network: int
+    mask: int
+
+
+def _net(net: IpNetwork) -> _Net:
+    return _Net(net.version, int(net.network_address), int(net.netmask))
 
 
 def _literal(pattern: Pattern, resolve: Resolve) -> str | None:
@@ -282,7 +304,7 @@ def _compile_value(op: Operator, text: str, variables: bool) -> Any:
         net = parse_network(text)
         if net is None:
             raise ConditionError("Invalid IP address in Conditions")
-        return net
+        return _net(net)
     if family == "binary":
         return _decode_base64(text)
     if family.startswith("numeric"):

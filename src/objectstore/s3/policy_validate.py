@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from objectstore.s3.policy_actions import Kind, action_kinds
+from objectstore.s3.policy_actions import KEY_ACTIONS, Kind, action_kinds
 
 S3_ARN = "arn:aws:s3:::"
 _VARIABLE = re.compile(r"\$\{[^}]*\}")
@@ -86,17 +86,35 @@ class Catalog:
 
     actions: dict[str, tuple[str, Kind]]
 
-    def named(self, pattern: str) -> list[Kind]:
-        """The kinds of the known actions an action pattern names (empty: none)."""
+    def matching(self, pattern: str) -> list[tuple[str, Kind]]:
+        """The known actions an action pattern names, as (name, kind) (empty: none)."""
         low = pattern.lower()
         if low == "*":
-            return [kind for _, kind in self.actions.values()]
+            return list(self.actions.values())
         if "*" not in low and "?" not in low:
             got = self.actions.get(low)
-            return [got[1]] if got is not None else []
+            return [got] if got is not None else []
         regex = re.compile(
             "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in low))
-        return [kind for name, (_, kind) in self.actions.items() if regex.fullmatch(name)]
+        return [known for name, known in self.actions.items() if regex.fullmatch(name)]
+
+    def named(self, pattern: str) -> list[Kind]:
+        """The kinds of the known actions an action pattern names (empty: none)."""
+        return [kind for _, kind in self.matching(pattern)]
+
+
+def key_applies(key: str, actions: Iterable[str]) -> bool:
+    """Does an S3 condition key (lower case) come with one of these actions ("s3:Name")?
+
+    S3 refuses a statement none of whose actions carries one of its condition keys."""
+    if not key.startswith("s3:"):
+        return True
+    carriers = KEY_ACTIONS.get(key)
+    if carriers is None and "/" in key:
+        carriers = KEY_ACTIONS.get(key.split("/", 1)[0] + "/")
+    if carriers is None:
+        return True  # a key every action carries (s3:authType, s3:signatureversion, ...)
+    return any(a.startswith("s3:") and a[3:] in carriers for a in actions)
 
 
 def catalog(services: Iterable[str]) -> Catalog:
