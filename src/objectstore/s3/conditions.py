@@ -180,3 +180,15 @@ def context(f: Facts) -> Context:
     def get(key: str) -> Sequence[str] | None:
         return value(f, key)
     return get
+
+
+def lazy(build: Callable[[], Facts]) -> Context:
+    """A context whose Facts are gathered on the first key asked (most policy statements
+    ask none)."""
+    made: list[Facts] = []
+
+    def get(key: str) -> Sequence[str] | None:
+        if not made:
+            made.append(build())
+        return value(made[0], key)
+    return get

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from objectstore.s3 import identity, sigv2, sigv4
 from objectstore.s3.errors import S3Error
@@ -69,7 +70,12 @@ def lookup_principal(meta: SqliteMeta, access_key: str) -> tuple[str, Principal]
         raise S3Error("InvalidAccessKeyId", AWSAccessKeyId=access_key)
     secret, user, account = found
     return secret, Principal(user.name, account.id, account.name, user.is_admin, access_key,
-                             identity.account_number(account.id), user.policy, user.first)
+                             _account_number(account.id), user.policy, user.first)
+
+
+@lru_cache(maxsize=1024)  # a server sees few accounts; the hash is not worth redoing
+def _account_number(canonical_id: str) -> str:
+    return identity.account_number(canonical_id)
 
 
 def _v4(req: Request, meta: SqliteMeta, claim: sigv4.SigV4Request, now: float) -> Auth:

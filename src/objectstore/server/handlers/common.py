@@ -109,7 +109,7 @@ def allowed(ctx: Ctx, bucket: Bucket, need: Need | str, *, obj: ObjectRecord | N
     return access.decide(who, bucket, need.action,
                          key=key if on_object else None, obj=obj if on_object else None,
                          upload_owner=upload_owner,
-                         context=conditions.context(facts(ctx, obj if on_object else None)),
+                         context=conditions.lazy(lambda: facts(ctx, obj if on_object else None)),
                          account_block=ctx.stores.meta.account_public_block, acl_as=acl_as)
 
 
