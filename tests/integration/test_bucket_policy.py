@@ -234,3 +234,19 @@ def test_aws_cli_put_bucket_policy(server: Server, owner: Creds, bkt: str,
     cp = _aws(server, owner, home, "s3api", "get-bucket-policy-status", "--bucket", bkt)
     assert json.loads(cp.stdout)["PolicyStatus"]["IsPublic"] is True
     assert requests.get(f"{server.endpoint}/{bkt}/public/a.txt", timeout=10).status_code == 200
+
+
+def test_policy_operations_from_another_account(server: Server, owner: Creds, other: Creds,
+                                                bkt: str) -> None:
+    """Denied: 403; allowed by the policy but outside the owner's account: 405, as S3."""
+    alt = server.client(other)
+    with pytest.raises(ClientError) as e:
+        alt.get_bucket_policy(Bucket=bkt)
+    assert _code(e.value) == "AccessDenied"
+    number = account_number(account_id(server, other.account))
+    server.client(owner).put_bucket_policy(Bucket=bkt, Policy=doc({
+        "Effect": "Allow", "Principal": {"AWS": number}, "Action": "s3:GetBucketPolicy",
+        "Resource": f"arn:aws:s3:::{bkt}"}))
+    with pytest.raises(ClientError) as e:
+        alt.get_bucket_policy(Bucket=bkt)
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 405

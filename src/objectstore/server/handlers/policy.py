@@ -6,16 +6,26 @@ from objectstore.s3 import ownership, xml
 from objectstore.s3 import policy as pol
 from objectstore.s3.acl import Acl
 from objectstore.s3.errors import S3Error
-from objectstore.server.handlers.common import Ctx, Handler, clear_setting, empty, owned_bucket
+from objectstore.server.handlers.common import Ctx, Handler, empty, owned_bucket
 from objectstore.server.request import Response, xml_response
 from objectstore.service import access
 from objectstore.storage.model import Bucket
 
 
+def _policy_bucket(ctx: Ctx) -> Bucket:
+    """The bucket, for Get/Put/DeleteBucketPolicy: allowed callers outside the bucket
+    owner's account get 405 MethodNotAllowed, as S3 documents for these operations."""
+    bucket = owned_bucket(ctx)
+    p = ctx.principal
+    if p is not None and not p.is_admin and p.account_id != bucket.account_id:
+        raise S3Error("MethodNotAllowed", Method=ctx.req.method, ResourceType="BUCKET")
+    return bucket
+
+
 async def put_bucket_policy(ctx: Ctx) -> Response:
     """Validated as S3 validates (MalformedPolicy); a public policy is refused with 403
     AccessDenied while BlockPublicPolicy (the bucket's or its account's) is on."""
-    bucket = owned_bucket(ctx)
+    bucket = _policy_bucket(ctx)
     body = await ctx.req.read_small()  # at most 2 MiB; the parser applies S3's 20 KB rule
     try:
         text = body.decode("utf-8")
@@ -31,14 +41,16 @@ async def put_bucket_policy(ctx: Ctx) -> Response:
 
 
 async def get_bucket_policy(ctx: Ctx) -> Response:
-    bucket = owned_bucket(ctx)
+    bucket = _policy_bucket(ctx)
     if bucket.policy is None:
         raise S3Error("NoSuchBucketPolicy", BucketName=bucket.name)
     return Response(200, [("Content-Type", "application/json")], bucket.policy.encode())
 
 
 async def delete_bucket_policy(ctx: Ctx) -> Response:
-    return await clear_setting(ctx, "policy")
+    bucket = _policy_bucket(ctx)
+    await ctx.stores.write(ctx.stores.meta.set_bucket_setting_txn("policy", bucket.name, None))
+    return empty(204)
 
 
 def is_public(ctx: Ctx, bucket: Bucket) -> bool:
