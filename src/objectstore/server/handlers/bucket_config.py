@@ -12,7 +12,6 @@ from objectstore.service import access
 # operation -> error code when nothing is configured
 MISSING = {
     "GetBucketPolicy": "NoSuchBucketPolicy",
-    "GetBucketWebsite": "NoSuchWebsiteConfiguration",
     "GetBucketReplication": "ReplicationConfigurationNotFoundError",
 }
 # operation -> (root element, inner XML) of the "nothing configured" document
@@ -24,7 +23,7 @@ EMPTY_DOCS = {
 }
 DELETES = (
     "DeleteBucketPolicy",
-    "DeleteBucketWebsite", "DeleteBucketReplication",
+    "DeleteBucketReplication",
 )
 
 
