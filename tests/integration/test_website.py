@@ -273,6 +273,11 @@ def test_object_redirects(web: Server, s3: Any) -> None:
     # the S3 API serves the object itself, with the header
     got = s3.get_object(Bucket=name, Key="old.html")
     assert got["WebsiteRedirectLocation"] == "/docs/"
+    # an error document with a redirect location: 301 there, with the document (S3's answer)
+    s3.put_object(Bucket=name, Key="404.html", Body=b"moved", ACL="public-read",
+                  WebsiteRedirectLocation="/")
+    status, headers, body = fetch(web, name, "/nothing")
+    assert (status, headers["location"], body) == (301, "/", b"moved")
 
 
 def test_redirect_all_requests(web: Server, s3: Any) -> None:

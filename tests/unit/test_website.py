@@ -252,8 +252,34 @@ def test_prefix_and_error_code_must_both_match() -> None:
 
 
 def test_error_document_with_redirect_location() -> None:
-    lookup = store({**FILES, "404.html": "/"})
-    assert decide("/x", lookup=lookup) == Redirection("/", 301)
+    """S3 answers 301 with the error document's location, and the document as the body."""
+    lookup = store({**FILES, "404.html": "/example"})
+    assert decide("/x", lookup=lookup) == Serve("404.html", 301, "/example")
+
+
+def test_error_code_rule_before_an_unconditional_one() -> None:
+    config = Config(index="index.html", rules=(
+        rule(Redirect(host="primary.example.com"), error="404"),
+        rule(Redirect(host="secondary.example.com"))))
+    assert decide("/any", config) == Redirection("http://primary.example.com/any", 301)
+    assert decide("/a.txt", config) == Redirection("http://secondary.example.com/a.txt", 301)
+
+
+def test_prefix_rule_redirects_existing_keys_too() -> None:
+    config = Config(index="index.html", rules=(rule(Redirect(host="example.com"), "a"),))
+    assert decide("/a.txt", config) == Redirection("http://example.com/a.txt", 301)
+    assert decide("/docs/", config) == Serve("docs/index.html")
+
+
+def test_error_code_rule_does_not_match_a_folder_redirect() -> None:
+    config = Config(index="index.html", rules=(rule(Redirect(host="x.example"), error="404"),))
+    assert decide("/docs", config) == Redirection("/docs/", 302)
+
+
+def test_slashed_key_without_index_is_404() -> None:
+    lookup = store({"key/": None})
+    assert decide("/key/", Config(index="index.html"), lookup) == Failure(
+        404, "NoSuchKey", "The specified key does not exist.", "key/index.html")
 
 
 def test_location_is_percent_encoded() -> None:

@@ -43,15 +43,6 @@ class Rule:
     error_code: str | None = None  # Condition/HttpErrorCodeReturnedEquals
     has_condition: bool = False
 
-    def matches(self, key: str, status: int | None) -> bool:
-        """Before the lookup (``status`` None) only rules without an error-code condition
-        apply; after a failed lookup only those whose error code is ``status``."""
-        if (self.error_code is None) != (status is None):
-            return False
-        if self.error_code is not None and int(self.error_code) != status:
-            return False
-        return self.prefix is None or key.startswith(self.prefix)
-
 
 @dataclass(frozen=True, slots=True)
 class Config:
@@ -226,6 +217,7 @@ class Found:
 class Serve:
     key: str
     status: int = 200  # the error document is served with the original error's status
+    location: str | None = None  # an error document's own redirect location (status 301)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,22 +260,9 @@ def _redirect(rule: Rule, key: str, scheme: str, host: str) -> Redirection:
     return Redirection(_rule_location(rule, key, scheme, host), int(rule.redirect.code or 301))
 
 
-def decide(config: Config, path: str, lookup: Lookup, *, scheme: str = "http",
-           host: str = "", raw_query: str = "") -> Decision:
-    """What the website endpoint answers a GET/HEAD of ``path`` (percent-decoded, starting
-    with "/"), as S3 documents it: RedirectAllRequestsTo first; then routing rules without
-    an error-code condition; the index document for "/" and ".../"; an object redirect
-    location as 301; "/dir" -> 302 "/dir/" when "dir/<index>" exists; on 404/403 the rules
-    with that error code, then the error document (served with the error's status), then
-    S3's error page."""
-    if config.redirect_all_host is not None:
-        query = f"?{raw_query}" if raw_query else ""
-        return Redirection(f"{config.redirect_all_protocol or scheme}://"
-                           f"{config.redirect_all_host}{_quote(path)}{query}", 301)
-    key = path[1:] if path.startswith("/") else path
-    for rule in config.rules:
-        if rule.matches(key, None):
-            return _redirect(rule, key, scheme, host)
+def _resolve(config: Config, key: str, lookup: Lookup) -> Serve | Redirection | int:
+    """What the bucket holds for ``key``: the object (or the index document of a folder),
+    its redirect location, the folder redirect — or the error status, 404 or 403."""
     index = config.index or "index.html"
     wanted = key + index if key == "" or key.endswith("/") else key
     found = lookup(wanted)
@@ -295,18 +274,50 @@ def decide(config: Config, path: str, lookup: Lookup, *, scheme: str = "http",
         folder = lookup(f"{key}/{index}")
         if folder.state == "found":
             return Redirection(f"/{_quote(key)}/", 302)
-    status = 404 if found.state == "missing" else 403
+    return 404 if found.state == "missing" else 403
+
+
+def decide(config: Config, path: str, lookup: Lookup, *, scheme: str = "http",
+           host: str = "", raw_query: str = "") -> Decision:
+    """What the website endpoint answers a GET/HEAD of ``path`` (percent-decoded, starting
+    with "/"; the query is ignored), as S3 answers it: RedirectAllRequestsTo (path and
+    query kept); else the routing rules in order, the first match winning — a rule with an
+    HttpErrorCodeReturnedEquals condition matches when the key's lookup fails with that
+    status (and its prefix, if any, matches), any other rule on its prefix alone; else the
+    key: the index document for "/" and ".../", an object's redirect location as 301,
+    "/dir" -> 302 "/dir/" when "dir/<index>" exists; on 404/403 the error document, served
+    with the error's status (an error document carrying a redirect location: 301 with that
+    Location, and its body, as S3 answers), else S3's error page."""
+    if config.redirect_all_host is not None:
+        query = f"?{raw_query}" if raw_query else ""
+        return Redirection(f"{config.redirect_all_protocol or scheme}://"
+                           f"{config.redirect_all_host}{_quote(path)}{query}", 301)
+    key = path[1:] if path.startswith("/") else path
+    outcome: Serve | Redirection | int | None = None  # looked up only when a rule asks
     for rule in config.rules:
-        if rule.matches(key, status):
-            return _redirect(rule, key, scheme, host)
+        if rule.prefix is not None and not key.startswith(rule.prefix):
+            continue
+        if rule.error_code is not None:
+            if outcome is None:
+                outcome = _resolve(config, key, lookup)
+            if outcome != int(rule.error_code):
+                continue
+        return _redirect(rule, key, scheme, host)
+    if outcome is None:
+        outcome = _resolve(config, key, lookup)
+    if not isinstance(outcome, int):
+        return outcome
+    status = outcome
     code, message = NOT_FOUND if status == 404 else DENIED
-    shown = wanted if status == 404 else None
+    index = config.index or "index.html"
+    shown = (key + index if key == "" or key.endswith("/") else key) if status == 404 \
+        else None
     if config.error_key is None:
         return Failure(status, code, message, shown)
     doc_found = lookup(config.error_key)
     if doc_found.state == "found":
         if doc_found.redirect is not None:
-            return Redirection(doc_found.redirect, 301)
+            return Serve(config.error_key, 301, doc_found.redirect)
         return Serve(config.error_key, status)
     doc_code, doc_message = NOT_FOUND if doc_found.state == "missing" else DENIED
     return Failure(status, code, message, shown,

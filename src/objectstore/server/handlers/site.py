@@ -67,7 +67,8 @@ def _from_error(ctx: Ctx, err: S3Error, host_id: str) -> Response:
     return html_error(ctx, err.status, err.code, err.message, details, host_id=host_id)
 
 
-async def _serve(ctx: Ctx, bucket: Bucket, key: str, status: int) -> Response:
+async def _serve(ctx: Ctx, bucket: Bucket, key: str, status: int,
+                 location: str | None = None) -> Response:
     """The object at ``key`` through the S3 API's GetObject/HeadObject, anonymously; the
     error document (``status`` not 200) without ranges or conditions."""
     h = ctx.req.headers
@@ -79,6 +80,8 @@ async def _serve(ctx: Ctx, bucket: Bucket, key: str, status: int) -> Response:
     resp = await objects.get_object(sub, head=ctx.req.method == "HEAD")
     if status != 200:
         resp.status = status
+    if location is not None:
+        resp.headers.append(("Location", location))
     return resp
 
 
@@ -105,7 +108,7 @@ async def serve(ctx: Ctx, bucket_name: str, host_id: str) -> Response:
         if isinstance(decision, website.Redirection):
             return Response(decision.status, [("Location", decision.location)])
         if isinstance(decision, website.Serve):
-            return await _serve(ctx, bucket, decision.key, decision.status)
+            return await _serve(ctx, bucket, decision.key, decision.status, decision.location)
         details = [("Key", decision.key)] if decision.key is not None else []
         return html_error(ctx, decision.status, decision.code, decision.message, details,
                           decision.document, host_id)
