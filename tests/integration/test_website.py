@@ -367,3 +367,15 @@ def test_s3_api_unchanged_beside_the_website(web: Server, s3: Any) -> None:
     assert resp.getheader("Content-Type") == "application/xml"
     resp.read()
     conn.close()
+
+
+def test_cors_headers_on_website_answers(web: Server, s3: Any) -> None:
+    name = new_site(s3)
+    s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [
+        {"AllowedOrigins": ["https://app.example"], "AllowedMethods": ["GET"]}]})
+    status, headers, _ = fetch(web, name, "/docs/a.txt",
+                               headers={"Origin": "https://app.example"})
+    assert status == 200
+    assert headers["access-control-allow-origin"] == "https://app.example"
+    _, headers, _ = fetch(web, name, "/docs/a.txt", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in headers

@@ -12,7 +12,7 @@ from objectstore.s3 import website
 from objectstore.s3.errors import S3Error
 from objectstore.s3.routing import Endpoint
 from objectstore.server.auth import ANONYMOUS
-from objectstore.server.handlers import objects
+from objectstore.server.handlers import cors, objects
 from objectstore.server.handlers.common import Ctx
 from objectstore.server.request import Request, Response
 from objectstore.service import access
@@ -101,16 +101,24 @@ async def serve(ctx: Ctx, bucket_name: str, host_id: str) -> Response:
             return html_error(ctx, 404, "NoSuchWebsiteConfiguration", "The specified bucket "
                               "does not have a website configuration",
                               [("BucketName", bucket_name)], host_id=host_id)
-        config = website.from_json(bucket.website)
-        decision = website.decide(config, ctx.req.path, _lookup(ctx, bucket),
-                                  scheme=ctx.req.scheme, host=ctx.req.host,
-                                  raw_query=ctx.req.raw_query)
-        if isinstance(decision, website.Redirection):
-            return Response(decision.status, [("Location", decision.location)])
-        if isinstance(decision, website.Serve):
-            return await _serve(ctx, bucket, decision.key, decision.status, decision.location)
-        details = [("Key", decision.key)] if decision.key is not None else []
-        return html_error(ctx, decision.status, decision.code, decision.message, details,
-                          decision.document, host_id)
+        resp = await _answer(ctx, bucket, host_id)
     except S3Error as err:
         return _from_error(ctx, err, host_id)
+    if "origin" in ctx.req.headers:  # a script's request: the bucket's CORS rules apply
+        resp.headers.extend(cors.actual_request_headers(ctx.req, bucket))
+    return resp
+
+
+async def _answer(ctx: Ctx, bucket: Bucket, host_id: str) -> Response:
+    assert bucket.website is not None
+    config = website.from_json(bucket.website)
+    decision = website.decide(config, ctx.req.path, _lookup(ctx, bucket),
+                              scheme=ctx.req.scheme, host=ctx.req.host,
+                              raw_query=ctx.req.raw_query)
+    if isinstance(decision, website.Redirection):
+        return Response(decision.status, [("Location", decision.location)])
+    if isinstance(decision, website.Serve):
+        return await _serve(ctx, bucket, decision.key, decision.status, decision.location)
+    details = [("Key", decision.key)] if decision.key is not None else []
+    return html_error(ctx, decision.status, decision.code, decision.message, details,
+                      decision.document, host_id)
