@@ -7,12 +7,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.client
+import json
 import secrets
+import shutil
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 from botocore.exceptions import ClientError
+from clients_util import check, isolated_env, run
 from harness import Server, free_port, new_server, running
 
 SITE_FILES = {
@@ -152,7 +156,9 @@ def test_redirect_location_on_objects(s3: Any) -> None:
     assert s3.get_object(Bucket=name, Key="a")["WebsiteRedirectLocation"] == "/b"
     with pytest.raises(ClientError) as info:
         s3.put_object(Bucket=name, Key="bad", Body=b"x", WebsiteRedirectLocation="b")
-    assert info.value.response["Error"]["Code"] == "InvalidArgument"
+    assert info.value.response["Error"] == {
+        "Code": "InvalidRedirectLocation", "Message": "The website redirect location must "
+        "have a prefix of 'http://' or 'https://' or '/'."}
     # CopyObject: not copied with the COPY directive; given on the request, kept
     s3.copy_object(Bucket=name, Key="c", CopySource={"Bucket": name, "Key": "a"})
     assert "WebsiteRedirectLocation" not in s3.head_object(Bucket=name, Key="c")
@@ -165,7 +171,7 @@ def test_redirect_location_on_objects(s3: Any) -> None:
     assert s3.head_object(Bucket=name, Key="e")["WebsiteRedirectLocation"] == "/e"
     assert code_of(s3.copy_object, Bucket=name, Key="f",
                    CopySource={"Bucket": name, "Key": "a"},
-                   WebsiteRedirectLocation="ftp://x") == "InvalidArgument"
+                   WebsiteRedirectLocation="ftp://x") == "InvalidRedirectLocation"
     # CreateMultipartUpload
     up = s3.create_multipart_upload(Bucket=name, Key="m", WebsiteRedirectLocation="/m2")
     part = s3.upload_part(Bucket=name, Key="m", UploadId=up["UploadId"], PartNumber=1,
@@ -175,7 +181,7 @@ def test_redirect_location_on_objects(s3: Any) -> None:
                                                              "ETag": part["ETag"]}]})
     assert s3.head_object(Bucket=name, Key="m")["WebsiteRedirectLocation"] == "/m2"
     assert code_of(s3.create_multipart_upload, Bucket=name, Key="n",
-                   WebsiteRedirectLocation="nope") == "InvalidArgument"
+                   WebsiteRedirectLocation="nope") == "InvalidRedirectLocation"
 
 
 # --------------------------------------------------------------------- the website endpoint
@@ -379,3 +385,45 @@ def test_cors_headers_on_website_answers(web: Server, s3: Any) -> None:
     assert headers["access-control-allow-origin"] == "https://app.example"
     _, headers, _ = fetch(web, name, "/docs/a.txt", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in headers
+
+
+def test_aws_cli_website_cookbook(web: Server, s3: Any, tmp_path: Path) -> None:
+    """docs/running.md's cookbook with the AWS CLI: sync a site, `aws s3 website`, read the
+    configuration back, a redirecting object, and the pages it serves."""
+    home = tmp_path / "aws-home"
+    env = isolated_env(home, AWS_ACCESS_KEY_ID=web.root.access_key,
+                       AWS_SECRET_ACCESS_KEY=web.root.secret_key,
+                       AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE=str(home / "config"),
+                       AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
+                       AWS_EC2_METADATA_DISABLED="true", AWS_MAX_ATTEMPTS="1", AWS_PAGER="")
+    (home / "config").write_text("")
+    exe = shutil.which("aws")
+    base = [exe] if exe else [sys.executable, "-m", "awscli"]
+
+    def aws(*args: str) -> str:
+        return check(run([*base, "--endpoint-url", web.endpoint, "--output", "json", *args],
+                         env)).stdout
+
+    site_dir = tmp_path / "public"
+    for key, data in SITE_FILES.items():
+        (site_dir / key).parent.mkdir(parents=True, exist_ok=True)
+        (site_dir / key).write_bytes(data)
+    name = "cli-site-" + secrets.token_hex(4)
+    aws("s3", "mb", f"s3://{name}")
+    aws("s3api", "put-bucket-acl", "--bucket", name, "--acl", "public-read")
+    aws("s3", "sync", str(site_dir), f"s3://{name}", "--acl", "public-read")
+    aws("s3", "website", f"s3://{name}", "--index-document", "index.html",
+        "--error-document", "404.html")
+    got = json.loads(aws("s3api", "get-bucket-website", "--bucket", name))
+    assert got["IndexDocument"] == {"Suffix": "index.html"}
+    assert got["ErrorDocument"] == {"Key": "404.html"}
+    aws("s3api", "put-object", "--bucket", name, "--key", "old.html", "--acl", "public-read",
+        "--website-redirect-location", "/docs/")
+    head = json.loads(aws("s3api", "head-object", "--bucket", name, "--key", "old.html"))
+    assert head["WebsiteRedirectLocation"] == "/docs/"
+    assert fetch(web, name, "/")[::2] == (200, SITE_FILES["index.html"])
+    assert fetch(web, name, "/docs/")[::2] == (200, SITE_FILES["docs/index.html"])
+    assert fetch(web, name, "/old.html")[1]["location"] == "/docs/"
+    assert fetch(web, name, "/nothing")[::2] == (404, SITE_FILES["404.html"])
+    aws("s3api", "delete-bucket-website", "--bucket", name)
+    assert fetch(web, name, "/")[0] == 404
