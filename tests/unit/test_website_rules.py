@@ -119,6 +119,15 @@ def test_refused_as_s3_refuses(data: bytes, code: str, message: str | None) -> N
         assert got_message == message
 
 
+@pytest.mark.parametrize("data", [
+    body("<RedirectAllRequestsTo><HostName>a\r\nSet-Cookie: x</HostName>"
+         "</RedirectAllRequestsTo>"),
+    rules("<Redirect><HostName>a&#10;b</HostName></Redirect>"),
+])
+def test_host_names_cannot_break_the_location_header(data: bytes) -> None:
+    assert refused(data)[0] == "InvalidArgument"
+
+
 def test_invalid_argument_names_the_element() -> None:
     with pytest.raises(S3Error) as info:
         website.parse_config(body("<IndexDocument><Suffix>a/b</Suffix></IndexDocument>"))

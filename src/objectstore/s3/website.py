@@ -19,6 +19,7 @@ from urllib.parse import quote
 from xml.etree.ElementTree import Element
 
 from objectstore.s3.errors import S3Error
+from objectstore.s3.headers import check_value
 from objectstore.s3.xml import child, children, doc, el, local, parse, text
 
 MAX_RULES = 50
@@ -108,6 +109,8 @@ def _rule(node: Element) -> Rule:
     if host is not None and not host.strip():
         raise S3Error("InvalidRequest", "The host name cannot be blank. To redirect within "
                       "the same domain, the element should not be present.")
+    if host is not None:
+        check_value("HostName", host)  # it goes into a Location header
     redirect = Redirect(host.strip() if host else None, _protocol(red), replace_prefix,
                         replace_key, code)
     return Rule(redirect, prefix, error_code, cond is not None)
@@ -129,6 +132,7 @@ def parse_config(body: bytes) -> Config:
         host = (text(redirect_all, "HostName") or "").strip()
         if not host:
             raise S3Error("MalformedXML")
+        check_value("HostName", host)  # it goes into a Location header
         return Config(redirect_all_host=host, redirect_all_protocol=_protocol(redirect_all))
     if index_node is None:
         raise _invalid("A value for IndexDocument Suffix must be provided if "
