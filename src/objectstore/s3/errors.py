@@ -110,6 +110,7 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
         "The XML you provided was not well-formed or did not validate against our published "
         "schema",
     ),
+    "MalformedPolicy": (400, "Policies must be valid JSON and the first byte must be '{'"),
     "MalformedPOSTRequest": (
         400,
         "The body of your POST request is not well-formed multipart/form-data.",
