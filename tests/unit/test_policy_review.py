@@ -14,11 +14,17 @@ import textwrap
 from functools import lru_cache
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from objectstore.s3.errors import S3Error
 from objectstore.s3.policy import (
+    ANONYMOUS,
+    Ask,
     Caller,
+    parse_bucket_policy,
+    parse_identity_policy,
 )
 from objectstore.s3.policy_match import compile_pattern
 
@@ -135,3 +141,78 @@ def test_wildcards_agree_with_a_reference_matcher(pattern: str, text: str) -> No
     literal = pattern[:cut] + "a${*}" + pattern[cut:]
     got = compile_pattern(with_var).match(text, {"aws:username": "a*"}.get)
     assert got == compile_pattern(literal).match(text)
+
+
+# --- JSON the parser must refuse (MalformedPolicy, never another exception) ------------------
+
+def _malformed(text: str, message: str | None = None) -> None:
+    for parse in (lambda t: parse_bucket_policy(t, "b"), parse_identity_policy):
+        with pytest.raises(S3Error) as got:
+            parse(text)
+        assert got.value.code == "MalformedPolicy"
+        if message is not None:
+            assert got.value.message == message
+
+
+def test_lone_surrogate_is_malformed_not_a_crash() -> None:
+    # Before: the bucket policy's size check encoded the document as UTF-8 and raised
+    # UnicodeEncodeError (a 500) on a lone surrogate escape.
+    statement = ('{"Sid":"%s","Effect":"Allow","Principal":"*","Action":"s3:GetObject",'
+                 '"Resource":"arn:aws:s3:::b/*"}')
+    for sid in ("\\ud800", "x\\udfff", "\\uDBFF"):
+        text = '{"Version":"2012-10-17","Statement":[' + statement % sid + "]}"
+        for parse in (lambda t: parse_bucket_policy(t, "b"),
+                      lambda t: parse_identity_policy(t.replace('"Principal":"*",', ""))):
+            with pytest.raises(S3Error) as got:
+                parse(text)
+            assert got.value.message == "This policy contains invalid Json"
+    # a proper pair is one character, and fine
+    ok = '{"Version":"2012-10-17","Statement":[' + statement % "\\ud83d\\ude00" + "]}"
+    assert parse_bucket_policy(ok, "b").statements[0].sid == "\U0001F600"
+
+
+def test_non_standard_json_constants_are_invalid_json() -> None:
+    for constant in ("NaN", "Infinity", "-Infinity"):
+        _malformed('{"Version":"2012-10-17","Statement":[{"Sid":%s}]}' % constant,
+                   "This policy contains invalid Json")
+
+
+def test_duplicate_keys_are_malformed() -> None:
+    # Before: Python's json kept the last of two keys, so this document (which a reader may
+    # well take for a Deny) allowed.
+    text = ('{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*",'
+            '"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Effect":"Allow"}]}')
+    _malformed(text)
+    _malformed(text.replace('"Effect":"Deny",', '"Effect":"Allow",', 1)
+               .replace('"Effect":"Allow"}', '"Action":"s3:PutObject"}'))
+    cond = ('{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*",'
+            '"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":'
+            '{"StringEquals":{"aws:SourceVpc":"vpc-1","aws:SourceVpc":"vpc-2"}}}]}')
+    _malformed(cond)
+
+
+def test_condition_keys_differing_in_case_only_are_malformed() -> None:
+    # IAM: "The condition key appears more than once with different capitalization in the
+    # same condition block" is an error; before, both were kept and ANDed, so a Deny meant
+    # for either VPC denied neither.
+    text = _doc({"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+                 "Resource": "arn:aws:s3:::b/*", "Condition": {"StringEquals": {
+                     "aws:SourceVpc": "vpc-1", "AWS:sourcevpc": "vpc-2"}}})
+    _malformed(text)
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+def test_context_answering_a_string_is_one_value() -> None:
+    # Ask.context should give a sequence of values; a plain string is a Sequence[str] too,
+    # and before it was taken character by character, so "vpce-1" satisfied
+    # StringEquals "v" (and StringNotEquals "vpce-1" held).
+    pol = parse_identity_policy(_doc(
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceVpce": "v"}}},
+        {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}}))
+    keys = {"aws:sourcevpce": "vpce-1"}
+    assert pol.decide(Ask(ANONYMOUS, "s3:GetObject", "arn:aws:s3:::b/k", keys.get)) is None
+    keys["aws:sourcevpce"] = "v"
+    assert pol.decide(Ask(ANONYMOUS, "s3:GetObject", "arn:aws:s3:::b/k", keys.get)) == "Deny"

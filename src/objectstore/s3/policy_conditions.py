@@ -326,8 +326,13 @@ def parse_conditions(raw: Any, *, variables: bool, key_ok: KeyCheck) -> tuple[Co
         op = parse_operator(name)
         if not isinstance(block, dict):
             raise ConditionError("Invalid policy syntax.")
+        seen: set[str] = set()
         for key, values in block.items():
             low = key.lower()
+            if low in seen:
+                # IAM: a key more than once with different capitalization in one block
+                raise ConditionError("Invalid policy syntax.")
+            seen.add(low)
             if not key_ok(low):
                 raise ConditionError("Policy has an invalid condition key")
             items = values if isinstance(values, list) else [values]
