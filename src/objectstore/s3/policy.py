@@ -167,6 +167,8 @@ class _Env:
         if got is not _MISSING:
             return got  # type: ignore[return-value]
         found = self.ask.context(key)
+        if isinstance(found, str):
+            found = (found,)  # one value, not a sequence of characters
         if found is None:
             found = _caller_key(self.ask.caller, key)
         self.cache[key] = found
