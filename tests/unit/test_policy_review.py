@@ -216,3 +216,28 @@ def test_context_answering_a_string_is_one_value() -> None:
     assert pol.decide(Ask(ANONYMOUS, "s3:GetObject", "arn:aws:s3:::b/k", keys.get)) is None
     keys["aws:sourcevpce"] = "v"
     assert pol.decide(Ask(ANONYMOUS, "s3:GetObject", "arn:aws:s3:::b/k", keys.get)) == "Deny"
+
+
+def test_user_arn_with_account_id_does_not_name_an_account_called_like_it() -> None:
+    # Objectstore's extension lets a user ARN name an account by its objectstore name when the
+    # account part is not 12 digits. Before, the ids and the names were kept in one set, so an
+    # account *named* "111122223333" (names are free text) had its user bob named by
+    # arn:aws:iam::111122223333:user/bob, an ARN for account id 111122223333's bob.
+    for element in ("Principal", "NotPrincipal"):
+        effect = "Allow" if element == "Principal" else "Deny"
+        pol = parse_bucket_policy(_doc({
+            "Effect": effect, element: {"AWS": "arn:aws:iam::111122223333:user/bob"},
+            "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}), "b")
+        impostor = Caller("999988887777", "c" * 64, "arn:aws:iam::999988887777:user/bob",
+                          "bob", account_name="111122223333")
+        real = Caller("111122223333", "d" * 64, "arn:aws:iam::111122223333:user/bob", "bob")
+        got = pol.decide(Ask(impostor, "s3:GetObject", "arn:aws:s3:::b/k"))
+        assert got == (None if effect == "Allow" else "Deny")
+        if effect == "Allow":
+            assert pol.decide(Ask(real, "s3:GetObject", "arn:aws:s3:::b/k")) == "Allow"
+    # the extension itself still works for names that are not 12 digits
+    pol = parse_bucket_policy(_doc({
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::tenant1:user/bob"},
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}), "b")
+    tenant_bob = Caller("999988887777", "c" * 64, None, "bob", account_name="tenant1")
+    assert pol.decide(Ask(tenant_bob, "s3:GetObject", "arn:aws:s3:::b/k")) == "Allow"
