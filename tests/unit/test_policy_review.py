@@ -241,3 +241,31 @@ def test_user_arn_with_account_id_does_not_name_an_account_called_like_it() -> N
         "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}), "b")
     tenant_bob = Caller("999988887777", "c" * 64, None, "bob", account_name="tenant1")
     assert pol.decide(Ask(tenant_bob, "s3:GetObject", "arn:aws:s3:::b/k")) == "Allow"
+
+
+def test_ipv4_mapped_networks_in_a_policy_match_ipv4_callers() -> None:
+    # The evaluator reads a dual-stack socket's ::ffff:a.b.c.d as the IPv4 address it is;
+    # before, a policy network written the same way (as such addresses appear in logs) was
+    # kept as IPv6 and so matched no request at all: this Deny denied nobody.
+    pol = parse_bucket_policy(_doc({
+        "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::b/*",
+        "Condition": {"IpAddress": {"aws:SourceIp": ["::ffff:10.0.0.0/104",
+                                                      "::ffff:192.0.2.7"]}}}), "b")
+    for address, want in (("10.1.2.3", "Deny"), ("::ffff:10.1.2.3", "Deny"),
+                          ("192.0.2.7", "Deny"), ("11.0.0.1", None), ("2001:db8::1", None)):
+        keys = {"aws:sourceip": [address]}
+        assert pol.decide(Ask(ANONYMOUS, "s3:GetObject", "arn:aws:s3:::b/k", keys.get)) == want
+
+
+def test_ipv4_mapped_networks_count_as_ipv4_for_is_public() -> None:
+    def public(cidr: str) -> bool:
+        return parse_bucket_policy(_doc({
+            "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::b/*",
+            "Condition": {"IpAddress": {"aws:SourceIp": cidr}}}), "b").public
+    assert public("::ffff:0.0.0.0/96")  # every IPv4 address
+    assert public("::ffff:0.0.0.0/100")  # an IPv4 /4
+    assert not public("::ffff:10.0.0.0/104")  # an IPv4 /8
+    assert not public("10.0.0.0/8")
+    assert public("0.0.0.0/1")
