@@ -85,6 +85,10 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
         400,
         "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
     ),
+    "InvalidRedirectLocation": (
+        400,
+        "The website redirect location must have a prefix of 'http://' or 'https://' or '/'.",
+    ),
     "InvalidRequest": (400, "Invalid Request"),
     "InvalidEncryptionAlgorithmError": (
         400,

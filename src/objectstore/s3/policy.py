@@ -34,6 +34,7 @@ for a key only then.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -166,6 +167,8 @@ class _Env:
         if got is not _MISSING:
             return got  # type: ignore[return-value]
         found = self.ask.context(key)
+        if isinstance(found, str):
+            found = (found,)  # one value, not a sequence of characters
         if found is None:
             found = _caller_key(self.ask.caller, key)
         self.cache[key] = found
@@ -272,6 +275,27 @@ _STATEMENT_FIELDS = frozenset({"Sid", "Effect", "Principal", "NotPrincipal", "Ac
                                "NotAction", "Resource", "NotResource", "Condition"})
 
 
+class _DuplicateKey(Exception):
+    """A JSON object names a key twice (Python's json would silently keep the last)."""
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+# A lone surrogate (escaped, or in a str argument) cannot be encoded; JSON pairs are fine.
+_SURROGATE = re.compile("\\\\u[dD][89abcdefABCDEF]|[\ud800-\udfff]")
+
+
 def _load(raw: str | bytes) -> dict[str, Any]:
     if isinstance(raw, bytes):
         if not raw.startswith(b"{"):
@@ -286,11 +310,19 @@ def _load(raw: str | bytes) -> dict[str, Any]:
         raise _malformed(_NOT_JSON)
     try:
         # Decimal keeps a number as written (it only matters as a condition value).
-        doc = json.loads(text, parse_float=Decimal)
+        doc = json.loads(text, parse_float=Decimal, parse_constant=_no_constant,
+                         object_pairs_hook=_object)
     except (ValueError, RecursionError):
         raise _malformed("This policy contains invalid Json") from None
+    except _DuplicateKey:
+        raise _malformed(_SYNTAX) from None
     if not isinstance(doc, dict):
         raise _malformed(_NOT_JSON)
+    if _SURROGATE.search(text) is not None:
+        try:
+            json.dumps(doc, ensure_ascii=False, default=str).encode()
+        except UnicodeEncodeError:
+            raise _malformed("This policy contains invalid Json") from None
     return doc
 
 

@@ -130,11 +130,21 @@ def parse_date(text: str) -> float | None:
     return when.timestamp()
 
 
+_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+
+
 def parse_network(text: str) -> IpNetwork | None:
+    """A CIDR (or an address); an IPv4-mapped IPv6 network (``::ffff:10.0.0.0/104``) as the
+    IPv4 network it is, as request addresses are read (see ``_address``)."""
     try:
-        return ipaddress.ip_network(text.strip(), strict=False)
+        net = ipaddress.ip_network(text.strip(), strict=False)
     except ValueError:
         return None
+    if isinstance(net, ipaddress.IPv6Network) and net.prefixlen >= 96 and net.subnet_of(_MAPPED):
+        mapped = net.network_address.ipv4_mapped
+        assert mapped is not None
+        return ipaddress.IPv4Network((mapped, net.prefixlen - 96))
+    return net
 
 
 def _decode_base64(text: str) -> bytes | None:
@@ -326,8 +336,13 @@ def parse_conditions(raw: Any, *, variables: bool, key_ok: KeyCheck) -> tuple[Co
         op = parse_operator(name)
         if not isinstance(block, dict):
             raise ConditionError("Invalid policy syntax.")
+        seen: set[str] = set()
         for key, values in block.items():
             low = key.lower()
+            if low in seen:
+                # IAM: a key more than once with different capitalization in one block
+                raise ConditionError("Invalid policy syntax.")
+            seen.add(low)
             if not key_ok(low):
                 raise ConditionError("Policy has an invalid condition key")
             items = values if isinstance(values, list) else [values]

@@ -6,6 +6,12 @@ With Version 2012-10-17 a pattern may hold policy variables, ``${aws:username}``
 ``*``, ``?``, ``$``). A variable's value is matched literally (its ``*`` is no wildcard);
 a variable the request cannot resolve and that has no default makes the pattern match
 nothing, as IAM documents.
+
+Matching is linear in the value's length for each segment between two ``*``: the regex a
+pattern becomes finds each middle segment at its leftmost place inside an atomic group
+(``(?>.*?seg)``), which is right for globs (a later place leaves less room for the rest)
+and never backtracks into an earlier segment, so no pattern (``a*a*a*...b``) can make a
+match take exponential time.
 """
 
 from __future__ import annotations
@@ -25,11 +31,31 @@ _DEFAULT = re.compile(r"^\s*([^,\s]+)\s*,\s*'([^']*)'\s*$")
 
 _WILDCARD = re.compile(r"([*?])")
 
+# A pattern as atoms: a regex fragment of fixed length (text, ``?``), or None for a ``*``.
+Atom = str | None
 
-def _glob_regex(text: str) -> str:
-    """``*``/``?`` wildcards of ``text`` as a regex fragment (everything else literal)."""
-    return "".join(".*" if part == "*" else "." if part == "?" else re.escape(part)
-                   for part in _WILDCARD.split(text) if part)
+
+def _glob_atoms(text: str) -> list[Atom]:
+    """``*``/``?`` wildcards of ``text`` as atoms (everything else literal)."""
+    return [None if part == "*" else "." if part == "?" else re.escape(part)
+            for part in _WILDCARD.split(text) if part]
+
+
+def glob_regex(atoms: list[Atom]) -> str:
+    """The regex (for ``fullmatch``) of a pattern's atoms, without exponential backtracking.
+
+    ``head*mid1*mid2*tail`` becomes ``head(?>.*?mid1)(?>.*?mid2).*tail``: each middle segment
+    at its leftmost place, committed; only the last ``.*`` backtracks (over one segment)."""
+    segments = [""]
+    for atom in atoms:
+        if atom is None:
+            segments.append("")
+        else:
+            segments[-1] += atom
+    if len(segments) == 1:
+        return segments[0]
+    middle = "".join(f"(?>.*?{seg})" for seg in segments[1:-1] if seg)
+    return f"{segments[0]}{middle}.*{segments[-1]}"
 
 
 def has_wildcard(text: str) -> bool:
@@ -49,7 +75,10 @@ class Pattern:
     text: str
     ignore_case: bool
     regex: re.Pattern[str] | None  # the whole pattern, when it has no variables
-    parts: tuple[str | _Var, ...]  # regex fragments and variables, when it has some
+    # When it has some: atoms (regex fragments, None for ``*``) and variables; with
+    # ``wildcards`` False, plain text and variables.
+    parts: tuple[Atom | _Var, ...]
+    wildcards: bool = True
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -65,18 +94,18 @@ class Pattern:
         """The regex with the variables substituted; None when one cannot be resolved."""
         if self.regex is not None:
             return self.regex
-        out: list[str] = []
+        atoms: list[Atom] = []
         for part in self.parts:
-            if isinstance(part, str):
-                out.append(part)
+            if not isinstance(part, _Var):
+                atoms.append(part if self.wildcards or part is None else re.escape(part))
                 continue
             got = resolve(part.key) if resolve is not None else None
             if got is None:
                 got = part.default
             if got is None:
                 return None
-            out.append(re.escape(got))
-        return re.compile("".join(out), re.IGNORECASE | re.DOTALL if self.ignore_case
+            atoms.append(re.escape(got))
+        return re.compile(glob_regex(atoms), re.IGNORECASE | re.DOTALL if self.ignore_case
                           else re.DOTALL)
 
     def literal(self, resolve: Resolve | None) -> str | None:
@@ -85,8 +114,8 @@ class Pattern:
             return self.text
         out: list[str] = []
         for part in self.parts:
-            if isinstance(part, str):
-                out.append(part)
+            if not isinstance(part, _Var):
+                out.append(part or "")
                 continue
             got = resolve(part.key) if resolve is not None else None
             if got is None:
@@ -104,15 +133,19 @@ def compile_pattern(text: str, *, ignore_case: bool = False, variables: bool = T
     With ``wildcards`` False the pattern is literal apart from its variables (the
     ``parts`` of a literal pattern are plain text, not regex fragments)."""
     flags = (re.IGNORECASE | re.DOTALL) if ignore_case else re.DOTALL
-    frag = _glob_regex if wildcards else (lambda s: s)
+
+    def frag(piece: str) -> list[Atom]:
+        return _glob_atoms(piece) if wildcards else [piece]
+
     if not variables or "${" not in text:
-        regex = re.compile(_glob_regex(text) if wildcards else re.escape(text), flags)
-        return Pattern(text, ignore_case, regex, ())
-    parts: list[str | _Var] = []
+        regex = re.compile(glob_regex(_glob_atoms(text)) if wildcards else re.escape(text),
+                           flags)
+        return Pattern(text, ignore_case, regex, (), wildcards)
+    parts: list[Atom | _Var] = []
     pos = 0
     for m in _VARIABLE.finditer(text):
         if m.start() > pos:
-            parts.append(frag(text[pos:m.start()]))
+            parts.extend(frag(text[pos:m.start()]))
         inner = m.group(1)
         if inner in _ESCAPES:
             parts.append(re.escape(inner) if wildcards else inner)
@@ -124,9 +157,11 @@ def compile_pattern(text: str, *, ignore_case: bool = False, variables: bool = T
                 parts.append(_Var(inner.strip(), None))
         pos = m.end()
     if pos < len(text):
-        parts.append(frag(text[pos:]))
+        parts.extend(frag(text[pos:]))
     if not any(isinstance(p, _Var) for p in parts):
-        joined = "".join(p for p in parts if isinstance(p, str))
-        regex = re.compile(joined if wildcards else re.escape(joined), flags)
-        return Pattern(text if wildcards else joined, ignore_case, regex, ())
-    return Pattern(text, ignore_case, None, tuple(parts))
+        atoms = [p for p in parts if not isinstance(p, _Var)]
+        if wildcards:
+            return Pattern(text, ignore_case, re.compile(glob_regex(atoms), flags), (), True)
+        joined = "".join(p or "" for p in atoms)
+        return Pattern(joined, ignore_case, re.compile(re.escape(joined), flags), (), False)
+    return Pattern(text, ignore_case, None, tuple(parts), wildcards)

@@ -46,8 +46,12 @@ class Principals:
     def names_user(self, caller: Caller) -> bool:
         if caller.user is None or not self.users:
             return False
-        return ((caller.account or "", caller.user) in self.users
-                or (caller.account_name or "", caller.user) in self.users)
+        if caller.account is not None and (caller.account, caller.user) in self.users:
+            return True
+        # An entry of 12 digits is an account id, never an account's name (names are free).
+        name = caller.account_name
+        return (name is not None and not is_account_id(name)
+                and (name, caller.user) in self.users)
 
     def match(self, caller: Caller) -> bool:
         """Principal: does the element name this caller?"""

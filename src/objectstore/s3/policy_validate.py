@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from objectstore.s3.policy_actions import KEY_ACTIONS, Kind, action_kinds
+from objectstore.s3.policy_match import compile_pattern
 
 S3_ARN = "arn:aws:s3:::"
 _VARIABLE = re.compile(r"\$\{[^}]*\}")
@@ -94,9 +95,8 @@ class Catalog:
         if "*" not in low and "?" not in low:
             got = self.actions.get(low)
             return [got] if got is not None else []
-        regex = re.compile(
-            "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in low))
-        return [known for name, known in self.actions.items() if regex.fullmatch(name)]
+        glob = compile_pattern(low, variables=False)  # linear, however many wildcards
+        return [known for name, known in self.actions.items() if glob.match(name)]
 
     def named(self, pattern: str) -> list[Kind]:
         """The kinds of the known actions an action pattern names (empty: none)."""

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from objectstore.config import Settings
 from objectstore.s3 import xml
 from objectstore.s3.errors import S3Error
-from objectstore.s3.routing import Endpoint, route, split_host
+from objectstore.s3.routing import Endpoint, host_name, route, split_host
 from objectstore.server import redact
 from objectstore.server.auth import ANONYMOUS, authenticate
 from objectstore.server.handlers import (
@@ -35,8 +35,10 @@ from objectstore.server.handlers import (
     ownership,
     policy,
     post_object,
+    site,
     tagging,
     versioning,
+    website,
 )
 from objectstore.server.handlers.common import Ctx, Handler
 from objectstore.server.request import ClientGone, Receive, Request, Response, Scope, Send
@@ -88,6 +90,7 @@ HANDLERS: dict[str, Handler] = {
     **encryption.HANDLERS,
     **ownership.HANDLERS,
     **policy.HANDLERS,
+    **website.HANDLERS,
     "PostObject": post_object.post_object,
     **versioning.HANDLERS,
 }
@@ -124,6 +127,7 @@ class App:
         self.jobs = JobRunner(stores.meta, [
             lifecycle_sweep.job(stores, settings.lifecycle_day_seconds,
                                 settings.lifecycle_interval)], ttl=settings.job_lease_seconds)
+        self.website_domains = (settings.website_domain,) if settings.website_domain else ()
         self.maintenance = Maintenance(stores, tmp_max_age=settings.tmp_max_age,
                                        scrub_interval=settings.scrub_interval,
                                        scrub_rate=settings.scrub_rate)
@@ -139,7 +143,11 @@ class App:
         req: Request | None = None
         try:
             req = Request.from_scope(scope, receive)
-            resp = await self._handle(req, request_id)
+            site_bucket = self._site_bucket(req, scope)
+            if site_bucket is not None:
+                resp = await self._site(req, site_bucket, request_id)
+            else:
+                resp = await self._handle(req, request_id)
         except ClientGone:
             return
         except S3Error as err:
@@ -155,6 +163,21 @@ class App:
         if req is None or not req.body_consumed:
             await self._unread_body(req, scope, resp)
         await self._send(send, resp, method, request_id)
+
+    def _site_bucket(self, req: Request, scope: Scope) -> str | None:
+        """The bucket whose website a request asks for: Host ``BUCKET.<website domain>``
+        (before virtual-hosted-style parsing), or any Host on the website port."""
+        if self.settings.website_port and \
+                scope.get("server", ("", 0))[1] == self.settings.website_port:
+            return host_name(req.host)
+        if self.website_domains:
+            return split_host(req.host, self.website_domains)
+        return None
+
+    async def _site(self, req: Request, bucket: str, request_id: str) -> Response:
+        ep = Endpoint("Website", bucket, None, ())
+        ctx = Ctx(self.settings, self.stores, req, ep, ANONYMOUS, request_id, self.registry)
+        return await site.serve(ctx, bucket, self.host_id)
 
     def _storage_error(self, exc: OSError | sqlite3.Error, request_id: str) -> S3Error:
         """507 for a full disk (SDKs retry 503s, re-sending whole bodies), 503 saying so for

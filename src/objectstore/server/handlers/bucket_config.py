@@ -10,7 +10,6 @@ from objectstore.server.request import Response, xml_response
 
 # operation -> error code when nothing is configured
 MISSING = {
-    "GetBucketWebsite": "NoSuchWebsiteConfiguration",
     "GetBucketReplication": "ReplicationConfigurationNotFoundError",
 }
 # operation -> (root element, inner XML) of the "nothing configured" document
@@ -21,7 +20,7 @@ EMPTY_DOCS = {
     "GetBucketAccelerateConfiguration": ("AccelerateConfiguration", ""),
 }
 DELETES = (
-    "DeleteBucketWebsite", "DeleteBucketReplication",
+    "DeleteBucketReplication",
 )
 
 
