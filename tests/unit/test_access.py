@@ -221,3 +221,11 @@ def test_a_stored_policy_that_no_longer_parses_is_ignored(text: str) -> None:
     access.bucket_policy.cache_clear()
     assert get(principal(A), bucket(text))
     assert not get(None, bucket(text))
+
+
+def test_log_delivery_to_a_prefix() -> None:
+    target = bucket(doc({"Effect": "Allow", "Principal": {
+        "Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::bkt/logs/*"}))
+    assert access.may_deliver_logs(target, "src", A, key="logs/2026-11-30-00-00-00-ABC")
+    assert not access.may_deliver_logs(target, "src", A, key="other/2026-11-30")
