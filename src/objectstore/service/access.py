@@ -237,12 +237,13 @@ def may_read_website(bucket: Bucket, key: str, obj: ObjectRecord | None, *,
 
 
 def may_deliver_logs(target: Bucket, source_bucket: str, source_account: str, *,
-                     account_block: AccountBlock = _no_account_block) -> bool:
+                     key: str = "*", account_block: AccountBlock = _no_account_block) -> bool:
     """Whether server access logs of ``source_bucket`` (owned by ``source_account``, a
     canonical id) may be written into ``target``: the target's bucket policy allows the
     logging.s3.amazonaws.com service s3:PutObject (with its aws:SourceArn / aws:SourceAccount
     conditions), or — on a bucket with ACLs enabled — the target's ACL grants the
-    LogDelivery group WRITE."""
+    LogDelivery group WRITE. ``key``: the log object's key (its prefix decides which
+    Resource matches)."""
     number = identity.account_number(source_account)
     values = {"aws:sourcearn": [bucket_arn(source_bucket)], "aws:sourceaccount": [number]}
 
@@ -254,7 +255,7 @@ def may_deliver_logs(target: Bucket, source_bucket: str, source_account: str, *,
         if parsed is not None:
             service = pol.Caller(None, service=pol.LOG_DELIVERY_SERVICE)
             effect = parsed.decide(pol.Ask(service, "s3:PutObject",
-                                           object_arn(target.name, "*"), context))
+                                           object_arn(target.name, key), context))
             if effect is not None:
                 return effect == "Allow"
     if target.ownership == ownership.ENFORCED:
