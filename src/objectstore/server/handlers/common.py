@@ -21,6 +21,19 @@ from objectstore.storage.rows import CURRENT, Current
 
 
 @dataclass(slots=True)
+class Trace:
+    """What the server shell learns of a request while handlers run, for its access log
+    record: the bucket row a handler loaded (its ``logging`` decides whether a record is
+    kept: no extra lookup) and who the request acts as."""
+
+    bucket_name: str | None = None  # the request's (None: no bucket, or not routed)
+    op: str = ""
+    key: str | None = None
+    bucket: Bucket | None = None
+    principal: Principal | None = None
+
+
+@dataclass(slots=True)
 class Ctx:
     settings: Settings
     stores: Stores
@@ -29,6 +42,7 @@ class Ctx:
     auth: Auth
     request_id: str
     registry: Registry | None = None
+    trace: Trace | None = None
 
     @property
     def principal(self) -> Principal | None:
@@ -58,6 +72,8 @@ def bucket_or_404(ctx: Ctx) -> Bucket:
     bucket = ctx.stores.meta.get_bucket(ctx.bucket_name)
     if bucket is None:
         raise S3Error("NoSuchBucket", BucketName=ctx.bucket_name)
+    if ctx.trace is not None:
+        ctx.trace.bucket = bucket
     check_owner(bucket, ctx.req.headers.get("x-amz-expected-bucket-owner"))
     return bucket
 
