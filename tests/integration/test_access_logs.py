@@ -164,6 +164,29 @@ def test_records_delivered(srv: Server) -> None:
     assert acl["Owner"]["ID"] == owner
 
 
+def test_copy_source_and_batch_delete_records(srv: Server) -> None:
+    """S3's extra records: a copy's read in the source bucket's log (REST.COPY.OBJECT_GET)
+    and one BATCH.DELETE.OBJECT per key of a DeleteObjects."""
+    s3 = srv.client()
+    source, dest, target = _name("src"), _name("dst"), _target(s3)
+    s3.create_bucket(Bucket=source)
+    s3.create_bucket(Bucket=dest)  # not logged
+    for k in ("a", "b"):
+        s3.put_object(Bucket=source, Key=k, Body=b"x")
+    _enable(s3, source, target)
+    copied = s3.copy_object(Bucket=dest, Key="c", CopySource={"Bucket": source, "Key": "a"})
+    copy_id = copied["ResponseMetadata"]["HTTPHeaders"]["x-amz-request-id"]
+    deleted = s3.delete_objects(Bucket=source, Delete={"Objects": [{"Key": "a"}, {"Key": "b"}]})
+    delete_id = deleted["ResponseMetadata"]["HTTPHeaders"]["x-amz-request-id"]
+    _, recs = records(s3, target, "log/", until=4)
+    ops = sorted((r[5], r[6], r[7]) for r in recs)
+    assert ops == sorted([(copy_id, "REST.COPY.OBJECT_GET", "a"),
+                          (delete_id, "REST.POST.MULTI_OBJECT_DELETE", "-"),
+                          (delete_id, "BATCH.DELETE.OBJECT", "a"),
+                          (delete_id, "BATCH.DELETE.OBJECT", "b")])
+    assert all(r[1] == source for r in recs)
+
+
 def test_log_writes_not_logged(srv: Server) -> None:
     """A target bucket logging into itself: its records are of the client's requests only,
     never of the log objects' own writes (which would otherwise never end)."""

@@ -199,6 +199,10 @@ OPERATIONS: Final[Mapping[str, str]] = {
     "GetPublicAccessBlock": "REST.GET.PUBLIC_ACCESS_BLOCK",
     "PutPublicAccessBlock": "REST.PUT.PUBLIC_ACCESS_BLOCK",
     "DeletePublicAccessBlock": "REST.DELETE.PUBLIC_ACCESS_BLOCK",
+    "GetObjectRetention": "REST.GET.RETENTION",
+    "PutObjectRetention": "REST.PUT.RETENTION",
+    "GetObjectLegalHold": "REST.GET.LEGAL_HOLD",
+    "PutObjectLegalHold": "REST.PUT.LEGAL_HOLD",
     "Preflight": "REST.OPTIONS.PREFLIGHT",
 }
 _VERBS: Final = ("Get", "Put", "Delete", "Head", "List", "Post")

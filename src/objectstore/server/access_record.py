@@ -59,7 +59,10 @@ def _object_size(out: Outcome, req_headers: dict[bytes, bytes], resp: Response,
 
 
 def build(scope: Scope, bucket: Bucket, trace: Trace, out: Outcome, resp: Response,
-          request_id: str, host_id: str) -> access_logging.Record:
+          request_id: str, host_id: str, also: tuple[str, str, str | None] | None = None
+          ) -> access_logging.Record:
+    """The record of the request in ``bucket``'s log; ``also``: (Operation, key, version
+    id) of one more record it makes there (Trace.also)."""
     headers = dict(scope["headers"])
     method = str(scope["method"])
 
@@ -78,14 +81,17 @@ def build(scope: Scope, bucket: Bucket, trace: Trace, out: Outcome, resp: Respon
     return access_logging.Record(
         bucket_owner=bucket.account_id, bucket=bucket.name, time=out.started,
         remote_ip=client[0] if client else None, requester=requester(p),
-        request_id=request_id, operation=access_logging.operation(out.op, method),
-        key=out.key, request_uri=f"{method} {uri} HTTP/{scope.get('http_version', '1.1')}",
+        request_id=request_id,
+        operation=also[0] if also else access_logging.operation(out.op, method),
+        key=also[1] if also else out.key,
+        request_uri=f"{method} {uri} HTTP/{scope.get('http_version', '1.1')}",
         status=out.status, error_code=out.error_code, bytes_sent=out.bytes_sent,
-        object_size=_object_size(out, headers, resp, method),
+        object_size=None if also else _object_size(out, headers, resp, method),
         total_ms=max(0, round((out.finished - out.started) * 1000)),
         turnaround_ms=max(0, round((out.first_byte - out.started) * 1000)),
         referer=h(b"referer"), user_agent=h(b"user-agent"),
-        version_id=_header(resp.headers, "x-amz-version-id"), host_id=host_id,
+        version_id=also[2] if also else _header(resp.headers, "x-amz-version-id"),
+        host_id=host_id,
         sig_version=sig if p is not None else None,
         cipher_suite=None, auth_type=auth_type if p is not None else None,
         host_header=h(b"host"), tls_version=None,

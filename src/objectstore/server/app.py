@@ -180,15 +180,21 @@ class App:
         bucket = trace.bucket
         if bucket is None and (resp.status >= 300 or trace.op == "Preflight"):
             bucket = self.stores.meta.get_bucket(trace.bucket_name or "")
-        if bucket is None or bucket.logging is None:
+        if (bucket is None or bucket.logging is None) and not trace.also:
             return
         out = access_record.Outcome(trace.op, trace.key, resp.status, error, sent, started,
                                     first_byte, time.time())
         try:
-            rec = access_record.build(scope, bucket, trace, out, resp, request_id,
-                                      self.host_id)
-            access_logs.capture(self.stores.meta, bucket, started,
-                                access_logging.format_record(rec))
+            kept = []
+            if bucket is not None and bucket.logging is not None:
+                rec = access_record.build(scope, bucket, trace, out, resp, request_id,
+                                          self.host_id)
+                kept.append((bucket, access_logging.format_record(rec)))
+            for other, operation, key, version in trace.also or ():
+                rec = access_record.build(scope, other, trace, out, resp, request_id,
+                                          self.host_id, (operation, key, version))
+                kept.append((other, access_logging.format_record(rec)))
+            access_logs.capture(self.stores.meta, kept, started)
         except Exception:  # noqa: BLE001 - a log record never fails the request
             log.exception("request %s: server access log record not kept", request_id)
 

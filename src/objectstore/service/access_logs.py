@@ -47,11 +47,12 @@ def ensure_schema(meta: SqliteMeta) -> None:
     access_log.ensure_schema(meta.reader())
 
 
-def capture(meta: SqliteMeta, bucket: Bucket, when: float, line: str) -> None:
-    """Keep one record of a request to ``bucket`` (whose logging is enabled)."""
-    assert bucket.logging is not None
-    fut = meta.submit(access_log.append_txn([(bucket.name, bucket.logging, when, line)]))
-    fut.add_done_callback(_report)
+def capture(meta: SqliteMeta, records: list[tuple[Bucket, str]], when: float) -> None:
+    """Keep the records (bucket with logging enabled, line) of one request."""
+    rows = [(b.name, b.logging, when, line) for b, line in records if b.logging is not None]
+    if rows:
+        fut = meta.submit(access_log.append_txn(rows))
+        fut.add_done_callback(_report)
 
 
 def _report(fut: Future[None]) -> None:

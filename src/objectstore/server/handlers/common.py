@@ -31,6 +31,20 @@ class Trace:
     key: str | None = None
     bucket: Bucket | None = None
     principal: Principal | None = None
+    # more records the request makes, in logged buckets: (bucket, Operation, key, version)
+    also: list[tuple[Bucket, str, str, str | None]] | None = None
+
+
+def also_log(ctx: Ctx, bucket: Bucket, operation: str, key: str,
+             version_id: str | None = None) -> None:
+    """One more access log record of this request, if ``bucket`` has logging enabled: a
+    copy's read of its source (REST.COPY.OBJECT_GET), each key of a DeleteObjects
+    (BATCH.DELETE.OBJECT)."""
+    if bucket.logging is None or ctx.trace is None:
+        return
+    if ctx.trace.also is None:
+        ctx.trace.also = []
+    ctx.trace.also.append((bucket, operation, key, version_id))
 
 
 @dataclass(slots=True)
