@@ -243,3 +243,23 @@ def test_no_record_lost_across_restart(tmp_path: Path, sig: int) -> None:
         s3 = server.client()
         _, recs = records(s3, target, "log/", wait=20, until=5)
         assert set(ids) <= {r[5] for r in recs}
+
+
+def test_workers_deliver_each_record_once(tmp_path: Path) -> None:
+    """With two server processes, records made in either are delivered by the one holding
+    the delivery lease, each exactly once."""
+    server = new_server(tmp_path / "data", extra_args=[
+        "--workers", "2", "--log-delivery-interval", "1", "--no-fsync"])
+    with running(server, signal.SIGTERM):
+        s3 = server.client()
+        source, target = _name("src"), _target(s3)
+        s3.create_bucket(Bucket=source)
+        _enable(s3, source, target)
+        ids = []
+        for i in range(20):
+            s3 = server.client()  # new connections: both processes get requests
+            resp = s3.put_object(Bucket=source, Key=f"k{i}", Body=b"x")
+            ids.append(resp["ResponseMetadata"]["HTTPHeaders"]["x-amz-request-id"])
+        _, recs = records(s3, target, "log/", wait=20, until=20)
+        got = [r[5] for r in recs]
+        assert sorted(got) == sorted(ids)
