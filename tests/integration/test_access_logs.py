@@ -133,6 +133,8 @@ def test_records_delivered(srv: Server) -> None:
     get = s3.get_object(Bucket=source, Key="dir/a b.txt")
     assert get["Body"].read() == b"hello"
     get_id = get["ResponseMetadata"]["HTTPHeaders"]["x-amz-request-id"]
+    null = s3.get_object(Bucket=source, Key="dir/a b.txt", VersionId="null")
+    null_id = null["ResponseMetadata"]["HTTPHeaders"]["x-amz-request-id"]
     with pytest.raises(ClientError) as exc:
         s3.get_object(Bucket=source, Key="missing")
     missing_id = exc.value.response["ResponseMetadata"]["HTTPHeaders"]["x-amz-request-id"]
@@ -142,7 +144,7 @@ def test_records_delivered(srv: Server) -> None:
     except urllib.error.HTTPError as err:
         assert err.code == 403
         anon_id = err.headers["x-amz-request-id"]
-    keys, recs = records(s3, target, "log/", until=4)
+    keys, recs = records(s3, target, "log/", until=5)
     assert keys and all(re.fullmatch(r"log/\d{4}(-\d\d){5}-[0-9A-F]{16}", k) for k in keys)
     by_id = {r[5]: r for r in recs}
     assert {put_id, get_id, missing_id, anon_id} <= set(by_id)
@@ -150,7 +152,8 @@ def test_records_delivered(srv: Server) -> None:
     r = by_id[put_id]
     assert r[0] == owner and r[1] == source and r[6] == "REST.PUT.OBJECT"
     assert r[7] == "dir/a%20b.txt" and r[8].startswith("PUT /") and r[9] == "200"
-    assert r[12] == "5" and r[19] == "SigV4" and r[21] == "AuthHeader"
+    assert r[12] == "5" and r[19] == "SigV4" and r[21] == "AuthHeader" and r[17] == "-"
+    assert by_id[null_id][17] == "null"  # the versionId the request named
     assert re.fullmatch(r"\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000", r[2])
     r = by_id[get_id]
     assert r[6] == "REST.GET.OBJECT" and r[9] == "200" and r[11] == "5" and r[10] == "-"

@@ -257,6 +257,8 @@ class App:
         ep = route(req.method, req.host, req.path, req.query, req.headers,
                    self.settings.domains)
         trace.bucket_name, trace.op, trace.key = ep.bucket, ep.op, ep.key
+        if ep.key is not None and ep.query:
+            trace.version_id = ep.arg("versionId")
         vhost = split_host(req.host, self.settings.domains) if ep.virtual_host else None
         if ep.op == "Ec2Query":
             return await self._ec2(req, ep, request_id)

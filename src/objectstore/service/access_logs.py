@@ -30,7 +30,7 @@ from objectstore.s3 import logging as access_logging
 from objectstore.s3 import policy as policies
 from objectstore.s3.acl import LOG_DELIVERY, Acl, canned
 from objectstore.service.ingest import INLINE_LIMIT, Ingest
-from objectstore.service.jobs import Job, JobContext
+from objectstore.service.jobs import Job, JobContext, LeaseLost
 from objectstore.service.sse import new_key
 from objectstore.service.stores import Stores
 from objectstore.storage import access_log
@@ -142,8 +142,15 @@ def deliver(stores: Stores, ctx: JobContext, interval: float, *, force: bool = F
                                    MAX_RECORDS)
             if not rows:
                 break
-            _deliver_batch(stores, ctx, group.bucket, group.config, rows, now(),
-                           default_encryption, stats)
+            try:
+                _deliver_batch(stores, ctx, group.bucket, group.config, rows, now(),
+                               default_encryption, stats)
+            except LeaseLost:
+                raise
+            except Exception:  # noqa: BLE001 - kept for the next round; the others go on
+                log.exception("access logs of %s: delivery failed, records kept",
+                              group.bucket)
+                break
             if len(rows) < MAX_RECORDS:
                 break
     if stats.objects or stats.dropped:

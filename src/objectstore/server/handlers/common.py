@@ -29,6 +29,7 @@ class Trace:
     bucket_name: str | None = None  # the request's (None: no bucket, or not routed)
     op: str = ""
     key: str | None = None
+    version_id: str | None = None  # the request's versionId argument
     bucket: Bucket | None = None
     principal: Principal | None = None
     # more records the request makes, in logged buckets: (bucket, Operation, key, version)

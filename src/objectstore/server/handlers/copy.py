@@ -139,7 +139,8 @@ async def copy_object(ctx: Ctx) -> Response:
     check_owner(src_bucket, h.get("x-amz-source-expected-bucket-owner"))
     src = object_version_or_404(ctx, src_bucket, src_key, src_version)
     access.require_object(ctx.principal, src, "READ", src_bucket)
-    also_log(ctx, src_bucket, "REST.COPY.OBJECT_GET", src_key, src.version_id)
+    also_log(ctx, src_bucket, "REST.COPY.OBJECT_GET", src_key,
+             None if isinstance(src_version, bool) else src_version or "null")
     src_dk = read_key(ctx, src.sse, prefix=sse.COPY_PREFIX)
     check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
     dest_dk = write_key(ctx, dest)
@@ -318,8 +319,7 @@ async def delete_objects(ctx: Ctx) -> Response:
     if bucket.logging is not None:
         for e, o in zip(todo, outcomes, strict=True):
             if o is not None:
-                also_log(ctx, bucket, "BATCH.DELETE.OBJECT", e.key,
-                         e.sent_version if e.version is not False else o.version_id)
+                also_log(ctx, bucket, "BATCH.DELETE.OBJECT", e.key, e.sent_version)
     return xml_response(versioning.delete_result(deleted, errors))
 
 
