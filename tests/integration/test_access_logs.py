@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shlex
 import signal
+import sqlite3
 import time
 import urllib.error
 import urllib.request
@@ -204,6 +205,36 @@ def test_log_writes_not_logged(srv: Server) -> None:
     _, own = records(s3, target, "self/", wait=0, until=0)
     assert own, "the requests that listed and read the target bucket are logged"
     assert all(r[6] != "REST.PUT.OBJECT" for r in own)
+
+
+def test_delivery_no_longer_allowed_is_dropped(srv: Server) -> None:
+    """A target whose owner took the log delivery group's grant away gets nothing: the
+    records are dropped (as S3 does), not kept for ever."""
+    s3 = srv.client()
+    source, target = _name("src"), _target(s3)
+    s3.create_bucket(Bucket=source)
+    _enable(s3, source, target, prefix="gone/")
+    s3.put_bucket_acl(Bucket=target, ACL="private")
+    s3.put_object(Bucket=source, Key="k", Body=b"x")
+    deadline = time.time() + 10
+    while _waiting(srv, source) and time.time() < deadline:
+        time.sleep(0.2)
+    assert _waiting(srv, source) == 0
+    assert records(s3, target, "gone/", wait=0, until=0)[0] == []
+    assert srv.log_path is not None
+    assert f"access logs of {source}: 1 records dropped (not allowed by the target bucket)" \
+        in srv.log_path.read_text()
+
+
+def _waiting(srv: Server, bucket: str) -> int:
+    """Records of ``bucket`` not yet delivered (or dropped)."""
+    conn = sqlite3.connect(f"file:{srv.data_dir / 'meta.sqlite3'}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT COUNT(*) FROM access_log WHERE bucket=?",
+                           (bucket,)).fetchone()
+        return int(row[0])
+    finally:
+        conn.close()
 
 
 def test_partitioned_keys(srv: Server) -> None:
