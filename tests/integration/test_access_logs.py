@@ -216,14 +216,14 @@ def test_delivery_no_longer_allowed_is_dropped(srv: Server) -> None:
     _enable(s3, source, target, prefix="gone/")
     s3.put_bucket_acl(Bucket=target, ACL="private")
     s3.put_object(Bucket=source, Key="k", Body=b"x")
+    assert srv.log_path is not None
+    said = f"access logs of {source}: 1 records dropped (not allowed by the target bucket)"
     deadline = time.time() + 10
-    while _waiting(srv, source) and time.time() < deadline:
+    while said not in srv.log_path.read_text() and time.time() < deadline:
         time.sleep(0.2)
+    assert said in srv.log_path.read_text()
     assert _waiting(srv, source) == 0
     assert records(s3, target, "gone/", wait=0, until=0)[0] == []
-    assert srv.log_path is not None
-    assert f"access logs of {source}: 1 records dropped (not allowed by the target bucket)" \
-        in srv.log_path.read_text()
 
 
 def _waiting(srv: Server, bucket: str) -> int:
