@@ -7,12 +7,13 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from objectstore import imagecli
 from objectstore.config import (
     DEFAULT_DOMAIN,
     DEFAULT_PORT,
+    DEFAULT_WEBSITE_DOMAIN,
     SETTINGS_ENV,
     Settings,
     settings_to_json,
@@ -23,6 +24,11 @@ from objectstore.storage.keyring import KMS_PREFIX, SECRETS, SSE, KeyringError, 
 from objectstore.storage.meta import NotFound
 from objectstore.storage.sqlite import SqliteMeta
 from objectstore.storage.sse_scan import sse_key_ids
+
+if TYPE_CHECKING:
+    import socket
+
+    import uvicorn
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -74,6 +80,15 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--domain", action="append", dest="domains",
                        help="virtual-hosted-style base domain (repeatable; env "
                             "OBJECTSTORE_DOMAIN, comma-separated; default s3.localhost)")
+    serve.add_argument("--website-domain", default=_env("WEBSITE_DOMAIN", DEFAULT_WEBSITE_DOMAIN),
+                       help="static websites at BUCKET.<this domain> (env "
+                            "OBJECTSTORE_WEBSITE_DOMAIN; default s3-website.localhost; "
+                            "'' turns it off)")
+    serve.add_argument("--website-port", type=int,
+                       default=int(_env("WEBSITE_PORT", "0") or 0),
+                       help="also listen on this port for static websites, the Host name "
+                            "being the bucket (CNAME style; env OBJECTSTORE_WEBSITE_PORT; "
+                            "default 0: off)")
     serve.add_argument("--region", default=_env("REGION", "us-east-1"))
     serve.add_argument("--workers", type=int, default=int(_env("WORKERS", "1") or 1),
                        help="server processes sharing the data directory (default 1)")
@@ -510,6 +525,8 @@ def serve(args: argparse.Namespace) -> int:
                                      .split(",") if d.strip()])
     settings = Settings(
         data_dir=Path(args.data_dir), host=args.host, port=args.port, domains=domains,
+        website_domain=args.website_domain.strip().lower().strip("."),
+        website_port=args.website_port,
         region=args.region, fsync=not args.no_fsync,
         root_access_key=_env("ROOT_ACCESS_KEY"), root_secret_key=_env("ROOT_SECRET_KEY"),
         log_level=args.log_level, access_log=args.access_log,
@@ -573,16 +590,52 @@ def serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=settings.shutdown_timeout, ws="none",
         ssl_certfile=tls["ssl_certfile"], ssl_keyfile=tls["ssl_keyfile"],
     )
+    if settings.website_port:
+        print(f"static websites at {scheme}://<bucket>:{settings.website_port} and "
+              f"{scheme}://<bucket>.{settings.website_domain}:{settings.port}", flush=True)
     if args.workers > 1:
         # Each worker process builds its own app (and stores) over the same data directory.
         stores.close()
         os.environ[SETTINGS_ENV] = settings_to_json(settings)
+        if settings.website_port:
+            return _serve_two_ports(options, args.workers, settings.website_port)
         uvicorn.run("objectstore.server.app:from_environment", factory=True,
                     workers=args.workers, **options)  # type: ignore[arg-type]
         return 0
     app = build_app(settings, stores)
     _Server = _server_class()
-    _Server(uvicorn.Config(app, **options)).run()  # type: ignore[arg-type]
+    config = uvicorn.Config(app, **options)  # type: ignore[arg-type]
+    if settings.website_port:
+        sockets = [config.bind_socket(), _website_socket(config, settings.website_port)]
+        _Server(config).run(sockets=sockets)
+        return 0
+    _Server(config).run()
+    return 0
+
+
+def _website_socket(config: uvicorn.Config, port: int) -> socket.socket:
+    """A listening socket like uvicorn's own (``config.bind_socket()``) on the website port."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((config.host, port))
+    sock.listen(config.backlog)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _serve_two_ports(options: dict[str, object], workers: int, website_port: int) -> int:
+    """``serve --workers N --website-port P``: uvicorn's worker supervisor over both
+    listening sockets (uvicorn.run binds only one)."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config("objectstore.server.app:from_environment", factory=True,
+                            workers=workers, **options)  # type: ignore[arg-type]
+    sockets = [config.bind_socket(), _website_socket(config, website_port)]
+    Multiprocess(config, sockets=sockets).run()
     return 0
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 DEFAULT_PORT = 3333
 DEFAULT_DOMAIN = "s3.localhost"
+DEFAULT_WEBSITE_DOMAIN = "s3-website.localhost"
 
 
 def default_data_dir() -> Path:
@@ -27,6 +28,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     domains: tuple[str, ...] = (DEFAULT_DOMAIN,)
+    # the website endpoint: BUCKET.<website_domain> ("" : none); a second port (0: none)
+    # where the Host name is the bucket (CNAME style); docs/running.md, "Static websites"
+    website_domain: str = DEFAULT_WEBSITE_DOMAIN
+    website_port: int = 0
     region: str = "us-east-1"
     fsync: bool = True
     root_access_key: str | None = None

@@ -5,6 +5,7 @@ restart or a kill -9."""
 
 from __future__ import annotations
 
+import http.client
 import re
 import shlex
 import signal
@@ -189,6 +190,30 @@ def test_copy_source_and_batch_delete_records(srv: Server) -> None:
                           (delete_id, "BATCH.DELETE.OBJECT", "a"),
                           (delete_id, "BATCH.DELETE.OBJECT", "b")])
     assert all(r[1] == source for r in recs)
+
+
+def test_website_requests_logged(srv: Server) -> None:
+    """Requests to the website endpoint are logged as WEBSITE.GET.OBJECT."""
+    s3 = srv.client()
+    source, target = _name("site"), _target(s3)
+    s3.create_bucket(Bucket=source)
+    s3.put_object(Bucket=source, Key="index.html", Body=b"<p>hi</p>", ACL="public-read")
+    s3.put_bucket_website(Bucket=source, WebsiteConfiguration={
+        "IndexDocument": {"Suffix": "index.html"}})
+    _enable(s3, source, target)
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    try:
+        conn.request("GET", "/index.html",
+                     headers={"Host": f"{source}.s3-website.localhost:{srv.port}"})
+        resp = conn.getresponse()
+        assert resp.status == 200 and resp.read() == b"<p>hi</p>"
+        request_id = resp.getheader("x-amz-request-id")
+    finally:
+        conn.close()
+    _, recs = records(s3, target, "log/", until=1)
+    r = {r[5]: r for r in recs}[request_id]
+    assert (r[1], r[4], r[6], r[7], r[9], r[11]) == (source, "-", "WEBSITE.GET.OBJECT",
+                                                    "index.html", "200", "9")
 
 
 def test_log_writes_not_logged(srv: Server) -> None:

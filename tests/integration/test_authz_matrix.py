@@ -72,6 +72,8 @@ LOCK_CONFIG = b"<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockE
 RETENTION = (b"<Retention><Mode>GOVERNANCE</Mode>"
              b"<RetainUntilDate>2099-01-01T00:00:00Z</RetainUntilDate></Retention>")
 LEGAL_HOLD = b"<LegalHold><Status>ON</Status></LegalHold>"
+WEBSITE = (b"<WebsiteConfiguration><IndexDocument><Suffix>index.html</Suffix></IndexDocument>"
+           b"</WebsiteConfiguration>")
 BAD_COMPLETE = (b'<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>'
                 b'<ETag>"00000000000000000000000000000000"</ETag></Part>'
                 b'</CompleteMultipartUpload>')
@@ -185,6 +187,15 @@ OPS: dict[str, tuple[str, Callable[[Target], Raw], Ok]] = {
         "PUT", f"/{t.bucket}", (("publicAccessBlock", ""),), PUBLIC_BLOCK), {200: None}),
     "DeletePublicAccessBlock": ("bucket", lambda t: Raw(
         "DELETE", f"/{t.bucket}", (("publicAccessBlock", ""),)), {204: None}),
+    "GetBucketWebsite": ("bucket", lambda t: _b(t, "website"),
+                         {200: None, 404: "NoSuchWebsiteConfiguration"}),
+    "PutBucketWebsite": ("bucket", lambda t: _body("PUT", f"/{t.bucket}", (("website", ""),),
+                                                   WEBSITE), {200: None}),
+    "DeleteBucketWebsite": ("bucket", lambda t: Raw("DELETE", f"/{t.bucket}",
+                                                    (("website", ""),)), {204: None}),
+    "GetBucketLogging": ("bucket", lambda t: _b(t, "logging"), {200: None}),
+    "PutBucketLogging": ("bucket", lambda t: _body("PUT", f"/{t.bucket}", (("logging", ""),),
+                                                   b"<BucketLoggingStatus/>"), {200: None}),
     "PutObject": ("bucket", lambda t: Raw("PUT", f"/{t.bucket}/w-{next(_n)}", (), (),
                                           b"written"), {200: None}),
     "PostObject": ("bucket", lambda t: Raw("POST", f"/{t.bucket}"), {204: None}),

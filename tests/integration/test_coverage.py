@@ -419,10 +419,10 @@ def test_list_objects_v2_fetch_owner(s3: Any, bucket: str) -> None:
 
 # -- bucket sub-resources answered as unconfigured ------------------------------------------
 
-# op: GetBucketPolicy GetBucketWebsite GetBucketEncryption
+# op: GetBucketPolicy GetBucketEncryption
 # op: GetBucketReplication GetBucketRequestPayment GetBucketLogging
 # op: GetBucketNotificationConfiguration GetBucketAccelerateConfiguration DeleteBucketPolicy
-# op: DeleteBucketWebsite DeleteBucketEncryption
+# op: DeleteBucketEncryption
 # op: DeleteBucketReplication
 UNCONFIGURED = sorted(bucket_config.HANDLERS)
 

@@ -77,17 +77,18 @@ def test_user_metadata_limit(s3: Any, bucket: str) -> None:
 def test_website_redirect_location_prefix(s3: Any, bucket: str) -> None:
     for bad in ("example.com/x", "ftp://x", "javascript:alert(1)", "\\x"):
         fails(lambda b=bad: s3.put_object(Bucket=bucket, Key="r", Body=b"",
-                                          WebsiteRedirectLocation=b), 400, "InvalidArgument")
+                                          WebsiteRedirectLocation=b),
+              400, "InvalidRedirectLocation")
         fails(lambda b=bad: s3.create_multipart_upload(Bucket=bucket, Key="r",
                                                        WebsiteRedirectLocation=b),
-              400, "InvalidArgument")
+              400, "InvalidRedirectLocation")
     for good in ("/other", "http://example.com/", "https://example.com/a?b"):
         s3.put_object(Bucket=bucket, Key="r", Body=b"", WebsiteRedirectLocation=good)
         assert s3.head_object(Bucket=bucket, Key="r")["WebsiteRedirectLocation"] == good
     fails(lambda: s3.copy_object(Bucket=bucket, Key="r2", CopySource={"Bucket": bucket,
                                                                       "Key": "r"},
                                  MetadataDirective="REPLACE", WebsiteRedirectLocation="x"),
-          400, "InvalidArgument")
+          400, "InvalidRedirectLocation")
 
 
 # ---------------------------------------------------------------- grants

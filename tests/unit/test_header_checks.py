@@ -52,4 +52,4 @@ def test_sizes() -> None:
                                            ("", False)])
 def test_redirect_location(value: str, ok: bool) -> None:
     got = code(headers.check_stored, {"x-amz-website-redirect-location": value})
-    assert got == (None if ok else "InvalidArgument")
+    assert got == (None if ok else "InvalidRedirectLocation")

@@ -86,6 +86,10 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
         400,
         "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
     ),
+    "InvalidRedirectLocation": (
+        400,
+        "The website redirect location must have a prefix of 'http://' or 'https://' or '/'.",
+    ),
     "InvalidRequest": (400, "Invalid Request"),
     "InvalidEncryptionAlgorithmError": (
         400,
@@ -108,6 +112,7 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
         "The XML you provided was not well-formed or did not validate against our published "
         "schema",
     ),
+    "MalformedPolicy": (400, "Policies must be valid JSON and the first byte must be '{'"),
     "MalformedPOSTRequest": (
         400,
         "The body of your POST request is not well-formed multipart/form-data.",

@@ -214,6 +214,8 @@ def operation(op: str, method: str) -> str:
     known = OPERATIONS.get(op)
     if known is not None:
         return known
+    if op == "Website":  # a request to the website endpoint
+        return f"WEBSITE.{method.upper()}.OBJECT"
     rest = op
     for verb in _VERBS:
         if rest.startswith(verb):

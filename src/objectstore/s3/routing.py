@@ -177,10 +177,15 @@ def split_host(host: str, domains: Sequence[str]) -> str | None:
     return _split_host(host, tuple(domains))
 
 
+def host_name(host: str) -> str:
+    """A Host header's name, without the port, lower-case, without a trailing dot."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return name.lower().rstrip(".")
+
+
 @lru_cache(maxsize=1024)  # a server sees few distinct Host headers
 def _split_host(host: str, domains: tuple[str, ...]) -> str | None:
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    name = name.lower().rstrip(".")
+    name = host_name(host)
     for domain in domains:
         suffix = "." + domain.lower()
         if name.endswith(suffix) and len(name) > len(suffix):

@@ -16,7 +16,7 @@ from objectstore.config import Settings
 from objectstore.s3 import logging as access_logging
 from objectstore.s3 import xml
 from objectstore.s3.errors import S3Error
-from objectstore.s3.routing import Endpoint, route, split_host
+from objectstore.s3.routing import Endpoint, host_name, route, split_host
 from objectstore.server import access_record, redact
 from objectstore.server.auth import ANONYMOUS, authenticate
 from objectstore.server.handlers import (
@@ -37,8 +37,10 @@ from objectstore.server.handlers import (
     objects,
     ownership,
     post_object,
+    site,
     tagging,
     versioning,
+    website,
 )
 from objectstore.server.handlers.common import Ctx, Handler, Trace
 from objectstore.server.request import ClientGone, Receive, Request, Response, Scope, Send
@@ -89,6 +91,7 @@ HANDLERS: dict[str, Handler] = {
     **lifecycle.HANDLERS,
     **encryption.HANDLERS,
     **ownership.HANDLERS,
+    **website.HANDLERS,
     "PostObject": post_object.post_object,
     **versioning.HANDLERS,
     **bucket_logging.HANDLERS,
@@ -129,6 +132,7 @@ class App:
             access_logs.job(stores, settings.log_delivery_interval,
                             settings.default_encryption)], ttl=settings.job_lease_seconds)
         access_logs.ensure_schema(stores.meta)
+        self.website_domains = (settings.website_domain,) if settings.website_domain else ()
         self.maintenance = Maintenance(stores, tmp_max_age=settings.tmp_max_age,
                                        scrub_interval=settings.scrub_interval,
                                        scrub_rate=settings.scrub_rate)
@@ -147,7 +151,11 @@ class App:
         error: str | None = None
         try:
             req = Request.from_scope(scope, receive)
-            resp = await self._handle(req, request_id, trace)
+            site_bucket = self._site_bucket(req, scope)
+            if site_bucket is not None:
+                resp = await self._site(req, site_bucket, request_id, trace)
+            else:
+                resp = await self._handle(req, request_id, trace)
         except ClientGone:
             return
         except S3Error as err:
@@ -216,6 +224,26 @@ class App:
                 leases.release(lease)
         except Exception:  # noqa: BLE001 - they stay kept: the next start delivers them
             log.exception("delivering server access logs at shutdown failed")
+
+    def _site_bucket(self, req: Request, scope: Scope) -> str | None:
+        """The bucket whose website a request asks for: Host ``BUCKET.<website domain>``
+        (before virtual-hosted-style parsing), or any Host on the website port."""
+        if self.settings.website_port and \
+                scope.get("server", ("", 0))[1] == self.settings.website_port:
+            return host_name(req.host)
+        if self.website_domains:
+            return split_host(req.host, self.website_domains)
+        return None
+
+    async def _site(self, req: Request, bucket: str, request_id: str,
+                    trace: Trace) -> Response:
+        ep = Endpoint("Website", bucket, None, ())
+        trace.bucket_name, trace.op, trace.key = bucket, "Website", req.path[1:] or None
+        ctx = Ctx(self.settings, self.stores, req, ep, ANONYMOUS, request_id, self.registry,
+                  trace)
+        resp = await site.serve(ctx, bucket, self.host_id)
+        trace.bucket = self.stores.meta.get_bucket(bucket)  # the row serve just read: cached
+        return resp
 
     def _storage_error(self, exc: OSError | sqlite3.Error, request_id: str) -> S3Error:
         """507 for a full disk (SDKs retry 503s, re-sending whole bodies), 503 saying so for

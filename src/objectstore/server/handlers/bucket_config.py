@@ -12,7 +12,6 @@ from objectstore.service import access
 # operation -> error code when nothing is configured
 MISSING = {
     "GetBucketPolicy": "NoSuchBucketPolicy",
-    "GetBucketWebsite": "NoSuchWebsiteConfiguration",
     "GetBucketReplication": "ReplicationConfigurationNotFoundError",
 }
 # operation -> (root element, inner XML) of the "nothing configured" document
@@ -23,7 +22,7 @@ EMPTY_DOCS = {
 }
 DELETES = (
     "DeleteBucketPolicy",
-    "DeleteBucketWebsite", "DeleteBucketReplication",
+    "DeleteBucketReplication",
 )
 
 

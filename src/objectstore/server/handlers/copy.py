@@ -7,11 +7,12 @@ import dataclasses
 import hashlib
 import os
 import sqlite3
-from typing import Protocol
+from typing import Mapping, Protocol
 from urllib.parse import unquote
 
 from objectstore.s3 import checksums, lock, sse, tagging, versioning, xml
 from objectstore.s3.errors import S3Error
+from objectstore.s3.headers import check_redirect
 from objectstore.s3.http import check_preconditions, iso8601
 from objectstore.s3.names import check_key
 from objectstore.s3.versioning import version_arg
@@ -157,7 +158,7 @@ async def copy_object(ctx: Ctx) -> Response:
         raise S3Error("InvalidRequest", "This copy request is illegal because it is trying to "
                       "copy an object to itself without changing the object's metadata, "
                       "storage class, website redirect location or encryption attributes.")
-    stored = object_headers(h) if directive == "REPLACE" else dict(src.headers)
+    stored = object_headers(h) if directive == "REPLACE" else _copied_headers(src.headers, h)
     owner, acl = new_object_acl(ctx, dest, h)
     directive_tags = h.get("x-amz-tagging-directive", "COPY").upper()
     if directive_tags not in ("COPY", "REPLACE"):
@@ -332,3 +333,15 @@ def _deleted(entry: versioning.DeleteEntry, done: Outcome) -> versioning.Deleted
                               entry.sent_version if done.marker else None)
 
 
+REDIRECT = "x-amz-website-redirect-location"
+
+
+def _copied_headers(source: Mapping[str, str], request: Mapping[str, str]) -> dict[str, str]:
+    """The stored headers of a copy with the COPY metadata directive: the source's, but for
+    its website redirect location, which S3 does not copy; the request's own (checked)
+    applies instead."""
+    out = {k: v for k, v in source.items() if k != REDIRECT}
+    if REDIRECT in request:
+        check_redirect(request[REDIRECT])
+        out[REDIRECT] = request[REDIRECT]
+    return out
