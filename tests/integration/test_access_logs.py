@@ -208,12 +208,21 @@ def test_website_requests_logged(srv: Server) -> None:
         resp = conn.getresponse()
         assert resp.status == 200 and resp.read() == b"<p>hi</p>"
         request_id = resp.getheader("x-amz-request-id")
+        conn.request("GET", "/missing.html",
+                     headers={"Host": f"{source}.s3-website.localhost:{srv.port}"})
+        resp = conn.getresponse()
+        resp.read()
+        missing_id = resp.getheader("x-amz-request-id")
     finally:
         conn.close()
-    _, recs = records(s3, target, "log/", until=1)
-    r = {r[5]: r for r in recs}[request_id]
-    assert (r[1], r[4], r[6], r[7], r[9], r[11]) == (source, "-", "WEBSITE.GET.OBJECT",
-                                                    "index.html", "200", "9")
+    _, recs = records(s3, target, "log/", until=2)
+    by_id = {r[5]: r for r in recs}
+    r = by_id[request_id]
+    assert (r[1], r[4], r[6], r[7], r[9], r[10], r[11]) == (
+        source, "-", "WEBSITE.GET.OBJECT", "index.html", "200", "-", "9")
+    r = by_id[missing_id]
+    assert (r[6], r[7], r[9], r[10]) == ("WEBSITE.GET.OBJECT", "missing.html", "403",
+                                         "AccessDenied")
 
 
 def test_log_writes_not_logged(srv: Server) -> None:

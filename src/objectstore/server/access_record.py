@@ -85,7 +85,9 @@ def build(scope: Scope, bucket: Bucket, trace: Trace, out: Outcome, resp: Respon
         operation=also[0] if also else access_logging.operation(out.op, method),
         key=also[1] if also else out.key,
         request_uri=f"{method} {uri} HTTP/{scope.get('http_version', '1.1')}",
-        status=out.status, error_code=out.error_code if out.status >= 400 else None,
+        status=out.status,
+        error_code=None if out.status < 400 else  # the website's HTML errors: in a header
+        out.error_code or _header(resp.headers, "x-amz-error-code"),
         bytes_sent=out.bytes_sent,
         object_size=None if also else _object_size(out, headers, resp, method),
         total_ms=max(0, round((out.finished - out.started) * 1000)),
