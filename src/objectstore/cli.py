@@ -145,6 +145,9 @@ def parser() -> argparse.ArgumentParser:
     _float_flag(serve, "--job-lease-seconds", 30,
                 "how long a background job's lease lasts without renewal: when its "
                 "process dies another takes the job over after this (default 30)")
+    _float_flag(serve, "--log-delivery-interval", 300,
+                "seconds a server access log record waits at most before it is "
+                "delivered to its target bucket (default 300; ceph/s3-tests expect 5)")
     serve.add_argument("--default-encryption", choices=("none", "sse-s3"),
                        default=_env("DEFAULT_ENCRYPTION", "none") or "none",
                        help="sse-s3: every new object is encrypted with SSE-S3 unless the "
@@ -601,6 +604,7 @@ def serve(args: argparse.Namespace) -> int:
         scrub_interval=args.scrub_interval, scrub_rate=args.scrub_rate,
         verify_reads=args.verify_reads, lifecycle_day_seconds=args.lifecycle_day_seconds,
         lifecycle_interval=args.lifecycle_interval, job_lease_seconds=args.job_lease_seconds,
+        log_delivery_interval=args.log_delivery_interval,
         default_encryption="" if args.default_encryption == "none" else args.default_encryption,
         allow_sse_c_over_http=args.allow_sse_c_over_http,
         bucket_defaults=args.bucket_defaults,

@@ -53,6 +53,7 @@ class Settings:
     lifecycle_day_seconds: float = 86400.0  # a lifecycle "day" for the sweeper (tests: 10)
     lifecycle_interval: float = 0.0  # seconds between lifecycle sweeps (0: from the day)
     job_lease_seconds: float = 30.0  # a background job's lease lasts this long unrenewed
+    log_delivery_interval: float = 300.0  # seconds a server access log record may wait
     # encryption at rest (docs/running.md, "Encryption at rest")
     default_encryption: str = ""  # "sse-s3": every new object SSE-S3 unless asked otherwise
     allow_sse_c_over_http: bool = False  # accept SSE-C keys over plain HTTP (testing only)

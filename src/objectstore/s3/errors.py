@@ -35,6 +35,7 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
         "If using multipart upload you should initiate another CreateMultipartUpload request "
         "and re-upload each part.",
     ),
+    "CrossLocationLoggingProhibitted": (403, "Cross S3 location logging not allowed. "),
     "EntityTooLarge": (400, "Your proposed upload exceeds the maximum allowed size"),
     "EntityTooSmall": (
         400,
@@ -98,6 +99,7 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
     "InvalidRetentionPeriod": (400, "Default retention period must be a positive integer "
                                "value."),
     "InvalidStorageClass": (400, "The storage class you specified is not valid"),
+    "InvalidTargetBucketForLogging": (400, "The target bucket for logging does not exist"),
     "InvalidURI": (400, "Couldn't parse the specified URI."),
     "KeyTooLongError": (400, "Your key is too long"),
     "MalformedACLError": (

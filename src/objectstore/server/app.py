@@ -8,19 +8,22 @@ import itertools
 import logging
 import secrets
 import sqlite3
+import time
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from objectstore.config import Settings
+from objectstore.s3 import logging as access_logging
 from objectstore.s3 import xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.routing import Endpoint, host_name, route, split_host
-from objectstore.server import redact
+from objectstore.server import access_record, redact
 from objectstore.server.auth import ANONYMOUS, authenticate
 from objectstore.server.handlers import (
     acl,
     attributes,
     bucket_config,
+    bucket_logging,
     buckets,
     copy,
     cors,
@@ -40,11 +43,11 @@ from objectstore.server.handlers import (
     versioning,
     website,
 )
-from objectstore.server.handlers.common import Ctx, Handler
+from objectstore.server.handlers.common import Ctx, Handler, Trace
 from objectstore.server.request import ClientGone, Receive, Request, Response, Scope, Send
-from objectstore.service import cloudkeys
+from objectstore.service import access_logs, cloudkeys
 from objectstore.service import lifecycle as lifecycle_sweep
-from objectstore.service.jobs import JobRunner
+from objectstore.service.jobs import JobContext, JobRunner
 from objectstore.service.maintenance import Maintenance
 from objectstore.service.registry import Registry, RegistryLimits
 from objectstore.service.stores import Stores
@@ -93,6 +96,7 @@ HANDLERS: dict[str, Handler] = {
     **website.HANDLERS,
     "PostObject": post_object.post_object,
     **versioning.HANDLERS,
+    **bucket_logging.HANDLERS,
 }
 
 DRAIN_LIMIT = 1 << 20
@@ -126,7 +130,10 @@ class App:
         self.counter = itertools.count(1)
         self.jobs = JobRunner(stores.meta, [
             lifecycle_sweep.job(stores, settings.lifecycle_day_seconds,
-                                settings.lifecycle_interval)], ttl=settings.job_lease_seconds)
+                                settings.lifecycle_interval),
+            access_logs.job(stores, settings.log_delivery_interval,
+                            settings.default_encryption)], ttl=settings.job_lease_seconds)
+        access_logs.ensure_schema(stores.meta)
         self.website_domains = (settings.website_domain,) if settings.website_domain else ()
         self.maintenance = Maintenance(stores, tmp_max_age=settings.tmp_max_age,
                                        scrub_interval=settings.scrub_interval,
@@ -141,28 +148,84 @@ class App:
         request_id = f"{self.id_prefix}{next(self.counter):08X}"
         method = scope["method"]
         req: Request | None = None
+        trace = Trace()
+        started = time.time()
+        error: str | None = None
         try:
             req = Request.from_scope(scope, receive)
             site_bucket = self._site_bucket(req, scope)
             if site_bucket is not None:
-                resp = await self._site(req, site_bucket, request_id)
+                resp = await self._site(req, site_bucket, request_id, trace)
             else:
-                resp = await self._handle(req, request_id)
+                resp = await self._handle(req, request_id, trace)
         except ClientGone:
             return
         except S3Error as err:
+            error = err.code
             resp = self._error(err, request_id, method)
         except BlobFault as fault:
             faults.report(fault, request_id)
-            resp = self._error(S3Error("InternalError"), request_id, method)
+            error = "InternalError"
+            resp = self._error(S3Error(error), request_id, method)
         except (OSError, sqlite3.Error) as exc:
-            resp = self._error(self._storage_error(exc, request_id), request_id, method)
+            refused = self._storage_error(exc, request_id)
+            error = refused.code
+            resp = self._error(refused, request_id, method)
         except Exception:  # noqa: BLE001 - never a traceback to the client
             log.exception("internal error in request %s", request_id)
-            resp = self._error(S3Error("InternalError"), request_id, method)
+            error = "InternalError"
+            resp = self._error(S3Error(error), request_id, method)
         if req is None or not req.body_consumed:
             await self._unread_body(req, scope, resp)
-        await self._send(send, resp, method, request_id)
+        first_byte = time.time()
+        sent = await self._send(send, resp, method, request_id)
+        if trace.bucket_name is not None:
+            self._access_log(scope, trace, resp, request_id, error, sent, started, first_byte)
+
+    def _access_log(self, scope: Scope, trace: Trace, resp: Response, request_id: str,
+                    error: str | None, sent: int, started: float, first_byte: float) -> None:
+        """The request's server access log record, when its bucket has logging enabled:
+        the bucket row the handler loaded says so (a failed request's is looked up: it is
+        in the per-thread cache unless the bucket does not exist)."""
+        bucket = trace.bucket
+        if bucket is None and (resp.status >= 300 or trace.op == "Preflight"):
+            bucket = self.stores.meta.get_bucket(trace.bucket_name or "")
+        if (bucket is None or bucket.logging is None) and not trace.also:
+            return
+        out = access_record.Outcome(trace.op, trace.key, resp.status, error, sent, started,
+                                    first_byte, time.time())
+        try:
+            kept = []
+            if bucket is not None and bucket.logging is not None:
+                rec = access_record.build(scope, bucket, trace, out, resp, request_id,
+                                          self.host_id)
+                kept.append((bucket, access_logging.format_record(rec)))
+            for other, operation, key, version in trace.also or ():
+                rec = access_record.build(scope, other, trace, out, resp, request_id,
+                                          self.host_id, (operation, key, version))
+                kept.append((other, access_logging.format_record(rec)))
+            access_logs.capture(self.stores.meta, kept, started)
+        except Exception:  # noqa: BLE001 - a log record never fails the request
+            log.exception("request %s: server access log record not kept", request_id)
+
+    def _deliver_logs(self) -> None:
+        """At shutdown: every server access log record kept so far delivered now (unless
+        another process holds the delivery lease: it or the next start delivers them)."""
+        try:
+            self.stores.meta.run(lambda c: None)  # records queued before now are committed
+            leases = self.jobs.leases
+            lease = leases.acquire(access_logs.JOB, self.settings.job_lease_seconds)
+            if lease is None:
+                return
+            try:
+                access_logs.deliver(self.stores, JobContext(leases, lease, self.jobs.stop,
+                                                            self.settings.job_lease_seconds),
+                                    self.settings.log_delivery_interval, force=True,
+                                    default_encryption=self.settings.default_encryption)
+            finally:
+                leases.release(lease)
+        except Exception:  # noqa: BLE001 - they stay kept: the next start delivers them
+            log.exception("delivering server access logs at shutdown failed")
 
     def _site_bucket(self, req: Request, scope: Scope) -> str | None:
         """The bucket whose website a request asks for: Host ``BUCKET.<website domain>``
@@ -174,10 +237,15 @@ class App:
             return split_host(req.host, self.website_domains)
         return None
 
-    async def _site(self, req: Request, bucket: str, request_id: str) -> Response:
+    async def _site(self, req: Request, bucket: str, request_id: str,
+                    trace: Trace) -> Response:
         ep = Endpoint("Website", bucket, None, ())
-        ctx = Ctx(self.settings, self.stores, req, ep, ANONYMOUS, request_id, self.registry)
-        return await site.serve(ctx, bucket, self.host_id)
+        trace.bucket_name, trace.op, trace.key = bucket, "Website", req.path[1:] or None
+        ctx = Ctx(self.settings, self.stores, req, ep, ANONYMOUS, request_id, self.registry,
+                  trace)
+        resp = await site.serve(ctx, bucket, self.host_id)
+        trace.bucket = self.stores.meta.get_bucket(bucket)  # the row serve just read: cached
+        return resp
 
     def _storage_error(self, exc: OSError | sqlite3.Error, request_id: str) -> S3Error:
         """507 for a full disk (SDKs retry 503s, re-sending whole bodies), 503 saying so for
@@ -215,9 +283,12 @@ class App:
                 pass
         resp.headers.append(("Connection", "close"))
 
-    async def _handle(self, req: Request, request_id: str) -> Response:
+    async def _handle(self, req: Request, request_id: str, trace: Trace) -> Response:
         ep = route(req.method, req.host, req.path, req.query, req.headers,
                    self.settings.domains)
+        trace.bucket_name, trace.op, trace.key = ep.bucket, ep.op, ep.key
+        if ep.key is not None and ep.query:
+            trace.version_id = ep.arg("versionId")
         vhost = split_host(req.host, self.settings.domains) if ep.virtual_host else None
         if ep.op == "Ec2Query":
             return await self._ec2(req, ep, request_id)
@@ -225,8 +296,9 @@ class App:
             ctx = Ctx(self.settings, self.stores, req, ep, ANONYMOUS, request_id, self.registry)
             return await cors.preflight(ctx)
         if ep.bucket is not None and "origin" in req.headers:
-            return await self._with_cors(req, ep, vhost, request_id)
+            return await self._with_cors(req, ep, vhost, request_id, trace)
         auth = authenticate(req, self.stores.meta, vhost)
+        trace.principal = auth.principal
         if ep.op == "Images":
             ctx = Ctx(self.settings, self.stores, req, ep, auth, request_id, self.registry)
             return await images.images(ctx)
@@ -236,22 +308,23 @@ class App:
                 raise S3Error("MethodNotAllowed", Method=req.method,
                               ResourceType="OBJECT" if ep.key else "BUCKET")
             raise S3Error("NotImplemented", Operation=ep.op)
-        ctx = Ctx(self.settings, self.stores, req, ep, auth, request_id, self.registry)
+        ctx = Ctx(self.settings, self.stores, req, ep, auth, request_id, self.registry, trace)
         return await handler(ctx)
 
     async def _with_cors(self, req: Request, ep: Endpoint, vhost: str | None,
-                         request_id: str) -> Response:
+                         request_id: str, trace: Trace) -> Response:
         """A request from a browser (Origin header): the bucket's CORS headers are added to
         the answer, errors included."""
         bucket = self.stores.meta.get_bucket(ep.bucket) if ep.bucket else None
         extra = cors.actual_request_headers(req, bucket)
         try:
             auth = authenticate(req, self.stores.meta, vhost)
+            trace.principal = auth.principal
             handler = HANDLERS.get(ep.op)
             if handler is None:
                 raise S3Error("NotImplemented", Operation=ep.op)
             resp = await handler(Ctx(self.settings, self.stores, req, ep, auth, request_id,
-                                     self.registry))
+                                     self.registry, trace))
         except S3Error as err:
             err.headers.update(extra)
             raise
@@ -286,7 +359,8 @@ class App:
         return Response(err.status, headers, b"" if method == "HEAD" else body,
                         content_length=None if method != "HEAD" else len(body))
 
-    async def _send(self, send: Send, resp: Response, method: str, request_id: str) -> None:
+    async def _send(self, send: Send, resp: Response, method: str, request_id: str) -> int:
+        """Write the response; the body bytes sent."""
         try:  # the common case inline; names that cannot be encoded: _wire_headers
             headers = [(k.encode("latin-1"), v.encode("utf-8", "surrogateescape"))
                        for k, v in resp.headers]
@@ -303,11 +377,14 @@ class App:
         if stream is None or method == "HEAD":
             await send({"type": "http.response.body", "body": resp.body
                         if method != "HEAD" else b""})
-            return
+            return len(resp.body) if method != "HEAD" else 0
+        sent = 0
         try:
             async for chunk in stream:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                sent += len(chunk)
             await send({"type": "http.response.body", "body": b""})
+            return sent
         except BlobFault as fault:
             faults.report(fault, request_id)
             faults.COUNTERS.add("aborted_bodies")
@@ -329,6 +406,7 @@ class App:
                 await send({"type": "lifespan.startup.complete"})
             elif msg["type"] == "lifespan.shutdown":
                 self.jobs.close()
+                self._deliver_logs()
                 self.maintenance.close()
                 self.registry.close()
                 self.stores.close()

@@ -237,27 +237,35 @@ def may_read_website(bucket: Bucket, key: str, obj: ObjectRecord | None, *,
 
 
 def may_deliver_logs(target: Bucket, source_bucket: str, source_account: str, *,
-                     key: str = "*", account_block: AccountBlock = _no_account_block) -> bool:
+                     key: str = "*", prefix: str | None = None,
+                     account_block: AccountBlock = _no_account_block) -> bool:
     """Whether server access logs of ``source_bucket`` (owned by ``source_account``, a
-    canonical id) may be written into ``target``: the target's bucket policy allows the
-    logging.s3.amazonaws.com service s3:PutObject (with its aws:SourceArn / aws:SourceAccount
-    conditions), or — on a bucket with ACLs enabled — the target's ACL grants the
-    LogDelivery group WRITE. ``key``: the log object's key (its prefix decides which
-    Resource matches)."""
+    canonical id) may be written into ``target`` as object ``key``: the target's bucket
+    policy allows the logging.s3.amazonaws.com service s3:PutObject (with its aws:SourceArn
+    / aws:SourceAccount conditions; the account is offered as its 12-digit id and its
+    canonical id), asked for the log object and — as ceph/s3-tests write such policies,
+    Resource "bucket/prefix" — for the target ``prefix``; an explicit Deny wins. Without a
+    policy answer, on a bucket with ACLs enabled: the target's ACL grants the LogDelivery
+    group WRITE."""
     number = identity.account_number(source_account)
-    values = {"aws:sourcearn": [bucket_arn(source_bucket)], "aws:sourceaccount": [number]}
+    values = {"aws:sourcearn": [bucket_arn(source_bucket)],
+              "aws:sourceaccount": [number, source_account]}
 
-    def context(key: str) -> Sequence[str] | None:
-        return values.get(key)
+    def context(name: str) -> Sequence[str] | None:
+        return values.get(name)
 
     if target.policy is not None:
         parsed = bucket_policy(target.name, target.policy)
         if parsed is not None:
             service = pol.Caller(None, service=pol.LOG_DELIVERY_SERVICE)
-            effect = parsed.decide(pol.Ask(service, "s3:PutObject",
-                                           object_arn(target.name, key), context))
-            if effect is not None:
-                return effect == "Allow"
+            keys = [key] if prefix is None else [key, prefix]
+            answers = {parsed.decide(pol.Ask(service, "s3:PutObject",
+                                             object_arn(target.name, k), context))
+                       for k in keys}
+            if "Deny" in answers:
+                return False
+            if "Allow" in answers:
+                return True
     if target.ownership == ownership.ENFORCED:
         return False
     return any(g.kind == "Group" and g.value == LOG_DELIVERY

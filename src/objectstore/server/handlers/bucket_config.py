@@ -15,7 +15,6 @@ MISSING = {
 # operation -> (root element, inner XML) of the "nothing configured" document
 EMPTY_DOCS = {
     "GetBucketRequestPayment": ("RequestPaymentConfiguration", "<Payer>BucketOwner</Payer>"),
-    "GetBucketLogging": ("BucketLoggingStatus", ""),
     "GetBucketNotificationConfiguration": ("NotificationConfiguration", ""),
     "GetBucketAccelerateConfiguration": ("AccelerateConfiguration", ""),
 }

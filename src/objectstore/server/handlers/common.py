@@ -25,6 +25,34 @@ from objectstore.storage.rows import CURRENT, Current
 
 
 @dataclass(slots=True)
+class Trace:
+    """What the server shell learns of a request while handlers run, for its access log
+    record: the bucket row a handler loaded (its ``logging`` decides whether a record is
+    kept: no extra lookup) and who the request acts as."""
+
+    bucket_name: str | None = None  # the request's (None: no bucket, or not routed)
+    op: str = ""
+    key: str | None = None
+    version_id: str | None = None  # the request's versionId argument
+    bucket: Bucket | None = None
+    principal: Principal | None = None
+    # more records the request makes, in logged buckets: (bucket, Operation, key, version)
+    also: list[tuple[Bucket, str, str, str | None]] | None = None
+
+
+def also_log(ctx: Ctx, bucket: Bucket, operation: str, key: str,
+             version_id: str | None = None) -> None:
+    """One more access log record of this request, if ``bucket`` has logging enabled: a
+    copy's read of its source (REST.COPY.OBJECT_GET), each key of a DeleteObjects
+    (BATCH.DELETE.OBJECT)."""
+    if bucket.logging is None or ctx.trace is None:
+        return
+    if ctx.trace.also is None:
+        ctx.trace.also = []
+    ctx.trace.also.append((bucket, operation, key, version_id))
+
+
+@dataclass(slots=True)
 class Ctx:
     settings: Settings
     stores: Stores
@@ -33,6 +61,7 @@ class Ctx:
     auth: Auth
     request_id: str
     registry: Registry | None = None
+    trace: Trace | None = None
 
     @property
     def principal(self) -> Principal | None:
@@ -62,6 +91,8 @@ def bucket_or_404(ctx: Ctx) -> Bucket:
     bucket = ctx.stores.meta.get_bucket(ctx.bucket_name)
     if bucket is None:
         raise S3Error("NoSuchBucket", BucketName=ctx.bucket_name)
+    if ctx.trace is not None:
+        ctx.trace.bucket = bucket
     check_owner(bucket, ctx.req.headers.get("x-amz-expected-bucket-owner"))
     return bucket
 

@@ -20,6 +20,7 @@ from objectstore.server.handlers import encrypted, object_lock
 from objectstore.server.handlers.common import (
     Ctx,
     allowed,
+    also_log,
     authorize,
     authorize_source,
     bucket_or_404,
@@ -142,6 +143,8 @@ async def copy_object(ctx: Ctx) -> Response:
     check_owner(src_bucket, h.get("x-amz-source-expected-bucket-owner"))
     src = object_version_or_404(ctx, src_bucket, src_key, src_version)
     authorize_source(ctx, src_bucket, src, src_version is not False)
+    also_log(ctx, src_bucket, "REST.COPY.OBJECT_GET", src_key,
+             None if isinstance(src_version, bool) else src_version or "null")
     src_dk = read_key(ctx, src.sse, prefix=sse.COPY_PREFIX)
     check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
     dest_dk = write_key(ctx, dest)
@@ -318,6 +321,10 @@ async def delete_objects(ctx: Ctx) -> Response:
     outcomes = await ctx.stores.write(txn) if todo else []
     deleted = [] if quiet else [_deleted(e, o) for e, o in zip(todo, outcomes, strict=True)
                                 if o is not None]
+    if bucket.logging is not None:
+        for e, o in zip(todo, outcomes, strict=True):
+            if o is not None:
+                also_log(ctx, bucket, "BATCH.DELETE.OBJECT", e.key, e.sent_version)
     return xml_response(versioning.delete_result(deleted, errors))
 
 

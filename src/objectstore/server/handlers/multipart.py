@@ -25,6 +25,7 @@ from objectstore.server.handlers import object_lock
 from objectstore.server.handlers.common import (
     Ctx,
     account_names,
+    also_log,
     authorize,
     authorize_source,
     bucket_or_404,
@@ -187,6 +188,8 @@ async def upload_part_copy(ctx: Ctx) -> Response:
     # absent and unreadable keys answer alike (AccessDenied) unless the caller may list
     src = object_version_or_404(ctx, src_bucket, src_key, src_version)
     authorize_source(ctx, src_bucket, src, src_version is not False)
+    also_log(ctx, src_bucket, "REST.COPY.PART_GET", src_key,
+             None if isinstance(src_version, bool) else src_version or "null")
     src_dk = read_key(ctx, src.sse, prefix=sse.COPY_PREFIX)
     check_preconditions(h, src.etag, src.last_modified, prefix="x-amz-copy-source-")
     start, length = 0, src.size
