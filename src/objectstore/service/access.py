@@ -35,7 +35,7 @@ from objectstore.s3 import policy as pol
 from objectstore.s3.acl import LOG_DELIVERY, Acl
 from objectstore.s3.actions import ACL_PERMISSION, bucket_arn, object_arn
 from objectstore.s3.errors import S3Error
-from objectstore.storage.model import Bucket, ObjectRecord, Principal, Upload
+from objectstore.storage.model import Bucket, ObjectRecord, Principal
 
 log = logging.getLogger("objectstore.access")
 
@@ -189,11 +189,6 @@ def _acl_grants(p: Principal | str | None, bucket: Bucket, action: str,
                                           ignore_public=block.ignore_public_acls)
 
 
-def require(p: Principal | None, bucket: Bucket, action: str, **kw: object) -> None:
-    if not decide(p, bucket, action, **kw):  # type: ignore[arg-type]
-        raise S3Error("AccessDenied")
-
-
 # --------------------------------------------------------------- identity-policy-only checks
 def identity_allows(p: Principal | None, action: str, resource: str,
                     context: pol.Context | None = None) -> bool:
@@ -212,15 +207,6 @@ def identity_allows(p: Principal | None, action: str, resource: str,
 
 def _no_keys(key: str) -> Sequence[str] | None:
     return None
-
-
-def may_read_object(p: Principal | None, bucket: Bucket, obj: ObjectRecord, *,
-                    context: pol.Context | None = None,
-                    account_block: AccountBlock = _no_account_block) -> bool:
-    """s3:GetObject (or GetObjectVersion for a non-current version) of an existing object —
-    the website endpoint's question (anonymous GET/HEAD), and the image registry's."""
-    return decide(p, bucket, "s3:GetObject", key=obj.key, obj=obj, context=context,
-                  account_block=account_block)
 
 
 def may_read_website(bucket: Bucket, key: str, obj: ObjectRecord | None, *,
@@ -273,30 +259,11 @@ def may_deliver_logs(target: Bucket, source_bucket: str, source_account: str, *,
                for g in Acl.from_json(target.acl).grants)
 
 
-# ------------------------------------------------------------------ older names (adapters)
-def may(p: Principal | None, owner: str, acl_json: str, permission: str, *,
-        ignore_public: bool = False) -> bool:
-    """Whether ``p`` holds ACL ``permission`` on a resource owned by ``owner``."""
-    if p is not None and (p.is_admin or p.account_id == owner):
-        return True
-    return Acl.from_json(acl_json).allows(p.account_id if p else None, permission,
-                                          ignore_public=ignore_public)
-
-
+# ------------------------------------------------------------------------------ helpers
 def require_authenticated(p: Principal | None) -> Principal:
     if p is None:
         raise S3Error("AccessDenied")
     return p
-
-
-def require_upload(p: Principal | None, bucket: Bucket, upload: Upload, action: str,
-                   context: pol.Context | None = None,
-                   account_block: AccountBlock = _no_account_block) -> None:
-    """ListParts and AbortMultipartUpload: the bucket's owner and the upload's initiator
-    (and whom the policies allow)."""
-    if not decide(p, bucket, action, key=upload.key, upload_owner=upload.owner,
-                  context=context, account_block=account_block):
-        raise S3Error("AccessDenied")
 
 
 def check_acl(bucket: Bucket, requested: Acl, canned_acl: str | None,
