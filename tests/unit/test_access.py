@@ -8,6 +8,7 @@ AND the bucket policy or an ACL; anonymous callers only the bucket policy or an 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -217,10 +218,18 @@ def test_website_reads() -> None:
 
 
 @pytest.mark.parametrize("text", ["{", '{"Statement": []}'])
-def test_a_stored_policy_that_no_longer_parses_is_ignored(text: str) -> None:
+def test_a_stored_policy_that_no_longer_parses_fails_closed(text: str) -> None:
+    """Its Deny statements might have applied: nobody but admins gets through, and the
+    owner account's first user may still replace or delete it (the lockout guard)."""
     access.bucket_policy.cache_clear()
-    assert get(principal(A), bucket(text))
+    assert not get(principal(A), bucket(text))
     assert not get(None, bucket(text))
+    root = dataclasses.replace(principal(A), is_root=True)
+    assert access.decide(root, bucket(text), "s3:PutBucketPolicy")
+    assert access.decide(root, bucket(text), "s3:DeleteBucketPolicy")
+    assert not access.decide(root, bucket(text), "s3:GetObject", key="k")
+    assert access.decide(dataclasses.replace(principal(A), is_admin=True), bucket(text),
+                         "s3:GetObject", key="k")
 
 
 def test_log_delivery_to_a_prefix() -> None:

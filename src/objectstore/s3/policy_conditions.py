@@ -26,7 +26,7 @@ import binascii
 import ipaddress
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
@@ -36,6 +36,10 @@ from objectstore.s3.policy_match import Pattern, Resolve, compile_pattern
 Lookup = Callable[[str], Sequence[str] | None]
 Qualifier = Literal["any", "all"] | None
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+MEMO_ENTRIES: Final = 256  # remembered answers per condition
+MEMO_VALUE_CHARS: Final = 256  # only for request values this short (in all)
 
 
 class ConditionError(ValueError):
@@ -197,10 +201,27 @@ class Condition:
     key: str  # lower case
     texts: tuple[str, ...]  # the values as written
     compiled: tuple[Any, ...]  # per family: Pattern, Decimal, float, network, bytes, ...
+    # Answers remembered by the request's values, for conditions without policy variables
+    # (whose answer depends on nothing else): most requests repeat a few values (the
+    # transport, the client's address, an encryption header). Bounded; long values are
+    # not remembered.
+    memo: dict[tuple[str, ...], bool] | None = field(default=None, compare=False)
 
     def holds(self, lookup: Lookup, resolve: Resolve) -> bool:
-        op = self.operator
         values = lookup(self.key)
+        memo = self.memo
+        if memo is None or not values:
+            return self._holds(values, resolve)
+        key = tuple(values)
+        got = memo.get(key)
+        if got is None:
+            got = self._holds(values, resolve)
+            if len(memo) < MEMO_ENTRIES and sum(map(len, key)) <= MEMO_VALUE_CHARS:
+                memo[key] = got
+        return got
+
+    def _holds(self, values: Sequence[str] | None, resolve: Resolve) -> bool:
+        op = self.operator
         if op.family == "null":
             missing = not values
             return any((t.lower() == "true") == missing for t in self.texts)
@@ -327,6 +348,14 @@ def _compile_value(op: Operator, text: str, variables: bool) -> Any:
 KeyCheck = Callable[[str], bool]
 
 
+def _has_variables(compiled: tuple[Any, ...]) -> bool:
+    """Whether a condition's values hold policy variables (its answer then depends on more
+    than the request's values for its key)."""
+    patterns = [c for c in compiled if isinstance(c, Pattern)]
+    patterns += [p for c in compiled if isinstance(c, _ArnPattern) for p in c.parts]
+    return any(p.regex is None and p.parts for p in patterns)
+
+
 def parse_conditions(raw: Any, *, variables: bool, key_ok: KeyCheck) -> tuple[Condition, ...]:
     """A statement's Condition element. ``key_ok(lower_key)``: may a policy name this key?"""
     if not isinstance(raw, dict):
@@ -348,5 +377,6 @@ def parse_conditions(raw: Any, *, variables: bool, key_ok: KeyCheck) -> tuple[Co
             items = values if isinstance(values, list) else [values]
             texts = tuple(condition_value(v) for v in items)
             compiled = tuple(_compile_value(op, t, variables) for t in texts)
-            out.append(Condition(op, low, texts, compiled))
+            memo: dict[tuple[str, ...], bool] | None = None if _has_variables(compiled) else {}
+            out.append(Condition(op, low, texts, compiled, memo))
     return tuple(out)

@@ -57,8 +57,9 @@ def bucket_policy(bucket: str, text: str) -> pol.Policy | None:
     try:
         return pol.parse_bucket_policy(text, bucket)
     except S3Error as err:
-        log.warning("bucket %s: stored policy no longer parses (%s); ignored", bucket,
-                    err.message)
+        log.warning("bucket %s: stored policy no longer parses (%s); every request but "
+                    "an admin's and the owner account's policy operations is denied until "
+                    "it is replaced or deleted", bucket, err.message)
         return None
 
 
@@ -135,7 +136,9 @@ def _evaluate(p: Principal | None, bucket: Bucket, action: str, key: str | None,
     from_bucket: pol.Effect | None = None
     if bucket.policy is not None:
         parsed = bucket_policy(bucket.name, bucket.policy)
-        if parsed is not None:
+        if parsed is None:
+            from_bucket = "Deny"  # fail closed: its Deny statements might have applied
+        else:
             from_bucket = parsed.decide(ask)
             if from_bucket == "Allow" and parsed.public and \
                     (p is None or p.account_id != bucket.account_id):
@@ -145,7 +148,7 @@ def _evaluate(p: Principal | None, bucket: Bucket, action: str, key: str | None,
     from_identity: pol.Effect | None = None
     if p is not None and p.policy is not None:
         parsed_identity = identity_policy(p.policy)
-        from_identity = parsed_identity.decide(ask) if parsed_identity else None
+        from_identity = parsed_identity.decide(ask) if parsed_identity else "Deny"
     if from_bucket == "Deny" or from_identity == "Deny":
         return False
     if from_bucket == "Allow" and (p is None or p.policy is None or from_identity == "Allow"
@@ -260,6 +263,13 @@ def may_deliver_logs(target: Bucket, source_bucket: str, source_account: str, *,
 
 
 # ------------------------------------------------------------------------------ helpers
+def require_owner_account(p: Principal | None, bucket: Bucket) -> None:
+    """Operations S3 keeps to the bucket owner's account whatever a policy allows
+    (Put/GetBucketLogging: "you must be the bucket owner"); asked after ``decide``."""
+    if p is None or not (p.is_admin or p.account_id == bucket.account_id):
+        raise S3Error("AccessDenied")
+
+
 def require_authenticated(p: Principal | None) -> Principal:
     if p is None:
         raise S3Error("AccessDenied")

@@ -8,6 +8,7 @@ from objectstore.s3 import logging as access_logging
 from objectstore.s3.errors import S3Error
 from objectstore.server.handlers.common import Ctx, Handler, account_names, empty, owned_bucket
 from objectstore.server.request import Response, xml_response
+from objectstore.service import access
 from objectstore.service.access_logs import may_deliver_logs
 from objectstore.storage.model import Bucket
 
@@ -20,9 +21,7 @@ def _owner_only(ctx: Ctx) -> Bucket:
     policy cannot hand Put/GetBucketLogging to another account (ceph/s3-tests'
     test_bucket_logging_owner checks it), whatever owned_bucket's policy evaluation allows."""
     bucket = owned_bucket(ctx)
-    p = ctx.principal  # TODO(integration): an owner-account-only action in service/access.py
-    if p is None or not (p.is_admin or p.account_id == bucket.account_id):
-        raise S3Error("AccessDenied")
+    access.require_owner_account(ctx.principal, bucket)
     return bucket
 
 
