@@ -14,6 +14,7 @@ ACL permission that grants an action, and whether the bucket's or the object's A
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal, Mapping
 
 On = Literal["bucket", "object", "source"]  # source: CopyObject's / UploadPartCopy's source
@@ -159,10 +160,16 @@ def known_ops() -> frozenset[str]:
     return frozenset(_OPS)
 
 
+@lru_cache(maxsize=None)  # operations and the flag come from the router: a bounded set
 def primary(op: str, versioned: bool = False) -> Need:
     """The action an operation asks for (``versioned``: the request names a versionId)."""
     action, version_action, on = _OPS[op]
     return Need(version_action if versioned and version_action else action, on)
+
+
+@lru_cache(maxsize=None)
+def _alone(op: str, versioned: bool) -> tuple[Need, ...]:
+    return (primary(op, versioned),)
 
 
 def for_request(op: str, headers: Mapping[str, str], versioned: bool = False,
@@ -170,6 +177,8 @@ def for_request(op: str, headers: Mapping[str, str], versioned: bool = False,
     """Every action a request needs: the operation's own, then what its headers add.
     (x-amz-bypass-governance-retention asks for BYPASS only where GOVERNANCE retention
     stands in the way, which the handler finds out.)"""
+    if op not in _WRITES and op not in ("CreateBucket", "UploadPartCopy"):  # nothing to add
+        return _alone(op, versioned)
     needs = [primary(op, versioned)]
     if op in ("CopyObject", "UploadPartCopy"):
         needs.append(Need("s3:GetObjectVersion" if source_versioned else "s3:GetObject",

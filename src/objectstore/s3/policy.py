@@ -36,9 +36,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 from objectstore.s3.errors import S3Error
 from objectstore.s3.policy_actions import S3_CONDITION_KEYS, TAG_CONDITION_KEYS
@@ -80,7 +80,7 @@ class Caller:
 ANONYMOUS = Caller(None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # made per request: a frozen dataclass's __init__ costs 3x
 class Ask:
     caller: Caller
     action: str  # "s3:GetObject"
@@ -147,10 +147,8 @@ class Statement:
 
 # --- the request's keys -------------------------------------------------------------------
 
-_MISSING: Final = object()
 
 
-@dataclass(slots=True)
 class _Env:
     """The condition keys of one Ask, each looked up at most once, when first needed.
 
@@ -159,19 +157,22 @@ class _Env:
     ``aws:PrincipalArn``, ``aws:PrincipalType``, ``aws:PrincipalServiceName``,
     ``aws:PrincipalIsAWSService``)."""
 
-    ask: Ask
-    cache: dict[str, Sequence[str] | None] = field(default_factory=dict)
+    __slots__ = ("ask", "cache")
+
+    def __init__(self, ask: Ask) -> None:
+        self.ask = ask
+        self.cache: dict[str, Sequence[str] | None] = {}
 
     def values(self, key: str) -> Sequence[str] | None:
-        got = self.cache.get(key, _MISSING)
-        if got is not _MISSING:
-            return got  # type: ignore[return-value]
+        cache = self.cache
+        if key in cache:
+            return cache[key]
         found = self.ask.context(key)
         if isinstance(found, str):
             found = (found,)  # one value, not a sequence of characters
         if found is None:
             found = _caller_key(self.ask.caller, key)
-        self.cache[key] = found
+        cache[key] = found
         return found
 
     def variable(self, key: str) -> str | None:
