@@ -67,6 +67,11 @@ class _Var:
     key: str  # as written, e.g. "aws:username"
     default: str | None
 
+    def value(self, resolve: Resolve | None) -> str | None:
+        """The request's value, else the default; None: unresolved."""
+        got = resolve(self.key) if resolve is not None else None
+        return self.default if got is None else got
+
 
 @dataclass(frozen=True, slots=True)
 class Pattern:
@@ -99,9 +104,7 @@ class Pattern:
             if not isinstance(part, _Var):
                 atoms.append(part if self.wildcards or part is None else re.escape(part))
                 continue
-            got = resolve(part.key) if resolve is not None else None
-            if got is None:
-                got = part.default
+            got = part.value(resolve)
             if got is None:
                 return None
             atoms.append(re.escape(got))
@@ -117,9 +120,7 @@ class Pattern:
             if not isinstance(part, _Var):
                 out.append(part or "")
                 continue
-            got = resolve(part.key) if resolve is not None else None
-            if got is None:
-                got = part.default
+            got = part.value(resolve)
             if got is None:
                 return None
             out.append(got)
