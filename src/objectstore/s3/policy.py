@@ -38,7 +38,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from objectstore.s3.errors import S3Error
 from objectstore.s3.policy_actions import S3_CONDITION_KEYS, TAG_CONDITION_KEYS
@@ -136,8 +136,8 @@ class Statement:
         return hit != self.not_resource
 
     def applies(self, ask: Ask, env: _Env) -> bool:
-        """Principal, resource, then conditions (the action is matched by the index)."""
-        if not self.principal_matches(ask.caller) or not self.resource_matches(ask, env):
+        """Resource, then conditions (action and principal are matched by the index)."""
+        if not self.resource_matches(ask, env):
             return False
         for c in self.conditions:
             if not c.holds(env.values, env.variable):
@@ -214,6 +214,9 @@ def _caller_key(caller: Caller, key: str) -> Sequence[str] | None:
 # --- the policy ---------------------------------------------------------------------------
 
 
+CALLER_MEMO: Final = 1024  # (action, caller) pairs remembered per policy
+
+
 class Policy:
     """A parsed policy document."""
 
@@ -235,6 +238,7 @@ class Policy:
         self._exact = {k: tuple(v) for k, v in exact.items()}
         self._loose = tuple(loose)
         self._by_action: dict[str, tuple[Statement, ...]] = {}
+        self._by_caller: dict[tuple[str | None, ...], tuple[Statement, ...]] = {}
 
     def candidates(self, action: str) -> tuple[Statement, ...]:
         """The statements whose Action/NotAction names ``action``, Deny ones first."""
@@ -250,8 +254,22 @@ class Policy:
             self._by_action[key] = got
         return got
 
+    def for_caller(self, action: str, caller: Caller) -> tuple[Statement, ...]:
+        """The candidates for ``action`` whose Principal / NotPrincipal admits ``caller``
+        (remembered per action and caller, bounded: a request then examines only the
+        statements that can concern it)."""
+        key = (action, caller.account, caller.canonical_id, caller.arn, caller.user,
+               caller.service, caller.account_name)
+        got = self._by_caller.get(key)
+        if got is None:
+            got = tuple(st for st in self.candidates(action) if st.principal_matches(caller))
+            if len(self._by_caller) >= CALLER_MEMO:
+                self._by_caller.clear()
+            self._by_caller[key] = got
+        return got
+
     def decide(self, ask: Ask) -> Effect | None:
-        statements = self.candidates(ask.action)
+        statements = self.for_caller(ask.action, ask.caller)
         if not statements:
             return None
         env = _Env(ask)
