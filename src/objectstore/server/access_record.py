@@ -93,7 +93,7 @@ def build(scope: Scope, bucket: Bucket, trace: Trace, out: Outcome, resp: Respon
         total_ms=max(0, round((out.finished - out.started) * 1000)),
         turnaround_ms=max(0, round((out.first_byte - out.started) * 1000)),
         referer=h(b"referer"), user_agent=h(b"user-agent"),
-        version_id=also[2] if also else trace.version_id,
+        version_id=also[2] if also else _version_id(trace),
         host_id=host_id,
         sig_version=sig if p is not None else None,
         cipher_suite=None, auth_type=auth_type if p is not None else None,
@@ -104,3 +104,10 @@ def build(scope: Scope, bucket: Bucket, trace: Trace, out: Outcome, resp: Respon
         acl_required=out.status < 400 and p is not None and not owner_ok
         and bucket.policy is None,
     )
+
+
+def _version_id(trace: Trace) -> str | None:
+    """The request's versionId argument (a request on an object only)."""
+    if trace.key is None:
+        return None
+    return next((v for k, v in trace.query if k == "versionId"), None)

@@ -135,6 +135,7 @@ class App:
                             settings.default_encryption)], ttl=settings.job_lease_seconds)
         access_logs.ensure_schema(stores.meta)
         self.website_domains = (settings.website_domain,) if settings.website_domain else ()
+        self._website_mark = settings.website_domain.lower().rstrip(".")
         self.maintenance = Maintenance(stores, tmp_max_age=settings.tmp_max_age,
                                        scrub_interval=settings.scrub_interval,
                                        scrub_rate=settings.scrub_rate)
@@ -179,7 +180,8 @@ class App:
             await self._unread_body(req, scope, resp)
         first_byte = time.time()
         sent = await self._send(send, resp, method, request_id)
-        if trace.bucket_name is not None:
+        if trace.bucket_name is not None and (
+                trace.bucket is None or trace.bucket.logging is not None or trace.also):
             self._access_log(scope, trace, resp, request_id, error, sent, started, first_byte)
 
     def _access_log(self, scope: Scope, trace: Trace, resp: Response, request_id: str,
@@ -230,11 +232,13 @@ class App:
     def _site_bucket(self, req: Request, scope: Scope) -> str | None:
         """The bucket whose website a request asks for: Host ``BUCKET.<website domain>``
         (before virtual-hosted-style parsing), or any Host on the website port."""
+        host = req.headers.get("host", "")
         if self.settings.website_port and \
                 scope.get("server", ("", 0))[1] == self.settings.website_port:
-            return host_name(req.host)
-        if self.website_domains:
-            return split_host(req.host, self.website_domains)
+            return host_name(host)
+        # a cheap test first: most requests name no website domain at all
+        if self.website_domains and self._website_mark in host.lower():
+            return split_host(host, self.website_domains)
         return None
 
     async def _site(self, req: Request, bucket: str, request_id: str,
@@ -286,9 +290,7 @@ class App:
     async def _handle(self, req: Request, request_id: str, trace: Trace) -> Response:
         ep = route(req.method, req.host, req.path, req.query, req.headers,
                    self.settings.domains)
-        trace.bucket_name, trace.op, trace.key = ep.bucket, ep.op, ep.key
-        if ep.key is not None and ep.query:
-            trace.version_id = ep.arg("versionId")
+        trace.bucket_name, trace.op, trace.key, trace.query = ep.bucket, ep.op, ep.key, ep.query
         vhost = split_host(req.host, self.settings.domains) if ep.virtual_host else None
         if ep.op == "Ec2Query":
             return await self._ec2(req, ep, request_id)
