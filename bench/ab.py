@@ -22,8 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import conn, ensure_bucket, request  # noqa: E402
-from policy import cpu_seconds  # noqa: E402
+from common import conn, cpu_seconds, ensure_bucket, request  # noqa: E402
 from servers import Server  # noqa: E402
 
 BUCKET = "bench-ab"

@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from urllib.parse import quote
 
 MiB = 1 << 20
@@ -241,3 +242,11 @@ def fmt_bytes(n: float) -> str:
 
 def now_s() -> float:
     return time.perf_counter()
+
+
+def emit_table(lines: list[str], out: Path | None) -> None:
+    """Print a Markdown table (its lines) and, with ``out``, write it there too."""
+    table = "\n".join(lines) + "\n"
+    print(table)
+    if out is not None:
+        out.write_text(table)

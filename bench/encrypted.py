@@ -25,7 +25,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import GiB, MiB, RssSampler, Target, conn, ensure_bucket, pattern, request  # noqa: E402
+from common import (  # noqa: E402
+    GiB,
+    MiB,
+    RssSampler,
+    Target,
+    conn,
+    emit_table,
+    ensure_bucket,
+    pattern,
+    request,
+)
 from loads import _gen  # noqa: E402
 from servers import Server  # noqa: E402
 
@@ -135,10 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {mode} | {v['put4k']:,.0f} | {v['get4k']:,.0f} | {v['put']:,.0f} | "
                      f"{v['get']:,.0f} | {100 * v['get'] / med['plain']['get']:.0f}% | "
                      f"{v['rss']:.0f} |")
-    table = "\n".join(lines) + "\n"
-    print(table)
-    if args.out:
-        args.out.write_text(table)
+    emit_table(lines, args.out)
     return 0
 
 

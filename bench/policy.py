@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Target, conn, ensure_bucket, request  # noqa: E402
+from common import Target, conn, cpu_seconds, emit_table, ensure_bucket, request  # noqa: E402
 from servers import Server  # noqa: E402
 
 OBJECTS = 200
@@ -86,13 +86,6 @@ def policy_spread(bucket: str, other: str) -> str:
                    "Principal": {"AWS": f"arn:aws:iam::{other}:user/partner-{i}"},
                    "Action": action, "Resource": arn if action in bucket_level else objs})
     return json.dumps({"Version": "2012-10-17", "Statement": st})
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (what its requests cost, whatever else
-    the machine is doing)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def gets(t: Target, bucket: str, prefix: str, seconds: float, signed: bool,
@@ -180,10 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     for mode, rate in med.items():
         lines.append(f"| {mode} | {rate:,.0f} | {100 * paired[mode]:+.1f}% | "
                      f"{med_cpu[mode]:.0f} | {100 * (med_cpu[mode] / base_cpu - 1):+.1f}% |")
-    table = "\n".join(lines) + "\n"
-    print(table)
-    if args.out:
-        args.out.write_text(table)
+    emit_table(lines, args.out)
     return 0
 
 

@@ -67,11 +67,16 @@ def _protocol(node: Element) -> str | None:
     return value
 
 
-def _code(value: str) -> int:
+def _code(value: str, low: int, high: int, what: str, valid: str) -> str:
+    """An HTTP status code element: three digits within [low, high], else S3's error."""
     digits = value.strip()
     if not digits.isdigit() or len(digits) > 3:
         raise S3Error("MalformedXML")
-    return int(digits)
+    n = int(digits)
+    if not low <= n <= high:
+        raise S3Error("InvalidRequest", f"The provided HTTP {what} code ({n}) is not valid. "
+                      f"Valid codes are {valid}.")
+    return str(n)
 
 
 def _rule(node: Element) -> Rule:
@@ -88,18 +93,10 @@ def _rule(node: Element) -> Rule:
                           "requests without a condition, the condition element shouldn't be "
                           "present.")
         if error_code is not None:
-            n = _code(error_code)
-            if not 400 <= n <= 599:
-                raise S3Error("InvalidRequest", f"The provided HTTP error code ({n}) is not "
-                              "valid. Valid codes are 4XX or 5XX.")
-            error_code = str(n)
+            error_code = _code(error_code, 400, 599, "error", "4XX or 5XX")
     code = text(red, "HttpRedirectCode")
     if code is not None:
-        n = _code(code)
-        if not 301 <= n <= 399:
-            raise S3Error("InvalidRequest", f"The provided HTTP redirect code ({n}) is not "
-                          "valid. Valid codes are 3XX except 300.")
-        code = str(n)
+        code = _code(code, 301, 399, "redirect", "3XX except 300")
     replace_prefix = text(red, "ReplaceKeyPrefixWith")
     replace_key = text(red, "ReplaceKeyWith")
     if replace_prefix is not None and replace_key is not None:
