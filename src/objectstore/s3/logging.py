@@ -129,15 +129,7 @@ def render(config: LoggingConfig | None, names: Mapping[str, str]) -> bytes:
         return xml.doc("BucketLoggingStatus", "")
     inner = xml.el("TargetBucket", config.target_bucket)
     if config.grants:
-        grants = []
-        for g in config.grants:
-            if g.kind == "Group":
-                who = f'<Grantee xmlns:xsi="{XSI}" xsi:type="Group">{xml.el("URI", g.value)}'
-            else:
-                who = (f'<Grantee xmlns:xsi="{XSI}" xsi:type="CanonicalUser">'
-                       f'{xml.el("ID", g.value)}'
-                       f'{xml.el("DisplayName", names.get(g.value, g.value))}')
-            grants.append(f"<Grant>{who}</Grantee>{xml.el('Permission', g.permission)}</Grant>")
+        grants = [xml.grant(g.kind, g.value, g.permission, names) for g in config.grants]
         inner += f"<TargetGrants>{''.join(grants)}</TargetGrants>"
     inner += xml.el("TargetPrefix", config.target_prefix)
     if config.partitioned:

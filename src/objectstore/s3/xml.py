@@ -144,15 +144,18 @@ def list_objects_v2(*, bucket: str, prefix: str, token: str | None, next_token: 
     return doc("ListBucketResult", inner)
 
 
+def grant(kind: str, value: str, permission: str, names: Mapping[str, str]) -> str:
+    """One <Grant> of an ACL (or of a logging configuration's TargetGrants)."""
+    if kind == "Group":
+        who = f'<Grantee xmlns:xsi="{XSI}" xsi:type="Group">{el("URI", value)}</Grantee>'
+    else:
+        who = (f'<Grantee xmlns:xsi="{XSI}" xsi:type="CanonicalUser">{el("ID", value)}'
+               f'{el("DisplayName", names.get(value, value))}</Grantee>')
+    return f"<Grant>{who}{el('Permission', permission)}</Grant>"
+
+
 def acl_policy(acl: Acl, names: Mapping[str, str]) -> bytes:
-    grants = []
-    for g in acl.grants:
-        if g.kind == "Group":
-            who = f'<Grantee xmlns:xsi="{XSI}" xsi:type="Group">{el("URI", g.value)}</Grantee>'
-        else:
-            who = (f'<Grantee xmlns:xsi="{XSI}" xsi:type="CanonicalUser">{el("ID", g.value)}'
-                   f'{el("DisplayName", names.get(g.value, g.value))}</Grantee>')
-        grants.append(f"<Grant>{who}{el('Permission', g.permission)}</Grant>")
+    grants = [grant(g.kind, g.value, g.permission, names) for g in acl.grants]
     inner = (owner(acl.owner, names.get(acl.owner, acl.owner))
              + f"<AccessControlList>{''.join(grants)}</AccessControlList>")
     return doc("AccessControlPolicy", inner)
