@@ -36,3 +36,14 @@ def check_deletable(mode: str | None, until: float | None, legal_hold: bool,
                               bypass_governance)
     if reason is not None:
         raise Locked(reason)
+
+
+class Unavailable(StorageError):
+    """The metadata store cannot be reached now (PostgreSQL down or restarting, a pool
+    exhausted past its timeout). The server answers 503 with Retry-After; nothing was
+    written. ``retry_after``: seconds a client should wait."""
+
+    def __init__(self, reason: str, retry_after: int = 1) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
