@@ -98,3 +98,22 @@ def test_tag_set_is_answered_in_key_order(s3: Any, bucket: str) -> None:
         {"Key": "y", "Value": "1"}, {"Key": "b", "Value": "2"}]})
     assert [t["Key"] for t in s3.get_bucket_tagging(Bucket=name)["TagSet"]] == ["b", "y"]
     s3.delete_bucket(Bucket=name)
+
+
+def test_acl_group_grants_come_first(s3: Any, bucket: str) -> None:
+    """A put ACL is shown group grants first, as canned ACLs are (s3-tests'
+    check_grants compares in that order when the first grant has no DisplayName)."""
+    acl = s3.get_bucket_acl(Bucket=bucket)
+    grants = acl["Grants"] + [{"Grantee": {"Type": "Group",
+                                           "URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
+                               "Permission": "READ"}]
+    s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy={"Grants": grants,
+                                                          "Owner": acl["Owner"]})
+    got = s3.get_bucket_acl(Bucket=bucket)["Grants"]
+    assert [(g["Grantee"]["Type"], g["Permission"]) for g in got] == [
+        ("Group", "READ"), ("CanonicalUser", "FULL_CONTROL")]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    s3.put_object_acl(Bucket=bucket, Key="k", AccessControlPolicy={"Grants": grants,
+                                                                   "Owner": acl["Owner"]})
+    got = s3.get_object_acl(Bucket=bucket, Key="k")["Grants"]
+    assert got[0]["Grantee"]["Type"] == "Group" and len(got) == 2

@@ -155,7 +155,10 @@ def grant(kind: str, value: str, permission: str, names: Mapping[str, str]) -> s
 
 
 def acl_policy(acl: Acl, names: Mapping[str, str]) -> bytes:
-    grants = [grant(g.kind, g.value, g.permission, names) for g in acl.grants]
+    """Group grants first, then the others, each in the order they were put (the order
+    canned ACLs have always been shown in; S3 documents none)."""
+    ordered = sorted(acl.grants, key=lambda g: g.kind != "Group")
+    grants = [grant(g.kind, g.value, g.permission, names) for g in ordered]
     inner = (owner(acl.owner, names.get(acl.owner, acl.owner))
              + f"<AccessControlList>{''.join(grants)}</AccessControlList>")
     return doc("AccessControlPolicy", inner)
