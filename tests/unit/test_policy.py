@@ -393,6 +393,14 @@ def test_home_directory_with_username_variable() -> None:
     assert pol.decide(ask(ALICE, "s3:PutObject", home)) == "Allow"
     assert pol.decide(ask(BOB, "s3:PutObject", home)) is None
     assert pol.decide(ask(ROOT, "s3:PutObject", home)) is None  # no aws:username: no match
+    # a Deny on NotResource naming an unresolvable variable is not valid for the request
+    deny = identity_policy(
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "s3:*",
+         "NotResource": "arn:aws:s3:::BUCKET-NAME/home/${aws:username}/*"})
+    assert deny.decide(ask(ALICE, "s3:PutObject", home)) == "Allow"
+    assert deny.decide(ask(BOB, "s3:PutObject", home)) == "Deny"
+    assert deny.decide(ask(ROOT, "s3:PutObject", home)) == "Allow"
     listing = "arn:aws:s3:::BUCKET-NAME"
     assert pol.decide(ask(ALICE, "s3:ListBucket", listing, ctx(s3_prefix=["home/alice/"]))) \
         == "Allow"

@@ -249,10 +249,19 @@ def test_variables_in_string_arn_and_bool_values_only() -> None:
                       {"s3:prefix": ["alice"]}, version="2008-10-17")
     assert decide({"StringEquals": {"s3:prefix": "${aws:username}"}},
                   {"s3:prefix": ["${aws:username}"]}, version="2008-10-17")
-    # an unresolvable variable matches nothing (a negated operator then holds)
+    # an unresolvable variable makes the statement not valid for the request (IAM: "If
+    # AWS cannot resolve a variable this might cause the entire statement to be
+    # invalid"): neither the operator nor its negation holds
     assert not decide({"StringEquals": {"s3:prefix": "${aws:PrincipalTag/none}"}},
                       {"s3:prefix": [""]})
-    assert decide({"StringNotEquals": {"s3:prefix": "${aws:PrincipalTag/none}"}},
+    assert not decide({"StringNotEquals": {"s3:prefix": "${aws:PrincipalTag/none}"}},
+                      {"s3:prefix": ["x"]})
+    assert not decide({"StringNotLike": {"s3:prefix": "${aws:PrincipalTag/none}/*"}},
+                      {"s3:prefix": ["x"]})
+    assert not decide({"ArnNotEquals": {"aws:SourceArn": "arn:aws:s3:::${aws:PrincipalTag/n}"}},
+                      {"aws:SourceArn": ["arn:aws:s3:::x"]})
+    # ... while a default value resolves it
+    assert decide({"StringNotEquals": {"s3:prefix": "${aws:PrincipalTag/none, 'd'}"}},
                   {"s3:prefix": ["x"]})
 
 

@@ -133,6 +133,9 @@ class Statement:
                 if p.match(resource, env.variable):
                     hit = True
                     break
+        if not hit and self.not_resource and any(p.unresolved(env.variable)
+                                                 for p in self.resources):
+            return False  # a NotResource with an unresolvable variable names nothing
         return hit != self.not_resource
 
     def applies(self, ask: Ask, env: _Env) -> bool:

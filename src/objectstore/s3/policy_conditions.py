@@ -231,6 +231,11 @@ class Condition:
             if op.qualifier == "any":
                 return False
             return op.negated
+        if self.memo is None and op.negated and _unresolved(self.compiled, resolve):
+            # A value naming a variable the request has no value for: IAM treats the
+            # statement as not valid for the request, so a negated operator does not hold
+            # either (the positive ones cannot match anyway).
+            return False
         if op.qualifier == "all":
             return all(self._one(v, resolve) != op.negated for v in values)
         if op.qualifier == "any":
@@ -274,6 +279,14 @@ class Condition:
             return when is not None and any(
                 want is not None and _compare(family, when, want) for want in self.compiled)
         return False
+
+
+def _unresolved(compiled: tuple[Any, ...], resolve: Resolve) -> bool:
+    for value in compiled:
+        patterns = value.parts if isinstance(value, _ArnPattern) else (value,)
+        if any(isinstance(p, Pattern) and p.unresolved(resolve) for p in patterns):
+            return True
+    return False
 
 
 def _address(text: str) -> tuple[int, int] | None:

@@ -111,6 +111,11 @@ class Pattern:
         return re.compile(glob_regex(atoms), re.IGNORECASE | re.DOTALL if self.ignore_case
                           else re.DOTALL)
 
+    def unresolved(self, resolve: Resolve | None) -> bool:
+        """Whether one of its variables has no value for this request (IAM: the statement
+        that holds it is then not valid for the request, so it does not apply)."""
+        return any(isinstance(p, _Var) and p.value(resolve) is None for p in self.parts)
+
     def literal(self, resolve: Resolve | None) -> str | None:
         """The text with variables substituted (for exact-match operators); None: unresolved."""
         if not self.parts:
