@@ -130,18 +130,32 @@ class BlobWriter:
 
 
 class BlobStore:
-    def __init__(self, root: Path, *, fsync: bool = True, min_free: int = 0) -> None:
+    def __init__(self, root: Path, *, fsync: bool = True, min_free: int = 0,
+                 gateway: str = "") -> None:
+        """``gateway``: the directory name of this gateway's temp files (``tmp/<gateway>``;
+        "": ``tmp`` itself, for admin commands)."""
         self.root = root
         self.fsync = fsync
         self.verify_all = False  # check cached windows of streamed GETs too
+        self.pread = False  # GETs read blobs with pread, never mmap (network file systems)
         self._room_until = 0.0  # check_space: no statvfs needed before this time
         self._sums: dict[str, blocksums.Sums] = {}
         self.min_free = min_free  # bytes of free space kept for metadata commits
         self.ballast_size = min(BALLAST_MAX, min_free // 4)
         self.blob_dir = root / "blobs"
-        self.tmp_dir = root / "tmp"
+        self.tmp_root = root / "tmp"
+        self.tmp_dir = self.tmp_root / gateway if gateway else self.tmp_root
         self.blob_dir.mkdir(parents=True, exist_ok=True)
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self._alive_fd = -1
+        if gateway:  # held (shared, by every process of this gateway) while it runs
+            self._alive_fd = os.open(self.tmp_dir / ALIVE, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._alive_fd, fcntl.LOCK_SH)
+
+    def close(self) -> None:
+        if self._alive_fd >= 0:
+            os.close(self._alive_fd)
+            self._alive_fd = -1
 
     def path(self, blob_id: str) -> Path:
         if len(blob_id) != 32 or not all(c in "0123456789abcdef" for c in blob_id):
@@ -271,15 +285,80 @@ class BlobStore:
     def clean_tmp(self, older_than: float) -> int:
         """Remove temporary files of writes cut off more than ``older_than`` seconds ago."""
         removed = 0
-        cutoff = time.time() - older_than
-        for entry in os.scandir(self.tmp_dir):
+        for path in self.stale_tmp(older_than):
             try:
-                if entry.stat().st_mtime < cutoff:
-                    os.unlink(entry.path)
-                    removed += 1
+                os.unlink(path)
+                removed += 1
             except FileNotFoundError:
                 continue
         return removed
+
+    def stale_tmp(self, older_than: float) -> Iterator[str]:
+        """Temp files not touched for ``older_than`` seconds that may be removed: this
+        gateway's, those directly in ``tmp/`` (earlier versions'), and those of gateways
+        that are not running (nobody holds their ``.alive`` lock). A running gateway's
+        directory is never swept by another: only it knows which of its uploads are
+        alive."""
+        cutoff = time.time() - older_than
+        own = os.path.realpath(self.tmp_dir)
+        for entry in _entries(self.tmp_root):
+            if entry.is_dir(follow_symlinks=False):
+                if os.path.realpath(entry.path) == own:
+                    yield from _old_files(entry.path, cutoff)
+                    continue
+                held = _hold_if_dead(Path(entry.path) / ALIVE)
+                if held is None:
+                    continue  # its gateway is running
+                try:
+                    yield from _old_files(entry.path, cutoff)
+                finally:
+                    os.close(held)
+            elif not entry.name.startswith("."):
+                yield from _old_files(self.tmp_root, cutoff, [entry])
+
+
+ALIVE = ".alive"  # the lock file of a gateway's temp-file directory
+
+
+def _entries(folder: Path | str) -> list[os.DirEntry[str]]:
+    try:
+        return list(os.scandir(folder))
+    except FileNotFoundError:
+        return []
+
+
+def _old_files(folder: Path | str, cutoff: float,
+               entries: list[os.DirEntry[str]] | None = None) -> Iterator[str]:
+    for entry in entries if entries is not None else _entries(folder):
+        if entry.name.startswith("."):
+            continue  # the .alive lock file
+        try:
+            if entry.is_file(follow_symlinks=False) and \
+                    entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                yield entry.path
+        except FileNotFoundError:
+            continue
+
+
+def _hold_if_dead(alive: Path) -> int | None:
+    """An fd holding ``alive``'s exclusive lock when no gateway holds it (None while one
+    does). A directory without the file (made by hand, or mid-creation) counts as live
+    until it is older than a minute."""
+    try:
+        fd = os.open(alive, os.O_RDONLY)
+    except FileNotFoundError:
+        try:
+            if os.stat(alive.parent).st_mtime > time.time() - 60:
+                return None
+        except FileNotFoundError:
+            return None
+        return os.open(os.devnull, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def clean_unlocked(folder: Path) -> int:

@@ -99,10 +99,13 @@ class SqliteMeta(AccountTables):
     def __init__(self, path: Path, *, fsync: bool = True,
                  on_garbage: Callable[[list[str]], None] | None = None,
                  on_full: Callable[[], bool] | None = None,
-                 keyring: Path | None = None) -> None:
-        """``keyring``: the keyring file (default ``<db dir>/keyring/keyring.json``)."""
+                 keyring: Path | None = None, timeout: float = 30.0) -> None:
+        """``keyring``: the keyring file (default ``<db dir>/keyring/keyring.json``);
+        ``timeout``: seconds an operation waits for a database another process has locked
+        (then sqlite3 "database is locked", or Unavailable: 503 either way)."""
         self.path = path
         self.fsync = fsync
+        self.timeout = timeout
         self._local = threading.local()
         self._stamp = ChangeStamp(path.with_name(path.name + "-changes"))
         conn = self._connect()
@@ -117,7 +120,7 @@ class SqliteMeta(AccountTables):
         conn.close()
         self._writer = GroupCommitWriter(self._connect,
                                          path.with_name(path.name + "-writer.lock"),
-                                         self._stamp, on_garbage, on_full)
+                                         self._stamp, on_garbage, on_full, timeout)
         if plain:  # a database of an earlier version: seal its secrets now
             try:
                 self.run(self.secrets.seal_plaintext)
@@ -129,10 +132,10 @@ class SqliteMeta(AccountTables):
     # ------------------------------------------------------------ plumbing
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                               timeout=30.0)
+                               timeout=self.timeout)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={'FULL' if self.fsync else 'OFF'}")
-        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
         return conn
 
     def reader(self) -> sqlite3.Connection:

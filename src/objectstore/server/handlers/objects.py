@@ -32,7 +32,7 @@ from objectstore.server.request import Response
 from objectstore.service.ingest import INLINE_LIMIT, Ingest
 from objectstore.service.objects import publish
 from objectstore.storage import residency
-from objectstore.storage.blocksums import BLOCK
+from objectstore.storage.blocksums import BLOCK, Sums
 from objectstore.storage.faults import BlobFault
 from objectstore.storage.localfs import BlobStore
 from objectstore.storage.meta import Locked
@@ -389,6 +389,28 @@ def _mapped(fd: int, pos: int, n: int, size: int, verify: bool) -> tuple[memoryv
     return memoryview(m), pos - base
 
 
+def _pread_window(blobs: BlobStore, fd: int, sums: Sums, pos: int, n: int
+                  ) -> tuple[memoryview, Callable[[], None]]:
+    """``--blob-read pread``: a window of ``n`` bytes at ``pos`` as a view of a buffer the
+    returned call fills with one pread (and checks, as the whole blocks covering it, unless
+    they are all in the page cache), to run before the view is sent. A memory map of a blob
+    on a network file system dies with SIGBUS when another machine unlinks the file; a read
+    only fails (ESTALE, or a short read: a fault answer), and the process lives."""
+    verify = sums.crcs is not None
+    lo = pos - pos % BLOCK if verify else pos
+    hi = pos + min(n + (-(pos + n)) % BLOCK, sums.size - pos) if verify else pos + n
+    buf = bytearray(hi - lo)
+    if verify and not blobs.verify_all and residency.resident(fd, lo, hi - lo):
+        verify = False
+
+    def fill() -> None:
+        if os.preadv(fd, [buf], lo) != len(buf):
+            raise BlobFault("truncated", sums.blob, f"shorter than its {sums.size} bytes")
+        if verify:
+            sums.verify(fd, lo, buf)
+    return memoryview(buf)[pos - lo:pos - lo + n], fill
+
+
 def _windows(blobs: BlobStore, fds: list[int], segments: tuple[Segment, ...], start: int,
              length: int) -> Iterator[tuple[bytes | memoryview, Callable[[], None] | None]]:
     """The windows of a streamed read, each with the check still to run on it (None when
@@ -412,6 +434,8 @@ def _windows(blobs: BlobStore, fds: list[int], segments: tuple[Segment, ...], st
             check: Callable[[], None] | None = None
             if length <= INLINE_READ:
                 data = sums.read(fd, pos, n)
+            elif blobs.pread:  # read in the check's worker: no map a remote unlink can kill
+                data, check = _pread_window(blobs, fd, sums, pos, n)
             elif sums.crcs is not None:
                 whole, skip = _mapped(fd, pos, min(n + (-(pos + n)) % BLOCK, seg.size - pos),
                                       size, True)
