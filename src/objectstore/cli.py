@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -317,7 +318,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "image":
         return imagecli.run(args)
     try:
-        stores = Stores.open(Path(args.data_dir), keyring=keyring_arg(args))
+        # admin commands never unlink garbage blobs after their commits: a gateway may still
+        # be reading them (--blob-grace); `gc` reaps those older than its --grace
+        stores = Stores.open(Path(args.data_dir), keyring=keyring_arg(args), grace=math.inf)
     except KeyringError as exc:
         print(f"objectstore: {exc}", file=sys.stderr)
         return 1

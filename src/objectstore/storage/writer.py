@@ -35,6 +35,7 @@ from objectstore.storage.meta import Unavailable
 
 T = TypeVar("T")
 Txn = Callable[[sqlite3.Connection], T]
+LOCK_POLL = 0.002  # seconds between tries of a writer lock held by another process, at most
 # who waits for a write: a thread (concurrent future) or a coroutine (its loop and future)
 Waiter = Future[Any] | tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 
@@ -49,10 +50,6 @@ class GroupCommitWriter:
         self._on_garbage = on_garbage
         self._on_full = on_full
         self.timeout = timeout
-        self._claim = threading.Condition()  # between the writer and its watchdog
-        self._waiting: tuple[Txn[Any], Waiter] | None = None  # taken, waiting for the lock
-        self._deadline = 0.0
-        self._watchdog: threading.Thread | None = None
         self._queue: queue.SimpleQueue[tuple[Txn[Any], Waiter] | None] = queue.SimpleQueue()
         self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         self._thread = threading.Thread(target=self._write_loop, name="meta-writer",
@@ -104,57 +101,42 @@ class GroupCommitWriter:
 
     def _lock(self, item: tuple[Txn[Any], Waiter]) -> bool:
         """Take the writer lock for ``item``: at once when it is free (the common case, one
-        system call); else wait, while a watchdog answers ``item`` and every write queued
-        behind it Unavailable once ``timeout`` has passed. False when that happened (the
-        lock is then not held)."""
+        system call), else by trying again after short, growing sleeps (at most LOCK_POLL
+        apart). When ``timeout`` passes first, ``item`` and every write queued behind it
+        fail with Unavailable, none having run, and False is returned (no lock held): the
+        next write waits again, so a stuck lock holder costs requests a bounded wait."""
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return True
         except BlockingIOError:
             pass
-        with self._claim:
-            self._waiting = item
-            self._deadline = time.monotonic() + self.timeout
-            if self._watchdog is None:
-                self._watchdog = threading.Thread(target=self._watch, name="meta-watchdog",
-                                                  daemon=True)
-                self._watchdog.start()
-            self._claim.notify()
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-        with self._claim:
-            still = self._waiting is item
-            self._waiting = None
-        if not still:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-        return still
-
-    def _watch(self) -> None:
-        """(watchdog thread) A write that waited ``timeout`` for the writer lock fails, with
-        those queued behind it, none having run."""
+        deadline = time.monotonic() + self.timeout
+        delay = LOCK_POLL / 16
         while True:
-            with self._claim:
-                while self._waiting is None:
-                    self._claim.wait()
-                left = self._deadline - time.monotonic()
-                if left > 0:
-                    self._claim.wait(left)
-                    continue
-                item, self._waiting = self._waiting, None
-            failed = [item]
-            while True:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
+            time.sleep(delay)
+            delay = min(delay * 2, LOCK_POLL)
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
                     break
-                if nxt is None:
-                    self._queue.put(None)
-                    break
-                failed.append(nxt)
-            logging.getLogger("objectstore").warning(
-                "%d metadata writes refused (503): the writer lock was not free for %.0f s",
-                len(failed), self.timeout)
-            exc = Unavailable("the metadata database is locked by another process")
-            _settle([(fut, False, exc) for _fn, fut in failed])
+        failed = [item]
+        while True:
+            try:
+                nxt = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is None:
+                self._queue.put(None)
+                break
+            failed.append(nxt)
+        logging.getLogger("objectstore").warning(
+            "%d metadata writes refused (503): the writer lock was not free for %.0f s",
+            len(failed), self.timeout)
+        exc = Unavailable("the metadata database is locked by another process")
+        _settle([(fut, False, exc) for _fn, fut in failed])
+        return False
 
     def _take_batch(self, first: tuple[Txn[Any], Waiter]) -> list[tuple[Txn[Any], Waiter]]:
         batch = [first]
