@@ -3,6 +3,9 @@ decrypts bundle keys with the private key. Several may be configured (rotation).
 
 from __future__ import annotations
 
+import fcntl
+import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,22 +22,34 @@ class CloudKey:
 
 
 def ensure_default(data_dir: Path) -> tuple[Path, Path]:
-    """The data directory's own cloud key pair (RSA-2048), created on first use."""
+    """The data directory's own cloud key pair (RSA-2048), created on first use. Gateways
+    starting at once on one (shared) directory make it one at a time under a lock file,
+    the others reading it, so a key never meets another process's certificate."""
     folder = data_dir / "cloud"
     key_path, cert_path = folder / "cloud-key.pem", folder / "cloud-cert.pem"
     if key_path.exists() and cert_path.exists():
         return key_path, cert_path
     folder.mkdir(parents=True, exist_ok=True)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = certificate(key, "objectstore cloud")
-    tmp = key_path.with_suffix(".tmp")
-    tmp.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                      serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()))
-    tmp.chmod(0o600)
-    tmp.rename(key_path)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return key_path, cert_path
+    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if key_path.exists() and cert_path.exists():
+            return key_path, cert_path
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cert = certificate(key, "objectstore cloud")
+        tag = f".{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        tmp_cert = cert_path.with_name(cert_path.name + tag)
+        tmp_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        tmp_key = key_path.with_name(key_path.name + tag)
+        tmp_key.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                              serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()))
+        tmp_key.chmod(0o600)
+        tmp_cert.rename(cert_path)
+        tmp_key.rename(key_path)  # last: the pair exists once both are in place
+        return key_path, cert_path
+    finally:
+        os.close(fd)
 
 
 def load(pairs: list[tuple[Path, Path]]) -> list[CloudKey]:

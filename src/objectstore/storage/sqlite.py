@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
+import fcntl
+import os
 import sqlite3
 import threading
 import time
@@ -108,19 +111,24 @@ class SqliteMeta(AccountTables):
         self.timeout = timeout
         self._local = threading.local()
         self._stamp = ChangeStamp(path.with_name(path.name + "-changes"))
-        conn = self._connect()
-        conn.executescript(SCHEMA + versions.SCHEMA)
-        for table, column, kind in MIGRATIONS:
-            columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
-            if column not in columns:  # databases made by earlier versions
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-        self.secrets = at_rest.SealedSecrets(
-            at_rest.open_keyring(conn, keyring or default_path(path.parent)))
-        plain = at_rest.PLAIN in at_rest.key_ids(conn)
-        conn.close()
-        self._writer = GroupCommitWriter(self._connect,
-                                         path.with_name(path.name + "-writer.lock"),
-                                         self._stamp, on_garbage, on_full, timeout)
+        lock_path = path.with_name(path.name + "-writer.lock")
+        # Processes starting at once on one directory (gateways, workers) set up the schema,
+        # the WAL mode and the keyring one at a time: the first makes them, the others find
+        # them (PRAGMA journal_mode=WAL on a new database fails at once, without waiting,
+        # when another connection is in the middle of the same).
+        with _exclusive(lock_path):
+            conn = self._connect()
+            conn.executescript(SCHEMA + versions.SCHEMA)
+            for table, column, kind in MIGRATIONS:
+                columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+                if column not in columns:  # databases made by earlier versions
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            self.secrets = at_rest.SealedSecrets(
+                at_rest.open_keyring(conn, keyring or default_path(path.parent)))
+            plain = at_rest.PLAIN in at_rest.key_ids(conn)
+            conn.close()
+        self._writer = GroupCommitWriter(self._connect, lock_path, self._stamp, on_garbage,
+                                         on_full, timeout)
         if plain:  # a database of an earlier version: seal its secrets now
             try:
                 self.run(self.secrets.seal_plaintext)
@@ -457,6 +465,17 @@ class SqliteMeta(AccountTables):
                     f"SELECT segments FROM {table} WHERE segments != '[]'"):
                 out.update(s.blob for s in segments_from_json(segs) if s.blob)
         return out
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """The writer lock file held exclusively (blocking) for the block."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _update_version(column: str, value: str | None, bucket: str, key: str,
