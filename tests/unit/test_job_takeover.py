@@ -82,5 +82,5 @@ def test_a_periodic_job_runs_once_per_interval_across_processes(meta: SqliteMeta
         r.close()
     elapsed = time.monotonic() - started
     assert 2 <= len(runs) <= elapsed / 0.6 + 2, runs  # not three times as many
-    gaps = [b[1] - a[1] for a, b in zip(runs, runs[1:])]
+    gaps = [b[1] - a[1] for a, b in zip(runs, runs[1:], strict=False)]
     assert min(gaps) > 0.3, runs  # never two runs back to back by two processes
