@@ -228,3 +228,21 @@ def test_request_ids_are_unique_across_gateways(tmp_path: Path) -> None:
                 seen.add(rid)
                 prefixes.add(rid[:16])
     assert len(prefixes) == 2  # one random 64-bit prefix per process
+
+
+# ---------------------------------------------------------------- once per cluster
+def test_the_periodic_scrub_runs_once_per_interval_across_gateways(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    args = ["--scrub-interval", "0.0005", "--scrub-rate", "50"]  # every 1.8 s
+    a = new_server(data, "SCRUBONCE", ["--gateway-id", "a", *args])
+    b = Server(data, free_port(), a.root, extra_args=["--gateway-id", "b", *args])
+    with running(a), running(b):
+        a.client().create_bucket(Bucket="scrubbed")
+        a.client().put_object(Bucket="scrubbed", Key="k", Body=os.urandom(MiB))
+        time.sleep(9)
+
+    def started(srv: Server) -> int:
+        return (srv.log_path.read_text() if srv.log_path else "").count(
+            "background scrub started")
+    total = started(a) + started(b)
+    assert 2 <= total <= 9 / 1.8 + 2, (started(a), started(b))  # not once per gateway

@@ -86,3 +86,4 @@ def test_a_writer_lock_held_elsewhere_answers_503_not_a_hang(tmp_path: Path) -> 
         s3.put_object(Bucket="locked", Key="after", Body=b"new")
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket="locked")["Contents"]]
         assert keys == ["after"]
+

@@ -145,7 +145,9 @@ class App:
         self._website_mark = settings.website_domain.lower().rstrip(".")
         self.maintenance = Maintenance(stores, tmp_max_age=settings.tmp_max_age,
                                        scrub_interval=settings.scrub_interval,
-                                       scrub_rate=settings.scrub_rate)
+                                       scrub_rate=settings.scrub_rate,
+                                       leases=self.jobs.leases,
+                                       lease_ttl=settings.job_lease_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
