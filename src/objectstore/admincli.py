@@ -258,5 +258,5 @@ def collect_orphans(stores: Stores, grace: float) -> int:
         if blob_id not in referenced and mtime < cutoff:
             stores.blobs.delete(blob_id)
             removed += 1
-    stores.blobs.clean_tmp(grace)
+    stores.blobs.clean_tmp(grace, every=True)
     return removed

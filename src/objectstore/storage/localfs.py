@@ -282,10 +282,12 @@ class BlobStore:
                 except FileNotFoundError:
                     continue
 
-    def clean_tmp(self, older_than: float) -> int:
-        """Remove temporary files of writes cut off more than ``older_than`` seconds ago."""
+    def clean_tmp(self, older_than: float, every: bool = False) -> int:
+        """Remove temporary files of writes cut off more than ``older_than`` seconds ago
+        (see ``stale_tmp``; ``every``: running gateways' too, by age alone — an operator's
+        `gc`/`fsck`)."""
         removed = 0
-        for path in self.stale_tmp(older_than):
+        for path in self.stale_tmp(older_than, every):
             try:
                 os.unlink(path)
                 removed += 1
@@ -293,17 +295,17 @@ class BlobStore:
                 continue
         return removed
 
-    def stale_tmp(self, older_than: float) -> Iterator[str]:
+    def stale_tmp(self, older_than: float, every: bool = False) -> Iterator[str]:
         """Temp files not touched for ``older_than`` seconds that may be removed: this
         gateway's, those directly in ``tmp/`` (earlier versions'), and those of gateways
         that are not running (nobody holds their ``.alive`` lock). A running gateway's
-        directory is never swept by another: only it knows which of its uploads are
-        alive."""
+        directory is never swept by another's periodic sweep (only it knows which of its
+        uploads are alive) unless ``every`` (the admin commands, with their own age)."""
         cutoff = time.time() - older_than
         own = os.path.realpath(self.tmp_dir)
         for entry in _entries(self.tmp_root):
             if entry.is_dir(follow_symlinks=False):
-                if os.path.realpath(entry.path) == own:
+                if every or os.path.realpath(entry.path) == own:
                     yield from _old_files(entry.path, cutoff)
                     continue
                 held = _hold_if_dead(Path(entry.path) / ALIVE)

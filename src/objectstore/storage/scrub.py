@@ -200,7 +200,7 @@ def scrub(conn: sqlite3.Connection, blobs: BlobStore, *, rate: float = 0.0, grac
         for blob in candidates:
             if blob not in now_seen:
                 add(Finding("orphan", blob, "", "no record refers to it"))
-    for path in blobs.stale_tmp(grace):
+    for path in blobs.stale_tmp(grace, every=True):
         add(Finding("tmp", "", os.path.relpath(path, blobs.tmp_root), "stale temporary file"))
     return report
 
@@ -222,6 +222,6 @@ def repair(conn: sqlite3.Connection, blobs: BlobStore, report: Report, grace: fl
         elif f.kind == "old-format" and f.blob in refs:
             if blobs.add_trailer(f.blob, refs[f.blob]):
                 report.repaired.append(f"added block checksums to {f.blob}")
-    removed = blobs.clean_tmp(grace)
+    removed = blobs.clean_tmp(grace, every=True)
     if removed:
         report.repaired.append(f"removed {removed} stale temporary files")
