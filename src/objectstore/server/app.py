@@ -178,8 +178,9 @@ class App:
             error = "InternalError"
             resp = self._error(S3Error(error), request_id, method)
         except Unavailable as exc:
-            error = "ServiceUnavailable"
-            resp = self._error(_unavailable(exc, request_id), request_id, method)
+            refused = _unavailable(exc, request_id)
+            error = refused.code
+            resp = self._error(refused, request_id, method)
         except (OSError, sqlite3.Error) as exc:
             refused = self._storage_error(exc, request_id)
             error = refused.code
@@ -433,12 +434,15 @@ class App:
 
 
 def _unavailable(exc: Unavailable, request_id: str) -> S3Error:
-    """503 ServiceUnavailable with Retry-After: the metadata store cannot be reached now
-    (nothing was written); SDKs retry it by themselves."""
-    log.warning("request %s refused (503): metadata store unavailable: %s", request_id,
-                exc.reason)
+    """503 with Retry-After: the metadata store cannot be reached now (ServiceUnavailable)
+    or is too busy (SlowDown); nothing was written. SDKs retry both by themselves."""
+    log.warning("request %s refused (503): metadata store %s: %s", request_id,
+                "overloaded" if exc.overloaded else "unavailable", exc.reason)
+    retry = {"Retry-After": str(max(1, exc.retry_after))}
+    if exc.overloaded:
+        return S3Error("SlowDown", headers=retry)
     return S3Error("ServiceUnavailable", "The metadata store is unavailable; please retry.",
-                   headers={"Retry-After": str(max(1, exc.retry_after))})
+                   headers=retry)
 
 
 def _wire_headers(pairs: list[tuple[str, str]], request_id: str) -> list[tuple[bytes, bytes]]:
