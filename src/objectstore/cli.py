@@ -400,6 +400,11 @@ def serve(args: argparse.Namespace) -> int:
     scheme = "https" if tls["ssl_certfile"] else "http"
     endpoint = f"{scheme}://{settings.host}:{settings.port}"
     print(f"objectstore serving {settings.data_dir.resolve()} at {endpoint}", flush=True)
+    shared_fs = gateway.sqlite_on_network(settings)
+    if shared_fs is not None:
+        print(f"WARNING: the data directory is on a network file system ({shared_fs}): "
+              "its SQLite metadata database may be served from this machine only; several "
+              "gateways need a PostgreSQL metadata store (docs/cluster.md)", flush=True)
     if settings.cluster:
         print(f"cluster mode: gateway {settings.gateway_id}, blobs read with "
               f"{settings.blob_read}, unlinked {settings.blob_grace:.0f} s after their "

@@ -90,6 +90,15 @@ def resolve(settings: Settings) -> Settings:
                                blob_grace=grace)
 
 
+def sqlite_on_network(settings: Settings) -> str | None:
+    """The network file system's name when the SQLite metadata database would live on one:
+    SQLite's WAL (and the change stamp) work only among processes of one machine, so such
+    a data directory may be served by one machine only."""
+    if external_meta(settings):
+        return None
+    return network_fs(settings.data_dir)
+
+
 def dir_name(gateway_id: str) -> str:
     """``gateway_id`` as one safe path component (temp-file directories)."""
     name = re.sub(r"[^A-Za-z0-9._-]", "_", gateway_id)[:128].strip(".")

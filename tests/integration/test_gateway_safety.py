@@ -165,6 +165,34 @@ def test_without_a_grace_the_old_blob_goes_at_once(tmp_path: Path) -> None:
         assert first + rest == old
 
 
+def test_a_reader_on_one_gateway_outlives_an_overwrite_on_another(tmp_path: Path) -> None:
+    """Cluster mode on two gateways: a GET streaming from gateway a (pread) while gateway b
+    overwrites the object finishes with the old bytes; the old blob is reaped after the
+    grace by whichever gateway holds the blob-gc lease."""
+    data = tmp_path / "data"
+    args = ["--cluster", "--blob-grace", "4"]
+    a = new_server(data, "XGRACE", ["--gateway-id", "a", *args])
+    b = Server(data, free_port(), a.root, extra_args=["--gateway-id", "b", *args])
+    with running(a), running(b):
+        s3a, s3b = a.client(), b.client()
+        _public_bucket(s3a, "xgw")
+        old = os.urandom(32 * MiB)
+        _put_public(s3a, "xgw", "k", old)
+        (old_blob,) = _blobs(data)
+        conn, resp = _started_get(a, "xgw", "k")
+        first = resp.read(MiB)
+        new = os.urandom(3 * MiB)
+        _put_public(s3b, "xgw", "k", new)
+        assert s3a.get_object(Bucket="xgw", Key="k")["Body"].read() == new  # read-after-write
+        time.sleep(1.5)
+        assert old_blob in _blobs(data)
+        rest = resp.read()
+        conn.close()
+        assert first + rest == old
+        assert _wait(lambda: old_blob not in _blobs(data), 12), "reaped after the grace"
+        assert s3b.get_object(Bucket="xgw", Key="k")["Body"].read() == new
+
+
 def test_gc_command_leaves_garbage_within_its_grace(tmp_path: Path) -> None:
     srv = new_server(tmp_path / "data", "GCGRACE", ["--blob-grace", "3600"])
     with running(srv):
