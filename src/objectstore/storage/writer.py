@@ -35,7 +35,6 @@ from objectstore.storage.meta import Unavailable
 
 T = TypeVar("T")
 Txn = Callable[[sqlite3.Connection], T]
-LOCK_POLL = 0.002  # seconds between tries of a writer lock held by another process, at most
 # who waits for a write: a thread (concurrent future) or a coroutine (its loop and future)
 Waiter = Future[Any] | tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 
@@ -50,6 +49,10 @@ class GroupCommitWriter:
         self._on_garbage = on_garbage
         self._on_full = on_full
         self.timeout = timeout
+        self._cond = threading.Condition()  # between the writer and its watchdog
+        self._waiting: tuple[Txn[Any], Waiter] | None = None  # taken, waiting for the lock
+        self._blocked_since: float | None = None  # when the writer began to wait for it
+        self._watchdog: threading.Thread | None = None
         self._queue: queue.SimpleQueue[tuple[Txn[Any], Waiter] | None] = queue.SimpleQueue()
         self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         self._thread = threading.Thread(target=self._write_loop, name="meta-writer",
@@ -84,6 +87,7 @@ class GroupCommitWriter:
             # through a file lock: a blocked writer wakes the moment the lock is free, where
             # SQLite's own busy handler would sleep-poll for up to 100 ms at a time. The
             # batch is gathered after the wait, so writes queued meanwhile share the commit.
+            # A lock not free within ``timeout`` (a stuck process) fails writes with 503.
             if not self._lock(item):
                 continue  # the wait timed out: item was answered Unavailable
             try:
@@ -100,43 +104,62 @@ class GroupCommitWriter:
                 pending_garbage.extend(collected)
 
     def _lock(self, item: tuple[Txn[Any], Waiter]) -> bool:
-        """Take the writer lock for ``item``: at once when it is free (the common case, one
-        system call), else by trying again after short, growing sleeps (at most LOCK_POLL
-        apart). When ``timeout`` passes first, ``item`` and every write queued behind it
-        fail with Unavailable, none having run, and False is returned (no lock held): the
-        next write waits again, so a stuck lock holder costs requests a bounded wait."""
+        """Take the writer lock for ``item``: at once when it is free (the common case: the
+        same one system call as a blocking lock), else by blocking, woken the moment the
+        lock is free, while the watchdog refuses writes that waited ``timeout``. False when
+        ``item`` was refused meanwhile (the lock is then not held)."""
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return True
         except BlockingIOError:
             pass
-        deadline = time.monotonic() + self.timeout
-        delay = LOCK_POLL / 16
+        with self._cond:
+            self._waiting = item
+            self._blocked_since = time.monotonic()
+            if self._watchdog is None:
+                self._watchdog = threading.Thread(target=self._watch, name="meta-watchdog",
+                                                  daemon=True)
+                self._watchdog.start()
+            self._cond.notify()
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        with self._cond:  # from here on the watchdog takes nothing from the queue
+            self._blocked_since = None
+            still = self._waiting is item
+            self._waiting = None
+        if not still:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        return still
+
+    def _watch(self) -> None:
+        """(watchdog thread) While the writer waits for a lock held by another process: every
+        ``timeout`` seconds, the write it waits for and those queued behind it fail with
+        Unavailable, none having run (a write waits at most ``timeout``)."""
         while True:
-            time.sleep(delay)
-            delay = min(delay * 2, LOCK_POLL)
-            try:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return True
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    break
-        failed = [item]
-        while True:
-            try:
-                nxt = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if nxt is None:
-                self._queue.put(None)
-                break
-            failed.append(nxt)
-        logging.getLogger("objectstore").warning(
-            "%d metadata writes refused (503): the writer lock was not free for %.0f s",
-            len(failed), self.timeout)
-        exc = Unavailable("the metadata database is locked by another process")
-        _settle([(fut, False, exc) for _fn, fut in failed])
-        return False
+            with self._cond:
+                while self._blocked_since is None:
+                    self._cond.wait()
+                left = self._blocked_since + self.timeout - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                self._blocked_since = time.monotonic()  # the next round of waiters
+                failed = [self._waiting] if self._waiting is not None else []
+                self._waiting = None
+                while True:
+                    try:
+                        nxt = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is None:
+                        self._queue.put(None)
+                        break
+                    failed.append(nxt)
+            if failed:
+                logging.getLogger("objectstore").warning(
+                    "%d metadata writes refused (503): the writer lock was not free for "
+                    "%.0f s", len(failed), self.timeout)
+                exc = Unavailable("the metadata database is locked by another process")
+                _settle([(fut, False, exc) for _fn, fut in failed])
 
     def _take_batch(self, first: tuple[Txn[Any], Waiter]) -> list[tuple[Txn[Any], Waiter]]:
         batch = [first]
