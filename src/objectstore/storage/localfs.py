@@ -42,7 +42,9 @@ class BlobWriter:
         self._fd: int | None = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._lock_fd: int | None = None  # held until the file is renamed or removed
         if locked:
-            self._lock_fd = os.open(self._tmp, os.O_RDONLY)
+            # opened for writing: NFS emulates flock with byte-range locks, and an
+            # exclusive one needs a descriptor open for writing
+            self._lock_fd = os.open(self._tmp, os.O_RDWR)
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self.size = 0
         self._flushed = 0
@@ -347,7 +349,7 @@ def _hold_if_dead(alive: Path) -> int | None:
     does). A directory without the file (made by hand, or mid-creation) counts as live
     until it is older than a minute."""
     try:
-        fd = os.open(alive, os.O_RDONLY)
+        fd = os.open(alive, os.O_RDWR)  # for writing: an exclusive lock on NFS needs it
     except FileNotFoundError:
         try:
             if os.stat(alive.parent).st_mtime > time.time() - 60:
@@ -379,7 +381,7 @@ def clean_unlocked(folder: Path) -> int:
             st = entry.stat(follow_symlinks=False)
             if st.st_size == 0 and st.st_mtime > time.time() - 10:
                 continue  # maybe created an instant ago, its writer about to lock it
-            fd = os.open(entry.path, os.O_RDONLY)
+            fd = os.open(entry.path, os.O_RDWR)  # for writing: NFS's exclusive locks need it
         except FileNotFoundError:
             continue
         try:
