@@ -274,3 +274,16 @@ def test_the_periodic_scrub_runs_once_per_interval_across_gateways(tmp_path: Pat
             "background scrub started")
     total = started(a) + started(b)
     assert 2 <= total <= 9 / 1.8 + 2, (started(a), started(b))  # not once per gateway
+
+
+def test_workers_of_one_gateway_share_its_temp_directory(tmp_path: Path) -> None:
+    srv = new_server(tmp_path / "data", "WORKCL", ["--workers", "2", "--cluster",
+                                                  "--gateway-id", "gw/1", "--blob-grace", "2"])
+    with running(srv, signal.SIGTERM):
+        s3 = srv.client()
+        s3.create_bucket(Bucket="wkc")
+        for i in range(6):  # over both workers
+            s3.put_object(Bucket="wkc", Key="k", Body=os.urandom(MiB + i))
+        assert sorted(p.name for p in (srv.data_dir / "tmp").iterdir()) == ["gw_1"]
+        assert _wait(lambda: len(_blobs(srv.data_dir)) == 1, 15), "garbage reaped"
+        assert s3.get_object(Bucket="wkc", Key="k")["ContentLength"] == MiB + 5
