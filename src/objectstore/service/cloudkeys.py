@@ -3,16 +3,13 @@ decrypts bundle keys with the private key. Several may be configured (rotation).
 
 from __future__ import annotations
 
-import fcntl
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from objectstore.tls import certificate
+from objectstore.tls import certificate, ensure_pair
 
 
 @dataclass(frozen=True)
@@ -22,34 +19,20 @@ class CloudKey:
 
 
 def ensure_default(data_dir: Path) -> tuple[Path, Path]:
-    """The data directory's own cloud key pair (RSA-2048), created on first use. Gateways
-    starting at once on one (shared) directory make it one at a time under a lock file,
-    the others reading it, so a key never meets another process's certificate."""
+    """The data directory's own cloud key pair (RSA-2048), created on first use (by one of
+    several gateways starting at once: tls.ensure_pair)."""
     folder = data_dir / "cloud"
     key_path, cert_path = folder / "cloud-key.pem", folder / "cloud-cert.pem"
-    if key_path.exists() and cert_path.exists():
-        return key_path, cert_path
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        if key_path.exists() and cert_path.exists():
-            return key_path, cert_path
+
+    def make() -> tuple[bytes, bytes]:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         cert = certificate(key, "objectstore cloud")
-        tag = f".{os.getpid()}.{secrets.token_hex(4)}.tmp"
-        tmp_cert = cert_path.with_name(cert_path.name + tag)
-        tmp_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        tmp_key = key_path.with_name(key_path.name + tag)
-        tmp_key.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                              serialization.PrivateFormat.PKCS8,
-                                              serialization.NoEncryption()))
-        tmp_key.chmod(0o600)
-        tmp_cert.rename(cert_path)
-        tmp_key.rename(key_path)  # last: the pair exists once both are in place
-        return key_path, cert_path
-    finally:
-        os.close(fd)
+        return (key.private_bytes(serialization.Encoding.PEM,
+                                  serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()),
+                cert.public_bytes(serialization.Encoding.PEM))
+    ensure_pair(key_path, cert_path, make)
+    return key_path, cert_path
 
 
 def load(pairs: list[tuple[Path, Path]]) -> list[CloudKey]:
