@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from objectstore.s3 import identity, ownership
-from objectstore.service import accounts
+from objectstore.service import accounts, blob_gc
 from objectstore.service.stores import Stores
 from objectstore.storage.keyring import KMS_PREFIX, SECRETS, SSE, KeyringError, valid_purpose
 from objectstore.storage.meta import NotFound
@@ -247,13 +247,16 @@ def _user_cert(meta: SqliteMeta, args: argparse.Namespace) -> int:
 
 
 def collect_orphans(stores: Stores, grace: float) -> int:
+    from objectstore.storage import scrub
+
+    removed = blob_gc.reap(stores, grace)  # garbage left for a grace period (cluster mode)
     referenced = (stores.meta.referenced_blobs() | stores.uploads.referenced_blobs()
-                  | stores.images.referenced_blobs())
+                  | stores.images.referenced_blobs()
+                  | scrub.awaiting_reap(stores.meta.reader()))  # the reaper's, after a grace
     cutoff = time.time() - grace
-    removed = 0
     for blob_id, mtime in stores.blobs.all_ids():
         if blob_id not in referenced and mtime < cutoff:
             stores.blobs.delete(blob_id)
             removed += 1
-    stores.blobs.clean_tmp(grace)
+    stores.blobs.clean_tmp(grace, every=True)
     return removed

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from objectstore import imagecli
+from objectstore import gateway, imagecli
 from objectstore.admincli import PAB_FLAGS, admin, keyring_arg, keyring_command, kms_command
 from objectstore.config import (
     DEFAULT_DOMAIN,
@@ -158,6 +159,7 @@ def parser() -> argparse.ArgumentParser:
                        help="make this KMS key (for aws:kms) at start unless it exists "
                             "(repeatable; env OBJECTSTORE_KMS_KEYS, comma-separated)")
     _limit_args(serve)
+    gateway.add_args(serve)
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "info"))
     serve.add_argument("--access-log", action="store_true")
 
@@ -316,7 +318,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "image":
         return imagecli.run(args)
     try:
-        stores = Stores.open(Path(args.data_dir), keyring=keyring_arg(args))
+        # admin commands never unlink garbage blobs after their commits: a gateway may still
+        # be reading them (--blob-grace); `gc` reaps those older than its --grace
+        stores = Stores.open(Path(args.data_dir), keyring=keyring_arg(args), grace=math.inf)
     except KeyringError as exc:
         print(f"objectstore: {exc}", file=sys.stderr)
         return 1
@@ -338,7 +342,7 @@ def serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from objectstore.server.app import build_app
+    from objectstore.server.app import build_app, open_stores
     from objectstore.server.protocol import LimitedHttpToolsProtocol
 
     domains = tuple(args.domains or [d.strip() for d in (_env("DOMAIN") or DEFAULT_DOMAIN)
@@ -365,13 +369,14 @@ def serve(args: argparse.Namespace) -> int:
         kms_keys=tuple(args.kms_keys or [n.strip() for n in (_env("KMS_KEYS") or "").split(",")
                                          if n.strip()]),
         **{name: getattr(args, name) for _, name, _, _ in _LIMITS},
+        **gateway.settings_kwargs(args),
     )
+    settings = gateway.resolve(settings)
     logging.addLevelName(5, "TRACE")  # uvicorn's --log-level trace (not yet registered)
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        stores = Stores.open(settings.data_dir, fsync=settings.fsync,
-                             min_free=settings.min_free_space, keyring=settings.keyring)
+        stores = open_stores(settings)
     except KeyringError as exc:
         print(f"objectstore: {exc}", file=sys.stderr, flush=True)
         return 1
@@ -395,6 +400,15 @@ def serve(args: argparse.Namespace) -> int:
     scheme = "https" if tls["ssl_certfile"] else "http"
     endpoint = f"{scheme}://{settings.host}:{settings.port}"
     print(f"objectstore serving {settings.data_dir.resolve()} at {endpoint}", flush=True)
+    shared_fs = gateway.sqlite_on_network(settings)
+    if shared_fs is not None:
+        print(f"WARNING: the data directory is on a network file system ({shared_fs}): "
+              "its SQLite metadata database may be served from this machine only; several "
+              "gateways need a PostgreSQL metadata store (docs/cluster.md)", flush=True)
+    if settings.cluster:
+        print(f"cluster mode: gateway {settings.gateway_id}, blobs read with "
+              f"{settings.blob_read}, unlinked {settings.blob_grace:.0f} s after their "
+              "last use", flush=True)
     if boot.secret is not None:
         print("created admin credentials (shown once):", flush=True)
         print(f"  AWS_ACCESS_KEY_ID={boot.access_key}", flush=True)

@@ -70,6 +70,12 @@ class Settings:
     body_timeout: float = 60.0  # seconds an upload/download may go without moving a byte
     max_connections: int = 0  # open connections per process; 0: from RLIMIT_NOFILE
     shutdown_timeout: float = 10.0  # seconds SIGTERM waits for requests in flight
+    # Several gateways on one data directory (docs/cluster.md; objectstore/gateway.py).
+    gateway_id: str = ""  # names this gateway (temp dir, logs); "": host name + port
+    cluster: bool = False  # the data directory is shared by several gateways (also found)
+    blob_read: str = "auto"  # "mmap", "pread", "auto": pread on network file systems
+    blob_grace: float = -1.0  # seconds garbage blobs stay after their last use (<0: auto)
+    meta_timeout: float = 30.0  # seconds a metadata operation waits for the store: then 503
 
 
 SETTINGS_ENV = "OBJECTSTORE_SETTINGS_JSON"  # how `serve --workers N` hands settings to workers

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import fcntl
 import ipaddress
+import os
+import secrets
 from pathlib import Path
+from typing import Callable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -32,25 +36,52 @@ def certificate(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, common_name
     return builder.sign(key, hashes.SHA256())
 
 
+def ensure_pair(key_path: Path, cert_path: Path,
+                make: Callable[[], tuple[bytes, bytes]]) -> None:
+    """Make a key and certificate file pair (PEM bytes from ``make()``) unless both exist.
+    Processes starting at once on one (shared) directory take turns under a lock file
+    beside them and look again, so a key never meets another process's certificate; each
+    file appears whole (written aside, then renamed), the key last."""
+    if key_path.exists() and cert_path.exists():
+        return
+    folder = key_path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if key_path.exists() and cert_path.exists():
+            return
+        key_pem, cert_pem = make()
+        tag = f".{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        tmp_cert = cert_path.with_name(cert_path.name + tag)
+        tmp_cert.write_bytes(cert_pem)
+        tmp_key = key_path.with_name(key_path.name + tag)
+        tmp_key.write_bytes(key_pem)
+        tmp_key.chmod(0o600)
+        tmp_cert.rename(cert_path)
+        tmp_key.rename(key_path)
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def self_signed(data_dir: Path, hosts: list[str]) -> tuple[Path, Path]:
     """(cert, key) paths under ``data_dir/tls``; created on first use."""
     folder = data_dir / "tls"
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    if cert_path.exists() and key_path.exists():
-        return cert_path, key_path
-    folder.mkdir(parents=True, exist_ok=True)
-    key = ec.generate_private_key(ec.SECP256R1())
-    alt: list[x509.GeneralName] = []
-    for host in dict.fromkeys(["localhost", "127.0.0.1", "::1", *hosts]):
-        try:
-            alt.append(x509.IPAddress(ipaddress.ip_address(host)))
-        except ValueError:
-            alt.append(x509.DNSName(host))
-            alt.append(x509.DNSName("*." + host))
-    cert = certificate(key, "objectstore", alt_names=alt)
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    key_path.chmod(0o600)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+    def make() -> tuple[bytes, bytes]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        alt: list[x509.GeneralName] = []
+        for host in dict.fromkeys(["localhost", "127.0.0.1", "::1", *hosts]):
+            try:
+                alt.append(x509.IPAddress(ipaddress.ip_address(host)))
+            except ValueError:
+                alt.append(x509.DNSName(host))
+                alt.append(x509.DNSName("*." + host))
+        cert = certificate(key, "objectstore", alt_names=alt)
+        return (key.private_bytes(serialization.Encoding.PEM,
+                                  serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()),
+                cert.public_bytes(serialization.Encoding.PEM))
+    ensure_pair(key_path, cert_path, make)
     return cert_path, key_path

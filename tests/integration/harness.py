@@ -52,6 +52,13 @@ def new_bucket(s3: Any, prefix: str, versioning: str | None = None) -> str:
     return name
 
 
+def temp_files(data_dir: Path) -> list[Path]:
+    """The temp files of uploads under ``data_dir/tmp`` (each gateway has its own directory
+    there, holding its ``.alive`` lock file besides them)."""
+    return sorted(p for p in (data_dir / "tmp").rglob("*")
+                  if not p.name.startswith(".") and p.is_file())
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

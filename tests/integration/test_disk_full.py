@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 import pytest
 from botocore.exceptions import ClientError
-from harness import Server, new_server
+from harness import Server, new_server, temp_files
 
 MiB = 1024 * 1024
 
@@ -95,7 +95,7 @@ def test_disk_full(small_fs: Path) -> None:
             raise AssertionError("the disk never filled up")
         assert 20 <= len(stored) <= 34
         assert _free(small_fs) >= 6 * MiB  # the reserve held
-        assert os.listdir(srv.data_dir / "tmp") == []  # nothing half-written left behind
+        assert temp_files(srv.data_dir) == []  # nothing half-written left behind
         # every kind of new data is refused alike, small (inline) bodies too
         assert _err(lambda: s3.put_object(Bucket="full", Key="tiny", Body=b"x"))[:2] == \
             (507, "InsufficientStorage")
@@ -154,7 +154,7 @@ def test_disk_full_mid_upload_removes_the_temp_file(small_fs: Path) -> None:
         status, code, _msg = _err(lambda: s3.put_object(Bucket="full", Key="huge",
                                                         Body=os.urandom(48 * MiB)))
         assert (status, code) == (507, "InsufficientStorage")
-        assert os.listdir(srv.data_dir / "tmp") == []
+        assert temp_files(srv.data_dir) == []
         s3.put_object(Bucket="full", Key="fits", Body=os.urandom(MiB))
     finally:
         srv.stop(signal.SIGKILL)

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from harness import Creds, Server, free_port
+from harness import Creds, Server, free_port, temp_files
 
 CAP = 30
 SMALL = ["--no-fsync", "--head-timeout", "1", "--idle-timeout", "1", "--body-timeout", "1",
@@ -226,7 +226,7 @@ def test_stalled_upload_is_closed_and_the_old_version_stays(limited: Server, cli
         answer[:300]
     assert client.get_object(Bucket=bkt, Key="stall")["Body"].read() == b"old version"
     time.sleep(0.3)
-    assert list((limited.data_dir / "tmp").iterdir()) == []
+    assert temp_files(limited.data_dir) == []
 
 
 def test_slow_but_steady_upload_is_not_cut_off(limited: Server, client: Any,
@@ -364,7 +364,7 @@ def _sigterm_during_slow_put(srv: Server, body: bytes, pieces: int, pause: float
         assert srv.proc.wait(timeout=15) == 0
         srv.proc = None
         t.join(20)
-        assert list((srv.data_dir / "tmp").iterdir()) == []
+        assert temp_files(srv.data_dir) == []
         return result
     finally:
         srv.stop()

@@ -9,7 +9,7 @@ import signal
 import time
 from pathlib import Path
 
-from harness import Server, new_server
+from harness import Server, new_server, temp_files
 from test_durability import PartialPut
 
 MiB = 1024 * 1024
@@ -31,21 +31,21 @@ def _wait(cond: object, timeout: float = 10.0) -> bool:
 def test_kill_9_mid_upload_then_restart_removes_the_temp_file(tmp_path: Path) -> None:
     srv = _server(tmp_path, "--tmp-max-age", "1")
     srv.start()
-    tmp = srv.data_dir / "tmp"
+    data = srv.data_dir
     try:
         srv.client().create_bucket(Bucket="cut")
         put = PartialPut(srv, "cut", "big", 64 * MiB)
         try:
             put.send(8 * MiB, os.urandom(MiB))
-            assert _wait(lambda: any(p.stat().st_size >= MiB for p in tmp.iterdir()))
+            assert _wait(lambda: any(p.stat().st_size >= MiB for p in temp_files(data)))
             srv.stop(signal.SIGKILL)
         finally:
             put.close()
-        left = list(tmp.iterdir())
+        left = temp_files(data)
         assert len(left) == 1, "the cut-off upload's temp file is there after the kill"
         time.sleep(1.2)  # older than --tmp-max-age now
         srv.start()
-        assert list(tmp.iterdir()) == []
+        assert temp_files(data) == []
         assert "removed 1 stale temp files" in (srv.log_path.read_text() if srv.log_path
                                                 else "")
     finally:

@@ -12,6 +12,7 @@ import time
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qsl
 
+from objectstore import gateway
 from objectstore.config import Settings
 from objectstore.s3 import logging as access_logging
 from objectstore.s3 import xml
@@ -45,7 +46,7 @@ from objectstore.server.handlers import (
 )
 from objectstore.server.handlers.common import Ctx, Handler, Trace
 from objectstore.server.request import ClientGone, Receive, Request, Response, Scope, Send
-from objectstore.service import access_logs, cloudkeys
+from objectstore.service import access_logs, blob_gc, cloudkeys
 from objectstore.service import lifecycle as lifecycle_sweep
 from objectstore.service.jobs import JobContext, JobRunner
 from objectstore.service.maintenance import Maintenance
@@ -54,6 +55,7 @@ from objectstore.service.stores import Stores
 from objectstore.storage import faults
 from objectstore.storage.faults import BlobFault
 from objectstore.storage.keyring import KMS_PREFIX
+from objectstore.storage.meta import Unavailable
 
 log = logging.getLogger("objectstore")
 
@@ -100,6 +102,7 @@ HANDLERS: dict[str, Handler] = {
 }
 
 DRAIN_LIMIT = 1 << 20
+ID_PREFIX_BYTES = 8  # random bytes of each process's request-id prefix
 READ_ONLY_MESSAGE = ("The server's data directory is read-only (or not writable): writes are "
                      "refused until an administrator makes it writable again. Reads still work.")
 
@@ -125,20 +128,26 @@ class App:
         self.settings = settings
         self.stores = stores
         self.registry = registry
-        self.host_id = secrets.token_urlsafe(24)
-        self.id_prefix = secrets.token_hex(4).upper()  # request ids: process prefix + counter
+        self.host_id = secrets.token_urlsafe(24)  # x-amz-id-2: this process, 192 random bits
+        # x-amz-request-id: 64 random bits per process + a counter, unique across processes
+        # and gateways without coordination (docs/cluster.md, "Request ids")
+        self.id_prefix = secrets.token_hex(ID_PREFIX_BYTES).upper()
         self.counter = itertools.count(1)
-        self.jobs = JobRunner(stores.meta, [
-            lifecycle_sweep.job(stores, settings.lifecycle_day_seconds,
-                                settings.lifecycle_interval),
-            access_logs.job(stores, settings.log_delivery_interval,
-                            settings.default_encryption)], ttl=settings.job_lease_seconds)
+        jobs = [lifecycle_sweep.job(stores, settings.lifecycle_day_seconds,
+                                    settings.lifecycle_interval),
+                access_logs.job(stores, settings.log_delivery_interval,
+                                settings.default_encryption)]
+        if settings.blob_grace > 0:
+            jobs.append(blob_gc.job(stores, settings.blob_grace))
+        self.jobs = JobRunner(stores.meta, jobs, ttl=settings.job_lease_seconds)
         access_logs.ensure_schema(stores.meta)
         self.website_domains = (settings.website_domain,) if settings.website_domain else ()
         self._website_mark = settings.website_domain.lower().rstrip(".")
         self.maintenance = Maintenance(stores, tmp_max_age=settings.tmp_max_age,
                                        scrub_interval=settings.scrub_interval,
-                                       scrub_rate=settings.scrub_rate)
+                                       scrub_rate=settings.scrub_rate,
+                                       leases=self.jobs.leases,
+                                       lease_ttl=settings.job_lease_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -168,6 +177,10 @@ class App:
             faults.report(fault, request_id)
             error = "InternalError"
             resp = self._error(S3Error(error), request_id, method)
+        except Unavailable as exc:
+            refused = _unavailable(exc, request_id)
+            error = refused.code
+            resp = self._error(refused, request_id, method)
         except (OSError, sqlite3.Error) as exc:
             refused = self._storage_error(exc, request_id)
             error = refused.code
@@ -254,6 +267,8 @@ class App:
     def _storage_error(self, exc: OSError | sqlite3.Error, request_id: str) -> S3Error:
         """507 for a full disk (SDKs retry 503s, re-sending whole bodies), 503 saying so for
         a data directory that refuses writes, 500 for anything else."""
+        if isinstance(exc, sqlite3.Error) and faults.unreachable(exc):
+            return _unavailable(Unavailable(str(exc)), request_id)
         kind = faults.classify(exc, self.stores.blobs.root)
         if kind == "full":
             log.warning("request %s refused: out of storage space (%s)", request_id, exc)
@@ -261,6 +276,8 @@ class App:
         if kind == "readonly":
             log.warning("request %s refused: data directory not writable (%s)", request_id, exc)
             return S3Error("ServiceUnavailable", READ_ONLY_MESSAGE)
+        if isinstance(exc, sqlite3.Error) and faults.db_io_error(exc):
+            return _unavailable(Unavailable(str(exc)), request_id)
         log.error("internal error in request %s", request_id, exc_info=exc)
         return S3Error("InternalError")
 
@@ -416,6 +433,18 @@ class App:
                 return
 
 
+def _unavailable(exc: Unavailable, request_id: str) -> S3Error:
+    """503 with Retry-After: the metadata store cannot be reached now (ServiceUnavailable)
+    or is too busy (SlowDown); nothing was written. SDKs retry both by themselves."""
+    log.warning("request %s refused (503): metadata store %s: %s", request_id,
+                "overloaded" if exc.overloaded else "unavailable", exc.reason)
+    retry = {"Retry-After": str(max(1, exc.retry_after))}
+    if exc.overloaded:
+        return S3Error("SlowDown", headers=retry)
+    return S3Error("ServiceUnavailable", "The metadata store is unavailable; please retry.",
+                   headers=retry)
+
+
 def _wire_headers(pairs: list[tuple[str, str]], request_id: str) -> list[tuple[bytes, bytes]]:
     """The response headers as bytes. What clients send is checked when it arrives, and
     stored object headers of earlier versions are filtered when their row is read
@@ -433,10 +462,10 @@ def _wire_headers(pairs: list[tuple[str, str]], request_id: str) -> list[tuple[b
 
 
 def build_app(settings: Settings, stores: Stores | None = None) -> App:
-    stores = stores or Stores.open(settings.data_dir, fsync=settings.fsync,
-                                   min_free=settings.min_free_space,
-                                   keyring=settings.keyring)
+    settings = gateway.resolve(settings)
+    stores = stores or open_stores(settings)
     stores.blobs.verify_all = settings.verify_reads == "all"
+    stores.blobs.pread = settings.blob_read == "pread"
     for name in settings.kms_keys:  # KMS keys the settings ask for (ceph/s3-tests' ones)
         stores.meta.keyring.ensure(KMS_PREFIX + name)
     pairs = cloudkeys.configured(settings.data_dir, list(settings.cloud_keys),
@@ -445,6 +474,14 @@ def build_app(settings: Settings, stores: Stores | None = None) -> App:
                             quota_bytes=settings.image_quota_bytes,
                             quota_pending=settings.image_quota_pending)
     return App(settings, stores, Registry(stores, cloudkeys.load(pairs), limits))
+
+
+def open_stores(settings: Settings) -> Stores:
+    """The stores of a serving gateway (``settings`` resolved by gateway.resolve)."""
+    return Stores.open(settings.data_dir, fsync=settings.fsync,
+                       min_free=settings.min_free_space, keyring=settings.keyring,
+                       gateway=gateway.dir_name(settings.gateway_id),
+                       grace=settings.blob_grace, timeout=settings.meta_timeout)
 
 
 def from_environment() -> App:

@@ -105,16 +105,31 @@ def delete_key(meta: SqliteMeta, access_key: str) -> None:
 
 
 def bootstrap(meta: SqliteMeta, access_key: str | None, secret: str | None) -> Bootstrap:
-    """Create the admin account, user and key on first start (or take them from the env)."""
+    """Create the admin account, user and key on first start (or take them from the env).
+    Several gateways may start at once on an empty store: a step another one has just done
+    is taken as done."""
     if meta.get_user(ROOT_USER) is None:
         if meta.account_by_name(ROOT_ACCOUNT) is None:
-            create_account(meta, ROOT_ACCOUNT)
-        create_user(meta, ROOT_USER, ROOT_ACCOUNT, True)
+            try:
+                create_account(meta, ROOT_ACCOUNT)
+            except AdminError:
+                if meta.account_by_name(ROOT_ACCOUNT) is None:
+                    raise
+        try:
+            create_user(meta, ROOT_USER, ROOT_ACCOUNT, True)
+        except AdminError:
+            if meta.get_user(ROOT_USER) is None:
+                raise
     if access_key and secret:
         found = meta.lookup_key(access_key)
         if found is None:
-            create_key(meta, ROOT_USER, access_key, secret)
-            return Bootstrap(True, access_key, None)
+            try:
+                create_key(meta, ROOT_USER, access_key, secret)
+                return Bootstrap(True, access_key, None)
+            except AdminError:  # made by another gateway starting at the same moment
+                found = meta.lookup_key(access_key)
+                if found is None:
+                    raise
         if found[0] != secret:
             meta.delete_key(access_key)
             create_key(meta, ROOT_USER, access_key, secret)

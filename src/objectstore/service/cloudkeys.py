@@ -9,7 +9,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from objectstore.tls import certificate
+from objectstore.tls import certificate, ensure_pair
 
 
 @dataclass(frozen=True)
@@ -19,21 +19,19 @@ class CloudKey:
 
 
 def ensure_default(data_dir: Path) -> tuple[Path, Path]:
-    """The data directory's own cloud key pair (RSA-2048), created on first use."""
+    """The data directory's own cloud key pair (RSA-2048), created on first use (by one of
+    several gateways starting at once: tls.ensure_pair)."""
     folder = data_dir / "cloud"
     key_path, cert_path = folder / "cloud-key.pem", folder / "cloud-cert.pem"
-    if key_path.exists() and cert_path.exists():
-        return key_path, cert_path
-    folder.mkdir(parents=True, exist_ok=True)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = certificate(key, "objectstore cloud")
-    tmp = key_path.with_suffix(".tmp")
-    tmp.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                      serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()))
-    tmp.chmod(0o600)
-    tmp.rename(key_path)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+    def make() -> tuple[bytes, bytes]:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cert = certificate(key, "objectstore cloud")
+        return (key.private_bytes(serialization.Encoding.PEM,
+                                  serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()),
+                cert.public_bytes(serialization.Encoding.PEM))
+    ensure_pair(key_path, cert_path, make)
     return key_path, cert_path
 
 

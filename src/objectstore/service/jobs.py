@@ -34,8 +34,10 @@ log = logging.getLogger("objectstore.jobs")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS leases (
   name TEXT PRIMARY KEY, holder TEXT NOT NULL, epoch INTEGER NOT NULL,
-  expires REAL NOT NULL, state TEXT);
+  expires REAL NOT NULL, state TEXT, done REAL NOT NULL DEFAULT 0);
 """
+# ``done``: when the job last finished a run (any holder), so that several processes, each
+# with its own timer, run a job once per interval across the cluster, not once each.
 DEFAULT_TTL = 30.0  # seconds a lease lasts unless renewed
 
 
@@ -80,7 +82,13 @@ class Leases:
     def __init__(self, meta: SqliteMeta, holder: str | None = None) -> None:
         self.meta = meta
         self.holder = holder or holder_id()
-        meta.reader().executescript(SCHEMA)
+        conn = meta.reader()
+        conn.executescript(SCHEMA)
+        if "done" not in {r[1] for r in conn.execute("PRAGMA table_info(leases)")}:
+            try:  # a table made by an earlier version
+                conn.execute("ALTER TABLE leases ADD COLUMN done REAL NOT NULL DEFAULT 0")
+            except sqlite3.OperationalError:  # another process added it meanwhile
+                pass
 
     def acquire(self, name: str, ttl: float = DEFAULT_TTL,
                 now: Callable[[], float] = time.time) -> Lease | None:
@@ -93,7 +101,8 @@ class Leases:
             row = c.execute("SELECT holder, epoch, expires FROM leases WHERE name=?",
                             (name,)).fetchone()
             if row is None:
-                c.execute("INSERT INTO leases VALUES (?,?,?,?,NULL)", (name, holder, 1, t + ttl))
+                c.execute("INSERT INTO leases (name, holder, epoch, expires) VALUES (?,?,?,?)",
+                          (name, holder, 1, t + ttl))
                 return Lease(name, holder, 1)
             if row[0] == holder and row[2] > t:
                 c.execute("UPDATE leases SET expires=? WHERE name=?", (t + ttl, name))
@@ -119,6 +128,19 @@ class Leases:
             c.execute("UPDATE leases SET expires=0 WHERE name=? AND holder=? AND epoch=?",
                       (lease.name, lease.holder, lease.epoch))
         self.meta.run(txn)
+
+    def finished_txn(self, lease: Lease, when: float) -> Txn[None]:
+        """Record that a run of the job finished at ``when`` (with the lease check)."""
+        def txn(c: sqlite3.Connection) -> None:
+            lease.check(c)
+            c.execute("UPDATE leases SET done=? WHERE name=?", (when, lease.name))
+        return txn
+
+    def last_done(self, name: str) -> float:
+        """When a run of job ``name`` last finished, by any process (0: never)."""
+        row = self.meta.reader().execute("SELECT done FROM leases WHERE name=?",
+                                         (name,)).fetchone()
+        return float(row[0]) if row else 0.0
 
     def state(self, name: str) -> Any:
         row = self.meta.reader().execute("SELECT state FROM leases WHERE name=?",
@@ -210,6 +232,8 @@ class JobRunner:
         self._held[job.name] = lease
         try:
             job.run(JobContext(self.leases, lease, self.stop, self.ttl))
+            if not self.stop.is_set():
+                self.leases.meta.run(self.leases.finished_txn(lease, time.time()))
         except LeaseLost:
             self._held.pop(job.name, None)
             log.warning("job %s: lease lost to another process; stopped", job.name)
@@ -228,7 +252,13 @@ class JobRunner:
             for job in self.jobs:
                 if time.monotonic() < due[job.name] or self.stop.is_set():
                     continue
+                due[job.name] = time.monotonic() + job.interval
                 try:
+                    # run by another process less than an interval ago: wait for the next
+                    wait = self.leases.last_done(job.name) + job.interval - time.time()
+                    if 0 < wait <= job.interval and job.name not in self._held:
+                        due[job.name] = time.monotonic() + wait
+                        continue
                     self.run_once(job)
                 except Exception:  # noqa: BLE001 - a failed run is retried next interval
                     log.exception("background job %s failed", job.name)

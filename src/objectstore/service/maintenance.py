@@ -1,9 +1,10 @@
 """Background upkeep of a serving process: stale temp files and the periodic scrub.
 
 Runs in one daemon thread. Several processes may share a data directory (serve --workers,
-later several gateways): temp files are removed only once older than the body-progress
-limit (an upload still running keeps touching its file), and only the process holding
-the scrub lock scrubs.
+several gateways): temp files are removed only once older than the body-progress limit (an
+upload still running keeps touching its file) and never from a running gateway's
+directory; the periodic scrub runs once per interval across them all (the ``scrub`` lease
+and its finish time), and only the process holding the scrub lock file scrubs.
 """
 
 from __future__ import annotations
@@ -14,17 +15,24 @@ import os
 import threading
 import time
 
+from objectstore.service.jobs import Lease, LeaseLost, Leases
 from objectstore.service.stores import Stores
 from objectstore.storage import scrub
 
 log = logging.getLogger("objectstore.maintenance")
 TMP_SWEEP_MAX = 300.0  # seconds between temp-file sweeps at most
+SCRUB_JOB = "scrub"  # the lease of the periodic scrub
 
 
 class Maintenance:
     def __init__(self, stores: Stores, *, tmp_max_age: float, scrub_interval: float,
-                 scrub_rate: float) -> None:
+                 scrub_rate: float, leases: Leases | None = None,
+                 lease_ttl: float = 30.0) -> None:
+        """``leases``: run the periodic scrub once per interval across every process and
+        gateway sharing the metadata store (lease ``scrub``), not once in each."""
         self.stores = stores
+        self.leases = leases
+        self.lease_ttl = lease_ttl
         self.tmp_max_age = tmp_max_age
         self.scrub_interval = scrub_interval * 3600.0  # hours -> seconds
         self.scrub_rate = scrub_rate * 1e6  # MB/s -> bytes/s
@@ -66,7 +74,50 @@ class Maintenance:
 
     def run_scrub(self) -> scrub.Report | None:
         """One rate-limited scrub, unless another process sharing the data directory is
-        running one; findings are logged as they are met."""
+        running one or (with leases) ran one less than an interval ago; findings are
+        logged as they are met."""
+        if self.leases is None:
+            return self._scrub_locked(self.stop)
+        if self.leases.last_done(SCRUB_JOB) > time.time() - self.scrub_interval * 0.9:
+            return None  # another gateway scrubbed lately
+        lease = self.leases.acquire(SCRUB_JOB, self.lease_ttl)
+        if lease is None:
+            return None
+        stop = threading.Event()  # set when the lease is lost, or the server stops
+        renewing = threading.Thread(target=self._renew, args=(lease, stop), daemon=True,
+                                    name="scrub-lease")
+        renewing.start()
+        try:
+            report = self._scrub_locked(stop)
+            if report is not None and not stop.is_set():
+                self.leases.meta.run(self.leases.finished_txn(lease, time.time()))
+            return report
+        finally:
+            stop.set()
+            renewing.join(timeout=5)
+            try:
+                self.leases.release(lease)
+            except Exception:  # noqa: BLE001 - it expires anyway
+                log.debug("releasing the scrub lease failed", exc_info=True)
+
+    def _renew(self, lease: Lease, stop: threading.Event) -> None:
+        """Keep the scrub's lease while it runs (it writes nothing: the lease only keeps
+        other gateways from scrubbing at the same time); stop it when the lease is lost."""
+        assert self.leases is not None
+        while not stop.wait(self.lease_ttl / 3):
+            if self.stop.is_set():
+                stop.set()
+                return
+            try:
+                self.leases.renew(lease, self.lease_ttl)
+            except LeaseLost:
+                log.warning("background scrub: lease lost to another process; stopped")
+                stop.set()
+                return
+            except Exception:  # noqa: BLE001 - the store may be back at the next try
+                log.warning("background scrub: renewing its lease failed", exc_info=True)
+
+    def _scrub_locked(self, stop: threading.Event) -> scrub.Report | None:
         lock = os.open(self.stores.blobs.root / "scrub.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             try:
@@ -83,7 +134,7 @@ class Maintenance:
 
             report = scrub.scrub(self.stores.meta.reader(), self.stores.blobs,
                                  rate=self.scrub_rate, grace=max(3600.0, self.tmp_max_age),
-                                 stop=self.stop, on_finding=found)
+                                 stop=stop, on_finding=found)
             self.last_report = report
             log.log(logging.ERROR if report.problems else logging.INFO,
                     "background scrub done: %s", report.summary())

@@ -25,18 +25,24 @@ class Stores:
 
     @staticmethod
     def open(data_dir: Path, *, fsync: bool = True, min_free: int = 0,
-             keyring: Path | None = None) -> Stores:
+             keyring: Path | None = None, gateway: str = "", grace: float = 0.0,
+             timeout: float = 30.0) -> Stores:
         """``keyring``: the keyring file; by default OBJECTSTORE_KEYRING's, else the data
-        directory's (``keyring/keyring.json``)."""
+        directory's (``keyring/keyring.json``). ``gateway``: this gateway's temp-file
+        directory name (gateway.dir_name). ``grace`` > 0: garbage blobs are left for the
+        reaper job (service/blob_gc.py) instead of being unlinked after each commit.
+        ``timeout``: seconds to wait for a locked metadata database (then 503)."""
         data_dir.mkdir(parents=True, exist_ok=True)
-        blobs = BlobStore(data_dir, fsync=fsync, min_free=min_free)
+        blobs = BlobStore(data_dir, fsync=fsync, min_free=min_free, gateway=gateway)
 
         def reap(ids: list[str]) -> None:
             for blob_id in ids:
                 blobs.delete(blob_id)
 
-        meta = SqliteMeta(data_dir / "meta.sqlite3", fsync=fsync, on_garbage=reap,
-                          on_full=blobs.release_ballast, keyring=keyring or default_keyring())
+        meta = SqliteMeta(data_dir / "meta.sqlite3", fsync=fsync,
+                          on_garbage=reap if grace <= 0 else None,
+                          on_full=blobs.release_ballast, keyring=keyring or default_keyring(),
+                          timeout=timeout)
         return Stores(meta, blobs, Uploads(meta), Images(meta))
 
     async def write(self, txn: Txn[T]) -> T:
@@ -45,3 +51,4 @@ class Stores:
 
     def close(self) -> None:
         self.meta.close()
+        self.blobs.close()

@@ -145,7 +145,7 @@ class Sums:
                 raise BlobFault("truncated", blob, f"shorter than its {size} bytes") from None
             raise BlobFault("corrupt", blob, str(exc)) from None
 
-    def check(self, first_block: int, data: bytes | memoryview) -> None:
+    def check(self, first_block: int, data: bytes | bytearray | memoryview) -> None:
         """Verify ``data``: whole blocks from ``first_block`` (the last may be the short
         final block of the blob)."""
         if self.crcs is None:
@@ -173,7 +173,12 @@ class Sums:
             raise BlobFault("truncated", self.blob, f"shorter than its {self.size} bytes")
         self._check_evicting(fd, pos, view)
 
-    def _check_evicting(self, fd: int, pos: int, data: bytes | memoryview) -> None:
+    def verify(self, fd: int, pos: int, data: bytes | bytearray | memoryview) -> None:
+        """Check ``data``, just read from ``fd`` at ``pos`` (a block boundary)."""
+        self._check_evicting(fd, pos, data)
+
+    def _check_evicting(self, fd: int, pos: int,
+                        data: bytes | bytearray | memoryview) -> None:
         """check(), and on damage drop the pages just read from the page cache: a cached
         window is trusted by streamed GETs (objects._windows), so damaged data read by a
         check must not stay there."""

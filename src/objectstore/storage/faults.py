@@ -24,6 +24,8 @@ SQLITE_FULL = 13
 SQLITE_READONLY = 8
 SQLITE_IOERR = 10
 SQLITE_CANTOPEN = 14
+SQLITE_BUSY = 5
+SQLITE_LOCKED = 6
 
 
 class BlobFault(Exception):
@@ -88,6 +90,20 @@ def classify(exc: BaseException, root: Path | None = None) -> str | None:
         if primary in (SQLITE_IOERR, SQLITE_CANTOPEN) and _mounted_read_only(root):
             return "readonly"
     return None
+
+
+def unreachable(exc: sqlite3.Error) -> bool:
+    """Whether the metadata database could not be used for now (locked by another process
+    past the busy timeout): an answer of 503 with Retry-After, not 500."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
+
+
+def db_io_error(exc: sqlite3.Error) -> bool:
+    """An I/O error on (or failure to open) the database file that is not a read-only
+    file system: the file may be back in a moment (a network file system), so 503."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (SQLITE_IOERR, SQLITE_CANTOPEN)
 
 
 def _mounted_read_only(root: Path | None) -> bool:

@@ -42,7 +42,9 @@ class BlobWriter:
         self._fd: int | None = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._lock_fd: int | None = None  # held until the file is renamed or removed
         if locked:
-            self._lock_fd = os.open(self._tmp, os.O_RDONLY)
+            # opened for writing: NFS emulates flock with byte-range locks, and an
+            # exclusive one needs a descriptor open for writing
+            self._lock_fd = os.open(self._tmp, os.O_RDWR)
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self.size = 0
         self._flushed = 0
@@ -130,18 +132,32 @@ class BlobWriter:
 
 
 class BlobStore:
-    def __init__(self, root: Path, *, fsync: bool = True, min_free: int = 0) -> None:
+    def __init__(self, root: Path, *, fsync: bool = True, min_free: int = 0,
+                 gateway: str = "") -> None:
+        """``gateway``: the directory name of this gateway's temp files (``tmp/<gateway>``;
+        "": ``tmp`` itself, for admin commands)."""
         self.root = root
         self.fsync = fsync
         self.verify_all = False  # check cached windows of streamed GETs too
+        self.pread = False  # GETs read blobs with pread, never mmap (network file systems)
         self._room_until = 0.0  # check_space: no statvfs needed before this time
         self._sums: dict[str, blocksums.Sums] = {}
         self.min_free = min_free  # bytes of free space kept for metadata commits
         self.ballast_size = min(BALLAST_MAX, min_free // 4)
         self.blob_dir = root / "blobs"
-        self.tmp_dir = root / "tmp"
+        self.tmp_root = root / "tmp"
+        self.tmp_dir = self.tmp_root / gateway if gateway else self.tmp_root
         self.blob_dir.mkdir(parents=True, exist_ok=True)
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self._alive_fd = -1
+        if gateway:  # held (shared, by every process of this gateway) while it runs
+            self._alive_fd = os.open(self.tmp_dir / ALIVE, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._alive_fd, fcntl.LOCK_SH)
+
+    def close(self) -> None:
+        if self._alive_fd >= 0:
+            os.close(self._alive_fd)
+            self._alive_fd = -1
 
     def path(self, blob_id: str) -> Path:
         if len(blob_id) != 32 or not all(c in "0123456789abcdef" for c in blob_id):
@@ -268,18 +284,85 @@ class BlobStore:
                 except FileNotFoundError:
                     continue
 
-    def clean_tmp(self, older_than: float) -> int:
-        """Remove temporary files of writes cut off more than ``older_than`` seconds ago."""
+    def clean_tmp(self, older_than: float, every: bool = False) -> int:
+        """Remove temporary files of writes cut off more than ``older_than`` seconds ago
+        (see ``stale_tmp``; ``every``: running gateways' too, by age alone — an operator's
+        `gc`/`fsck`)."""
         removed = 0
-        cutoff = time.time() - older_than
-        for entry in os.scandir(self.tmp_dir):
+        for path in self.stale_tmp(older_than, every):
             try:
-                if entry.stat().st_mtime < cutoff:
-                    os.unlink(entry.path)
-                    removed += 1
+                os.unlink(path)
+                removed += 1
             except FileNotFoundError:
                 continue
         return removed
+
+    def stale_tmp(self, older_than: float, every: bool = False) -> Iterator[str]:
+        """Temp files not touched for ``older_than`` seconds that may be removed: this
+        gateway's, those directly in ``tmp/`` (earlier versions'), and those of gateways
+        that are not running (nobody holds their ``.alive`` lock). A running gateway's
+        directory is never swept by another's periodic sweep (only it knows which of its
+        uploads are alive) unless ``every`` (the admin commands, with their own age)."""
+        cutoff = time.time() - older_than
+        own = os.path.realpath(self.tmp_dir)
+        for entry in _entries(self.tmp_root):
+            if entry.is_dir(follow_symlinks=False):
+                if every or os.path.realpath(entry.path) == own:
+                    yield from _old_files(entry.path, cutoff)
+                    continue
+                held = _hold_if_dead(Path(entry.path) / ALIVE)
+                if held is None:
+                    continue  # its gateway is running
+                try:
+                    yield from _old_files(entry.path, cutoff)
+                finally:
+                    os.close(held)
+            elif not entry.name.startswith("."):
+                yield from _old_files(self.tmp_root, cutoff, [entry])
+
+
+ALIVE = ".alive"  # the lock file of a gateway's temp-file directory
+
+
+def _entries(folder: Path | str) -> list[os.DirEntry[str]]:
+    try:
+        return list(os.scandir(folder))
+    except FileNotFoundError:
+        return []
+
+
+def _old_files(folder: Path | str, cutoff: float,
+               entries: list[os.DirEntry[str]] | None = None) -> Iterator[str]:
+    for entry in entries if entries is not None else _entries(folder):
+        if entry.name.startswith("."):
+            continue  # the .alive lock file
+        try:
+            if entry.is_file(follow_symlinks=False) and \
+                    entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                yield entry.path
+        except FileNotFoundError:
+            continue
+
+
+def _hold_if_dead(alive: Path) -> int | None:
+    """An fd holding ``alive``'s exclusive lock when no gateway holds it (None while one
+    does). A directory without the file (made by hand, or mid-creation) counts as live
+    until it is older than a minute."""
+    try:
+        fd = os.open(alive, os.O_RDWR)  # for writing: an exclusive lock on NFS needs it
+    except FileNotFoundError:
+        try:
+            if os.stat(alive.parent).st_mtime > time.time() - 60:
+                return None
+        except FileNotFoundError:
+            return None
+        return os.open(os.devnull, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def clean_unlocked(folder: Path) -> int:
@@ -298,7 +381,7 @@ def clean_unlocked(folder: Path) -> int:
             st = entry.stat(follow_symlinks=False)
             if st.st_size == 0 and st.st_mtime > time.time() - 10:
                 continue  # maybe created an instant ago, its writer about to lock it
-            fd = os.open(entry.path, os.O_RDONLY)
+            fd = os.open(entry.path, os.O_RDWR)  # for writing: NFS's exclusive locks need it
         except FileNotFoundError:
             continue
         try:

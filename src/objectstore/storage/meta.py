@@ -41,9 +41,12 @@ def check_deletable(mode: str | None, until: float | None, legal_hold: bool,
 class Unavailable(StorageError):
     """The metadata store cannot be reached now (PostgreSQL down or restarting, a pool
     exhausted past its timeout). The server answers 503 with Retry-After; nothing was
-    written. ``retry_after``: seconds a client should wait."""
+    written. ``retry_after``: seconds a client should wait; ``overloaded``: reachable but
+    too busy (a pool exhausted), answered ``SlowDown`` as S3 does for too high a request
+    rate, rather than ``ServiceUnavailable``."""
 
-    def __init__(self, reason: str, retry_after: int = 1) -> None:
+    def __init__(self, reason: str, retry_after: int = 1, *, overloaded: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.overloaded = overloaded

@@ -196,29 +196,32 @@ def scrub(conn: sqlite3.Connection, blobs: BlobStore, *, rate: float = 0.0, grac
     cutoff = time.time() - grace
     candidates = [b for b, mtime in blobs.all_ids() if b not in seen and mtime < cutoff]
     if candidates:  # a blob written after the scan of records began may be referenced now
-        now_seen = {b for b, _s, _w in referenced(conn)}
+        now_seen = {b for b, _s, _w in referenced(conn)} | awaiting_reap(conn)
         for blob in candidates:
             if blob not in now_seen:
                 add(Finding("orphan", blob, "", "no record refers to it"))
-    for entry in os.scandir(blobs.tmp_dir):
-        try:
-            if entry.stat().st_mtime < cutoff:
-                add(Finding("tmp", "", entry.name, "stale temporary file"))
-        except FileNotFoundError:
-            continue
+    for path in blobs.stale_tmp(grace, every=True):
+        add(Finding("tmp", "", os.path.relpath(path, blobs.tmp_root), "stale temporary file"))
     return report
+
+
+def awaiting_reap(conn: sqlite3.Connection) -> set[str]:
+    """Blobs of the ``garbage`` table: no record refers to them, but a GET may still read
+    them until the reaper unlinks them after --blob-grace (service/blob_gc.py)."""
+    return {r[0] for r in conn.execute("SELECT blob FROM garbage")}
 
 
 def repair(conn: sqlite3.Connection, blobs: BlobStore, report: Report, grace: float) -> None:
     """Fix what loses no acknowledged data, from a scrub's ``report``."""
     refs = {b: s for b, s, _w in referenced(conn)}
+    reaped_later = awaiting_reap(conn)
     for f in report.findings:
-        if f.kind == "orphan" and f.blob not in refs:
+        if f.kind == "orphan" and f.blob not in refs and f.blob not in reaped_later:
             blobs.delete(f.blob)
             report.repaired.append(f"removed orphan blob {f.blob}")
         elif f.kind == "old-format" and f.blob in refs:
             if blobs.add_trailer(f.blob, refs[f.blob]):
                 report.repaired.append(f"added block checksums to {f.blob}")
-    removed = blobs.clean_tmp(grace)
+    removed = blobs.clean_tmp(grace, every=True)
     if removed:
         report.repaired.append(f"removed {removed} stale temporary files")

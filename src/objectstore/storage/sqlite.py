@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
+import fcntl
+import os
 import sqlite3
 import threading
 import time
@@ -99,25 +102,33 @@ class SqliteMeta(AccountTables):
     def __init__(self, path: Path, *, fsync: bool = True,
                  on_garbage: Callable[[list[str]], None] | None = None,
                  on_full: Callable[[], bool] | None = None,
-                 keyring: Path | None = None) -> None:
-        """``keyring``: the keyring file (default ``<db dir>/keyring/keyring.json``)."""
+                 keyring: Path | None = None, timeout: float = 30.0) -> None:
+        """``keyring``: the keyring file (default ``<db dir>/keyring/keyring.json``);
+        ``timeout``: seconds an operation waits for a database another process has locked
+        (then sqlite3 "database is locked", or Unavailable: 503 either way)."""
         self.path = path
         self.fsync = fsync
+        self.timeout = timeout
         self._local = threading.local()
         self._stamp = ChangeStamp(path.with_name(path.name + "-changes"))
-        conn = self._connect()
-        conn.executescript(SCHEMA + versions.SCHEMA)
-        for table, column, kind in MIGRATIONS:
-            columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
-            if column not in columns:  # databases made by earlier versions
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-        self.secrets = at_rest.SealedSecrets(
-            at_rest.open_keyring(conn, keyring or default_path(path.parent)))
-        plain = at_rest.PLAIN in at_rest.key_ids(conn)
-        conn.close()
-        self._writer = GroupCommitWriter(self._connect,
-                                         path.with_name(path.name + "-writer.lock"),
-                                         self._stamp, on_garbage, on_full)
+        lock_path = path.with_name(path.name + "-writer.lock")
+        # Processes starting at once on one directory (gateways, workers) set up the schema,
+        # the WAL mode and the keyring one at a time: the first makes them, the others find
+        # them (PRAGMA journal_mode=WAL on a new database fails at once, without waiting,
+        # when another connection is in the middle of the same).
+        with _exclusive(lock_path):
+            conn = self._connect()
+            conn.executescript(SCHEMA + versions.SCHEMA)
+            for table, column, kind in MIGRATIONS:
+                columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+                if column not in columns:  # databases made by earlier versions
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            self.secrets = at_rest.SealedSecrets(
+                at_rest.open_keyring(conn, keyring or default_path(path.parent)))
+            plain = at_rest.PLAIN in at_rest.key_ids(conn)
+            conn.close()
+        self._writer = GroupCommitWriter(self._connect, lock_path, self._stamp, on_garbage,
+                                         on_full, timeout)
         if plain:  # a database of an earlier version: seal its secrets now
             try:
                 self.run(self.secrets.seal_plaintext)
@@ -129,10 +140,10 @@ class SqliteMeta(AccountTables):
     # ------------------------------------------------------------ plumbing
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                               timeout=30.0)
+                               timeout=self.timeout)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={'FULL' if self.fsync else 'OFF'}")
-        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
         return conn
 
     def reader(self) -> sqlite3.Connection:
@@ -454,6 +465,17 @@ class SqliteMeta(AccountTables):
                     f"SELECT segments FROM {table} WHERE segments != '[]'"):
                 out.update(s.blob for s in segments_from_json(segs) if s.blob)
         return out
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """The writer lock file held exclusively (blocking) for the block."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _update_version(column: str, value: str | None, bucket: str, key: str,

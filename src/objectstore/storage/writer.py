@@ -7,6 +7,12 @@ the change stamp moves (before any caller hears of it), the callers' futures are
 and garbage blobs recorded by the transactions are handed to ``on_garbage``. A commit that
 fails for want of space calls ``on_full`` (which may free the blob store's ballast) and is
 tried once more, so that deletes go through on a disk filled from outside.
+
+Without ``on_garbage`` garbage rows stay for a reaper (``service/blob_gc.py``: blobs are
+unlinked only after a grace period, when several gateways share the blob directory). A
+write that cannot get the database within ``timeout`` seconds (another process holds the
+writer lock or the database's own lock) fails with ``Unavailable`` (503 + Retry-After),
+never having run: the request neither hangs nor half-succeeds.
 """
 
 from __future__ import annotations
@@ -18,12 +24,14 @@ import os
 import queue
 import sqlite3
 import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from objectstore.storage import faults
 from objectstore.storage.changes import ChangeStamp
+from objectstore.storage.meta import Unavailable
 
 T = TypeVar("T")
 Txn = Callable[[sqlite3.Connection], T]
@@ -35,11 +43,16 @@ class GroupCommitWriter:
     def __init__(self, connect: Callable[[], sqlite3.Connection], lock_path: Path,
                  stamp: ChangeStamp,
                  on_garbage: Callable[[list[str]], None] | None = None,
-                 on_full: Callable[[], bool] | None = None) -> None:
+                 on_full: Callable[[], bool] | None = None, timeout: float = 30.0) -> None:
         self._connect = connect
         self._stamp = stamp
         self._on_garbage = on_garbage
         self._on_full = on_full
+        self.timeout = timeout
+        self._cond = threading.Condition()  # between the writer and its watchdog
+        self._waiting: tuple[Txn[Any], Waiter] | None = None  # taken, waiting for the lock
+        self._blocked_since: float | None = None  # when the writer began to wait for it
+        self._watchdog: threading.Thread | None = None
         self._queue: queue.SimpleQueue[tuple[Txn[Any], Waiter] | None] = queue.SimpleQueue()
         self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         self._thread = threading.Thread(target=self._write_loop, name="meta-writer",
@@ -74,7 +87,9 @@ class GroupCommitWriter:
             # through a file lock: a blocked writer wakes the moment the lock is free, where
             # SQLite's own busy handler would sleep-poll for up to 100 ms at a time. The
             # batch is gathered after the wait, so writes queued meanwhile share the commit.
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            # A lock not free within ``timeout`` (a stuck process) fails writes with 503.
+            if not self._lock(item):
+                continue  # the wait timed out: item was answered Unavailable
             try:
                 batch = self._take_batch(item)
                 results = self._commit(conn, batch, pending_garbage)
@@ -87,6 +102,64 @@ class GroupCommitWriter:
             collected = self._collect_garbage(conn)
             if collected:
                 pending_garbage.extend(collected)
+
+    def _lock(self, item: tuple[Txn[Any], Waiter]) -> bool:
+        """Take the writer lock for ``item``: at once when it is free (the common case: the
+        same one system call as a blocking lock), else by blocking, woken the moment the
+        lock is free, while the watchdog refuses writes that waited ``timeout``. False when
+        ``item`` was refused meanwhile (the lock is then not held)."""
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            pass
+        with self._cond:
+            self._waiting = item
+            self._blocked_since = time.monotonic()
+            if self._watchdog is None:
+                self._watchdog = threading.Thread(target=self._watch, name="meta-watchdog",
+                                                  daemon=True)
+                self._watchdog.start()
+            self._cond.notify()
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        with self._cond:  # from here on the watchdog takes nothing from the queue
+            self._blocked_since = None
+            still = self._waiting is item
+            self._waiting = None
+        if not still:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        return still
+
+    def _watch(self) -> None:
+        """(watchdog thread) While the writer waits for a lock held by another process: every
+        ``timeout`` seconds, the write it waits for and those queued behind it fail with
+        Unavailable, none having run (a write waits at most ``timeout``)."""
+        while True:
+            with self._cond:
+                while self._blocked_since is None:
+                    self._cond.wait()
+                left = self._blocked_since + self.timeout - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                self._blocked_since = time.monotonic()  # the next round of waiters
+                failed = [self._waiting] if self._waiting is not None else []
+                self._waiting = None
+                while True:
+                    try:
+                        nxt = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is None:
+                        self._queue.put(None)
+                        break
+                    failed.append(nxt)
+            if failed:
+                logging.getLogger("objectstore").warning(
+                    "%d metadata writes refused (503): the writer lock was not free for "
+                    "%.0f s", len(failed), self.timeout)
+                exc = Unavailable("the metadata database is locked by another process")
+                _settle([(fut, False, exc) for _fn, fut in failed])
 
     def _take_batch(self, first: tuple[Txn[Any], Waiter]) -> list[tuple[Txn[Any], Waiter]]:
         batch = [first]
@@ -147,6 +220,8 @@ class GroupCommitWriter:
         return results
 
     def _collect_garbage(self, conn: sqlite3.Connection) -> list[str]:
+        if self._on_garbage is None:
+            return []  # left for the reaper, after the grace period
         rows = conn.execute("SELECT blob FROM garbage LIMIT 1000").fetchall()
         blobs = [r[0] for r in rows]
         if blobs and self._on_garbage is not None:

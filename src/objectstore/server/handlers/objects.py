@@ -32,7 +32,7 @@ from objectstore.server.request import Response
 from objectstore.service.ingest import INLINE_LIMIT, Ingest
 from objectstore.service.objects import publish
 from objectstore.storage import residency
-from objectstore.storage.blocksums import BLOCK
+from objectstore.storage.blocksums import BLOCK, Sums
 from objectstore.storage.faults import BlobFault
 from objectstore.storage.localfs import BlobStore
 from objectstore.storage.meta import Locked
@@ -389,8 +389,47 @@ def _mapped(fd: int, pos: int, n: int, size: int, verify: bool) -> tuple[memoryv
     return memoryview(m), pos - base
 
 
+class _Unread:
+    """The window of ``--blob-read pread`` until its fill (the window's check) has run:
+    then ``data`` holds the bytes (read without zero-filling a buffer first)."""
+
+    __slots__ = ("n", "data")
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.data: bytes | memoryview = b""
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def _pread_window(blobs: BlobStore, fd: int, sums: Sums, pos: int, n: int
+                  ) -> tuple[_Unread, Callable[[], None]]:
+    """``--blob-read pread``: the window of ``n`` bytes at ``pos``, and the call that reads
+    it with one pread (and checks it, as the whole blocks covering it, unless they are all
+    in the page cache), run before it is sent. A memory map of a blob on a network file
+    system dies with SIGBUS when another machine unlinks the file; a read only fails
+    (ESTALE, or a short read: a fault answer), and the process lives."""
+    verify = sums.crcs is not None
+    lo = pos - pos % BLOCK if verify else pos
+    hi = pos + min(n + (-(pos + n)) % BLOCK, sums.size - pos) if verify else pos + n
+    if verify and not blobs.verify_all and residency.resident(fd, lo, hi - lo):
+        verify = False
+    window = _Unread(n)
+
+    def fill() -> None:
+        raw = os.pread(fd, hi - lo, lo)
+        if len(raw) != hi - lo:
+            raise BlobFault("truncated", sums.blob, f"shorter than its {sums.size} bytes")
+        if verify:
+            sums.verify(fd, lo, raw)
+        window.data = raw if (lo, hi) == (pos, pos + n) else memoryview(raw)[pos - lo:pos - lo + n]
+    return window, fill
+
+
 def _windows(blobs: BlobStore, fds: list[int], segments: tuple[Segment, ...], start: int,
-             length: int) -> Iterator[tuple[bytes | memoryview, Callable[[], None] | None]]:
+             length: int
+             ) -> Iterator[tuple[bytes | memoryview | _Unread, Callable[[], None] | None]]:
     """The windows of a streamed read, each with the check still to run on it (None when
     it is checked already, or cannot be: an old-format blob)."""
     offset = 0
@@ -408,10 +447,12 @@ def _windows(blobs: BlobStore, fds: list[int], segments: tuple[Segment, ...], st
         sums = blobs.sums(fd, seg.blob, seg.size)
         while remaining > 0 and pos < seg.size:
             n = min(READ_CHUNK - pos % BLOCK, remaining, seg.size - pos)
-            data: bytes | memoryview
+            data: bytes | memoryview | _Unread
             check: Callable[[], None] | None = None
             if length <= INLINE_READ:
                 data = sums.read(fd, pos, n)
+            elif blobs.pread:  # read in the check's worker: no map a remote unlink can kill
+                data, check = _pread_window(blobs, fd, sums, pos, n)
             elif sums.crcs is not None:
                 whole, skip = _mapped(fd, pos, min(n + (-(pos + n)) % BLOCK, seg.size - pos),
                                       size, True)
@@ -451,8 +492,8 @@ async def stream_segments(blobs: BlobStore, fds: list[int], segments: tuple[Segm
     loop = asyncio.get_running_loop()
     running: asyncio.Future[None] | None = None
 
-    def start_check(window: tuple[bytes | memoryview, Callable[[], None] | None] | None
-                    ) -> asyncio.Future[None] | None:
+    def start_check(window: tuple[bytes | memoryview | _Unread, Callable[[], None] | None]
+                    | None) -> asyncio.Future[None] | None:
         if window is None or window[1] is None:
             return None
         if len(window[0]) <= BLOCK:  # one block: cheaper here than a thread hand-off
@@ -471,7 +512,7 @@ async def stream_segments(blobs: BlobStore, fds: list[int], segments: tuple[Segm
                 await checking
             nxt = next(windows, None)
             running = start_check(nxt)
-            yield data
+            yield data.data if isinstance(data, _Unread) else data
     except BlobFault as fault:
         fault.where = where
         raise
