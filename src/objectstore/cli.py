@@ -159,7 +159,7 @@ def parser() -> argparse.ArgumentParser:
                             "(repeatable; env OBJECTSTORE_KMS_KEYS, comma-separated)")
     _limit_args(serve)
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "info"))
-    serve.add_argument("--access-log", action="store_true")
+    _observe_args(serve)
 
     account = sub.add_parser("account", help="manage accounts (Nova's projects)")
     asub = account.add_subparsers(dest="action", required=True)
@@ -309,6 +309,26 @@ def _limit_args(p: argparse.ArgumentParser) -> None:
                        help=f"{text} (default {default}; env OBJECTSTORE_{name.upper()})")
 
 
+def _observe_args(p: argparse.ArgumentParser) -> None:
+    """Metrics, the JSON access log and draining (server/observe.py; docs/running.md)."""
+    p.add_argument("--access-log", nargs="?", const="-", default=_env("ACCESS_LOG", ""),
+                   metavar="PATH|-", help="JSON lines access log, one record per request, to "
+                   "PATH or (bare flag, '-') standard output (env OBJECTSTORE_ACCESS_LOG)")
+    p.add_argument("--metrics", action="store_true",
+                   default=_env("METRICS", "") not in ("", "0", "false"),
+                   help="Prometheus metrics on /_metrics (admin keys or --metrics-token; env "
+                        "OBJECTSTORE_METRICS=1)")
+    p.add_argument("--metrics-port", type=int, default=int(_env("METRICS_PORT", "0") or 0),
+                   help="also serve them as /metrics on this port (implies --metrics; env "
+                        "OBJECTSTORE_METRICS_PORT)")
+    p.add_argument("--metrics-token", default=_env("METRICS_TOKEN", ""),
+                   help="bearer token that may read the metrics (implies --metrics; prefer "
+                        "env OBJECTSTORE_METRICS_TOKEN: a flag shows in ps)")
+    _float_flag(p, "--drain-seconds", 0, "after SIGTERM, /_health/ready answers 503 for this "
+                "many seconds while requests are still served, then the server stops "
+                "(default 0)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "serve":
@@ -349,7 +369,7 @@ def serve(args: argparse.Namespace) -> int:
         website_port=args.website_port,
         region=args.region, fsync=not args.no_fsync,
         root_access_key=_env("ROOT_ACCESS_KEY"), root_secret_key=_env("ROOT_SECRET_KEY"),
-        log_level=args.log_level, access_log=args.access_log,
+        log_level=args.log_level, access_log=args.access_log or "",
         cloud_keys=tuple(args.cloud_key), cloud_certs=tuple(args.cloud_cert),
         keyring=keyring_arg(args),
         max_image_size=args.max_image_size, image_quota_bytes=args.image_quota_bytes,
@@ -365,6 +385,9 @@ def serve(args: argparse.Namespace) -> int:
         kms_keys=tuple(args.kms_keys or [n.strip() for n in (_env("KMS_KEYS") or "").split(",")
                                          if n.strip()]),
         **{name: getattr(args, name) for _, name, _, _ in _LIMITS},
+        metrics=bool(args.metrics or args.metrics_port or args.metrics_token),
+        metrics_port=args.metrics_port, metrics_token=args.metrics_token,
+        drain_seconds=args.drain_seconds,
     )
     logging.addLevelName(5, "TRACE")  # uvicorn's --log-level trace (not yet registered)
     logging.basicConfig(level=settings.log_level.upper(),
@@ -405,7 +428,7 @@ def serve(args: argparse.Namespace) -> int:
         print("WARNING: --no-fsync: acknowledged writes may be lost on a crash", flush=True)
     options = dict(
         host=settings.host, port=settings.port, loop="uvloop", http=LimitedHttpToolsProtocol,
-        lifespan="on", access_log=settings.access_log, log_level=settings.log_level,
+        lifespan="on", access_log=False, log_level=settings.log_level,
         server_header=False, proxy_headers=False, timeout_keep_alive=settings.idle_timeout,
         timeout_graceful_shutdown=settings.shutdown_timeout, ws="none",
         ssl_certfile=tls["ssl_certfile"], ssl_keyfile=tls["ssl_keyfile"],
@@ -413,9 +436,20 @@ def serve(args: argparse.Namespace) -> int:
     if settings.website_port:
         print(f"static websites at {scheme}://<bucket>:{settings.website_port} and "
               f"{scheme}://<bucket>.{settings.website_domain}:{settings.port}", flush=True)
+    if settings.metrics:  # before prometheus_client is imported (server/metrics.py)
+        import atexit
+
+        from objectstore.server.metrics import prepare_multiprocess, remove_multiprocess
+
+        multiproc = prepare_multiprocess(args.workers)
+        atexit.register(remove_multiprocess, multiproc)
     if args.workers > 1:
         # Each worker process builds its own app (and stores) over the same data directory.
         stores.close()
+        if settings.metrics_port:  # /metrics from this supervisor, merging the workers'
+            from objectstore.server import observe
+
+            observe.serve_metrics_port(settings, observe.supervisor_metrics(settings))
         os.environ[SETTINGS_ENV] = settings_to_json(settings)
         if settings.website_port:
             return _serve_two_ports(options, args.workers, settings.website_port)
@@ -424,13 +458,24 @@ def serve(args: argparse.Namespace) -> int:
         return 0
     app = build_app(settings, stores)
     _Server = _server_class()
-    config = uvicorn.Config(app, **options)  # type: ignore[arg-type]
+    if settings.metrics_port:
+        from objectstore.server import observe
+
+        observe.serve_metrics_port(settings, app.ops.metrics)
+    config = uvicorn.Config(observe_app(app), **options)  # type: ignore[arg-type]
     if settings.website_port:
         sockets = [config.bind_socket(), _website_socket(config, settings.website_port)]
         _Server(config).run(sockets=sockets)
         return 0
     _Server(config).run()
     return 0
+
+
+def observe_app(app: object) -> object:
+    """The app measured when metrics or the JSON access log are on (server/observe.py)."""
+    from objectstore.server import observe
+
+    return observe.asgi(app)
 
 
 def _website_socket(config: uvicorn.Config, port: int) -> socket.socket:

@@ -37,7 +37,7 @@ class Settings:
     root_access_key: str | None = None
     root_secret_key: str | None = None
     log_level: str = "info"
-    access_log: bool = False
+    access_log: str = ""  # JSON lines access log: "" off, "-" standard output, else a file
     cloud_keys: tuple[str, ...] = ()  # extra cloud key pairs (PEM paths), newest first
     cloud_certs: tuple[str, ...] = ()
     keyring: Path | None = field(default_factory=default_keyring)  # master keys, apart
@@ -70,6 +70,11 @@ class Settings:
     body_timeout: float = 60.0  # seconds an upload/download may go without moving a byte
     max_connections: int = 0  # open connections per process; 0: from RLIMIT_NOFILE
     shutdown_timeout: float = 10.0  # seconds SIGTERM waits for requests in flight
+    # Operators (server/observe.py; docs/running.md, "Metrics, health checks, access log")
+    metrics: bool = False  # Prometheus metrics on /_metrics (and --metrics-port)
+    metrics_port: int = 0  # also /metrics on this port (0: none)
+    metrics_token: str = field(default="", repr=False)  # bearer token for metrics ("": none)
+    drain_seconds: float = 0.0  # after SIGTERM: /_health/ready answers 503 this long first
 
 
 SETTINGS_ENV = "OBJECTSTORE_SETTINGS_JSON"  # how `serve --workers N` hands settings to workers

@@ -17,7 +17,7 @@ from objectstore.s3 import logging as access_logging
 from objectstore.s3 import xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.routing import Endpoint, host_name, route, split_host
-from objectstore.server import access_record, redact
+from objectstore.server import access_record, observe, redact
 from objectstore.server.auth import ANONYMOUS, authenticate
 from objectstore.server.handlers import (
     acl,
@@ -139,6 +139,9 @@ class App:
         self.maintenance = Maintenance(stores, tmp_max_age=settings.tmp_max_age,
                                        scrub_interval=settings.scrub_interval,
                                        scrub_rate=settings.scrub_rate)
+        # operators: /_health, /_metrics, metrics and the JSON access log (server/observe.py)
+        self.ops = observe.Operators(settings, stores, self.jobs.jobs, self.maintenance)
+        self.observe = self.ops.observing  # False: no request pays more than this flag test
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -150,6 +153,8 @@ class App:
         method = scope["method"]
         req: Request | None = None
         trace = Trace()
+        if self.observe:  # metrics / JSON access log: server/observe.py reads it afterwards
+            scope[observe.NOTE] = note = [request_id, trace, None]
         started = time.time()
         error: str | None = None
         try:
@@ -176,6 +181,8 @@ class App:
             log.exception("internal error in request %s", request_id)
             error = "InternalError"
             resp = self._error(S3Error(error), request_id, method)
+        if self.observe:
+            note[2] = error
         if req is None or not req.body_consumed:
             await self._unread_body(req, scope, resp)
         first_byte = time.time()
@@ -297,6 +304,8 @@ class App:
         if ep.op == "Preflight":
             ctx = Ctx(self.settings, self.stores, req, ep, ANONYMOUS, request_id, self.registry)
             return await cors.preflight(ctx)
+        if ep.op == "Internal":  # /_health/..., /_metrics (server/observe.py)
+            return await self.ops.internal(req, ep, self.stores.meta)
         if ep.bucket is not None and "origin" in req.headers:
             return await self._with_cors(req, ep, vhost, request_id, trace)
         auth = authenticate(req, self.stores.meta, vhost)
@@ -405,6 +414,7 @@ class App:
                     log.info("resuming %d pending image registrations", resumed)
                 self.maintenance.start()
                 self.jobs.start()
+                self.ops.start()  # draining on SIGTERM (server/health.py)
                 await send({"type": "lifespan.startup.complete"})
             elif msg["type"] == "lifespan.shutdown":
                 self.jobs.close()
@@ -412,6 +422,7 @@ class App:
                 self.maintenance.close()
                 self.registry.close()
                 self.stores.close()
+                self.ops.close()  # the access log flushed
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -458,7 +469,7 @@ def from_environment() -> App:
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _exit_with_parent()
-    return build_app(settings)
+    return observe.asgi(build_app(settings))  # type: ignore[no-any-return]
 
 
 def _exit_with_parent(interval: float = 0.5) -> None:

@@ -1,0 +1,75 @@
+"""The structured access log: one JSON object per line per request (``--access-log``).
+
+Records are built from what the server shell already knows of the request (its id,
+handlers/common.py's Trace, the status and byte counts seen on the wire), never from its
+headers or query: no signature, credential, token or presigned query value can reach it.
+Lines are buffered in the event loop's thread and written (one ``write`` of whole lines,
+O_APPEND, so several worker processes can share a file) at most ``FLUSH_EVERY`` seconds
+after they were made, and at shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from typing import Any
+
+FLUSH_EVERY = 0.2  # seconds a record waits in the buffer at most
+FLUSH_BYTES = 64 * 1024  # ... or until this much is buffered
+
+
+def iso_time(t: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
+
+
+class JsonLog:
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self._fd = sys.stdout.fileno() if target == "-" else \
+            os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+        self._lines: list[str] = []
+        self._size = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._dumps = json.JSONEncoder(separators=(",", ":")).encode  # ASCII: \\u escapes
+
+    def write(self, record: dict[str, Any]) -> None:
+        line = self._dumps(record) + "\n"
+        self._lines.append(line)
+        self._size += len(line)
+        if self._size >= FLUSH_BYTES:
+            self.flush()
+        elif self._timer is None:
+            loop = self._loop
+            if loop is None:
+                try:
+                    loop = self._loop = asyncio.get_running_loop()
+                except RuntimeError:
+                    self.flush()
+                    return
+            self._timer = loop.call_later(FLUSH_EVERY, self.flush)
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._lines:
+            return
+        data = "".join(self._lines).encode("ascii")
+        self._lines.clear()
+        self._size = 0
+        view = memoryview(data)
+        try:
+            while view:
+                n = os.write(self._fd, view)
+                view = view[n:]
+        except OSError as exc:  # a full disk or a closed pipe never fails requests
+            print(f"objectstore: access log write failed: {exc}", file=sys.stderr)
+
+    def close(self) -> None:
+        self.flush()
+        if self.target != "-":
+            os.close(self._fd)

@@ -1,0 +1,245 @@
+"""What operators see: the /_health and /_metrics endpoints, and — when switched on —
+per-request metrics and the JSON lines access log.
+
+Where it hooks in (docs/architecture.md, "Operators can see inside"):
+
+- ``s3/routing.py`` routes ``/_health/...`` and ``/_metrics`` (names no bucket can have)
+  as the ``Internal`` operation; ``App._handle`` hands it to ``Operators.internal``
+  before any authentication (health is unauthenticated; metrics check their own).
+- With metrics or the access log on, ``asgi(app)`` wraps the App in ``Observed``: it
+  counts requests in flight and body bytes (wrapping ``receive``/``send``), times the
+  request, and afterwards feeds the metrics and the log from what the App left in the
+  scope (``NOTE``: request id, handlers/common.py's Trace, S3 error code). With both off
+  the App is served unwrapped and pays one flag test (``App.observe``) per request.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import socket
+import time
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+from objectstore.s3.errors import S3Error
+from objectstore.s3.routing import Endpoint
+from objectstore.server.health import Health
+from objectstore.server.request import Receive, Request, Response, Scope, Send
+from objectstore.service import access
+
+if TYPE_CHECKING:
+    from objectstore.config import Settings
+    from objectstore.server.jsonlog import JsonLog
+    from objectstore.server.metrics import Metrics
+    from objectstore.service.jobs import Job
+    from objectstore.service.maintenance import Maintenance
+    from objectstore.service.stores import Stores
+
+log = logging.getLogger("objectstore.observe")
+NOTE = "objectstore.note"  # scope key: [request id, Trace, S3 error code] set by the App
+GONE = 499  # status recorded for a client that left before any response (nginx's)
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def gateway_id(settings: Settings) -> str:
+    """Names this serving gateway (shared by its worker processes): host:port."""
+    return f"{socket.gethostname()}:{settings.port}"
+
+
+class Operators:
+    """Health always; metrics and the JSON access log when the settings ask."""
+
+    def __init__(self, settings: Settings, stores: Stores, jobs: list[Job],
+                 maintenance: Maintenance) -> None:
+        self.settings = settings
+        self.gateway = gateway_id(settings)
+        self.health = Health(stores, settings.drain_seconds)
+        self.metrics: Metrics | None = None
+        self.log: JsonLog | None = None
+        self._token = settings.metrics_token.encode()
+        if settings.metrics:
+            from objectstore.server.metrics import Metrics
+
+            self.metrics = m = Metrics(stores, self.gateway)
+            m.watch_store(stores)
+            jobs[:] = [m.job(j) for j in jobs]
+            maintenance.run_scrub = m.timed("scrub", maintenance.run_scrub)  # type: ignore
+        if settings.access_log:
+            from objectstore.server.jsonlog import JsonLog
+
+            self.log = JsonLog(settings.access_log)
+
+    @property
+    def observing(self) -> bool:
+        return self.metrics is not None or self.log is not None
+
+    def start(self) -> None:
+        self.health.install_drain()
+
+    def close(self) -> None:
+        if self.log is not None:
+            self.log.close()
+
+    # ------------------------------------------------------------------ endpoints
+    async def internal(self, req: Request, ep: Endpoint, meta: Any) -> Response:
+        """``/_health/<live|ready>`` and ``/_metrics``."""
+        if req.method not in ("GET", "HEAD"):
+            raise S3Error("MethodNotAllowed", Method=req.method, ResourceType="SERVICE")
+        name, _, rest = (ep.key or "").partition("/")
+        if name == "_health":
+            return await self.health.answer(rest, req.method)
+        if rest:
+            raise S3Error("NotImplemented", "Only /_metrics exists here")
+        return await self.metrics_response(req, meta)
+
+    async def metrics_response(self, req: Request, meta: Any) -> Response:
+        import asyncio
+
+        from objectstore.server.auth import authenticate
+
+        if self.metrics is None:
+            raise S3Error("NotImplemented", "Metrics are off: start the server with --metrics")
+        header = req.headers.get("authorization", "")
+        if header[:7].lower() == "bearer ":
+            if not self.token_ok(header[7:].strip()):
+                raise S3Error("AccessDenied")
+        else:
+            auth = authenticate(req, meta, None)
+            access.require_admin_action(auth.principal, access.READ_METRICS)
+        body, kind = await asyncio.to_thread(self.metrics.render)
+        return Response(200, [("Content-Type", kind), ("Cache-Control", "no-store")],
+                        body if req.method == "GET" else b"", content_length=len(body))
+
+    def token_ok(self, given: str) -> bool:
+        """The bearer token, compared in constant time ("" configured: no token works)."""
+        return bool(self._token) and hmac.compare_digest(given.encode(), self._token)
+
+    # ------------------------------------------------------------------ per request
+    def record(self, note: list[Any] | None, scope: Scope, status: int, n_in: int,
+               n_out: int, started: float, seconds: float) -> None:
+        request_id, trace, error = note if note is not None else (None, None, None)
+        op = (trace.op if trace is not None else "") or "Unknown"
+        if self.metrics is not None:
+            self.metrics.request(op, status, error, seconds, n_in, n_out)
+        if self.log is not None:
+            p = trace.principal if trace is not None else None
+            client = scope.get("client")
+            self.log.write({
+                "time": _iso(started), "request_id": request_id, "operation": op,
+                "method": scope.get("method"),
+                "bucket": trace.bucket_name if trace is not None else None,
+                "key": trace.key if trace is not None else None,
+                "status": status, "error_code": error, "bytes_in": n_in, "bytes_out": n_out,
+                "duration_ms": round(seconds * 1000, 3),
+                "access_key_id": p.access_key if p is not None else None,
+                "remote_addr": f"{client[0]}:{client[1]}" if client else None,
+                "gateway": self.gateway})
+
+
+def _iso(t: float) -> str:
+    from objectstore.server.jsonlog import iso_time
+
+    return iso_time(t)
+
+
+class Observed:
+    """The App, measured (only when metrics or the access log are on)."""
+
+    def __init__(self, app: Any, ops: Operators) -> None:
+        self.app = app
+        self.ops = ops
+        self.metrics = ops.metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.time()
+        t0 = time.perf_counter()
+        box = [GONE, 0, 0]  # status, bytes in, bytes out
+
+        async def counted_receive() -> Any:
+            msg = await receive()
+            body = msg.get("body")
+            if body:
+                box[1] += len(body)
+            return msg
+
+        async def counted_send(msg: Any) -> None:
+            if msg["type"] == "http.response.body":
+                body = msg.get("body")
+                if body:
+                    box[2] += len(body)
+            else:
+                box[0] = msg["status"]
+            await send(msg)
+
+        in_flight = self.metrics.in_flight if self.metrics is not None else None
+        if in_flight is not None:
+            in_flight.inc()
+        try:
+            await self.app(scope, counted_receive, counted_send)
+        finally:
+            if in_flight is not None:
+                in_flight.dec()
+            try:
+                self.ops.record(scope.get(NOTE), scope, box[0], box[1], box[2], started,
+                                time.perf_counter() - t0)
+            except Exception:  # noqa: BLE001 - never fails the request
+                log.exception("recording a request for metrics / the access log failed")
+
+
+def asgi(app: Any) -> Any:
+    """What uvicorn serves: the App itself, or the App measured."""
+    ops: Operators | None = getattr(app, "ops", None)
+    if ops is None or not ops.observing:
+        return app
+    return Observed(app, ops)
+
+
+# ------------------------------------------------------------------ the metrics port
+def supervisor_metrics(settings: Settings) -> Metrics:
+    """The metrics the ``serve --workers N`` supervisor shows on --metrics-port: the
+    workers' merged values, and the cluster's facts read through its own stores."""
+    from objectstore.server.metrics import Metrics
+    from objectstore.service.stores import Stores
+
+    stores = Stores.open(settings.data_dir, fsync=settings.fsync, keyring=settings.keyring)
+    return Metrics(stores, gateway_id(settings))
+
+
+def serve_metrics_port(settings: Settings, metrics: Metrics | None) -> None:
+    """``--metrics-port P``: ``/metrics`` on its own port (same --host), from a thread of
+    the ``serve`` process (with --workers N, the supervisor: it merges the workers'
+    values). The bearer token, when configured, is required there too; admin keys are
+    not checked on this port (keep it on a network only Prometheus reaches)."""
+    import threading
+    from wsgiref.simple_server import make_server
+
+    from prometheus_client.exposition import ThreadingWSGIServer, _SilentHandler
+
+    if metrics is None:
+        from objectstore.server.metrics import Metrics
+
+        metrics = Metrics(None, gateway_id(settings))
+    token = settings.metrics_token.encode()
+    render = metrics.render
+
+    def wsgi(environ: dict[str, Any], start: Callable[..., Any]) -> list[bytes]:
+        if environ.get("PATH_INFO") != "/metrics":
+            start("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"only /metrics here\n"]
+        given = environ.get("HTTP_AUTHORIZATION", "")
+        if token and not (given[:7].lower() == "bearer " and
+                          hmac.compare_digest(given[7:].strip().encode(), token)):
+            start("401 Unauthorized", [("Content-Type", "text/plain"),
+                                       ("WWW-Authenticate", "Bearer")])
+            return [b"a bearer token is required\n"]
+        body, kind = render()
+        start("200 OK", [("Content-Type", kind), ("Content-Length", str(len(body)))])
+        return [body]
+
+    server = make_server(settings.host, settings.metrics_port, wsgi, ThreadingWSGIServer,
+                         handler_class=_SilentHandler)
+    threading.Thread(target=server.serve_forever, name="metrics-port", daemon=True).start()
+    print(f"metrics at http://{settings.host}:{settings.metrics_port}/metrics", flush=True)
