@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from objectstore import imagecli
+from objectstore import imagecli, statuscli
 from objectstore.admincli import PAB_FLAGS, admin, keyring_arg, keyring_command, kms_command
 from objectstore.config import (
     DEFAULT_DOMAIN,
@@ -243,6 +243,7 @@ def parser() -> argparse.ArgumentParser:
     _data_dir_arg(r)
 
     imagecli.add_parser(sub)
+    statuscli.add_parser(sub, _data_dir_arg)
 
     gc = sub.add_parser("gc", help="remove blobs no object refers to")
     gc.add_argument("--grace", type=float, default=3600.0,
@@ -345,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return keyring_command(args, stores)
         if args.command == "kms":
             return kms_command(args, stores)
+        if args.command == "status":
+            return statuscli.run(args, stores)
         return admin(args, stores)
     except (accounts.AdminError, KeyringError) as exc:
         print(f"objectstore: {exc}", file=sys.stderr)

@@ -417,12 +417,12 @@ class App:
                 self.ops.start()  # draining on SIGTERM (server/health.py)
                 await send({"type": "lifespan.startup.complete"})
             elif msg["type"] == "lifespan.shutdown":
+                self.ops.close()  # access log flushed, gateway row removed (observe.py)
                 self.jobs.close()
                 self._deliver_logs()
                 self.maintenance.close()
                 self.registry.close()
                 self.stores.close()
-                self.ops.close()  # the access log flushed
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

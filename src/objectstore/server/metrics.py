@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from objectstore.service.jobs import Job, Leases
+from objectstore.service.jobs import Leases
 
 if TYPE_CHECKING:
     from objectstore.service.stores import Stores
@@ -89,6 +89,9 @@ def remove_multiprocess(path: Path | None) -> None:
 class Metrics:
     def __init__(self, stores: Stores | None, gateway: str) -> None:
         from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+        from prometheus_client.metrics import disable_created_metrics
+
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created series
 
         self.multiprocess = MULTIPROC_ENV in os.environ
         own = None if self.multiprocess else CollectorRegistry(auto_describe=True)
@@ -178,10 +181,6 @@ class Metrics:
         meta.submit_async = timed_submit
         for call in ("get_object", "scan_objects"):
             setattr(meta, call, _timed(getattr(meta, call), self.meta_latency.labels(call)))
-
-    def job(self, job: Job) -> Job:
-        """``job`` with its runs counted and timed."""
-        return Job(job.name, job.interval, self.timed(job.name, job.run))
 
     def timed(self, name: str, run: Callable[..., Any]) -> Callable[..., Any]:
         runs_ok = self.job_runs.labels(name, "ok")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 import socket
 import time
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
@@ -25,13 +26,13 @@ from objectstore.s3.errors import S3Error
 from objectstore.s3.routing import Endpoint
 from objectstore.server.health import Health
 from objectstore.server.request import Receive, Request, Response, Scope, Send
-from objectstore.service import access
+from objectstore.service import access, gateways
+from objectstore.service.jobs import Job
 
 if TYPE_CHECKING:
     from objectstore.config import Settings
     from objectstore.server.jsonlog import JsonLog
     from objectstore.server.metrics import Metrics
-    from objectstore.service.jobs import Job
     from objectstore.service.maintenance import Maintenance
     from objectstore.service.stores import Stores
 
@@ -53,21 +54,33 @@ class Operators:
                  maintenance: Maintenance) -> None:
         self.settings = settings
         self.gateway = gateway_id(settings)
+        self.pid = os.getpid()
         self.health = Health(stores, settings.drain_seconds)
         self.metrics: Metrics | None = None
         self.log: JsonLog | None = None
         self._token = settings.metrics_token.encode()
+        self.heartbeat = gateways.Heartbeat(stores.meta, self.gateway)
         if settings.metrics:
             from objectstore.server.metrics import Metrics
 
-            self.metrics = m = Metrics(stores, self.gateway)
-            m.watch_store(stores)
-            jobs[:] = [m.job(j) for j in jobs]
-            maintenance.run_scrub = m.timed("scrub", maintenance.run_scrub)  # type: ignore
+            self.metrics = Metrics(stores, self.gateway)
+            self.metrics.watch_store(stores)
+        # upkeep runs recorded for `objectstore status` (and counted, with metrics on)
+        jobs[:] = [Job(j.name, j.interval, self._tracked(stores, j.name, j.run, _summary(j)))
+                   for j in jobs]
+        maintenance.run_scrub = self._tracked(  # type: ignore[method-assign]
+            stores, "scrub", maintenance.run_scrub,
+            lambda r: None if r is None else r.summary())
         if settings.access_log:
             from objectstore.server.jsonlog import JsonLog
 
             self.log = JsonLog(settings.access_log)
+
+    def _tracked(self, stores: Stores, name: str, run: Callable[..., Any],
+                 summary: Callable[[Any], str | None] = lambda _r: "") -> Callable[..., Any]:
+        if self.metrics is not None:
+            run = self.metrics.timed(name, run)
+        return gateways.tracked(stores.meta, name, run, self.gateway, summary)
 
     @property
     def observing(self) -> bool:
@@ -75,8 +88,10 @@ class Operators:
 
     def start(self) -> None:
         self.health.install_drain()
+        self.heartbeat.start()
 
     def close(self) -> None:
+        self.heartbeat.close()
         if self.log is not None:
             self.log.close()
 
@@ -133,7 +148,15 @@ class Operators:
                 "duration_ms": round(seconds * 1000, 3),
                 "access_key_id": p.access_key if p is not None else None,
                 "remote_addr": f"{client[0]}:{client[1]}" if client else None,
-                "gateway": self.gateway})
+                "gateway": self.gateway, "pid": self.pid})
+
+
+def _summary(job: Job) -> Callable[[Any], str | None]:
+    """What is recorded of a job's run: log delivery polls every few seconds and is not
+    recorded (its delays show in the metrics)."""
+    if job.name == "access-logs":
+        return lambda _r: None
+    return lambda r: r.summary() if hasattr(r, "summary") else ""
 
 
 def _iso(t: float) -> str:
