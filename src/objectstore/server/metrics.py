@@ -222,6 +222,9 @@ class _DeadWorkers:
     """Before a multi-process collection: the live gauges of worker processes that died
     (and were replaced) are dropped, as prometheus_client's mark_process_dead does."""
 
+    def describe(self) -> list[Any]:
+        return []  # nothing collected when registered (auto_describe)
+
     def collect(self) -> Iterator[Any]:
         from prometheus_client import multiprocess
 
@@ -254,6 +257,9 @@ class ClusterFacts:
         self.leases = Leases(stores.meta, holder=f"{gateway}/metrics")
         self._lock = threading.Lock()
         self._cached: tuple[float, list[Any]] = (0.0, [])
+
+    def describe(self) -> list[Any]:
+        return []  # nothing collected when registered (auto_describe)
 
     def collect(self) -> Iterator[Any]:
         try:
@@ -309,6 +315,9 @@ class PoolStats:
 
     def __init__(self, meta: Any) -> None:
         self.meta = meta
+
+    def describe(self) -> list[Any]:
+        return []  # nothing collected when registered (auto_describe)
 
     def collect(self) -> Iterator[Any]:
         from prometheus_client.core import GaugeMetricFamily
