@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Iterator
@@ -94,7 +95,6 @@ def test_cluster_facts_per_bucket(srv: Server) -> None:
     for i in range(5):
         s3.put_object(Bucket=bucket, Key=f"o{i}", Body=b"x" * (100 + i))
     # cached for up to 15 s: wait for the bucket to show up with its final numbers
-    import time
     deadline = time.time() + 30
     while True:
         m = scrape(srv, TOKEN)
@@ -124,6 +124,7 @@ def test_workers_are_merged_and_metrics_port(tmp_path: Path) -> None:
         n = 40
         for _ in range(n):  # fresh connections: the kernel spreads them over both workers
             assert fresh_get(server, "/_health/live")[0] == 200
+        time.sleep(1.5)  # each worker folds its figures into the shared files within 1 s
         after = scrape(server, TOKEN)
         moved = value(after, "objectstore_requests_total", operation="Internal",
                       status="200") - value(before, "objectstore_requests_total",

@@ -11,18 +11,46 @@ after they were made, and at shutdown.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 import time
-from typing import Any
+from json.encoder import encode_basestring_ascii
 
 FLUSH_EVERY = 0.2  # seconds a record waits in the buffer at most
 FLUSH_BYTES = 64 * 1024  # ... or until this much is buffered
 
 
-def iso_time(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
+def quote(v: str | None) -> str:
+    """A JSON string (ASCII, escaped) or null."""
+    return "null" if v is None else encode_basestring_ascii(v)
+
+
+class Clock:
+    """ISO 8601 UTC times with milliseconds; the formatted second is reused."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._text = ""
+
+    def iso(self, t: float) -> str:
+        second = int(t)
+        if second != self._second:
+            self._second = second
+            self._text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._text}.{int((t - second) * 1000):03d}Z"
+
+
+def record_line(clock: Clock, started: float, request_id: str | None, op: str,
+                method: str | None, bucket: str | None, key: str | None, status: int,
+                error: str | None, n_in: int, n_out: int, seconds: float,
+                access_key: str | None, remote: str | None, gateway: str, pid: int) -> str:
+    """One record: a JSON object on one line, fields in a fixed order."""
+    return (f'{{"time":"{clock.iso(started)}","request_id":{quote(request_id)},'
+            f'"operation":{quote(op)},"method":{quote(method)},"bucket":{quote(bucket)},'
+            f'"key":{quote(key)},"status":{status},"error_code":{quote(error)},'
+            f'"bytes_in":{n_in},"bytes_out":{n_out},"duration_ms":{seconds * 1000:.3f},'
+            f'"access_key_id":{quote(access_key)},"remote_addr":{quote(remote)},'
+            f'"gateway":{quote(gateway)},"pid":{pid}}}\n')
 
 
 class JsonLog:
@@ -34,10 +62,10 @@ class JsonLog:
         self._size = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._dumps = json.JSONEncoder(separators=(",", ":")).encode  # ASCII: \\u escapes
+        self.clock = Clock()
 
-    def write(self, record: dict[str, Any]) -> None:
-        line = self._dumps(record) + "\n"
+    def write(self, line: str) -> None:
+        """Add one record (record_line's) to the buffer."""
         self._lines.append(line)
         self._size += len(line)
         if self._size >= FLUSH_BYTES:

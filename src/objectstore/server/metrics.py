@@ -23,12 +23,14 @@ MultiProcessCollector).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
 import tempfile
 import threading
 import time
+from bisect import bisect_left
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -47,6 +49,7 @@ CLUSTER_CACHE = 15.0  # seconds the cluster facts are reused between scrapes
 # {"size": .., "available": .., "waiting": .., ...} (numbers), exported as
 # objectstore_meta_pool{stat="..."} by the process answering the scrape.
 POOL_HOOK = "pool_stats"
+FOLD_EVERY = 1.0  # seconds request figures wait at most before other processes see them
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
                    2.5, 5.0, 10.0, 30.0, 60.0)
 CLUSTER_SQL = {  # portable SQL, read with the store's reader connection
@@ -125,7 +128,11 @@ class Metrics:
                                     "Problems the last background scrub found", registry=own,
                                     multiprocess_mode="mostrecent")
         self._children: dict[tuple[str, int], tuple[Any, Any, Any, Any]] = {}
-        self._errors: dict[str, Any] = {}
+        self._tally: dict[tuple[str, int], list[Any]] = {}  # (op, status) -> figures
+        self._error_tally: dict[str, int] = {}
+        self._armed = False
+        self._bounds = (*LATENCY_BUCKETS, float("inf"))  # the histogram's, +Inf last
+        self.active = 0  # requests in flight (server/observe.py counts them)
         registry = CollectorRegistry() if self.multiprocess else own
         assert registry is not None
         self.registry: CollectorRegistry = registry
@@ -140,25 +147,54 @@ class Metrics:
             self.registry.register(PoolStats(self.cluster.stores.meta))
 
     # ------------------------------------------------------------------- per request
+    # A request only adds to plain numbers (the event loop's thread, no lock); ``fold``
+    # moves them into the prometheus_client metrics before each scrape this process
+    # answers and every FOLD_EVERY seconds while requests come (so other worker processes
+    # see them within that time).
     def request(self, op: str, status: int, error: str | None, seconds: float, n_in: int,
                 n_out: int) -> None:
         key = (op, status)
-        c = self._children.get(key)
-        if c is None:
-            c = self._children[key] = (
-                self.requests.labels(op, str(status)), self.latency.labels(op),
-                self.bytes_in.labels(op), self.bytes_out.labels(op))
-        c[0].inc()
-        c[1].observe(seconds)
-        if n_in:
-            c[2].inc(n_in)
-        if n_out:
-            c[3].inc(n_out)
+        t = self._tally.get(key)
+        if t is None:
+            t = self._tally[key] = [0, 0.0, 0, 0, [0] * len(self._bounds)]
+        t[0] += 1
+        t[1] += seconds
+        t[2] += n_in
+        t[3] += n_out
+        t[4][bisect_left(self._bounds, seconds)] += 1
         if error is not None:
-            e = self._errors.get(error)
-            if e is None:
-                e = self._errors[error] = self.errors.labels(error)
-            e.inc()
+            self._error_tally[error] = self._error_tally.get(error, 0) + 1
+        if not self._armed:
+            self._armed = True
+            try:
+                asyncio.get_running_loop().call_later(FOLD_EVERY, self.fold)
+            except RuntimeError:
+                self.fold()
+
+    def fold(self) -> None:
+        """Pending request figures into the metrics (in the event loop's thread)."""
+        self._armed = False
+        tally, self._tally = self._tally, {}
+        errors, self._error_tally = self._error_tally, {}
+        for (op, status), t in tally.items():
+            c = self._children.get((op, status))
+            if c is None:
+                c = self._children[(op, status)] = (
+                    self.requests.labels(op, str(status)), self.latency.labels(op),
+                    self.bytes_in.labels(op), self.bytes_out.labels(op))
+            c[0].inc(t[0])
+            if t[2]:
+                c[2].inc(t[2])
+            if t[3]:
+                c[3].inc(t[3])
+            hist = c[1]
+            hist._sum.inc(t[1])  # what Histogram.observe does, once per bucket
+            for i, n in enumerate(t[4]):
+                if n:
+                    hist._buckets[i].inc(n)
+        for code, n in errors.items():
+            self.errors.labels(code).inc(n)
+        self.in_flight.set(self.active)
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text of every metric (merged across workers) and its type."""

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from objectstore.s3.errors import S3Error
 from objectstore.s3.routing import Endpoint
 from objectstore.server.health import Health
+from objectstore.server.jsonlog import record_line
 from objectstore.server.request import Receive, Request, Response, Scope, Send
 from objectstore.service import access, gateways
 from objectstore.service.jobs import Job
@@ -121,6 +122,7 @@ class Operators:
         else:
             auth = authenticate(req, meta, None)
             access.require_admin_action(auth.principal, access.READ_METRICS)
+        self.metrics.fold()  # this process's latest figures (others': FOLD_EVERY at most)
         body, kind = await asyncio.to_thread(self.metrics.render)
         return Response(200, [("Content-Type", kind), ("Cache-Control", "no-store")],
                         body if req.method == "GET" else b"", content_length=len(body))
@@ -139,16 +141,12 @@ class Operators:
         if self.log is not None:
             p = trace.principal if trace is not None else None
             client = scope.get("client")
-            self.log.write({
-                "time": _iso(started), "request_id": request_id, "operation": op,
-                "method": scope.get("method"),
-                "bucket": trace.bucket_name if trace is not None else None,
-                "key": trace.key if trace is not None else None,
-                "status": status, "error_code": error, "bytes_in": n_in, "bytes_out": n_out,
-                "duration_ms": round(seconds * 1000, 3),
-                "access_key_id": p.access_key if p is not None else None,
-                "remote_addr": f"{client[0]}:{client[1]}" if client else None,
-                "gateway": self.gateway, "pid": self.pid})
+            self.log.write(record_line(
+                self.log.clock, started, request_id, op, scope.get("method"),
+                trace.bucket_name if trace is not None else None,
+                trace.key if trace is not None else None, status, error, n_in, n_out,
+                seconds, p.access_key if p is not None else None,
+                f"{client[0]}:{client[1]}" if client else None, self.gateway, self.pid))
 
 
 def _summary(job: Job) -> Callable[[Any], str | None]:
@@ -157,12 +155,6 @@ def _summary(job: Job) -> Callable[[Any], str | None]:
     if job.name == "access-logs":
         return lambda _r: None
     return lambda r: r.summary() if hasattr(r, "summary") else ""
-
-
-def _iso(t: float) -> str:
-    from objectstore.server.jsonlog import iso_time
-
-    return iso_time(t)
 
 
 class Observed:
@@ -197,14 +189,14 @@ class Observed:
                 box[0] = msg["status"]
             await send(msg)
 
-        in_flight = self.metrics.in_flight if self.metrics is not None else None
-        if in_flight is not None:
-            in_flight.inc()
+        metrics = self.metrics
+        if metrics is not None:
+            metrics.active += 1
         try:
             await self.app(scope, counted_receive, counted_send)
         finally:
-            if in_flight is not None:
-                in_flight.dec()
+            if metrics is not None:
+                metrics.active -= 1
             try:
                 self.ops.record(scope.get(NOTE), scope, box[0], box[1], box[2], started,
                                 time.perf_counter() - t0)
