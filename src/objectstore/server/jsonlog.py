@@ -44,13 +44,19 @@ def record_line(clock: Clock, started: float, request_id: str | None, op: str,
                 method: str | None, bucket: str | None, key: str | None, status: int,
                 error: str | None, n_in: int, n_out: int, seconds: float,
                 access_key: str | None, remote: str | None, gateway: str, pid: int) -> str:
-    """One record: a JSON object on one line, fields in a fixed order."""
-    return (f'{{"time":"{clock.iso(started)}","request_id":{quote(request_id)},'
-            f'"operation":{quote(op)},"method":{quote(method)},"bucket":{quote(bucket)},'
-            f'"key":{quote(key)},"status":{status},"error_code":{quote(error)},'
+    """One record: a JSON object on one line, fields in a fixed order (quoting inlined:
+    this runs once per request)."""
+    q = encode_basestring_ascii
+    return (f'{{"time":"{clock.iso(started)}",'
+            f'"request_id":{"null" if request_id is None else q(request_id)},'
+            f'"operation":{q(op)},"method":{"null" if method is None else q(method)},'
+            f'"bucket":{"null" if bucket is None else q(bucket)},'
+            f'"key":{"null" if key is None else q(key)},"status":{status},'
+            f'"error_code":{"null" if error is None else q(error)},'
             f'"bytes_in":{n_in},"bytes_out":{n_out},"duration_ms":{seconds * 1000:.3f},'
-            f'"access_key_id":{quote(access_key)},"remote_addr":{quote(remote)},'
-            f'"gateway":{quote(gateway)},"pid":{pid}}}\n')
+            f'"access_key_id":{"null" if access_key is None else q(access_key)},'
+            f'"remote_addr":{"null" if remote is None else q(remote)},'
+            f'"gateway":{q(gateway)},"pid":{pid}}}\n')
 
 
 class JsonLog:

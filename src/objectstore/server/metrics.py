@@ -7,7 +7,7 @@ imported and no request pays for it. On:
   status, a latency histogram by operation, bytes in and out, errors by S3 code, requests
   in flight;
 - the metadata store: latency of writes (group commit included) and object reads, taken by
-  wrapping the store's ``submit_async`` / ``get_object`` on the instance; a connection pool,
+  wrapping the store's ``submit_async`` / ``scan_objects`` on the instance; a connection pool,
   when the store has one, reports through ``pool_stats()`` (see POOL_HOOK);
 - background jobs (lifecycle, log delivery, scrub; wrapped where they run): runs by outcome,
   duration, last success, running now;
@@ -112,7 +112,8 @@ class Metrics:
         self.in_flight = Gauge("objectstore_requests_in_flight", "Requests being served",
                                registry=own, multiprocess_mode="livesum")
         self.meta_latency = Histogram("objectstore_meta_duration_seconds",
-                                      "Metadata store calls (write: queued + committed)",
+                                      "Metadata store calls (write: queued + committed; "
+                                      "scan_objects: a listing page)",
                                       ["call"], buckets=LATENCY_BUCKETS, registry=own)
         self.job_runs = Counter("objectstore_job_runs", "Background job runs by outcome",
                                 ["job", "outcome"], registry=own)
@@ -133,6 +134,7 @@ class Metrics:
         self._armed = False
         self._bounds = (*LATENCY_BUCKETS, float("inf"))  # the histogram's, +Inf last
         self.active = 0  # requests in flight (server/observe.py counts them)
+        self._write_tally: list[Any] = [0, 0.0, [0] * len(self._bounds)]  # store writes
         registry = CollectorRegistry() if self.multiprocess else own
         assert registry is not None
         self.registry: CollectorRegistry = registry
@@ -187,13 +189,13 @@ class Metrics:
                 c[2].inc(t[2])
             if t[3]:
                 c[3].inc(t[3])
-            hist = c[1]
-            hist._sum.inc(t[1])  # what Histogram.observe does, once per bucket
-            for i, n in enumerate(t[4]):
-                if n:
-                    hist._buckets[i].inc(n)
+            _add_to_histogram(c[1], t[1], t[4])
         for code, n in errors.items():
             self.errors.labels(code).inc(n)
+        w = self._write_tally
+        if w[0]:
+            _add_to_histogram(self.meta_latency.labels("write"), w[1], w[2])
+            w[0], w[1], w[2] = 0, 0.0, [0] * len(self._bounds)
         self.in_flight.set(self.active)
 
     def render(self) -> tuple[bytes, str]:
@@ -206,16 +208,23 @@ class Metrics:
     def watch_store(self, stores: Stores) -> None:
         """Time the metadata store's calls (instance attributes: the class is untouched)."""
         meta: Any = stores.meta
-        write_hist = self.meta_latency.labels("write")
         submit = meta.submit_async
+        writes = self._write_tally
+        bounds = self._bounds
 
         def timed_submit(fn: Any) -> Any:
             t0 = time.perf_counter()
             fut = submit(fn)
-            fut.add_done_callback(lambda _f: write_hist.observe(time.perf_counter() - t0))
+
+            def done(_f: Any) -> None:  # in the event loop's thread: tallied, folded later
+                seconds = time.perf_counter() - t0
+                writes[0] += 1
+                writes[1] += seconds
+                writes[2][bisect_left(bounds, seconds)] += 1
+            fut.add_done_callback(done)
             return fut
         meta.submit_async = timed_submit
-        for call in ("get_object", "scan_objects"):
+        for call in ("scan_objects",):  # object reads mostly hit the process's cache
             setattr(meta, call, _timed(getattr(meta, call), self.meta_latency.labels(call)))
 
     def timed(self, name: str, run: Callable[..., Any]) -> Callable[..., Any]:
@@ -242,6 +251,14 @@ class Metrics:
                 self.scrub_problems.set(len(getattr(result, "problems", ())))
             return result
         return wrapped
+
+
+def _add_to_histogram(hist: Any, total: float, counts: list[int]) -> None:
+    """What ``Histogram.observe`` does for each observation, once per bucket."""
+    hist._sum.inc(total)
+    for i, n in enumerate(counts):
+        if n:
+            hist._buckets[i].inc(n)
 
 
 def _timed(fn: Callable[..., Any], hist: Any) -> Callable[..., Any]:

@@ -1,0 +1,126 @@
+"""Python function calls per plain 4 KiB GET and PUT, counted deterministically (no timing
+noise): the App driven in-process through ASGI (no uvicorn, no sockets), presigned
+requests by the admin, ``sys.setprofile`` counting every Python and built-in call.
+
+    python bench/calls.py --trees /path/to/old/checkout,.   [--env OBJECTSTORE_METRICS=1]
+
+Each tree runs in its own process (PYTHONPATH=<tree>/src). For checking that a change adds
+no work to the plain path (metrics and the access log off) — or how much it adds when on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+CHILD = r'''
+import asyncio, json, os, sys, tempfile
+from pathlib import Path
+import boto3
+from botocore.config import Config
+from objectstore.config import Settings
+from objectstore.server.app import build_app
+from objectstore.service import accounts
+
+AK, SK = "CALLSADMINKEY", "calls-secret-key-0123456789"
+data = Path(tempfile.mkdtemp(prefix="bench-calls-"))
+kw = {}
+if os.environ.get("OBJECTSTORE_METRICS"):
+    kw["metrics"] = True
+if os.environ.get("OBJECTSTORE_ACCESS_LOG"):
+    kw["access_log"] = os.environ["OBJECTSTORE_ACCESS_LOG"]
+try:
+    settings = Settings(data_dir=data, fsync=False, **kw)
+except TypeError:
+    settings = Settings(data_dir=data, fsync=False)
+app = build_app(settings)
+accounts.bootstrap(app.stores.meta, AK, SK)
+try:
+    from objectstore.server import observe
+    served = observe.asgi(app)
+except ImportError:
+    served = app
+s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:3333", region_name="us-east-1",
+                  aws_access_key_id=AK, aws_secret_access_key=SK,
+                  config=Config(signature_version="s3v4"))
+BODY = os.urandom(4096)
+
+async def call(method, url, body=b""):
+    path, _, query = url.split("://", 1)[1].partition("/")[2].partition("?")
+    headers = [(b"host", b"127.0.0.1:3333")]
+    if method == "PUT":
+        headers.append((b"content-length", str(len(body)).encode()))
+    scope = {"type": "http", "method": method, "path": "/" + path, "raw_path":
+             ("/" + path).encode(), "query_string": query.encode(), "headers": headers,
+             "scheme": "http", "client": ("127.0.0.1", 5555), "server": ("127.0.0.1", 3333),
+             "http_version": "1.1"}
+    sent = [body]
+    async def receive():
+        chunk = sent.pop() if sent else b""
+        return {"type": "http.request", "body": chunk, "more_body": False}
+    status = []
+    async def send(msg):
+        if msg["type"] == "http.response.start":
+            status.append(msg["status"])
+    await served(scope, receive, send)
+    return status[0]
+
+def presign(method, key):
+    return s3.generate_presigned_url("put_object" if method == "PUT" else "get_object",
+                                     Params={"Bucket": "calls", "Key": key})
+
+async def main():
+    assert await call("PUT", s3.generate_presigned_url("create_bucket",
+                                                       Params={"Bucket": "calls"})) == 200
+    for i in range(50):
+        assert await call("PUT", presign("PUT", f"w{i}"), BODY) == 200
+    out = {}
+    for op in ("GET", "PUT"):
+        urls = [presign(op, f"w{i % 50}" if op == "GET" else f"n{i}") for i in range(200)]
+        for u in urls[:20]:  # warm caches
+            await call(op, u, BODY)
+        counts = [0]
+        def prof(frame, event, arg):
+            if event in ("call", "c_call"):
+                counts[0] += 1
+        sys.setprofile(prof)
+        for u in urls[20:]:
+            await call(op, u, BODY)
+        sys.setprofile(None)
+        out[op] = counts[0] / len(urls[20:])
+    print(json.dumps(out))
+
+asyncio.run(main())
+app.stores.close()
+'''
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--trees", required=True, help="comma-separated source trees")
+    ap.add_argument("--env", action="append", default=[], help="NAME=VALUE for the App")
+    args = ap.parse_args(argv)
+    for tree in args.trees.split(","):
+        env = dict(os.environ, PYTHONPATH=str(Path(tree).resolve() / "src"))
+        env.pop("OBJECTSTORE_METRICS", None)
+        env.pop("OBJECTSTORE_ACCESS_LOG", None)
+        for pair in args.env:
+            k, _, v = pair.partition("=")
+            env[k] = v
+        out = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True,
+                             text=True, timeout=600)
+        if out.returncode != 0:
+            print(out.stderr[-3000:], file=sys.stderr)
+            return 1
+        counts = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{tree} {' '.join(args.env) or '(off)'}: calls per GET {counts['GET']:.1f}, "
+              f"per PUT {counts['PUT']:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
