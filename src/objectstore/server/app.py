@@ -153,9 +153,9 @@ class App:
         method = scope["method"]
         req: Request | None = None
         trace = Trace()
-        if self.observe:  # metrics / JSON access log: server/observe.py reads it afterwards
-            scope[observe.NOTE] = note = [request_id, trace, None]
         started = time.time()
+        if self.observe:  # metrics / JSON access log: server/observe.py reads it afterwards
+            scope[observe.NOTE] = note = [request_id, trace, started, None, None, None]
         error: str | None = None
         try:
             req = Request.from_scope(scope, receive)
@@ -182,7 +182,7 @@ class App:
             error = "InternalError"
             resp = self._error(S3Error(error), request_id, method)
         if self.observe:
-            note[2] = error
+            note[3:] = error, resp, req
         if req is None or not req.body_consumed:
             await self._unread_body(req, scope, resp)
         first_byte = time.time()

@@ -25,6 +25,9 @@ def quote(v: str | None) -> str:
     return "null" if v is None else encode_basestring_ascii(v)
 
 
+_MILLIS = tuple(f".{i:03d}Z" for i in range(1000))
+
+
 class Clock:
     """ISO 8601 UTC times with milliseconds; the formatted second is reused."""
 
@@ -33,11 +36,11 @@ class Clock:
         self._text = ""
 
     def iso(self, t: float) -> str:
-        second = int(t)
+        second, milli = divmod(int(t * 1000), 1000)
         if second != self._second:
             self._second = second
             self._text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        return f"{self._text}.{int((t - second) * 1000):03d}Z"
+        return self._text + _MILLIS[milli]
 
 
 def record_line(clock: Clock, started: float, request_id: str | None, op: str,

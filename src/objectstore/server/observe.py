@@ -7,10 +7,10 @@ Where it hooks in (docs/architecture.md, "Operators can see inside"):
   as the ``Internal`` operation; ``App._handle`` hands it to ``Operators.internal``
   before any authentication (health is unauthenticated; metrics check their own).
 - With metrics or the access log on, ``asgi(app)`` wraps the App in ``Observed``: it
-  counts requests in flight and body bytes (wrapping ``receive``/``send``), times the
-  request, and afterwards feeds the metrics and the log from what the App left in the
-  scope (``NOTE``: request id, handlers/common.py's Trace, S3 error code). With both off
-  the App is served unwrapped and pays one flag test (``App.observe``) per request.
+  counts requests in flight and afterwards feeds the metrics and the log from what the App
+  left in the scope (``NOTE``: request id, handlers/common.py's Trace, start time, S3
+  error code, Response, Request). With both off the App is served unwrapped and pays two
+  flag tests (``App.observe``) per request.
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ if TYPE_CHECKING:
     from objectstore.service.stores import Stores
 
 log = logging.getLogger("objectstore.observe")
-NOTE = "objectstore.note"  # scope key: [request id, Trace, S3 error code] set by the App
+# scope key: [request id, Trace, start time, S3 error code, Response, Request], set by the
+# App (the last three once it has answered; None while not)
+NOTE = "objectstore.note"
 GONE = 499  # status recorded for a client that left before any response (nginx's)
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -132,20 +134,31 @@ class Operators:
         return bool(self._token) and hmac.compare_digest(given.encode(), self._token)
 
     # ------------------------------------------------------------------ per request
-    def record(self, note: list[Any] | None, scope: Scope, status: int, n_in: int,
-               n_out: int, started: float, seconds: float) -> None:
-        request_id, trace, error = note if note is not None else (None, None, None)
-        op = (trace.op if trace is not None else "") or "Unknown"
+    def record(self, note: list[Any] | None, scope: Scope) -> None:
+        """After the App answered (or failed to): what it left in the scope (NOTE)."""
+        if note is None:
+            return
+        request_id, trace, started, error, resp, req = note
+        seconds = time.time() - started
+        op = trace.op or "Unknown"
+        if resp is None:  # the client left before any answer (or the App failed)
+            status, n_out = GONE, 0
+        else:
+            status = resp.status
+            n_out = 0 if scope["method"] == "HEAD" else (
+                resp.content_length if resp.stream is not None and resp.content_length
+                is not None else len(resp.body))
+        length = req.headers.get("content-length") if req is not None else None
+        n_in = int(length) if length is not None and length.isdigit() else 0
         if self.metrics is not None:
             self.metrics.request(op, status, error, seconds, n_in, n_out)
         if self.log is not None:
-            p = trace.principal if trace is not None else None
+            p = trace.principal
             client = scope.get("client")
             self.log.write(record_line(
-                self.log.clock, started, request_id, op, scope.get("method"),
-                trace.bucket_name if trace is not None else None,
-                trace.key if trace is not None else None, status, error, n_in, n_out,
-                seconds, p.access_key if p is not None else None,
+                self.log.clock, started, request_id, op, scope["method"], trace.bucket_name,
+                trace.key, status, error, n_in, n_out, seconds,
+                p.access_key if p is not None else None,
                 f"{client[0]}:{client[1]}" if client else None, self.gateway, self.pid))
 
 
@@ -158,7 +171,8 @@ def _summary(job: Job) -> Callable[[Any], str | None]:
 
 
 class Observed:
-    """The App, measured (only when metrics or the access log are on)."""
+    """The App, measured (only when metrics or the access log are on): requests in flight
+    counted around it, and each one recorded once it is over (also when the App raised)."""
 
     def __init__(self, app: Any, ops: Operators) -> None:
         self.app = app
@@ -169,37 +183,16 @@ class Observed:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.time()
-        t0 = time.perf_counter()
-        box = [GONE, 0, 0]  # status, bytes in, bytes out
-
-        async def counted_receive() -> Any:
-            msg = await receive()
-            body = msg.get("body")
-            if body:
-                box[1] += len(body)
-            return msg
-
-        async def counted_send(msg: Any) -> None:
-            if msg["type"] == "http.response.body":
-                body = msg.get("body")
-                if body:
-                    box[2] += len(body)
-            else:
-                box[0] = msg["status"]
-            await send(msg)
-
         metrics = self.metrics
         if metrics is not None:
             metrics.active += 1
         try:
-            await self.app(scope, counted_receive, counted_send)
+            await self.app(scope, receive, send)
         finally:
             if metrics is not None:
                 metrics.active -= 1
             try:
-                self.ops.record(scope.get(NOTE), scope, box[0], box[1], box[2], started,
-                                time.perf_counter() - t0)
+                self.ops.record(scope.get(NOTE), scope)
             except Exception:  # noqa: BLE001 - never fails the request
                 log.exception("recording a request for metrics / the access log failed")
 
