@@ -465,20 +465,13 @@ def serve(args: argparse.Namespace) -> int:
         from objectstore.server import observe
 
         observe.serve_metrics_port(settings, app.ops.metrics)
-    config = uvicorn.Config(observe_app(app), **options)  # type: ignore[arg-type]
+    config = uvicorn.Config(app, **options)  # type: ignore[arg-type]
     if settings.website_port:
         sockets = [config.bind_socket(), _website_socket(config, settings.website_port)]
         _Server(config).run(sockets=sockets)
         return 0
     _Server(config).run()
     return 0
-
-
-def observe_app(app: object) -> object:
-    """The app measured when metrics or the JSON access log are on (server/observe.py)."""
-    from objectstore.server import observe
-
-    return observe.asgi(app)
 
 
 def _website_socket(config: uvicorn.Config, port: int) -> socket.socket:

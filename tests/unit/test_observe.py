@@ -19,12 +19,17 @@ from objectstore.storage.model import Principal
 def test_record_line_is_one_json_object() -> None:
     line = record_line(Clock(), 1796026059.5123, "ID1", "PutObject", "PUT", "b",
                        'we"ird\nkey\u00e9\U0001f600', 200, None, 4096, 0, 0.0123, "AK",
-                       "127.0.0.1:5", "h:1", 7)
+                       "127.0.0.1:5", '"h:1"', 7)
     assert line.endswith("\n") and line.count("\n") == 1 and line.isascii()
     rec = json.loads(line)
     assert rec["key"] == 'we"ird\nkey\u00e9\U0001f600'
     assert rec["time"] == "2026-11-30T08:07:39.512Z"
     assert rec["duration_ms"] == 12.3 and rec["error_code"] is None and rec["pid"] == 7
+    assert rec["gateway"] == "h:1" and rec["remote_addr"] == "127.0.0.1:5"
+    rec = json.loads(record_line(Clock(), 0.0, "ID", "GetObject", "GET", None, None, 404,
+                                 "NoSuchKey", 0, 0, 0.0, None, None, '"g"', 1))
+    assert rec["error_code"] == "NoSuchKey" and rec["bucket"] is None
+    assert rec["remote_addr"] is None and rec["access_key_id"] is None
 
 
 def test_metrics_fold_into_prometheus_values() -> None:

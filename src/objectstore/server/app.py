@@ -154,8 +154,8 @@ class App:
         req: Request | None = None
         trace = Trace()
         started = time.time()
-        if self.observe:  # metrics / JSON access log: server/observe.py reads it afterwards
-            scope[observe.NOTE] = note = [request_id, trace, started, None, None, None]
+        if self.observe:  # metrics / JSON access log (server/observe.py): in flight
+            self.ops.begin()
         error: str | None = None
         try:
             req = Request.from_scope(scope, receive)
@@ -165,6 +165,8 @@ class App:
             else:
                 resp = await self._handle(req, request_id, trace)
         except ClientGone:
+            if self.observe:
+                self.ops.end(scope, request_id, trace, started, None, None, req)
             return
         except S3Error as err:
             error = err.code
@@ -181,12 +183,17 @@ class App:
             log.exception("internal error in request %s", request_id)
             error = "InternalError"
             resp = self._error(S3Error(error), request_id, method)
-        if self.observe:
-            note[3:] = error, resp, req
         if req is None or not req.body_consumed:
             await self._unread_body(req, scope, resp)
         first_byte = time.time()
-        sent = await self._send(send, resp, method, request_id)
+        try:
+            sent = await self._send(send, resp, method, request_id)
+        except BodyAborted:
+            if self.observe:
+                self.ops.end(scope, request_id, trace, started, error, resp, req)
+            raise
+        if self.observe:  # the request's metrics and JSON access log line
+            self.ops.end(scope, request_id, trace, started, error, resp, req)
         if trace.bucket_name is not None and (
                 trace.bucket is None or trace.bucket.logging is not None or trace.also):
             self._access_log(scope, trace, resp, request_id, error, sent, started, first_byte)
@@ -469,7 +476,7 @@ def from_environment() -> App:
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _exit_with_parent()
-    return observe.asgi(build_app(settings))  # type: ignore[no-any-return]
+    return build_app(settings)
 
 
 def _exit_with_parent(interval: float = 0.5) -> None:

@@ -43,23 +43,25 @@ class Clock:
         return self._text + _MILLIS[milli]
 
 
-def record_line(clock: Clock, started: float, request_id: str | None, op: str,
-                method: str | None, bucket: str | None, key: str | None, status: int,
-                error: str | None, n_in: int, n_out: int, seconds: float,
-                access_key: str | None, remote: str | None, gateway: str, pid: int) -> str:
-    """One record: a JSON object on one line, fields in a fixed order (quoting inlined:
-    this runs once per request)."""
+def record_line(clock: Clock, started: float, request_id: str, op: str, method: str,
+                bucket: str | None, key: str | None, status: int, error: str | None,
+                n_in: int, n_out: int, seconds: float, access_key: str | None,
+                remote: str | None, gateway: str, pid: int) -> str:
+    """One record: a JSON object on one line, fields in a fixed order. Quoted with JSON
+    escapes: what a client chose (bucket, key, access key id). Written as they are: values
+    that cannot hold a quote, a backslash or a control character — the request id (hex),
+    the operation and S3 error code (identifiers from this code), the method (an HTTP
+    token), the address; ``gateway`` comes quoted (``quote``). This runs once per request."""
     q = encode_basestring_ascii
-    return (f'{{"time":"{clock.iso(started)}",'
-            f'"request_id":{"null" if request_id is None else q(request_id)},'
-            f'"operation":{q(op)},"method":{"null" if method is None else q(method)},'
+    return (f'{{"time":"{clock.iso(started)}","request_id":"{request_id}",'
+            f'"operation":"{op}","method":"{method}",'
             f'"bucket":{"null" if bucket is None else q(bucket)},'
             f'"key":{"null" if key is None else q(key)},"status":{status},'
-            f'"error_code":{"null" if error is None else q(error)},'
+            f'"error_code":{"null" if error is None else chr(34) + error + chr(34)},'
             f'"bytes_in":{n_in},"bytes_out":{n_out},"duration_ms":{seconds * 1000:.3f},'
             f'"access_key_id":{"null" if access_key is None else q(access_key)},'
-            f'"remote_addr":{"null" if remote is None else q(remote)},'
-            f'"gateway":{q(gateway)},"pid":{pid}}}\n')
+            f'"remote_addr":{"null" if remote is None else chr(34) + remote + chr(34)},'
+            f'"gateway":{gateway},"pid":{pid}}}\n')
 
 
 class JsonLog:

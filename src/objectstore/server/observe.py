@@ -6,11 +6,11 @@ Where it hooks in (docs/architecture.md, "Operators can see inside"):
 - ``s3/routing.py`` routes ``/_health/...`` and ``/_metrics`` (names no bucket can have)
   as the ``Internal`` operation; ``App._handle`` hands it to ``Operators.internal``
   before any authentication (health is unauthenticated; metrics check their own).
-- With metrics or the access log on, ``asgi(app)`` wraps the App in ``Observed``: it
-  counts requests in flight and afterwards feeds the metrics and the log from what the App
-  left in the scope (``NOTE``: request id, handlers/common.py's Trace, start time, S3
-  error code, Response, Request). With both off the App is served unwrapped and pays two
-  flag tests (``App.observe``) per request.
+- With metrics or the access log on (``App.observe``, a boolean fixed at start), the App
+  calls ``Operators.begin`` when a request arrives (requests in flight) and
+  ``Operators.end`` once it is over — answered, cut off, or its client gone — with what it
+  already has: request id, handlers/common.py's Trace, start time, S3 error code,
+  Response, Request. With both off a request pays the two flag tests.
 """
 
 from __future__ import annotations
@@ -20,29 +20,26 @@ import logging
 import os
 import socket
 import time
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from objectstore.s3.errors import S3Error
 from objectstore.s3.routing import Endpoint
 from objectstore.server.health import Health
-from objectstore.server.jsonlog import record_line
-from objectstore.server.request import Receive, Request, Response, Scope, Send
+from objectstore.server.jsonlog import quote, record_line
+from objectstore.server.request import Request, Response, Scope
 from objectstore.service import access, gateways
 from objectstore.service.jobs import Job
 
 if TYPE_CHECKING:
     from objectstore.config import Settings
+    from objectstore.server.handlers.common import Trace
     from objectstore.server.jsonlog import JsonLog
     from objectstore.server.metrics import Metrics
     from objectstore.service.maintenance import Maintenance
     from objectstore.service.stores import Stores
 
 log = logging.getLogger("objectstore.observe")
-# scope key: [request id, Trace, start time, S3 error code, Response, Request], set by the
-# App (the last three once it has answered; None while not)
-NOTE = "objectstore.note"
 GONE = 499  # status recorded for a client that left before any response (nginx's)
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def gateway_id(settings: Settings) -> str:
@@ -58,6 +55,7 @@ class Operators:
         self.settings = settings
         self.gateway = gateway_id(settings)
         self.pid = os.getpid()
+        self._gateway_json = quote(self.gateway)
         self.health = Health(stores, settings.drain_seconds)
         self.metrics: Metrics | None = None
         self.log: JsonLog | None = None
@@ -134,32 +132,40 @@ class Operators:
         return bool(self._token) and hmac.compare_digest(given.encode(), self._token)
 
     # ------------------------------------------------------------------ per request
-    def record(self, note: list[Any] | None, scope: Scope) -> None:
-        """After the App answered (or failed to): what it left in the scope (NOTE)."""
-        if note is None:
-            return
-        request_id, trace, started, error, resp, req = note
-        seconds = time.time() - started
-        op = trace.op or "Unknown"
-        if resp is None:  # the client left before any answer (or the App failed)
-            status, n_out = GONE, 0
-        else:
-            status = resp.status
-            n_out = 0 if scope["method"] == "HEAD" else (
-                resp.content_length if resp.stream is not None and resp.content_length
-                is not None else len(resp.body))
-        length = req.headers.get("content-length") if req is not None else None
-        n_in = int(length) if length is not None and length.isdigit() else 0
+    def begin(self) -> None:
         if self.metrics is not None:
-            self.metrics.request(op, status, error, seconds, n_in, n_out)
-        if self.log is not None:
-            p = trace.principal
-            client = scope.get("client")
-            self.log.write(record_line(
-                self.log.clock, started, request_id, op, scope["method"], trace.bucket_name,
-                trace.key, status, error, n_in, n_out, seconds,
-                p.access_key if p is not None else None,
-                f"{client[0]}:{client[1]}" if client else None, self.gateway, self.pid))
+            self.metrics.active += 1
+
+    def end(self, scope: Scope, request_id: str, trace: Trace, started: float,
+            error: str | None, resp: Response | None, req: Request | None) -> None:
+        """A request is over (answered, cut off, or its client left: ``resp`` None)."""
+        try:
+            seconds = time.time() - started
+            op = trace.op or "Unknown"
+            if resp is None:
+                status, n_out = GONE, 0
+            else:
+                status = resp.status
+                n_out = 0 if scope["method"] == "HEAD" else (
+                    resp.content_length if resp.stream is not None and resp.content_length
+                    is not None else len(resp.body))
+            length = req.headers.get("content-length") if req is not None else None
+            n_in = int(length) if length is not None and length.isdigit() else 0
+            metrics = self.metrics
+            if metrics is not None:
+                metrics.active -= 1
+                metrics.request(op, status, error, seconds, n_in, n_out)
+            if self.log is not None:
+                p = trace.principal
+                client = scope.get("client")
+                self.log.write(record_line(
+                    self.log.clock, started, request_id, op, scope["method"],
+                    trace.bucket_name, trace.key, status, error, n_in, n_out, seconds,
+                    p.access_key if p is not None else None,
+                    f"{client[0]}:{client[1]}" if client else None, self._gateway_json,
+                    self.pid))
+        except Exception:  # noqa: BLE001 - never fails the request
+            log.exception("recording a request for metrics / the access log failed")
 
 
 def _summary(job: Job) -> Callable[[Any], str | None]:
@@ -168,41 +174,6 @@ def _summary(job: Job) -> Callable[[Any], str | None]:
     if job.name == "access-logs":
         return lambda _r: None
     return lambda r: r.summary() if hasattr(r, "summary") else ""
-
-
-class Observed:
-    """The App, measured (only when metrics or the access log are on): requests in flight
-    counted around it, and each one recorded once it is over (also when the App raised)."""
-
-    def __init__(self, app: Any, ops: Operators) -> None:
-        self.app = app
-        self.ops = ops
-        self.metrics = ops.metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        metrics = self.metrics
-        if metrics is not None:
-            metrics.active += 1
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            if metrics is not None:
-                metrics.active -= 1
-            try:
-                self.ops.record(scope.get(NOTE), scope)
-            except Exception:  # noqa: BLE001 - never fails the request
-                log.exception("recording a request for metrics / the access log failed")
-
-
-def asgi(app: Any) -> Any:
-    """What uvicorn serves: the App itself, or the App measured."""
-    ops: Operators | None = getattr(app, "ops", None)
-    if ops is None or not ops.observing:
-        return app
-    return Observed(app, ops)
 
 
 # ------------------------------------------------------------------ the metrics port
