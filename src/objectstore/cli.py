@@ -312,9 +312,10 @@ def _limit_args(p: argparse.ArgumentParser) -> None:
 
 def _observe_args(p: argparse.ArgumentParser) -> None:
     """Metrics, the JSON access log and draining (server/observe.py; docs/running.md)."""
-    p.add_argument("--access-log", nargs="?", const="-", default=_env("ACCESS_LOG", ""),
+    p.add_argument("--access-log", nargs="?", const=True, default=_env("ACCESS_LOG", ""),
                    metavar="PATH|-", help="JSON lines access log, one record per request, to "
-                   "PATH or (bare flag, '-') standard output (env OBJECTSTORE_ACCESS_LOG)")
+                   "PATH or '-' (standard output) (env OBJECTSTORE_ACCESS_LOG); the bare "
+                   "flag: uvicorn's plain request lines, as before")
     p.add_argument("--metrics", action="store_true",
                    default=_env("METRICS", "") not in ("", "0", "false"),
                    help="Prometheus metrics on /_metrics (admin keys or --metrics-token; env "
@@ -372,7 +373,8 @@ def serve(args: argparse.Namespace) -> int:
         website_port=args.website_port,
         region=args.region, fsync=not args.no_fsync,
         root_access_key=_env("ROOT_ACCESS_KEY"), root_secret_key=_env("ROOT_SECRET_KEY"),
-        log_level=args.log_level, access_log=args.access_log or "",
+        log_level=args.log_level,
+        access_log=args.access_log if isinstance(args.access_log, str) else "",
         cloud_keys=tuple(args.cloud_key), cloud_certs=tuple(args.cloud_cert),
         keyring=keyring_arg(args),
         max_image_size=args.max_image_size, image_quota_bytes=args.image_quota_bytes,
@@ -431,7 +433,7 @@ def serve(args: argparse.Namespace) -> int:
         print("WARNING: --no-fsync: acknowledged writes may be lost on a crash", flush=True)
     options = dict(
         host=settings.host, port=settings.port, loop="uvloop", http=LimitedHttpToolsProtocol,
-        lifespan="on", access_log=False, log_level=settings.log_level,
+        lifespan="on", access_log=args.access_log is True, log_level=settings.log_level,
         server_header=False, proxy_headers=False, timeout_keep_alive=settings.idle_timeout,
         timeout_graceful_shutdown=settings.shutdown_timeout, ws="none",
         ssl_certfile=tls["ssl_certfile"], ssl_keyfile=tls["ssl_keyfile"],

@@ -106,7 +106,7 @@ def test_every_response_has_exactly_one_record(tmp_path: Path) -> None:
 
 
 def test_access_log_to_standard_output(tmp_path: Path) -> None:
-    server = new_server(tmp_path / "data", extra_args=["--access-log"])
+    server = new_server(tmp_path / "data", extra_args=["--access-log", "-"])
     with running(server, sig=15):
         r = requests.get(server.endpoint + "/_health/live", timeout=10)
         rid = r.headers["x-amz-request-id"]
@@ -118,8 +118,11 @@ def test_access_log_to_standard_output(tmp_path: Path) -> None:
 
 
 def test_access_log_off_by_default(tmp_path: Path) -> None:
-    server = new_server(tmp_path / "data")
+    """Off unless asked; the bare flag keeps meaning uvicorn's plain request lines."""
+    server = new_server(tmp_path / "data", extra_args=["--access-log"])
     with running(server, sig=15):
         requests.get(server.endpoint + "/_health/live", timeout=10)
     assert server.log_path is not None
-    assert not any(line.startswith("{") for line in server.log_path.read_text().splitlines())
+    text = server.log_path.read_text()
+    assert not any(line.startswith("{") for line in text.splitlines())
+    assert '"GET /_health/live HTTP/1.1" 200' in text
