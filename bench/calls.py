@@ -82,6 +82,18 @@ async def main():
     for i in range(50):
         assert await call("PUT", presign("PUT", f"w{i}"), BODY) == 200
     out = {}
+    if os.environ.get("BENCH_CALLS_TIME"):  # CPU µs per request instead of calls
+        import time
+        for op, n in (("GET", 3000), ("PUT", 600)):
+            urls = [presign(op, f"w{i % 50}" if op == "GET" else f"t{i}") for i in range(n)]
+            for u in urls[:100]:
+                await call(op, u, BODY)
+            t0 = time.process_time()
+            for u in urls[100:]:
+                await call(op, u, BODY)
+            out[op] = (time.process_time() - t0) / (n - 100) * 1e6
+        print(json.dumps(out))
+        return
     for op in ("GET", "PUT"):
         urls = [presign(op, f"w{i % 50}" if op == "GET" else f"n{i}") for i in range(200)]
         for u in urls[:20]:  # warm caches
@@ -194,6 +206,33 @@ def timed(rounds: int) -> int:
     return 0
 
 
+def cpu_of_trees(trees: list[str], rounds: int, pairs: list[str]) -> int:
+    import statistics
+
+    found: dict[str, list[dict[str, float]]] = {t: [] for t in trees}
+    for r in range(rounds):
+        for tree in trees if r % 2 == 0 else list(reversed(trees)):
+            env = dict(os.environ, PYTHONPATH=str(Path(tree).resolve() / "src"),
+                       BENCH_CALLS_TIME="1")
+            for pair in pairs:
+                k, _, v = pair.partition("=")
+                env[k] = v
+            out = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True,
+                                 text=True, timeout=600)
+            if out.returncode != 0:
+                print(out.stderr[-3000:], file=sys.stderr)
+                return 1
+            found[tree].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    base = trees[0]
+    for tree in trees:
+        med = {op: statistics.median(x[op] for x in found[tree]) for op in ("GET", "PUT")}
+        ref = {op: statistics.median(x[op] for x in found[base]) for op in ("GET", "PUT")}
+        print(f"{tree}: in-process CPU per GET {med['GET']:.1f} µs "
+              f"({100 * (med['GET'] / ref['GET'] - 1):+.1f}%), per PUT {med['PUT']:.1f} µs "
+              f"({100 * (med['PUT'] / ref['PUT'] - 1):+.1f}%), medians of {rounds}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trees", help="comma-separated source trees (calls per request)")
@@ -201,11 +240,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time", action="store_true", help="CPU per request of this tree, "
                     "metrics / log off and on")
     ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--cpu", action="store_true", help="with --trees: CPU µs per request "
+                    "of each tree, fresh processes in alternating order, medians")
     args = ap.parse_args(argv)
     if args.time:
         return timed(args.rounds)
     if not args.trees:
         ap.error("--trees or --time")
+    if args.cpu:
+        return cpu_of_trees(args.trees.split(","), args.rounds, args.env)
     for tree in args.trees.split(","):
         env = dict(os.environ, PYTHONPATH=str(Path(tree).resolve() / "src"))
         env.pop("OBJECTSTORE_METRICS", None)
