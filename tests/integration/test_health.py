@@ -12,6 +12,7 @@ from typing import Iterator
 import pytest
 import requests
 from harness import Server, new_server, running
+from observe_util import fresh_get
 
 
 def _get(server: Server, what: str) -> requests.Response:
@@ -83,8 +84,12 @@ def test_ready_turns_503_when_blobs_unwritable(tmpfs: Path) -> None:
         assert _wait_status(server, 200).status_code == 200
 
 
-def test_drain_on_sigterm(tmp_path: Path) -> None:
-    server = new_server(tmp_path / "data", extra_args=["--drain-seconds", "3"])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_drain_on_sigterm(tmp_path: Path, workers: int) -> None:
+    """SIGTERM: ready answers 503 at once (every worker), S3 requests are still served
+    for --drain-seconds, then the server stops cleanly."""
+    server = new_server(tmp_path / "data", extra_args=["--drain-seconds", "3", "--workers",
+                                                       str(workers)])
     server.start()
     try:
         s3 = server.client()
@@ -97,6 +102,8 @@ def test_drain_on_sigterm(tmp_path: Path) -> None:
         r = _wait_status(server, 503, timeout=2)
         assert r.status_code == 503 and r.json()["checks"]["draining"] == "failed"
         assert time.time() - t0 < 2
+        for _ in range(10):  # fresh connections: whichever worker answers is draining
+            assert fresh_get(server, "/_health/ready")[0] == 503
         # S3 requests are still answered while the load balancer takes it out
         assert s3.get_object(Bucket="drain-bucket", Key="k")["Body"].read() == b"still served"
         assert _get(server, "live").status_code == 200
