@@ -1,11 +1,12 @@
 """The structured access log: one JSON object per line per request (``--access-log``).
 
 Records are built from what the server shell already knows of the request (its id,
-handlers/common.py's Trace, the status and byte counts seen on the wire), never from its
+handlers/common.py's Trace, the status and byte counts of its Response), never from its
 headers or query: no signature, credential, token or presigned query value can reach it.
-Lines are buffered in the event loop's thread and written (one ``write`` of whole lines,
-O_APPEND, so several worker processes can share a file) at most ``FLUSH_EVERY`` seconds
-after they were made, and at shutdown.
+A request adds one tuple to a buffer (in the event loop's thread); the buffer is formatted
+and written — one ``write`` of whole lines, O_APPEND, so several worker processes can share
+a file — at most ``FLUSH_EVERY`` seconds later, at ``FLUSH_RECORDS`` records, and at
+shutdown.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from json.encoder import encode_basestring_ascii
 
 FLUSH_EVERY = 0.2  # seconds a record waits in the buffer at most
-FLUSH_BYTES = 64 * 1024  # ... or until this much is buffered
+FLUSH_RECORDS = 256  # ... or until this many are waiting
 
 
 def quote(v: str | None) -> str:
@@ -64,22 +65,32 @@ def record_line(clock: Clock, started: float, request_id: str, op: str, method: 
             f'"gateway":{gateway},"pid":{pid}}}\n')
 
 
+# record_line's arguments from ``started`` to ``remote``
+Record = tuple[float, str, str, str, str | None, str | None, int, str | None, int, int, float,
+               str | None, str | None]
+
+
 class JsonLog:
-    def __init__(self, target: str) -> None:
+    """Records are kept as tuples while requests run and formatted into lines when the
+    buffer is written (FLUSH_EVERY seconds, FLUSH_RECORDS records, shutdown): a request
+    pays one tuple and one append."""
+
+    def __init__(self, target: str, gateway: str = "", pid: int = 0) -> None:
         self.target = target
+        self._gateway = quote(gateway)
+        self._pid = pid
         self._fd = sys.stdout.fileno() if target == "-" else \
             os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
-        self._lines: list[str] = []
-        self._size = 0
+        self._records: list[Record] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
         self.clock = Clock()
 
-    def write(self, line: str) -> None:
-        """Add one record (record_line's) to the buffer."""
-        self._lines.append(line)
-        self._size += len(line)
-        if self._size >= FLUSH_BYTES:
+    def add(self, record: Record) -> None:
+        """One request's record (record_line's arguments ``started`` … ``remote``)."""
+        records = self._records
+        records.append(record)
+        if len(records) >= FLUSH_RECORDS:
             self.flush()
         elif self._timer is None:
             loop = self._loop
@@ -95,11 +106,12 @@ class JsonLog:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if not self._lines:
+        if not self._records:
             return
-        data = "".join(self._lines).encode("ascii")
-        self._lines.clear()
-        self._size = 0
+        clock, gateway, pid = self.clock, self._gateway, self._pid
+        data = "".join([record_line(clock, *r, gateway, pid) for r in self._records]) \
+            .encode("ascii")
+        self._records.clear()
         view = memoryview(data)
         try:
             while view:

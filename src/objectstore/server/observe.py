@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, Callable
 from objectstore.s3.errors import S3Error
 from objectstore.s3.routing import Endpoint
 from objectstore.server.health import Health
-from objectstore.server.jsonlog import quote, record_line
 from objectstore.server.request import Request, Response, Scope
 from objectstore.service import access, gateways
 from objectstore.service.jobs import Job
@@ -55,7 +54,6 @@ class Operators:
         self.settings = settings
         self.gateway = gateway_id(settings)
         self.pid = os.getpid()
-        self._gateway_json = quote(self.gateway)
         self.health = Health(stores, settings.drain_seconds)
         self.metrics: Metrics | None = None
         self.log: JsonLog | None = None
@@ -75,7 +73,7 @@ class Operators:
         if settings.access_log:
             from objectstore.server.jsonlog import JsonLog
 
-            self.log = JsonLog(settings.access_log)
+            self.log = JsonLog(settings.access_log, self.gateway, self.pid)
 
     def _tracked(self, stores: Stores, name: str, run: Callable[..., Any],
                  summary: Callable[[Any], str | None] = lambda _r: "") -> Callable[..., Any]:
@@ -158,12 +156,10 @@ class Operators:
             if self.log is not None:
                 p = trace.principal
                 client = scope.get("client")
-                self.log.write(record_line(
-                    self.log.clock, started, request_id, op, scope["method"],
-                    trace.bucket_name, trace.key, status, error, n_in, n_out, seconds,
-                    p.access_key if p is not None else None,
-                    f"{client[0]}:{client[1]}" if client else None, self._gateway_json,
-                    self.pid))
+                self.log.add((started, request_id, op, scope["method"], trace.bucket_name,
+                              trace.key, status, error, n_in, n_out, seconds,
+                              p.access_key if p is not None else None,
+                              f"{client[0]}:{client[1]}" if client else None))
         except Exception:  # noqa: BLE001 - never fails the request
             log.exception("recording a request for metrics / the access log failed")
 
