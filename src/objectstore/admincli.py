@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from objectstore.s3 import identity, ownership
-from objectstore.service import accounts, blob_gc
+from objectstore.service import accounts, blob_gc, gateways
 from objectstore.service.stores import Stores
 from objectstore.storage.keyring import KMS_PREFIX, SECRETS, SSE, KeyringError, valid_purpose
 from objectstore.storage.meta import NotFound
@@ -71,7 +71,10 @@ def admin(args: argparse.Namespace, stores: Stores) -> int:
             except NotFound:
                 pass
         print(f"aborted {aborted} abandoned multipart uploads")
-        print(f"removed {collect_orphans(stores, args.grace)} orphan blobs")
+        removed = collect_orphans(stores, args.grace)
+        print(f"removed {removed} orphan blobs")
+        gateways.record_run(meta, "gc", True, f"aborted {aborted} abandoned multipart "
+                            f"uploads, removed {removed} orphan blobs", gateways.ADMIN)
     elif args.command in ("scrub", "fsck"):
         return _scrub(stores, args)
     elif args.command == "lifecycle":
@@ -171,6 +174,8 @@ def _scrub(stores: Stores, args: argparse.Namespace) -> int:
     rate = getattr(args, "rate", 0.0) * 1e6
     report = scrub.scrub(stores.meta.reader(), stores.blobs, rate=rate, grace=args.grace,
                          on_finding=lambda f: print(f.line(), flush=True))
+    gateways.record_run(stores.meta, "scrub", not report.problems, report.summary(),
+                        gateways.ADMIN)  # for `objectstore status`
     if getattr(args, "repair", False):
         scrub.repair(stores.meta.reader(), stores.blobs, report, args.grace)
         for line in report.repaired:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from objectstore import gateway, imagecli
+from objectstore import gateway, imagecli, statuscli
 from objectstore.admincli import PAB_FLAGS, admin, keyring_arg, keyring_command, kms_command
 from objectstore.config import (
     DEFAULT_DOMAIN,
@@ -161,7 +161,7 @@ def parser() -> argparse.ArgumentParser:
     _limit_args(serve)
     gateway.add_args(serve)
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "info"))
-    serve.add_argument("--access-log", action="store_true")
+    _observe_args(serve)
 
     account = sub.add_parser("account", help="manage accounts (Nova's projects)")
     asub = account.add_subparsers(dest="action", required=True)
@@ -245,6 +245,7 @@ def parser() -> argparse.ArgumentParser:
     _data_dir_arg(r)
 
     imagecli.add_parser(sub)
+    statuscli.add_parser(sub, _data_dir_arg)
 
     gc = sub.add_parser("gc", help="remove blobs no object refers to")
     gc.add_argument("--grace", type=float, default=3600.0,
@@ -311,6 +312,27 @@ def _limit_args(p: argparse.ArgumentParser) -> None:
                        help=f"{text} (default {default}; env OBJECTSTORE_{name.upper()})")
 
 
+def _observe_args(p: argparse.ArgumentParser) -> None:
+    """Metrics, the JSON access log and draining (server/observe.py; docs/running.md)."""
+    p.add_argument("--access-log", nargs="?", const=True, default=_env("ACCESS_LOG", ""),
+                   metavar="PATH|-", help="JSON lines access log, one record per request, to "
+                   "PATH or '-' (standard output) (env OBJECTSTORE_ACCESS_LOG); the bare "
+                   "flag: uvicorn's plain request lines, as before")
+    p.add_argument("--metrics", action="store_true",
+                   default=_env("METRICS", "") not in ("", "0", "false"),
+                   help="Prometheus metrics on /_metrics (admin keys or --metrics-token; env "
+                        "OBJECTSTORE_METRICS=1)")
+    p.add_argument("--metrics-port", type=int, default=int(_env("METRICS_PORT", "0") or 0),
+                   help="also serve them as /metrics on this port (implies --metrics; env "
+                        "OBJECTSTORE_METRICS_PORT)")
+    p.add_argument("--metrics-token", default=_env("METRICS_TOKEN", ""),
+                   help="bearer token that may read the metrics (implies --metrics; prefer "
+                        "env OBJECTSTORE_METRICS_TOKEN: a flag shows in ps)")
+    _float_flag(p, "--drain-seconds", 0, "after SIGTERM, /_health/ready answers 503 for this "
+                "many seconds while requests are still served, then the server stops "
+                "(default 0)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "serve":
@@ -329,6 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return keyring_command(args, stores)
         if args.command == "kms":
             return kms_command(args, stores)
+        if args.command == "status":
+            return statuscli.run(args, stores)
         return admin(args, stores)
     except (accounts.AdminError, KeyringError) as exc:
         print(f"objectstore: {exc}", file=sys.stderr)
@@ -353,7 +377,8 @@ def serve(args: argparse.Namespace) -> int:
         website_port=args.website_port,
         region=args.region, fsync=not args.no_fsync,
         root_access_key=_env("ROOT_ACCESS_KEY"), root_secret_key=_env("ROOT_SECRET_KEY"),
-        log_level=args.log_level, access_log=args.access_log,
+        log_level=args.log_level,
+        access_log=args.access_log if isinstance(args.access_log, str) else "",
         cloud_keys=tuple(args.cloud_key), cloud_certs=tuple(args.cloud_cert),
         keyring=keyring_arg(args),
         max_image_size=args.max_image_size, image_quota_bytes=args.image_quota_bytes,
@@ -370,6 +395,9 @@ def serve(args: argparse.Namespace) -> int:
                                          if n.strip()]),
         **{name: getattr(args, name) for _, name, _, _ in _LIMITS},
         **gateway.settings_kwargs(args),
+        metrics=bool(args.metrics or args.metrics_port or args.metrics_token),
+        metrics_port=args.metrics_port, metrics_token=args.metrics_token,
+        drain_seconds=args.drain_seconds,
     )
     settings = gateway.resolve(settings)
     logging.addLevelName(5, "TRACE")  # uvicorn's --log-level trace (not yet registered)
@@ -419,7 +447,7 @@ def serve(args: argparse.Namespace) -> int:
         print("WARNING: --no-fsync: acknowledged writes may be lost on a crash", flush=True)
     options = dict(
         host=settings.host, port=settings.port, loop="uvloop", http=LimitedHttpToolsProtocol,
-        lifespan="on", access_log=settings.access_log, log_level=settings.log_level,
+        lifespan="on", access_log=args.access_log is True, log_level=settings.log_level,
         server_header=False, proxy_headers=False, timeout_keep_alive=settings.idle_timeout,
         timeout_graceful_shutdown=settings.shutdown_timeout, ws="none",
         ssl_certfile=tls["ssl_certfile"], ssl_keyfile=tls["ssl_keyfile"],
@@ -427,9 +455,20 @@ def serve(args: argparse.Namespace) -> int:
     if settings.website_port:
         print(f"static websites at {scheme}://<bucket>:{settings.website_port} and "
               f"{scheme}://<bucket>.{settings.website_domain}:{settings.port}", flush=True)
+    if settings.metrics:  # before prometheus_client is imported (server/metrics.py)
+        import atexit
+
+        from objectstore.server.metrics import prepare_multiprocess, remove_multiprocess
+
+        multiproc = prepare_multiprocess(args.workers)
+        atexit.register(remove_multiprocess, multiproc)
     if args.workers > 1:
         # Each worker process builds its own app (and stores) over the same data directory.
         stores.close()
+        if settings.metrics_port:  # /metrics from this supervisor, merging the workers'
+            from objectstore.server import observe
+
+            observe.serve_metrics_port(settings, observe.supervisor_metrics(settings))
         os.environ[SETTINGS_ENV] = settings_to_json(settings)
         if settings.website_port:
             return _serve_two_ports(options, args.workers, settings.website_port)
@@ -438,6 +477,10 @@ def serve(args: argparse.Namespace) -> int:
         return 0
     app = build_app(settings, stores)
     _Server = _server_class()
+    if settings.metrics_port:
+        from objectstore.server import observe
+
+        observe.serve_metrics_port(settings, app.ops.metrics)
     config = uvicorn.Config(app, **options)  # type: ignore[arg-type]
     if settings.website_port:
         sockets = [config.bind_socket(), _website_socket(config, settings.website_port)]

@@ -37,7 +37,7 @@ class Settings:
     root_access_key: str | None = None
     root_secret_key: str | None = None
     log_level: str = "info"
-    access_log: bool = False
+    access_log: str = ""  # JSON lines access log: "" off, "-" standard output, else a file
     cloud_keys: tuple[str, ...] = ()  # extra cloud key pairs (PEM paths), newest first
     cloud_certs: tuple[str, ...] = ()
     keyring: Path | None = field(default_factory=default_keyring)  # master keys, apart
@@ -76,6 +76,11 @@ class Settings:
     blob_read: str = "auto"  # "mmap", "pread", "auto": pread on network file systems
     blob_grace: float = -1.0  # seconds garbage blobs stay after their last use (<0: auto)
     meta_timeout: float = 30.0  # seconds a metadata operation waits for the store: then 503
+    # Operators (server/observe.py; docs/running.md, "Metrics, health checks, access log")
+    metrics: bool = False  # Prometheus metrics on /_metrics (and --metrics-port)
+    metrics_port: int = 0  # also /metrics on this port (0: none)
+    metrics_token: str = field(default="", repr=False)  # bearer token for metrics ("": none)
+    drain_seconds: float = 0.0  # after SIGTERM: /_health/ready answers 503 this long first
 
 
 SETTINGS_ENV = "OBJECTSTORE_SETTINGS_JSON"  # how `serve --workers N` hands settings to workers

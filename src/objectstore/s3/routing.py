@@ -193,6 +193,11 @@ def _split_host(host: str, domains: tuple[str, ...]) -> str | None:
     return None
 
 
+# Paths of the operators' endpoints (server/observe.py, server/health.py): names no
+# bucket can have, routed as the "Internal" operation with key "<name>/<rest of path>".
+INTERNAL = frozenset({"_metrics", "_health"})
+
+
 def route(
     method: str,
     host: str,
@@ -221,8 +226,11 @@ def route(
         return Endpoint(op, None, None, query)
     if method == "OPTIONS":
         return Endpoint("Preflight", bucket, key or None, query, vhost_bucket is not None)
-    if bucket == "_images" and vhost_bucket is None:
-        return Endpoint("Images", None, key or None, query)
+    if bucket[:1] == "_" and vhost_bucket is None:  # no bucket name starts with "_"
+        if bucket == "_images":
+            return Endpoint("Images", None, key or None, query)
+        if bucket in INTERNAL:  # operators' endpoints: /_metrics, /_health/live|ready
+            return Endpoint("Internal", None, bucket + "/" + key, query)
     if not key:
         if method == "GET":
             op = _pick(_BUCKET_SUB["GET"], names) or (

@@ -18,7 +18,7 @@ from objectstore.s3 import logging as access_logging
 from objectstore.s3 import xml
 from objectstore.s3.errors import S3Error
 from objectstore.s3.routing import Endpoint, host_name, route, split_host
-from objectstore.server import access_record, redact
+from objectstore.server import access_record, observe, redact
 from objectstore.server.auth import ANONYMOUS, authenticate
 from objectstore.server.handlers import (
     acl,
@@ -148,6 +148,9 @@ class App:
                                        scrub_rate=settings.scrub_rate,
                                        leases=self.jobs.leases,
                                        lease_ttl=settings.job_lease_seconds)
+        # operators: /_health, /_metrics, metrics and the JSON access log (server/observe.py)
+        self.ops = observe.Operators(settings, stores, self.jobs.jobs, self.maintenance)
+        self.observe = self.ops.observing  # False: no request pays more than this flag test
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -160,6 +163,8 @@ class App:
         req: Request | None = None
         trace = Trace()
         started = time.time()
+        if self.observe:  # metrics / JSON access log (server/observe.py): in flight
+            self.ops.begin()
         error: str | None = None
         try:
             req = Request.from_scope(scope, receive)
@@ -169,6 +174,8 @@ class App:
             else:
                 resp = await self._handle(req, request_id, trace)
         except ClientGone:
+            if self.observe:
+                self.ops.end(scope, request_id, trace, started, None, None, req)
             return
         except S3Error as err:
             error = err.code
@@ -192,7 +199,14 @@ class App:
         if req is None or not req.body_consumed:
             await self._unread_body(req, scope, resp)
         first_byte = time.time()
-        sent = await self._send(send, resp, method, request_id)
+        try:
+            sent = await self._send(send, resp, method, request_id)
+        except BodyAborted:
+            if self.observe:
+                self.ops.end(scope, request_id, trace, started, error, resp, req)
+            raise
+        if self.observe:  # the request's metrics and JSON access log line
+            self.ops.end(scope, request_id, trace, started, error, resp, req)
         if trace.bucket_name is not None and (
                 trace.bucket is None or trace.bucket.logging is not None or trace.also):
             self._access_log(scope, trace, resp, request_id, error, sent, started, first_byte)
@@ -314,6 +328,8 @@ class App:
         if ep.op == "Preflight":
             ctx = Ctx(self.settings, self.stores, req, ep, ANONYMOUS, request_id, self.registry)
             return await cors.preflight(ctx)
+        if ep.op == "Internal":  # /_health/..., /_metrics (server/observe.py)
+            return await self.ops.internal(req, ep, self.stores.meta)
         if ep.bucket is not None and "origin" in req.headers:
             return await self._with_cors(req, ep, vhost, request_id, trace)
         auth = authenticate(req, self.stores.meta, vhost)
@@ -422,8 +438,10 @@ class App:
                     log.info("resuming %d pending image registrations", resumed)
                 self.maintenance.start()
                 self.jobs.start()
+                self.ops.start()  # draining on SIGTERM (server/health.py)
                 await send({"type": "lifespan.startup.complete"})
             elif msg["type"] == "lifespan.shutdown":
+                self.ops.close()  # access log flushed, gateway row removed (observe.py)
                 self.jobs.close()
                 self._deliver_logs()
                 self.maintenance.close()

@@ -291,3 +291,17 @@ def check_acl(bucket: Bucket, requested: Acl, canned_acl: str | None,
 def blocks_public_policy(bucket: Bucket, account_block: AccountBlock = _no_account_block
                          ) -> bool:
     return effective_block(bucket, account_block).block_public_policy
+
+
+# ------------------------------------------------------------------ operators' actions
+READ_METRICS = "objectstore:GetMetrics"  # reading /_metrics with signed keys
+ADMIN_ACTIONS = frozenset({READ_METRICS})
+
+
+def require_admin_action(p: Principal | None, action: str) -> None:
+    """Actions on the server itself rather than on a bucket (reading its metrics): only an
+    administrator's keys may; anyone else, signed or not, gets AccessDenied."""
+    if action not in ADMIN_ACTIONS:
+        raise ValueError(f"not an admin action: {action}")
+    if p is None or not p.is_admin:
+        raise S3Error("AccessDenied")
