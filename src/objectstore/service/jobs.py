@@ -223,11 +223,21 @@ class JobRunner:
                 log.debug("releasing lease %s failed", lease.name, exc_info=True)
         self._held.clear()
 
-    def run_once(self, job: Job) -> bool:
-        """Run ``job`` now if this process gets its lease; whether it ran."""
+    def run_once(self, job: Job, *, once_per_interval: bool = False) -> bool:
+        """Run ``job`` now if this process gets its lease; whether it ran.
+        ``once_per_interval``: not if another process finished a run of it less than an
+        interval ago (looked at under the lease: the periodic loop's check before taking
+        it could be overtaken by another process's whole run)."""
+        held_before = job.name in self._held
         lease = self.leases.acquire(job.name, self.ttl)
         if lease is None:
             self._held.pop(job.name, None)
+            return False
+        if (once_per_interval and not held_before
+                and time.time() - self.leases.last_done(job.name) < job.interval):
+            # another process finished a run between this one's look at ``done`` and its
+            # taking the lease: that run was this interval's
+            self.leases.release(lease)
             return False
         self._held[job.name] = lease
         try:
@@ -259,7 +269,7 @@ class JobRunner:
                     if 0 < wait <= job.interval and job.name not in self._held:
                         due[job.name] = time.monotonic() + wait
                         continue
-                    self.run_once(job)
+                    self.run_once(job, once_per_interval=True)
                 except Exception:  # noqa: BLE001 - a failed run is retried next interval
                     log.exception("background job %s failed", job.name)
                 due[job.name] = time.monotonic() + job.interval
