@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from objectstore.config import default_keyring
+from objectstore.storage.db import Txn
 from objectstore.storage.images import Images
 from objectstore.storage.localfs import BlobStore
 from objectstore.storage.sqlite import SqliteMeta
 from objectstore.storage.uploads import Uploads
-from objectstore.storage.writer import Txn
 
 T = TypeVar("T")
 
