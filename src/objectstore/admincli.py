@@ -4,6 +4,7 @@ gc, scrub, lifecycle) on a data directory; the parser and `serve` are in cli.py.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -124,6 +125,12 @@ def kms_command(args: argparse.Namespace, stores: Stores) -> int:
         print(f"KMS key {args.name}: new active version {ring.rotate(purpose)}")
     print(f"back up {ring.path} now (older backups lack the new key)")
     return 0
+
+
+def meta_arg(args: argparse.Namespace) -> str | None:
+    """The metadata database URL (--meta, else OBJECTSTORE_META_URL; None: SQLite)."""
+    value = getattr(args, "meta", None) or os.environ.get("OBJECTSTORE_META_URL")
+    return value or None
 
 
 def keyring_arg(args: argparse.Namespace) -> Path | None:

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from objectstore import imagecli
-from objectstore.admincli import PAB_FLAGS, admin, keyring_arg, keyring_command, kms_command
+from objectstore.admincli import (
+    PAB_FLAGS,
+    admin,
+    keyring_arg,
+    keyring_command,
+    kms_command,
+    meta_arg,
+)
 from objectstore.config import (
     DEFAULT_DOMAIN,
     DEFAULT_PORT,
@@ -21,6 +28,8 @@ from objectstore.config import (
 from objectstore.service import accounts
 from objectstore.service.stores import Stores
 from objectstore.storage.keyring import KeyringError
+from objectstore.storage.meta import Unavailable
+from objectstore.storage.pg_schema import SchemaTooNew
 
 if TYPE_CHECKING:
     import socket
@@ -64,6 +73,9 @@ def _data_dir_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keyring", default=_env("KEYRING"),
                    help="the keyring file of master keys (env OBJECTSTORE_KEYRING; default "
                         "DATA_DIR/keyring/keyring.json)")
+    p.add_argument("--meta", default=_env("META_URL"), metavar="URL",
+                   help="the metadata database: postgresql://user@host:port/db (env "
+                        "OBJECTSTORE_META_URL; default SQLite in DATA_DIR)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -316,8 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "image":
         return imagecli.run(args)
     try:
-        stores = Stores.open(Path(args.data_dir), keyring=keyring_arg(args))
-    except KeyringError as exc:
+        stores = Stores.open(Path(args.data_dir), keyring=keyring_arg(args),
+                             meta_url=meta_arg(args))
+    except (KeyringError, Unavailable, SchemaTooNew) as exc:
         print(f"objectstore: {exc}", file=sys.stderr)
         return 1
     try:
@@ -351,7 +364,7 @@ def serve(args: argparse.Namespace) -> int:
         root_access_key=_env("ROOT_ACCESS_KEY"), root_secret_key=_env("ROOT_SECRET_KEY"),
         log_level=args.log_level, access_log=args.access_log,
         cloud_keys=tuple(args.cloud_key), cloud_certs=tuple(args.cloud_cert),
-        keyring=keyring_arg(args),
+        keyring=keyring_arg(args), meta_url=meta_arg(args),
         max_image_size=args.max_image_size, image_quota_bytes=args.image_quota_bytes,
         image_quota_pending=args.image_quota_pending,
         min_free_space=args.min_free_space, tmp_max_age=args.tmp_max_age,
@@ -371,8 +384,9 @@ def serve(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         stores = Stores.open(settings.data_dir, fsync=settings.fsync,
-                             min_free=settings.min_free_space, keyring=settings.keyring)
-    except KeyringError as exc:
+                             min_free=settings.min_free_space, keyring=settings.keyring,
+                             meta_url=settings.meta_url)
+    except (KeyringError, Unavailable, SchemaTooNew) as exc:
         print(f"objectstore: {exc}", file=sys.stderr, flush=True)
         return 1
     stores.blobs.ensure_ballast()

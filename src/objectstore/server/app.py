@@ -435,7 +435,7 @@ def _wire_headers(pairs: list[tuple[str, str]], request_id: str) -> list[tuple[b
 def build_app(settings: Settings, stores: Stores | None = None) -> App:
     stores = stores or Stores.open(settings.data_dir, fsync=settings.fsync,
                                    min_free=settings.min_free_space,
-                                   keyring=settings.keyring)
+                                   keyring=settings.keyring, meta_url=settings.meta_url)
     stores.blobs.verify_all = settings.verify_reads == "all"
     for name in settings.kms_keys:  # KMS keys the settings ask for (ceph/s3-tests' ones)
         stores.meta.keyring.ensure(KMS_PREFIX + name)

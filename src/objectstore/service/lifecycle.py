@@ -20,7 +20,7 @@ from objectstore.s3 import lifecycle
 from objectstore.service import expiry
 from objectstore.service.jobs import Job, JobContext
 from objectstore.service.stores import Stores
-from objectstore.storage.db import Connection, Txn
+from objectstore.storage.db import Connection, Retry, Txn
 from objectstore.storage.meta import NotFound
 from objectstore.storage.model import Bucket
 from objectstore.storage.sqlite import SqliteMeta
@@ -178,6 +178,8 @@ def _flush(ctx: JobContext, txns: Sequence[Txn[bool]], bucket: str, phase: str, 
             c.execute("SAVEPOINT lifecycle_item")
             try:
                 done += bool(t(c))
+            except Retry:  # the whole transaction runs again (PostgreSQL)
+                raise
             except Exception as exc:  # noqa: BLE001 - refused (object lock): left alone
                 c.execute("ROLLBACK TO lifecycle_item")
                 stats.refused += 1

@@ -25,9 +25,10 @@ class Stores:
 
     @staticmethod
     def open(data_dir: Path, *, fsync: bool = True, min_free: int = 0,
-             keyring: Path | None = None) -> Stores:
+             keyring: Path | None = None, meta_url: str | None = None) -> Stores:
         """``keyring``: the keyring file; by default OBJECTSTORE_KEYRING's, else the data
-        directory's (``keyring/keyring.json``)."""
+        directory's (``keyring/keyring.json``). ``meta_url``: a ``postgresql://`` URL puts
+        the metadata in PostgreSQL (default: SQLite in the data directory)."""
         data_dir.mkdir(parents=True, exist_ok=True)
         blobs = BlobStore(data_dir, fsync=fsync, min_free=min_free)
 
@@ -35,8 +36,16 @@ class Stores:
             for blob_id in ids:
                 blobs.delete(blob_id)
 
-        meta = SqliteMeta(data_dir / "meta.sqlite3", fsync=fsync, on_garbage=reap,
-                          on_full=blobs.release_ballast, keyring=keyring or default_keyring())
+        meta: SqliteMeta
+        if meta_url:
+            from objectstore.storage.postgres import PostgresMeta  # psycopg only when asked
+
+            meta = PostgresMeta(meta_url, data_dir, on_garbage=reap,
+                                keyring=keyring or default_keyring())
+        else:
+            meta = SqliteMeta(data_dir / "meta.sqlite3", fsync=fsync, on_garbage=reap,
+                              on_full=blobs.release_ballast,
+                              keyring=keyring or default_keyring())
         return Stores(meta, blobs, Uploads(meta), Images(meta))
 
     async def write(self, txn: Txn[T]) -> T:

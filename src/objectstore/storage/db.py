@@ -40,6 +40,11 @@ class IntegrityError(Exception):
     """A unique or foreign-key constraint refused a write (PostgreSQL's UniqueViolation)."""
 
 
+class Retry(Exception):
+    """The transaction lost a race (PostgreSQL: a serialization failure or deadlock): it was
+    rolled back and runs again. A closure that catches broad exceptions lets this one go."""
+
+
 # what a closure catches for "the row exists already", whichever store runs it
 INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, IntegrityError)
 
