@@ -114,14 +114,13 @@ class PgConnection:
         try:
             return self.raw.execute(query, params)
         except psycopg.Error as exc:
+            if isinstance(exc, psycopg.DataError) and "NUL" in str(exc) and \
+                    query.startswith("SELECT"):
+                return _Empty()  # a key with U+0000: no row has one
             new = _neutral(exc)
             if new is exc:
                 raise
             raise new from exc
-        except ValueError as exc:  # a str with U+0000 (psycopg refuses to send it)
-            if "NUL" in str(exc) and query.lstrip().upper().startswith("SELECT"):
-                return _Empty()
-            raise
 
     def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[Any]], /) -> Any:
         rows = list(seq_of_parameters)

@@ -62,7 +62,7 @@ def well_formed(version_id: str) -> bool:
 
 def next_seq(c: Connection) -> int:
     row = c.execute("INSERT INTO counters VALUES ('seq', 1) ON CONFLICT(name) "
-                    "DO UPDATE SET value = value + 1 RETURNING value").fetchone()
+                    "DO UPDATE SET value = counters.value + 1 RETURNING value").fetchone()
     return int(row[0])
 
 
@@ -115,7 +115,7 @@ def release(c: Connection, segments: tuple[Segment, ...],
 def share(c: Connection, segments: tuple[Segment, ...]) -> None:
     """One more record refers to each blob of ``segments``."""
     c.executemany("INSERT INTO blob_refs VALUES (?, 2) ON CONFLICT(blob) "
-                  "DO UPDATE SET refs = refs + 1", [(s.blob,) for s in segments if s.blob])
+                  "DO UPDATE SET refs = blob_refs.refs + 1", [(s.blob,) for s in segments if s.blob])
 
 
 def holds(c: Connection, src: ObjectRecord, segments_json: str) -> bool:
