@@ -120,8 +120,9 @@ def start(port: int | None = None) -> Cluster:
                                  "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8",
                                  "--no-sync"]), check=True, **quiet)  # type: ignore[arg-type]
     options = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={base} "
-               "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
                "-c max_connections=300")
+    if not os.environ.get("OBJECTSTORE_TEST_PG_DURABLE"):  # (benchmarks: durable commits)
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-w", "-t", "60",
                                  "-l", str(base / "log"), "-o", options, "start"]),
                    check=True, **quiet)  # type: ignore[arg-type]

@@ -79,6 +79,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def meta_query(server: Server, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Rows of a read-only query (``?`` placeholders) on the server's metadata database,
+    SQLite or PostgreSQL ([] when a table does not exist yet)."""
+    if server.meta_url is not None:
+        import psycopg
+
+        with psycopg.connect(server.meta_url, autocommit=True) as conn:
+            try:
+                return list(conn.execute(sql.replace("%", "%%").replace("?", "%s"),
+                                         params).fetchall())
+            except psycopg.errors.UndefinedTable:
+                return []
+    import sqlite3
+
+    path = server.data_dir / "meta.sqlite3"
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        return list(db.execute(sql, params).fetchall())
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        db.close()
+
+
 @dataclass
 class Creds:
     access_key: str

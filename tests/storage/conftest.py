@@ -13,7 +13,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pgtest  # noqa: E402
-
 from objectstore.service.stores import Stores  # noqa: E402
 
 Opener = Callable[[], Stores]

@@ -316,8 +316,8 @@ def test_one_winner_of_if_none_match_race(open_stores: Opener) -> None:
     bucket(a)
     for round_ in range(5):
         key = f"k{round_}"
-        ok, errors = race(8, lambda i: put(a if i % 2 else b, record("b", key, str(i).encode()),
-                                           if_none_match))
+        ok, errors = race(8, lambda i, key=key: put(  # type: ignore[misc]
+            a if i % 2 else b, record("b", key, str(i).encode()), if_none_match))
         assert len(ok) == 1, errors
         assert all(isinstance(e, Conflict) for e in errors), errors
         got = b.meta.get_object("b", key)
