@@ -115,7 +115,8 @@ def release(c: Connection, segments: tuple[Segment, ...],
 def share(c: Connection, segments: tuple[Segment, ...]) -> None:
     """One more record refers to each blob of ``segments``."""
     c.executemany("INSERT INTO blob_refs VALUES (?, 2) ON CONFLICT(blob) "
-                  "DO UPDATE SET refs = blob_refs.refs + 1", [(s.blob,) for s in segments if s.blob])
+                  "DO UPDATE SET refs = blob_refs.refs + 1",
+                  [(s.blob,) for s in segments if s.blob])
 
 
 def holds(c: Connection, src: ObjectRecord, segments_json: str) -> bool:
