@@ -345,12 +345,21 @@ def test_one_winner_of_racing_bucket_creation(open_stores: Opener) -> None:
     assert all(isinstance(e, Conflict) for e in errors), errors
 
 
+def request(stores: Stores) -> None:
+    """What the server does as each request starts (PostgreSQL: validate the caches)."""
+    start = getattr(stores.meta, "new_request", None)
+    if start is not None:
+        start()
+
+
 def test_read_and_list_after_write_across_instances(open_stores: Opener) -> None:
     a, b = open_stores(), open_stores()
     bucket(a)
+    request(b)
     assert b.meta.get_bucket("b") is not None
     for i in range(100):
         writer, reader = (a, b) if i % 2 else (b, a)
+        request(reader)
         key = f"k{i:03d}"
         assert reader.meta.get_object("b", key) is None
         put(writer, record("b", key, str(i).encode()))
@@ -358,6 +367,7 @@ def test_read_and_list_after_write_across_instances(open_stores: Opener) -> None
         assert got is not None and got.inline == str(i).encode()
         assert keys(reader, "b")[-1] == key
         writer.meta.run(writer.meta.set_bucket_setting_txn("policy", "b", str(i)))
+        request(reader)
         seen = reader.meta.get_bucket("b")
         assert seen is not None and seen.policy == str(i)
 
@@ -366,7 +376,18 @@ def test_key_changes_seen_across_instances(open_stores: Opener) -> None:
     a, b = open_stores(), open_stores()
     a.meta.add_account(Account("id1", "acct1", "", time.time()))
     a.meta.add_user(User("u1", "id1", False, time.time()))
+    request(b)
+    assert b.meta.lookup_key("AK1") is None  # (a cached miss ...)
     a.meta.add_key(AccessKey("AK1", "s", "u1", time.time()))
-    assert b.meta.lookup_key("AK1") is not None
+    request(b)
+    assert b.meta.lookup_key("AK1") is not None  # (... forgotten at the next request)
+    a.meta.set_user_policy("u1", '{"x": 1}')
+    request(b)
+    found = b.meta.lookup_key("AK1")
+    assert found is not None and found[1].policy == '{"x": 1}'
+    a.meta.set_account_public_block("id1", '{"BlockPublicAcls": true}')
+    request(b)
+    assert b.meta.account_public_block("id1") == '{"BlockPublicAcls": true}'
     a.meta.delete_key("AK1")
+    request(b)
     assert b.meta.lookup_key("AK1") is None

@@ -127,6 +127,9 @@ class App:
         self.registry = registry
         self.host_id = secrets.token_urlsafe(24)
         self.id_prefix = secrets.token_hex(4).upper()  # request ids: process prefix + counter
+        # PostgreSQL: validates this thread's lookup caches at the start of each request
+        # (one query); SQLite's change stamp needs nothing per request (None)
+        self.per_request: Callable[[], None] | None = getattr(stores.meta, "new_request", None)
         self.counter = itertools.count(1)
         self.jobs = JobRunner(stores.meta, [
             lifecycle_sweep.job(stores, settings.lifecycle_day_seconds,
@@ -154,6 +157,8 @@ class App:
         error: str | None = None
         try:
             req = Request.from_scope(scope, receive)
+            if self.per_request is not None:
+                self.per_request()
             site_bucket = self._site_bucket(req, scope)
             if site_bucket is not None:
                 resp = await self._site(req, site_bucket, request_id, trace)

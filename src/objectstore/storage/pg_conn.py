@@ -31,12 +31,20 @@ _HIGHEST = "\U0010ffff" * 4  # above every key a prefix of U+10FFFF characters c
 RETRY_ERRORS = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
 
 
+# statements that change what the gateways' lookup caches hold (see PostgresMeta)
+_CONFIG_WRITE = re.compile(
+    r"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(?:buckets|accounts|users|keys|user_certs)\b",
+    re.IGNORECASE)
+
+
 class _Translation:
-    __slots__ = ("sql", "text_params")
+    __slots__ = ("sql", "text_params", "garbage", "config")
 
     def __init__(self, sql: str, text_params: tuple[int, ...]) -> None:
         self.sql = sql
         self.text_params = text_params
+        self.garbage = False
+        self.config = False
 
 
 def translate(sql: str) -> _Translation:
@@ -93,26 +101,30 @@ class PgConnection:
     def __init__(self, conn: psycopg.Connection[Any], cache: dict[str, _Translation]) -> None:
         self.raw = conn
         self._cache = cache
-        self.wrote_garbage = False
+        self.wrote_garbage = False  # recorded garbage blobs (to unlink after the commit)
+        self.wrote_config = False  # changed what lookup caches hold (bump ``changes``)
 
     def _prepare(self, sql: str, params: Sequence[Any]) -> tuple[str, Sequence[Any]]:
         t = self._cache.get(sql)
         if t is None:
-            t = self._cache[sql] = translate(sql)
-            if "INTO garbage" in sql:
-                t.sql = "/*garbage*/ " + t.sql
+            t = translate(sql)
+            t.garbage = "INTO garbage" in sql
+            t.config = _CONFIG_WRITE.match(sql) is not None
+            self._cache[sql] = t
         if t.text_params:
             params = list(params)
             for i in t.text_params:
                 params[i] = text_bound(params[i])
-        if t.sql.startswith("/*garbage*/"):
+        if t.garbage:
             self.wrote_garbage = True
+        if t.config:
+            self.wrote_config = True
         return t.sql, params
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Any:
         query, params = self._prepare(sql, parameters)
         try:
-            return self.raw.execute(query, params)
+            return self.raw.execute(query, params, binary=True)
         except psycopg.Error as exc:
             if isinstance(exc, psycopg.DataError) and "NUL" in str(exc) and \
                     query.startswith("SELECT"):
@@ -130,7 +142,7 @@ class PgConnection:
         t = self._cache[sql]
         if t.text_params:
             rows = [self._prepare(sql, r)[1] for r in rows]
-        cur = self.raw.cursor()
+        cur = self.raw.cursor(binary=True)
         try:
             cur.executemany(query, rows)
         except psycopg.Error as exc:

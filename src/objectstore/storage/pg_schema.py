@@ -9,7 +9,9 @@ Tables and columns are those of the SQLite schema (the SQL is shared), with Post
 types: BYTEA for BLOB, DOUBLE PRECISION for REAL, BIGINT where sizes and sequence numbers
 may pass 2^31. Object keys and bucket names are ``COLLATE "C"``: ORDER BY and range scans
 follow S3's listing order (UTF-8 bytes) and a 1,000-key page is an index range scan of
-the (bucket, key) primary key.
+the (bucket, key) primary key. Inline object data (at most 64 KiB) is stored
+uncompressed (it is mostly incompressible), and rows up to a page stay in the table's own
+page (``toast_tuple_target``): a small GET reads one heap page.
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ CREATE TABLE objects (
   segments TEXT NOT NULL, part_count INTEGER NOT NULL DEFAULT 0, data BYTEA, tags TEXT,
   version_id TEXT, seq BIGINT NOT NULL DEFAULT 0, lock_mode TEXT,
   lock_until DOUBLE PRECISION, legal_hold INTEGER NOT NULL DEFAULT 0, sse TEXT,
-  PRIMARY KEY (bucket, key));
+  PRIMARY KEY (bucket, key)) WITH (toast_tuple_target = 8160);
+ALTER TABLE objects ALTER COLUMN data SET STORAGE EXTERNAL;
 CREATE TABLE versions (
   bucket TEXT COLLATE "C" NOT NULL, key TEXT COLLATE "C" NOT NULL, size BIGINT NOT NULL,
   etag TEXT NOT NULL, mtime DOUBLE PRECISION NOT NULL, owner TEXT NOT NULL,
@@ -56,9 +59,14 @@ CREATE TABLE versions (
   version_id TEXT, seq BIGINT NOT NULL, lock_mode TEXT, lock_until DOUBLE PRECISION,
   legal_hold INTEGER NOT NULL DEFAULT 0, sse TEXT, data BYTEA,
   is_marker INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (bucket, key, seq));
+  PRIMARY KEY (bucket, key, seq)) WITH (toast_tuple_target = 8160);
+ALTER TABLE versions ALTER COLUMN data SET STORAGE EXTERNAL;
 CREATE INDEX versions_by_id ON versions(bucket, key, version_id);
 CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+-- bumped by every transaction that changes buckets, accounts, users, keys or certificates:
+-- gateways validate their lookup caches against it at the start of each request
+CREATE TABLE changes (id INTEGER PRIMARY KEY, value BIGINT NOT NULL);
+INSERT INTO changes VALUES (1, 0);
 CREATE TABLE blob_refs (blob TEXT PRIMARY KEY, refs INTEGER NOT NULL);
 CREATE TABLE user_certs (
   user_name TEXT NOT NULL, pem BYTEA NOT NULL, added DOUBLE PRECISION NOT NULL);

@@ -117,10 +117,22 @@ class PostgresMeta(SqliteMeta):
             self._local.conn = conn
         return conn
 
+    def new_request(self) -> None:
+        """(The server, as each request starts.) Validate this thread's cache of key,
+        bucket and account lookups: emptied when the ``changes`` counter moved, which
+        every transaction changing those tables bumps before it commits. So a request
+        that starts after a write was acknowledged, by any gateway, sees it."""
+        local = self._local
+        row = self.reader().execute("SELECT value FROM changes WHERE id=1").fetchone()
+        if getattr(local, "stamp", None) != row[0] or not hasattr(local, "cache"):
+            local.cache = {}
+            local.stamp = row[0]
+
     def _cache(self) -> dict[tuple[str, ...], Any]:
-        """Nothing is remembered between lookups (each is a primary-key query): exact
-        across gateways."""
-        return {}
+        """The thread's lookup cache when its requests validate it (new_request); else a
+        new empty one: background threads and admin commands query every time."""
+        cache: dict[tuple[str, ...], Any] | None = getattr(self._local, "cache", None)
+        return {} if cache is None else cache
 
     def submit(self, fn: Txn[T]) -> Future[T]:
         fut: Future[T] = Future()
@@ -171,6 +183,8 @@ class PostgresMeta(SqliteMeta):
                         if not raw.broken:
                             raw.execute("ROLLBACK")
                         raise
+                    if conn.wrote_config:  # gateways' lookup caches empty themselves
+                        conn.execute("UPDATE changes SET value = value + 1 WHERE id = 1")
                     conn.execute("COMMIT")
                     return result, conn.wrote_garbage
             except Retry:
