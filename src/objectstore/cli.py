@@ -16,6 +16,7 @@ from objectstore.admincli import (
     keyring_command,
     kms_command,
     meta_arg,
+    migrate_command,
 )
 from objectstore.config import (
     DEFAULT_DOMAIN,
@@ -234,6 +235,19 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("access_key")
     _data_dir_arg(k)
 
+    mig = sub.add_parser("migrate", help="copy all metadata to another store (SQLite <-> "
+                                         "PostgreSQL), verified and resumable")
+    mig.add_argument("--from", dest="source", required=True, metavar="DIR|URL",
+                     help="a data directory (its SQLite database) or a postgresql:// URL")
+    mig.add_argument("--to", dest="dest", required=True, metavar="DIR|URL",
+                     help="a data directory or a postgresql:// URL")
+    mig.add_argument("--skip-nul", action="store_true",
+                     help="leave out rows whose keys hold U+0000 (PostgreSQL cannot store "
+                          "them) instead of refusing")
+    mig.add_argument("--batch", type=int, default=500, help="rows per transaction")
+    mig.add_argument("--keyring", default=_env("KEYRING"),
+                     help="the keyring file both stores' secrets are sealed with")
+
     ring = sub.add_parser("keyring", help="master keys that seal secrets at rest")
     rsub = ring.add_subparsers(dest="action", required=True)
     r = rsub.add_parser("status", help="key ids, ages and use (never the keys)")
@@ -327,6 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args)
     if args.command == "image":
         return imagecli.run(args)
+    if args.command == "migrate":
+        return migrate_command(args)
     try:
         stores = Stores.open(Path(args.data_dir), keyring=keyring_arg(args),
                              meta_url=meta_arg(args))
