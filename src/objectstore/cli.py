@@ -425,6 +425,10 @@ def serve(args: argparse.Namespace) -> int:
     scheme = "https" if tls["ssl_certfile"] else "http"
     endpoint = f"{scheme}://{settings.host}:{settings.port}"
     print(f"objectstore serving {settings.data_dir.resolve()} at {endpoint}", flush=True)
+    if settings.meta_url:
+        from objectstore.storage.postgres import redacted
+
+        print(f"metadata in PostgreSQL: {redacted(settings.meta_url)}", flush=True)
     if boot.secret is not None:
         print("created admin credentials (shown once):", flush=True)
         print(f"  AWS_ACCESS_KEY_ID={boot.access_key}", flush=True)
