@@ -363,9 +363,14 @@ def test_read_and_list_after_write_across_instances(open_stores: Opener) -> None
         key = f"k{i:03d}"
         assert reader.meta.get_object("b", key) is None
         put(writer, record("b", key, str(i).encode()))
+        request(reader)  # the next request (the one before may have cached the miss)
         got = reader.meta.get_object("b", key)
         assert got is not None and got.inline == str(i).encode()
         assert keys(reader, "b")[-1] == key
+        put(writer, record("b", "k000", b"v%d" % i))  # an object the reader has cached
+        request(reader)
+        again = reader.meta.get_object("b", "k000")
+        assert again is not None and again.inline == b"v%d" % i
         writer.meta.run(writer.meta.set_bucket_setting_txn("policy", "b", str(i)))
         request(reader)
         seen = reader.meta.get_bucket("b")

@@ -63,10 +63,13 @@ CREATE TABLE versions (
 ALTER TABLE versions ALTER COLUMN data SET STORAGE EXTERNAL;
 CREATE INDEX versions_by_id ON versions(bucket, key, version_id);
 CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
--- bumped by every transaction that changes buckets, accounts, users, keys or certificates:
--- gateways validate their lookup caches against it at the start of each request
-CREATE TABLE changes (id INTEGER PRIMARY KEY, value BIGINT NOT NULL);
-INSERT INTO changes VALUES (1, 0);
+-- change stamps (storage/postgres.py): each committed write takes a new value of
+-- ``changes`` (and of ``config_changes`` when it changed buckets, accounts, users, keys or
+-- certificates) after its COMMIT and before it is acknowledged; each request starts by
+-- reading both, so the caches it uses are never older than a write acknowledged before it
+CREATE SEQUENCE changes;
+CREATE SEQUENCE config_changes;
+SELECT nextval('changes'), nextval('config_changes');  -- (from now on each moves last_value)
 CREATE TABLE blob_refs (blob TEXT PRIMARY KEY, refs INTEGER NOT NULL);
 CREATE TABLE user_certs (
   user_name TEXT NOT NULL, pem BYTEA NOT NULL, added DOUBLE PRECISION NOT NULL);
