@@ -37,7 +37,7 @@ _CONFIG_WRITE = re.compile(
     re.IGNORECASE)
 
 
-class _Translation:
+class Translation:
     __slots__ = ("sql", "text_params", "garbage", "config")
 
     def __init__(self, sql: str, text_params: tuple[int, ...]) -> None:
@@ -47,7 +47,7 @@ class _Translation:
         self.config = False
 
 
-def translate(sql: str) -> _Translation:
+def translate(sql: str) -> Translation:
     index = 0
     text_params: list[int] = []
 
@@ -64,7 +64,7 @@ def translate(sql: str) -> _Translation:
         return "IS NOT DISTINCT FROM %s" if token.startswith("IS") else "%s"
 
     out = _TOKEN.sub(sub, sql)
-    return _Translation(out, tuple(text_params))
+    return Translation(out, tuple(text_params))
 
 
 def text_bound(value: Any) -> Any:
@@ -98,7 +98,7 @@ class _Empty:
 class PgConnection:
     """db.Connection over one psycopg connection."""
 
-    def __init__(self, conn: psycopg.Connection[Any], cache: dict[str, _Translation]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], cache: dict[str, Translation]) -> None:
         self.raw = conn
         self._cache = cache
         self.wrote_garbage = False  # recorded garbage blobs (to unlink after the commit)

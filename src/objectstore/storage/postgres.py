@@ -40,7 +40,7 @@ from objectstore.storage.db import Connection, Retry, Txn
 from objectstore.storage.keyring import default_path
 from objectstore.storage.meta import Unavailable
 from objectstore.storage.model import ObjectRecord
-from objectstore.storage.pg_conn import PgConnection, _Translation
+from objectstore.storage.pg_conn import PgConnection, Translation
 from objectstore.storage.pg_schema import migrate
 from objectstore.storage.rows import WITH_DATA, row_to_object
 from objectstore.storage.sqlite import SqliteMeta
@@ -83,7 +83,7 @@ class PostgresMeta(SqliteMeta):
         self.path = data_dir / "meta.postgresql"  # (no file: names the store in messages)
         self.fsync = True
         self._local = threading.local()
-        self._sql: dict[str, _Translation] = {}
+        self._sql: dict[str, Translation] = {}
         self._on_garbage = on_garbage
         self._kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": CONNECT_TIMEOUT}
         try:
