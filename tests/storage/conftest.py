@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from metastore_util import Opener  # noqa: E402
+
 import pgtest  # noqa: E402
 from objectstore.service.stores import Stores  # noqa: E402
-
-Opener = Callable[[], Stores]
 
 
 @pytest.fixture(scope="session")

@@ -5,14 +5,13 @@ store instances on one database)."""
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 import pytest
-from conftest import Opener
+from metastore_util import Opener, bucket, keys, put, record, request, upload
 
 from objectstore.service.stores import Stores
 from objectstore.storage.meta import Conflict, NotFound
@@ -23,33 +22,8 @@ from objectstore.storage.model import (
     ObjectRecord,
     Part,
     Segment,
-    Upload,
     User,
 )
-
-
-def bucket(stores: Stores, name: str = "b", versioning: str = "") -> str:
-    stores.meta.run(stores.meta.create_bucket_txn(
-        Bucket(name, "acct", time.time(), "us-east-1", "{}")))
-    if versioning:
-        stores.meta.run(stores.meta.set_versioning_txn(name, versioning))
-    return name
-
-
-def record(bucket: str, key: str, body: bytes = b"x", **kw: Any) -> ObjectRecord:
-    return ObjectRecord(bucket, key, len(body), f'"{secrets.token_hex(16)}"', time.time(),
-                        "acct", "{}", {"content-type": "text/plain"}, inline=body, **kw)
-
-
-def put(stores: Stores, rec: ObjectRecord,
-        check: Callable[[ObjectRecord | None], None] | None = None) -> ObjectRecord:
-    return stores.meta.run(stores.meta.put_object_txn(rec, check))
-
-
-def keys(stores: Stores, b: str, prefix: str = "", after: bytes = b"",
-         batch: int = 1000) -> list[str]:
-    return [r.key for r in stores.meta.scan_objects(b, prefix, after, batch)]
-
 
 # ------------------------------------------------------------------ buckets
 
@@ -217,13 +191,6 @@ def test_versions_listing_across_keys_pages(stores: Stores) -> None:
 
 # ------------------------------------------------------------------ uploads
 
-def upload(stores: Stores, b: str = "b", key: str = "k") -> str:
-    uid = secrets.token_hex(8)
-    stores.meta.run(stores.uploads.create_txn(
-        Upload(uid, b, key, "acct", "user", "{}", {}, None, None, time.time())))
-    return uid
-
-
 def test_upload_parts_complete_abort(stores: Stores) -> None:
     meta, uploads = stores.meta, stores.uploads
     bucket(stores)
@@ -343,13 +310,6 @@ def test_one_winner_of_racing_bucket_creation(open_stores: Opener) -> None:
             Bucket("raced", f"acct{i}", time.time(), "us-east-1", "{}"))))
     assert len(ok) == 1, errors
     assert all(isinstance(e, Conflict) for e in errors), errors
-
-
-def request(stores: Stores) -> None:
-    """What the server does as each request starts (PostgreSQL: validate the caches)."""
-    start = getattr(stores.meta, "new_request", None)
-    if start is not None:
-        start()
 
 
 def test_read_and_list_after_write_across_instances(open_stores: Opener) -> None:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_contract import bucket, put, record, upload
+from metastore_util import bucket, put, record, upload
 
 import pgtest
 from objectstore.service.migrate import TABLES, MigrationError, _columns, migrate, summary
