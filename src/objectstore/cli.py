@@ -68,13 +68,20 @@ def parse_size(text: str) -> int:
     return int(value * _UNITS[unit])
 
 
+def _meta_url(text: str) -> str:
+    if text and not text.startswith(("postgresql://", "postgres://")):
+        raise argparse.ArgumentTypeError("a postgresql://user@host:port/db URL (the "
+                                         "default, SQLite, needs none)")
+    return text
+
+
 def _data_dir_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default=_env("DATA_DIR", "./data"),
                    help="where objects and metadata live (env OBJECTSTORE_DATA_DIR)")
     p.add_argument("--keyring", default=_env("KEYRING"),
                    help="the keyring file of master keys (env OBJECTSTORE_KEYRING; default "
                         "DATA_DIR/keyring/keyring.json)")
-    p.add_argument("--meta", default=_env("META_URL"), metavar="URL",
+    p.add_argument("--meta", default=_env("META_URL"), metavar="URL", type=_meta_url,
                    help="the metadata database: postgresql://user@host:port/db (env "
                         "OBJECTSTORE_META_URL; default SQLite in DATA_DIR)")
 
