@@ -76,8 +76,8 @@ def test_unreachable_is_unavailable(tmp_path: Path) -> None:
 
 
 def test_connections_lost_then_recovered(tmp_path: Path, pg_cluster: pgtest.Cluster) -> None:
-    """Every connection of a store killed (as a PostgreSQL restart does): the next read and
-    write may fail with Unavailable, never anything else, and later ones work again."""
+    """Every connection of a store killed (as a PostgreSQL restart does): reads and writes
+    go on, on new connections."""
     url = pg_cluster.new_database("lost")
     stores = Stores.open(tmp_path, meta_url=url)
     meta = stores.meta
@@ -87,13 +87,8 @@ def test_connections_lost_then_recovered(tmp_path: Path, pg_cluster: pgtest.Clus
     with psycopg.connect(pg_cluster.url, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                       "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
-    for attempt in range(3):
-        try:
-            assert meta.get_bucket("b") is not None
-            meta.run(meta.set_bucket_acl_txn("b", '{"x":1}'))
-            break
-        except Unavailable:
-            assert attempt < 2
+    meta.run(meta.set_bucket_acl_txn("b", '{"x":1}'))  # dropped connections are replaced:
+    assert meta.get_bucket("b") is not None  # no request fails once the server is back
     found = meta.get_bucket("b")
     assert found is not None and found.acl == '{"x":1}'
     stores.close()

@@ -18,7 +18,7 @@ failures and deadlocks -> db.Retry: the transaction runner runs the closure agai
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -151,6 +151,30 @@ class PgConnection:
                 raise
             raise new from exc
         return cur
+
+
+class ReaderConnection(PgConnection):
+    """A thread's autocommit read connection: a statement that finds it dropped by the
+    server (a restart, an idle timeout) runs once more on a new connection, so reads
+    recover by themselves as soon as PostgreSQL is back."""
+
+    def __init__(self, connect: Callable[[], psycopg.Connection[Any]],
+                 cache: dict[str, Translation]) -> None:
+        super().__init__(connect(), cache)
+        self._connect = connect
+
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Any:
+        try:
+            return super().execute(sql, parameters)
+        except Unavailable:
+            if not self.raw.broken:
+                raise
+            self.raw.close()
+            try:
+                self.raw = self._connect()
+            except psycopg.OperationalError:
+                raise Unavailable("PostgreSQL: cannot connect") from None
+            return super().execute(sql, parameters)
 
 
 def _neutral(exc: psycopg.Error) -> Exception:

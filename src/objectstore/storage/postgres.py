@@ -40,7 +40,7 @@ from objectstore.storage.db import Connection, Retry, Txn
 from objectstore.storage.keyring import default_path
 from objectstore.storage.meta import Unavailable
 from objectstore.storage.model import ObjectRecord
-from objectstore.storage.pg_conn import PgConnection, Translation
+from objectstore.storage.pg_conn import PgConnection, ReaderConnection, Translation
 from objectstore.storage.pg_schema import migrate
 from objectstore.storage.rows import WITH_DATA, row_to_object
 from objectstore.storage.sqlite import SqliteMeta
@@ -111,15 +111,17 @@ class PostgresMeta(SqliteMeta):
         """(The versioned migrations made every table at start-up.)"""
 
     def reader(self) -> Connection:
-        conn: PgConnection | None = getattr(self._local, "conn", None)
-        if conn is None or conn.raw.closed or conn.raw.broken:
+        conn: ReaderConnection | None = getattr(self._local, "conn", None)
+        if conn is None or conn.raw.closed:
             try:
-                raw = psycopg.connect(self.url, **self._kwargs)
+                conn = ReaderConnection(self._pg_connect, self._sql)
             except psycopg.OperationalError as exc:
                 raise Unavailable(f"PostgreSQL: {_first_line(exc)}") from None
-            conn = PgConnection(raw, self._sql)
             self._local.conn = conn
         return conn
+
+    def _pg_connect(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self.url, **self._kwargs)
 
     def new_request(self) -> None:
         """(The server, as each request starts.) Validate this thread's caches against the
@@ -163,7 +165,7 @@ class PostgresMeta(SqliteMeta):
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self._pool.close()
-        conn: PgConnection | None = getattr(self._local, "conn", None)
+        conn: ReaderConnection | None = getattr(self._local, "conn", None)
         if conn is not None:
             conn.raw.close()
 
@@ -183,11 +185,18 @@ class PostgresMeta(SqliteMeta):
     def transact(self, fn: Txn[T]) -> tuple[T, bool]:
         """Run ``fn`` in a SERIALIZABLE transaction until it commits (or fails for a
         reason of its own): its result, and whether it recorded garbage blobs."""
+        stale = 0
         for attempt in range(MAX_ATTEMPTS):
             try:
                 with self._pool.connection() as raw:
                     conn = PgConnection(raw, self._sql)
-                    conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                    try:
+                        conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                    except Unavailable:
+                        if raw.broken and stale < 3:  # an idle connection the server
+                            stale += 1  # dropped (a restart): the pool discards it
+                            continue
+                        raise
                     try:
                         result = fn(conn)
                     except BaseException:
