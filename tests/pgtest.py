@@ -91,6 +91,17 @@ class Cluster:
             return
         stop_dir(self.directory)
 
+    def pg_ctl(self, action: str) -> None:
+        """``stop`` (fast: connections are cut) or ``start`` a private cluster again."""
+        assert self.directory is not None, "not a private cluster"
+        bindir = _bindir()
+        assert bindir is not None
+        data = self.directory / "data"
+        args = ["-m", "fast"] if action == "stop" else ["-l", str(self.directory / "log")]
+        subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-w", "-t", "60",
+                                     *args, action]), check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
 
 def _as_postgres(cmd: list[str]) -> list[str]:
     if os.geteuid() == 0:
@@ -119,14 +130,15 @@ def start(port: int | None = None) -> Cluster:
     subprocess.run(_as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
                                  "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8",
                                  "--no-sync"]), check=True, **quiet)  # type: ignore[arg-type]
-    options = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={base} "
-               "-c max_connections=300")
+    settings = ["listen_addresses = '127.0.0.1'", f"port = {port}",
+                f"unix_socket_directories = '{base}'", "max_connections = 300"]
     if not os.environ.get("OBJECTSTORE_TEST_PG_DURABLE"):  # (benchmarks: durable commits)
-        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-w", "-t", "60",
-                                 "-l", str(base / "log"), "-o", options, "start"]),
-                   check=True, **quiet)  # type: ignore[arg-type]
-    return Cluster(f"postgresql://postgres@127.0.0.1:{port}/postgres", base)
+        settings += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
+    with open(data / "postgresql.conf", "a") as conf:  # (kept by a restart, unlike -o)
+        conf.write("\n".join(settings) + "\n")
+    cluster = Cluster(f"postgresql://postgres@127.0.0.1:{port}/postgres", base)
+    cluster.pg_ctl("start")
+    return cluster
 
 
 def stop_dir(base: Path) -> None:
