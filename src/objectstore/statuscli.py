@@ -59,7 +59,7 @@ def gather(stores: Stores, data_dir: str, now: float | None = None) -> dict[str,
     uploads = _one(meta, "SELECT COUNT(*) FROM uploads")[0]
     garbage = _one(meta, "SELECT COUNT(*) FROM garbage")[0]
     fs = os.statvfs(stores.blobs.root)
-    meta.reader().executescript(jobs.SCHEMA)  # a data directory no server has run on yet
+    meta.ensure_schema(jobs.SCHEMA)  # a data directory no server has run on yet
     leases = {r[0]: {"holder": r[1], "expires": r[2]} for r in meta.reader().execute(
         "SELECT name, holder, expires FROM leases").fetchall()}
     return {

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from objectstore.storage.writer import Txn
+from objectstore.storage.db import Txn
 
 log = logging.getLogger("objectstore.gateways")
 
@@ -46,7 +46,7 @@ def version() -> str:
 
 
 def ensure_schema(meta: Any) -> None:
-    meta.reader().executescript(SCHEMA)
+    meta.ensure_schema(SCHEMA)  # (PostgreSQL: made by its migrations, storage/pg_schema.py)
 
 
 @dataclass(frozen=True)
