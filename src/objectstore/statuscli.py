@@ -53,9 +53,9 @@ def gather(stores: Stores, data_dir: str, now: float | None = None) -> dict[str,
     now = time.time() if now is None else now
     meta: Any = stores.meta
     buckets = _one(meta, "SELECT COUNT(*) FROM buckets")[0]
-    objects, size = _one(meta, "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM objects")
-    versions, vsize = _one(meta, "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM versions "
-                                 "WHERE is_marker = 0")
+    total = "COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT)"  # PostgreSQL: SUM is NUMERIC
+    objects, size = _one(meta, f"SELECT {total} FROM objects")
+    versions, vsize = _one(meta, f"SELECT {total} FROM versions WHERE is_marker = 0")
     uploads = _one(meta, "SELECT COUNT(*) FROM uploads")[0]
     garbage = _one(meta, "SELECT COUNT(*) FROM garbage")[0]
     fs = os.statvfs(stores.blobs.root)

@@ -27,6 +27,16 @@ _CLUSTER: list[pgtest.Cluster] = []
 META_URLS: dict[Path, str] = {}  # data dir -> its server's PostgreSQL database (helpers')
 
 
+def admin_env(data_dir: Path) -> dict[str, str]:
+    """The environment of an admin command on ``data_dir`` (its server's PostgreSQL database
+    when OBJECTSTORE_TEST_META=postgresql)."""
+    env = dict(os.environ)
+    url = META_URLS.get(data_dir)
+    if url is not None:
+        env["OBJECTSTORE_META_URL"] = url
+    return env
+
+
 def on_postgres() -> bool:
     return os.environ.get(META_ENV, "").lower() in ("postgresql", "postgres", "pg")
 
@@ -134,7 +144,8 @@ class Server:
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         if self.meta_url is None and on_postgres():
-            self.meta_url = pg_cluster().new_database("srv")
+            # servers on one data directory share its metadata, as gateways of a cluster do
+            self.meta_url = META_URLS.get(self.data_dir) or pg_cluster().new_database("srv")
         if self.meta_url is not None:
             env["OBJECTSTORE_META_URL"] = self.meta_url
             META_URLS[self.data_dir] = self.meta_url

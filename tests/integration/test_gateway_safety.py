@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from harness import Server, free_port, new_server, running, temp_files
+import pytest
+from harness import Server, free_port, new_server, on_postgres, running, temp_files
 
 MiB = 1024 * 1024
 
@@ -116,6 +117,10 @@ def test_a_blob_cut_short_under_a_reader_does_not_kill_a_pread_gateway(
         assert s3.list_objects_v2(Bucket="cut")["KeyCount"] == 1
 
 
+ONE_MACHINE = "one machine on SQLite (PostgreSQL means cluster mode: pread and a grace)"
+
+
+@pytest.mark.skipif(on_postgres(), reason=ONE_MACHINE)
 def test_auto_mode_is_mmap_on_a_local_disk_and_pread_in_cluster_mode(tmp_path: Path) -> None:
     srv = new_server(tmp_path / "local", "AUTO1")
     with running(srv):
@@ -155,6 +160,7 @@ def test_with_a_grace_an_old_blob_stays_until_it_expires(tmp_path: Path) -> None
         assert srv.client().get_object(Bucket="grc", Key="k")["ContentLength"] == 2 * MiB
 
 
+@pytest.mark.skipif(on_postgres(), reason=ONE_MACHINE)
 def test_without_a_grace_the_old_blob_goes_at_once(tmp_path: Path) -> None:
     srv = new_server(tmp_path / "data", "NOGRACE")
     with running(srv):

@@ -15,7 +15,7 @@ from typing import Iterator
 import pytest
 import requests
 from botocore.exceptions import ClientError
-from harness import Server, free_port, new_bucket, new_server, running
+from harness import Server, admin_env, free_port, new_bucket, new_server, running
 from observe_util import bearer, fresh_get, log_records, parse, scrape, signed_get, value
 
 TOKEN = "metrics-" + secrets.token_hex(16)
@@ -160,5 +160,6 @@ def test_cluster_facts_exported_once(tmp_path: Path) -> None:
             assert sorted(exporting) == [0, 0, 1, 1]
             assert exporting[0] == exporting[3]  # the same gateway, each time
     out = subprocess.run([sys.executable, "-m", "objectstore", "status", "--data-dir",
-                          str(data)], capture_output=True, text=True, timeout=60, check=True)
+                          str(data)], capture_output=True, text=True, timeout=60, check=True,
+                         env=admin_env(data))
     assert "objects:         1" in out.stdout

@@ -10,13 +10,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import Server, new_bucket, new_server, running
+from harness import Server, admin_env, new_bucket, new_server, on_postgres, running
 
 
 def status(data: Path, *extra: str) -> str:
     out = subprocess.run([sys.executable, "-m", "objectstore", "status", "--data-dir",
                           str(data), *extra], capture_output=True, text=True, timeout=60,
-                         check=True)
+                         check=True, env=admin_env(data))
     return out.stdout
 
 
@@ -47,7 +47,10 @@ def test_status_of_a_running_server(tmp_path: Path) -> None:
             [str(server.port)] * 2  # one row per worker process
         assert len({g["pid"] for g in found["gateways"]}) == 2
         assert found["buckets"] == 1 and found["objects"] == 4 and found["bytes"] == 4000
-        assert found["metadata_store"] == f"sqlite:{data / 'meta.sqlite3'}"
+        if on_postgres():
+            assert found["metadata_store"].startswith("postgresql://")
+        else:
+            assert found["metadata_store"] == f"sqlite:{data / 'meta.sqlite3'}"
         assert found["data_directory"] == str(data.resolve())
         assert 0 < found["disk"]["free_bytes"] <= found["disk"]["total_bytes"]
         assert found["version"]

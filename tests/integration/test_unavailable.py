@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
-from harness import Server, new_server, running
+from harness import Server, new_server, on_postgres, running
 
 
 def _server(tmp_path: Path) -> Server:
@@ -42,6 +43,10 @@ def _raw_put(srv: Server) -> tuple[int, dict[str, str], bytes]:
         conn.close()
 
 
+SQLITE_LOCKS = "locks the SQLite database (PostgreSQL going away: test_pg_restart.py)"
+
+
+@pytest.mark.skipif(on_postgres(), reason=SQLITE_LOCKS)
 def test_a_database_locked_by_another_process_answers_503(tmp_path: Path) -> None:
     with running(_server(tmp_path)) as srv:
         s3 = srv.client()
@@ -67,6 +72,7 @@ def test_a_database_locked_by_another_process_answers_503(tmp_path: Path) -> Non
         assert keys == ["after", "before"]  # the refused writes left nothing
 
 
+@pytest.mark.skipif(on_postgres(), reason=SQLITE_LOCKS)
 def test_a_writer_lock_held_elsewhere_answers_503_not_a_hang(tmp_path: Path) -> None:
     """The lock the server's processes take turns with (meta.sqlite3-writer.lock), held by
     a stuck process: each waiting write is refused after --meta-timeout."""

@@ -53,9 +53,11 @@ FOLD_EVERY = 1.0  # seconds request figures wait at most before other processes 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
                    2.5, 5.0, 10.0, 30.0, 60.0)
 CLUSTER_SQL = {  # portable SQL, read with the store's reader connection
-    "buckets": "SELECT b.name, COUNT(o.key), COALESCE(SUM(o.size), 0) FROM buckets b "
-               "LEFT JOIN objects o ON o.bucket = b.name GROUP BY b.name",
-    "noncurrent": "SELECT bucket, COUNT(*), COALESCE(SUM(size), 0) FROM versions "
+    # (sums cast: PostgreSQL's SUM of a BIGINT is a NUMERIC)
+    "buckets": "SELECT b.name, COUNT(o.key), CAST(COALESCE(SUM(o.size), 0) AS BIGINT) "
+               "FROM buckets b LEFT JOIN objects o ON o.bucket = b.name GROUP BY b.name",
+    "noncurrent": "SELECT bucket, COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) "
+                  "FROM versions "
                   "WHERE is_marker = 0 GROUP BY bucket",
     "garbage": "SELECT COUNT(*) FROM garbage",
     "images": "SELECT state, COUNT(*) FROM images GROUP BY state",
