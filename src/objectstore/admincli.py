@@ -4,6 +4,7 @@ gc, scrub, lifecycle) on a data directory; the parser and `serve` are in cli.py.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -123,6 +124,57 @@ def kms_command(args: argparse.Namespace, stores: Stores) -> int:
             raise KeyringError(f"no KMS key {args.name!r}")
         print(f"KMS key {args.name}: new active version {ring.rotate(purpose)}")
     print(f"back up {ring.path} now (older backups lack the new key)")
+    return 0
+
+
+def meta_arg(args: argparse.Namespace) -> str | None:
+    """The metadata database URL (--meta, else OBJECTSTORE_META_URL; None: SQLite)."""
+    value = getattr(args, "meta", None) or os.environ.get("OBJECTSTORE_META_URL")
+    return value or None
+
+
+def migrate_command(args: argparse.Namespace) -> int:
+    """objectstore migrate --from DIR|URL --to DIR|URL."""
+    from objectstore.service.migrate import MigrationError, migrate
+    from objectstore.storage.meta import Unavailable
+    from objectstore.storage.postgres import is_url, redacted
+
+    def where(spec: str) -> tuple[Path, str | None]:
+        return (Path("./data") if is_url(spec) else Path(spec)), \
+            (spec if is_url(spec) else None)
+
+    src_dir, src_url = where(args.source)
+    dst_dir, dst_url = where(args.dest)
+    if src_url is None and not (src_dir / "meta.sqlite3").exists():
+        print(f"objectstore: no metadata database in {src_dir}", file=sys.stderr)
+        return 1
+    if (src_dir, src_url) == (dst_dir, dst_url):
+        print("objectstore: --from and --to name the same store", file=sys.stderr)
+        return 2
+    keyring = keyring_arg(args)
+    if keyring is None and src_url is None:
+        keyring = src_dir / "keyring" / "keyring.json"  # the source's own keyring, for both
+    try:
+        source = Stores.open(src_dir, keyring=keyring, meta_url=src_url)
+        dest = Stores.open(dst_dir if dst_url is None else src_dir, keyring=keyring,
+                           meta_url=dst_url)
+    except (KeyringError, Unavailable) as exc:
+        print(f"objectstore: {exc}", file=sys.stderr)
+        return 1
+    shown = [redacted(s) if is_url(s) else s for s in (args.source, args.dest)]
+    print(f"migrating {shown[0]} -> {shown[1]}", file=sys.stderr)
+    try:
+        reports = migrate(source, dest, skip_nul=args.skip_nul, batch=args.batch)
+    except MigrationError as exc:
+        print(f"\nobjectstore: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        source.close()
+        dest.close()
+    rows = sum(r.rows for r in reports)
+    skipped = [s for r in reports for s in r.skipped_nul]
+    print(f"done: {len(reports)} tables, {rows} rows, counts and checksums equal"
+          + (f"; {len(skipped)} rows with U+0000 left out" if skipped else ""))
     return 0
 
 

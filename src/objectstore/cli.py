@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from objectstore import gateway, imagecli
-from objectstore.admincli import PAB_FLAGS, admin, keyring_arg, keyring_command, kms_command
+from objectstore.admincli import (
+    PAB_FLAGS,
+    admin,
+    keyring_arg,
+    keyring_command,
+    kms_command,
+    meta_arg,
+    migrate_command,
+)
 from objectstore.config import (
     DEFAULT_DOMAIN,
     DEFAULT_PORT,
@@ -22,6 +30,8 @@ from objectstore.config import (
 from objectstore.service import accounts
 from objectstore.service.stores import Stores
 from objectstore.storage.keyring import KeyringError
+from objectstore.storage.meta import Unavailable
+from objectstore.storage.pg_schema import SchemaTooNew
 
 if TYPE_CHECKING:
     import socket
@@ -59,12 +69,22 @@ def parse_size(text: str) -> int:
     return int(value * _UNITS[unit])
 
 
+def _meta_url(text: str) -> str:
+    if text and not text.startswith(("postgresql://", "postgres://")):
+        raise argparse.ArgumentTypeError("a postgresql://user@host:port/db URL (the "
+                                         "default, SQLite, needs none)")
+    return text
+
+
 def _data_dir_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default=_env("DATA_DIR", "./data"),
                    help="where objects and metadata live (env OBJECTSTORE_DATA_DIR)")
     p.add_argument("--keyring", default=_env("KEYRING"),
                    help="the keyring file of master keys (env OBJECTSTORE_KEYRING; default "
                         "DATA_DIR/keyring/keyring.json)")
+    p.add_argument("--meta", default=_env("META_URL"), metavar="URL", type=_meta_url,
+                   help="the metadata database: postgresql://user@host:port/db (env "
+                        "OBJECTSTORE_META_URL; default SQLite in DATA_DIR)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -224,6 +244,19 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("access_key")
     _data_dir_arg(k)
 
+    mig = sub.add_parser("migrate", help="copy all metadata to another store (SQLite <-> "
+                                         "PostgreSQL), verified and resumable")
+    mig.add_argument("--from", dest="source", required=True, metavar="DIR|URL",
+                     help="a data directory (its SQLite database) or a postgresql:// URL")
+    mig.add_argument("--to", dest="dest", required=True, metavar="DIR|URL",
+                     help="a data directory or a postgresql:// URL")
+    mig.add_argument("--skip-nul", action="store_true",
+                     help="leave out rows whose keys hold U+0000 (PostgreSQL cannot store "
+                          "them) instead of refusing")
+    mig.add_argument("--batch", type=int, default=500, help="rows per transaction")
+    mig.add_argument("--keyring", default=_env("KEYRING"),
+                     help="the keyring file both stores' secrets are sealed with")
+
     ring = sub.add_parser("keyring", help="master keys that seal secrets at rest")
     rsub = ring.add_subparsers(dest="action", required=True)
     r = rsub.add_parser("status", help="key ids, ages and use (never the keys)")
@@ -317,11 +350,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args)
     if args.command == "image":
         return imagecli.run(args)
+    if args.command == "migrate":
+        return migrate_command(args)
     try:
         # admin commands never unlink garbage blobs after their commits: a gateway may still
         # be reading them (--blob-grace); `gc` reaps those older than its --grace
-        stores = Stores.open(Path(args.data_dir), keyring=keyring_arg(args), grace=math.inf)
-    except KeyringError as exc:
+        stores = Stores.open(Path(args.data_dir), keyring=keyring_arg(args), grace=math.inf,
+                             meta_url=meta_arg(args))
+    except (KeyringError, Unavailable, SchemaTooNew) as exc:
         print(f"objectstore: {exc}", file=sys.stderr)
         return 1
     try:
@@ -355,7 +391,7 @@ def serve(args: argparse.Namespace) -> int:
         root_access_key=_env("ROOT_ACCESS_KEY"), root_secret_key=_env("ROOT_SECRET_KEY"),
         log_level=args.log_level, access_log=args.access_log,
         cloud_keys=tuple(args.cloud_key), cloud_certs=tuple(args.cloud_cert),
-        keyring=keyring_arg(args),
+        keyring=keyring_arg(args), meta_url=meta_arg(args),
         max_image_size=args.max_image_size, image_quota_bytes=args.image_quota_bytes,
         image_quota_pending=args.image_quota_pending,
         min_free_space=args.min_free_space, tmp_max_age=args.tmp_max_age,
@@ -377,7 +413,7 @@ def serve(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         stores = open_stores(settings)
-    except KeyringError as exc:
+    except (KeyringError, Unavailable, SchemaTooNew) as exc:
         print(f"objectstore: {exc}", file=sys.stderr, flush=True)
         return 1
     stores.blobs.ensure_ballast()
@@ -409,6 +445,10 @@ def serve(args: argparse.Namespace) -> int:
         print(f"cluster mode: gateway {settings.gateway_id}, blobs read with "
               f"{settings.blob_read}, unlinked {settings.blob_grace:.0f} s after their "
               "last use", flush=True)
+    if settings.meta_url:
+        from objectstore.storage.postgres import redacted
+
+        print(f"metadata in PostgreSQL: {redacted(settings.meta_url)}", flush=True)
     if boot.secret is not None:
         print("created admin credentials (shown once):", flush=True)
         print(f"  AWS_ACCESS_KEY_ID={boot.access_key}", flush=True)

@@ -22,6 +22,11 @@ def default_keyring() -> Path | None:
     return Path(value) if value else None
 
 
+def default_meta_url() -> str | None:
+    """OBJECTSTORE_META_URL: a postgresql:// URL of the metadata database (None: SQLite)."""
+    return os.environ.get("OBJECTSTORE_META_URL") or None
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
@@ -41,6 +46,7 @@ class Settings:
     cloud_keys: tuple[str, ...] = ()  # extra cloud key pairs (PEM paths), newest first
     cloud_certs: tuple[str, ...] = ()
     keyring: Path | None = field(default_factory=default_keyring)  # master keys, apart
+    meta_url: str | None = field(default_factory=default_meta_url)  # PostgreSQL (None: SQLite)
     # image registry limits (docs/running.md, "Image registry limits")
     max_image_size: int = 10 << 30  # bytes of one image (EC2's limit for bundled AMIs)
     image_quota_bytes: int = 100 << 30  # bytes of all images of one account

@@ -19,6 +19,27 @@ from typing import Any, Iterator
 import boto3
 from botocore.config import Config
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import pgtest  # noqa: E402
+
+META_ENV = "OBJECTSTORE_TEST_META"  # "postgresql": servers keep metadata in PostgreSQL
+_CLUSTER: list[pgtest.Cluster] = []
+
+
+def on_postgres() -> bool:
+    return os.environ.get(META_ENV, "").lower() in ("postgresql", "postgres", "pg")
+
+
+def pg_cluster() -> pgtest.Cluster:
+    """The PostgreSQL server of this test run (started on first use, stopped at exit)."""
+    if not _CLUSTER:
+        import atexit
+
+        cluster = pgtest.start()
+        atexit.register(cluster.stop)
+        _CLUSTER.append(cluster)
+    return _CLUSTER[0]
+
 
 def root_creds(prefix: str = "ROOTACCESSKEY") -> Creds:
     """Admin credentials for a new server: a recognisable access key, a random secret."""
@@ -65,6 +86,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def meta_query(server: Server, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Rows of a read-only query (``?`` placeholders) on the server's metadata database,
+    SQLite or PostgreSQL ([] when a table does not exist yet)."""
+    if server.meta_url is not None:
+        import psycopg
+
+        with psycopg.connect(server.meta_url, autocommit=True) as conn:
+            try:
+                return list(conn.execute(sql.replace("%", "%%").replace("?", "%s"),
+                                         params).fetchall())
+            except psycopg.errors.UndefinedTable:
+                return []
+    import sqlite3
+
+    path = server.data_dir / "meta.sqlite3"
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        return list(db.execute(sql, params).fetchall())
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        db.close()
+
+
 @dataclass
 class Creds:
     access_key: str
@@ -81,13 +128,22 @@ class Server:
     proc: subprocess.Popen[bytes] | None = None
     extra_args: list[str] = field(default_factory=list)
     log_path: Path | None = None
+    meta_url: str | None = None  # its PostgreSQL database (OBJECTSTORE_TEST_META=postgresql)
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.meta_url is None and on_postgres():
+            self.meta_url = pg_cluster().new_database("srv")
+        if self.meta_url is not None:
+            env["OBJECTSTORE_META_URL"] = self.meta_url
+        return env
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> None:
-        env = dict(os.environ)
+        env = self._env()
         env["OBJECTSTORE_ROOT_ACCESS_KEY"] = self.root.access_key
         env["OBJECTSTORE_ROOT_SECRET_KEY"] = self.root.secret_key
         self.log_path = self.data_dir.parent / f"server-{self.port}.log"
@@ -123,7 +179,7 @@ class Server:
         """Run an admin command (`objectstore account|user|key ...`) on this data dir."""
         out = subprocess.run(
             [sys.executable, "-m", "objectstore", *args, "--data-dir", str(self.data_dir)],
-            check=True, capture_output=True, text=True, timeout=60)
+            check=True, capture_output=True, text=True, timeout=60, env=self._env())
         return out.stdout
 
     def new_user(self, account: str | None = None, admin: bool = False) -> Creds:

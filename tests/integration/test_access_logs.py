@@ -9,7 +9,6 @@ import http.client
 import re
 import shlex
 import signal
-import sqlite3
 import time
 import urllib.error
 import urllib.request
@@ -18,7 +17,7 @@ from typing import Any, Iterator
 
 import pytest
 from botocore.exceptions import ClientError
-from harness import Server, new_server, running
+from harness import Server, meta_query, new_server, running
 
 FIELDS = 26
 
@@ -262,13 +261,8 @@ def test_delivery_no_longer_allowed_is_dropped(srv: Server) -> None:
 
 def _waiting(srv: Server, bucket: str) -> int:
     """Records of ``bucket`` not yet delivered (or dropped)."""
-    conn = sqlite3.connect(f"file:{srv.data_dir / 'meta.sqlite3'}?mode=ro", uri=True)
-    try:
-        row = conn.execute("SELECT COUNT(*) FROM access_log WHERE bucket=?",
-                           (bucket,)).fetchone()
-        return int(row[0])
-    finally:
-        conn.close()
+    return int(meta_query(srv, "SELECT COUNT(*) FROM access_log WHERE bucket=?",
+                          (bucket,))[0][0])
 
 
 def test_partitioned_keys(srv: Server) -> None:

@@ -22,8 +22,10 @@ from objectstore.s3.identity import account_number
 
 def cli(server: Server | Path, *args: str) -> subprocess.CompletedProcess[str]:
     data_dir = server.data_dir if isinstance(server, Server) else server
+    meta = ["--meta", server.meta_url] if isinstance(server, Server) and server.meta_url \
+        else []
     return subprocess.run([sys.executable, "-m", "objectstore", *args, "--data-dir",
-                           str(data_dir)], capture_output=True, text=True, timeout=60)
+                           str(data_dir), *meta], capture_output=True, text=True, timeout=60)
 
 
 def ok(server: Server | Path, *args: str) -> str:

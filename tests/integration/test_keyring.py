@@ -26,7 +26,7 @@ import pytest
 import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from harness import Creds, Server
+from harness import Creds, Server, on_postgres
 
 
 def new_server(base: Path, *extra: str) -> Server:
@@ -97,6 +97,7 @@ def sealed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
+@pytest.mark.skipif(on_postgres(), reason="looks into the SQLite database file")
 def test_secrets_are_sealed_in_the_database(sealed: Server) -> None:
     user = sealed.new_user()
     bucket = "kr-" + uuid.uuid4().hex[:12]
@@ -118,6 +119,7 @@ def test_secrets_are_sealed_in_the_database(sealed: Server) -> None:
     assert stat.S_IMODE(ring.parent.stat().st_mode) == 0o700
 
 
+@pytest.mark.skipif(on_postgres(), reason="looks into the SQLite database file")
 def test_a_sealed_secret_does_not_open_in_another_row(sealed: Server) -> None:
     """The sealed value is bound to its access key: copied into another row (by someone
     who can write the database), it authenticates nobody."""
@@ -143,6 +145,7 @@ def test_key_commands_keep_working(sealed: Server) -> None:
     assert all(m not in status for m in material)  # ids and ages, never the keys
 
 
+@pytest.mark.skipif(on_postgres(), reason="looks into the SQLite database file")
 def test_rotation_while_two_workers_serve(tmp_path: Path) -> None:
     srv = new_server(tmp_path, "--workers", "2")
     srv.start()
@@ -181,6 +184,7 @@ def test_rotation_while_two_workers_serve(tmp_path: Path) -> None:
         srv.stop()
 
 
+@pytest.mark.skipif(on_postgres(), reason="looks into the SQLite database file")
 def test_missing_keyring_refuses_to_start(tmp_path: Path) -> None:
     srv = new_server(tmp_path)
     srv.start()
@@ -207,6 +211,7 @@ def test_missing_keyring_refuses_to_start(tmp_path: Path) -> None:
         srv.stop()
 
 
+@pytest.mark.skipif(on_postgres(), reason="looks into the SQLite database file")
 def test_upgrade_seals_plaintext_secrets(tmp_path: Path) -> None:
     """A database of an earlier version (secrets in plain text, no keyring) is sealed at
     start, in place, and every key keeps working."""

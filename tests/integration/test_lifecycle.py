@@ -9,7 +9,6 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from typing import Any, Callable
 
 import pytest
 from botocore.exceptions import ClientError
-from harness import Server, new_server, running
+from harness import Server, meta_query, new_server, running
 from test_clients import aws_json, aws_runner
 
 
@@ -49,16 +48,10 @@ def _keys(s3: Any, bucket: str) -> set[str]:
     return {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
 
 
-def _lease(data_dir: Path) -> tuple[str, int, float, str | None] | None:
-    conn = sqlite3.connect(data_dir / "meta.sqlite3", timeout=10)
-    try:
-        row = conn.execute("SELECT holder, epoch, expires, state FROM leases "
-                           "WHERE name='lifecycle'").fetchone()
-    except sqlite3.OperationalError:
-        row = None
-    finally:
-        conn.close()
-    return (row[0], row[1], row[2], row[3]) if row else None
+def _lease(srv: Server) -> tuple[str, int, float, str | None] | None:
+    rows = meta_query(srv, "SELECT holder, epoch, expires, state FROM leases "
+                           "WHERE name='lifecycle'")
+    return tuple(rows[0]) if rows else None  # type: ignore[return-value]
 
 
 # ------------------------------------------------------------------ configuration
@@ -288,7 +281,7 @@ def test_sweep_expires_and_aborts(tmp_path: Path) -> None:
         assert s3.get_object(Bucket=b, Key="keep/a")["Body"].read() == b"data"
         with pytest.raises(ClientError):
             s3.list_parts(Bucket=b, Key="tmp/upload", UploadId=doomed)
-        lease = _lease(srv.data_dir)
+        lease = _lease(srv)
         assert lease is not None and lease[1] == 1
     assert "Traceback" not in srv.log_path.read_text()  # type: ignore[union-attr]
 
@@ -347,12 +340,12 @@ def test_one_sweeper_across_workers_and_take_over(tmp_path: Path) -> None:
         s3.create_bucket(Bucket=b)
         s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [
             _rule("r", "x/", 1)]})
-        assert _wait(lambda: _lease(srv.data_dir) is not None, 15)
-        first = _lease(srv.data_dir)
+        assert _wait(lambda: _lease(srv) is not None, 15)
+        first = _lease(srv)
         assert first is not None
         holders = set()
         for _ in range(12):  # over several sweep intervals one process keeps the lease
-            row = _lease(srv.data_dir)
+            row = _lease(srv)
             assert row is not None
             holders.add((row[0], row[1]))
             time.sleep(0.25)
@@ -366,8 +359,8 @@ def test_one_sweeper_across_workers_and_take_over(tmp_path: Path) -> None:
         os.kill(holder_pid, signal.SIGKILL)
         for i in range(5):
             s3.put_object(Bucket=b, Key=f"x/again{i}", Body=b"1")
-        assert _wait(lambda: (_lease(srv.data_dir) or ("", 0))[1] >= 2, 30)
-        row = _lease(srv.data_dir)
+        assert _wait(lambda: (_lease(srv) or ("", 0))[1] >= 2, 30)
+        row = _lease(srv)
         assert row is not None and row[0] != first[0]
         assert _wait(lambda: not _keys(s3, b), 15), _keys(s3, b)
         for pid in _worker_pids(srv):
@@ -383,7 +376,7 @@ def _kill_mid_sweep(srv: Server, bucket: str) -> None:
     caught = None
     deadline = time.time() + 20
     while time.time() < deadline:
-        row = _lease(srv.data_dir)
+        row = _lease(srv)
         if row is not None and row[3] is not None:
             caught = json.loads(row[3])
             break
@@ -408,9 +401,7 @@ def test_kill_during_sweep_then_resume(tmp_path: Path) -> None:
         s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [
             _rule("r", "expire/", 1)]})
     _kill_mid_sweep(srv, b)
-    conn = sqlite3.connect(srv.data_dir / "meta.sqlite3")
-    left = conn.execute("SELECT count(*) FROM objects WHERE key LIKE 'expire/%'").fetchone()[0]
-    conn.close()
+    left = meta_query(srv, "SELECT count(*) FROM objects WHERE key LIKE 'expire/%'")[0][0]
     assert 0 < left < n  # ... in the middle of the sweep
     keep = {f"keep/{i:05d}" for i in range(n) if i % 3 == 0}
     srv.extra_args = srv.extra_args[:3] + ["--lifecycle-day-seconds", "0.5"]
@@ -424,7 +415,7 @@ def test_kill_during_sweep_then_resume(tmp_path: Path) -> None:
         assert _wait(lambda: listed() == keep, 30), len(listed())
         for key in sorted(keep)[:20]:
             assert s3.get_object(Bucket=b, Key=key)["Body"].read() == key.encode()
-        row = _lease(srv.data_dir)
+        row = _lease(srv)
         assert row is not None and row[1] >= 2  # taken over from the killed holder
 
 
@@ -510,9 +501,7 @@ def test_kill_during_versioned_sweep_then_resume(tmp_path: Path) -> None:
             {"ID": "nc", "Status": "Enabled", "Filter": {},
              "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}]})
     _kill_mid_sweep(srv, b)
-    conn = sqlite3.connect(srv.data_dir / "meta.sqlite3")
-    left = conn.execute("SELECT count(*) FROM versions WHERE bucket=?", (b,)).fetchone()[0]
-    conn.close()
+    left = meta_query(srv, "SELECT count(*) FROM versions WHERE bucket=?", (b,))[0][0]
     assert 0 < left < n
     with running(srv):
         s3 = srv.client()

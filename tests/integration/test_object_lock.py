@@ -590,7 +590,7 @@ def test_storage_delete_refuses_locked_versions(server: Server, s3: Any, locked:
 
     gov = _locked_object(s3, locked, "g", "GOVERNANCE")
     comp = _locked_object(s3, locked, "c", "COMPLIANCE")
-    stores = Stores.open(server.data_dir)
+    stores = Stores.open(server.data_dir, meta_url=server.meta_url)
     try:
         meta = stores.meta
         for key, vid in (("g", gov), ("c", comp)):

@@ -38,8 +38,13 @@ def check_bucket_name(name: str) -> None:
 
 
 def check_key(key: str) -> None:
+    """A key a write may create: at most 1,024 UTF-8 bytes, and no U+0000 (which neither
+    metadata store holds: PostgreSQL text cannot; docs/compatibility.md)."""
     if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
         raise S3Error("KeyTooLongError")
+    if "\x00" in key:
+        raise S3Error("InvalidArgument", "Object keys cannot contain the NUL character (U+0000)",
+                      ArgumentName="key")
 
 
 def check_location_constraint(region: str, server_region: str) -> None:

@@ -132,6 +132,9 @@ class App:
         # x-amz-request-id: 64 random bits per process + a counter, unique across processes
         # and gateways without coordination (docs/cluster.md, "Request ids")
         self.id_prefix = secrets.token_hex(ID_PREFIX_BYTES).upper()
+        # PostgreSQL: validates this thread's lookup caches at the start of each request
+        # (one query); SQLite's change stamp needs nothing per request (None)
+        self.per_request: Callable[[], None] | None = getattr(stores.meta, "new_request", None)
         self.counter = itertools.count(1)
         jobs = [lifecycle_sweep.job(stores, settings.lifecycle_day_seconds,
                                     settings.lifecycle_interval),
@@ -163,6 +166,8 @@ class App:
         error: str | None = None
         try:
             req = Request.from_scope(scope, receive)
+            if self.per_request is not None:
+                self.per_request()
             site_bucket = self._site_bucket(req, scope)
             if site_bucket is not None:
                 resp = await self._site(req, site_bucket, request_id, trace)
@@ -481,7 +486,8 @@ def open_stores(settings: Settings) -> Stores:
     return Stores.open(settings.data_dir, fsync=settings.fsync,
                        min_free=settings.min_free_space, keyring=settings.keyring,
                        gateway=gateway.dir_name(settings.gateway_id),
-                       grace=settings.blob_grace, timeout=settings.meta_timeout)
+                       grace=settings.blob_grace, timeout=settings.meta_timeout,
+                       meta_url=settings.meta_url)
 
 
 def from_environment() -> App:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import sqlite3
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from objectstore.service.jobs import Job, JobContext, LeaseLost
 from objectstore.service.sse import new_key
 from objectstore.service.stores import Stores
 from objectstore.storage import access_log
+from objectstore.storage.db import Connection
 from objectstore.storage.model import Bucket, ObjectRecord, Segment
 from objectstore.storage.sqlite import SqliteMeta
 
@@ -44,7 +44,7 @@ log = logging.getLogger("objectstore.access_logs")
 
 
 def ensure_schema(meta: SqliteMeta) -> None:
-    access_log.ensure_schema(meta.reader())
+    meta.ensure_schema(access_log.SCHEMA)
 
 
 def capture(meta: SqliteMeta, records: list[tuple[Bucket, str]], when: float) -> None:
@@ -148,7 +148,7 @@ def _deliver_batch(stores: Stores, ctx: JobContext, source_name: str, config_jso
     put = meta.put_object_txn(rec)
     drop = access_log.delete_txn(ids)
 
-    def txn(c: sqlite3.Connection) -> None:
+    def txn(c: Connection) -> None:
         put(c)
         drop(c)
     try:

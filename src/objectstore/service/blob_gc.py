@@ -13,26 +13,26 @@ referenced again, so the order of rows and unlinks cannot lose data.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from typing import Callable
 
 from objectstore.service.jobs import Job, JobContext
 from objectstore.service.stores import Stores
+from objectstore.storage.db import Connection, Txn
 
 JOB = "blob-gc"
 BATCH = 1000
 log = logging.getLogger("objectstore.gc")
 
 
-def due(conn: sqlite3.Connection, cutoff: float, limit: int = BATCH) -> list[str]:
+def due(conn: Connection, cutoff: float, limit: int = BATCH) -> list[str]:
     """Garbage blobs recorded at or before ``cutoff``."""
     return [r[0] for r in conn.execute(
         "SELECT blob FROM garbage WHERE since <= ? LIMIT ?", (cutoff, limit))]
 
 
-def _forget(blobs: list[str]) -> Callable[[sqlite3.Connection], None]:
-    def txn(c: sqlite3.Connection) -> None:
+def _forget(blobs: list[str]) -> Txn[None]:
+    def txn(c: Connection) -> None:
         c.executemany("DELETE FROM garbage WHERE blob=?", [(b,) for b in blobs])
     return txn
 

@@ -11,11 +11,9 @@ True when it did its work, False when things had changed."""
 
 from __future__ import annotations
 
-import sqlite3
-
+from objectstore.storage.db import Connection, Txn
 from objectstore.storage.model import ObjectRecord
 from objectstore.storage.sqlite import SqliteMeta
-from objectstore.storage.writer import Txn
 
 
 def expire_current_txn(meta: SqliteMeta, versioning: str, rec: ObjectRecord,
@@ -25,7 +23,7 @@ def expire_current_txn(meta: SqliteMeta, versioning: str, rec: ObjectRecord,
     and a null marker takes its place, as a DeleteObject would)."""
     remove = meta.remove_txn(rec.bucket, rec.key, owner=owner)
 
-    def txn(c: sqlite3.Connection) -> bool:
+    def txn(c: Connection) -> bool:
         row = c.execute("SELECT etag, mtime, seq FROM objects WHERE bucket=? AND key=?",
                         (rec.bucket, rec.key)).fetchone()
         if row is None or (row[0], row[1], row[2]) != (rec.etag, rec.last_modified, rec.seq):
@@ -39,7 +37,7 @@ def expire_noncurrent_txn(meta: SqliteMeta, rec: ObjectRecord) -> Txn[bool]:
     while a newer version of its key exists, so it never removes a current version."""
     remove = meta.remove_txn(rec.bucket, rec.key, rec.version_id)
 
-    def txn(c: sqlite3.Connection) -> bool:
+    def txn(c: Connection) -> bool:
         if c.execute("SELECT 1 FROM versions WHERE bucket=? AND key=? AND seq=?",
                      (rec.bucket, rec.key, rec.seq)).fetchone() is None:
             return False
@@ -58,7 +56,7 @@ def remove_expired_marker_txn(meta: SqliteMeta, rec: ObjectRecord) -> Txn[bool]:
     "expired object delete marker")."""
     remove = meta.remove_txn(rec.bucket, rec.key, rec.version_id)
 
-    def txn(c: sqlite3.Connection) -> bool:
+    def txn(c: Connection) -> bool:
         if c.execute("SELECT 1 FROM objects WHERE bucket=? AND key=?",
                      (rec.bucket, rec.key)).fetchone():
             return False

@@ -19,14 +19,13 @@ import logging
 import os
 import secrets
 import socket
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
+from objectstore.storage.db import Connection, Txn
 from objectstore.storage.sqlite import SqliteMeta
-from objectstore.storage.writer import Txn
 
 T = TypeVar("T")
 log = logging.getLogger("objectstore.jobs")
@@ -56,14 +55,14 @@ class Lease:
     holder: str
     epoch: int
 
-    def check(self, c: sqlite3.Connection) -> None:
+    def check(self, c: Connection) -> None:
         row = c.execute("SELECT holder, epoch FROM leases WHERE name=?", (self.name,)).fetchone()
         if row is None or row[0] != self.holder or row[1] != self.epoch:
             raise LeaseLost(self.name)
 
     def guard(self, txn: Txn[T]) -> Txn[T]:
         """``txn``, run only if this lease still holds (checked in the same transaction)."""
-        def guarded(c: sqlite3.Connection) -> T:
+        def guarded(c: Connection) -> T:
             self.check(c)
             return txn(c)
         return guarded
@@ -72,7 +71,7 @@ class Lease:
         """Record the job's progress (with the lease check); ``None`` clears it."""
         text = None if state is None else json.dumps(state)
 
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             self.check(c)
             c.execute("UPDATE leases SET state=? WHERE name=?", (text, self.name))
         return txn
@@ -82,13 +81,7 @@ class Leases:
     def __init__(self, meta: SqliteMeta, holder: str | None = None) -> None:
         self.meta = meta
         self.holder = holder or holder_id()
-        conn = meta.reader()
-        conn.executescript(SCHEMA)
-        if "done" not in {r[1] for r in conn.execute("PRAGMA table_info(leases)")}:
-            try:  # a table made by an earlier version
-                conn.execute("ALTER TABLE leases ADD COLUMN done REAL NOT NULL DEFAULT 0")
-            except sqlite3.OperationalError:  # another process added it meanwhile
-                pass
+        meta.ensure_schema(SCHEMA, "leases", (("done", "REAL NOT NULL DEFAULT 0"),))
 
     def acquire(self, name: str, ttl: float = DEFAULT_TTL,
                 now: Callable[[], float] = time.time) -> Lease | None:
@@ -96,7 +89,7 @@ class Leases:
         another live process holds it."""
         holder = self.holder
 
-        def txn(c: sqlite3.Connection) -> Lease | None:
+        def txn(c: Connection) -> Lease | None:
             t = now()
             row = c.execute("SELECT holder, epoch, expires FROM leases WHERE name=?",
                             (name,)).fetchone()
@@ -117,21 +110,21 @@ class Leases:
 
     def renew(self, lease: Lease, ttl: float = DEFAULT_TTL) -> None:
         """Extend the lease; LeaseLost if another process has taken it."""
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             lease.check(c)
             c.execute("UPDATE leases SET expires=? WHERE name=?", (time.time() + ttl, lease.name))
         self.meta.run(txn)
 
     def release(self, lease: Lease) -> None:
         """Give the lease up now (another process may take it at once)."""
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             c.execute("UPDATE leases SET expires=0 WHERE name=? AND holder=? AND epoch=?",
                       (lease.name, lease.holder, lease.epoch))
         self.meta.run(txn)
 
     def finished_txn(self, lease: Lease, when: float) -> Txn[None]:
         """Record that a run of the job finished at ``when`` (with the lease check)."""
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             lease.check(c)
             c.execute("UPDATE leases SET done=? WHERE name=?", (when, lease.name))
         return txn

@@ -12,7 +12,6 @@ metadata writer is never held for long.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -21,11 +20,11 @@ from objectstore.s3 import lifecycle
 from objectstore.service import expiry
 from objectstore.service.jobs import Job, JobContext
 from objectstore.service.stores import Stores
+from objectstore.storage.db import Connection, Retry, Txn
 from objectstore.storage.meta import NotFound
 from objectstore.storage.model import Bucket
 from objectstore.storage.sqlite import SqliteMeta
 from objectstore.storage.versions import Version
-from objectstore.storage.writer import Txn
 
 JOB = "lifecycle"
 BATCH = 100
@@ -158,7 +157,7 @@ def _sweep_bucket(stores: Stores, ctx: JobContext, bucket: Bucket, phase: str, a
 def _abort(stores: Stores, upload_id: str) -> Txn[bool]:
     abort = stores.uploads.abort_txn(upload_id)
 
-    def txn(c: sqlite3.Connection) -> bool:
+    def txn(c: Connection) -> bool:
         try:
             abort(c)
         except NotFound:  # completed or aborted meanwhile
@@ -173,12 +172,14 @@ def _flush(ctx: JobContext, txns: Sequence[Txn[bool]], bucket: str, phase: str, 
     item runs in its own savepoint: one refused (a locked version) leaves the rest done."""
     save = ctx.lease.save_state_txn({"bucket": bucket, "phase": phase, "after": after})
 
-    def txn(c: sqlite3.Connection) -> int:
+    def txn(c: Connection) -> int:
         done = 0
         for t in txns:
             c.execute("SAVEPOINT lifecycle_item")
             try:
                 done += bool(t(c))
+            except Retry:  # the whole transaction runs again (PostgreSQL)
+                raise
             except Exception as exc:  # noqa: BLE001 - refused (object lock): left alone
                 c.execute("ROLLBACK TO lifecycle_item")
                 stats.refused += 1
@@ -259,7 +260,7 @@ def _sweep_versions(stores: Stores, ctx: JobContext, bucket: Bucket, config: lif
 
 
 def _counting(t: Txn[bool], what: str, counted: dict[str, int]) -> Txn[bool]:
-    def txn(c: sqlite3.Connection) -> bool:
+    def txn(c: Connection) -> bool:
         done = t(c)
         if done:
             counted[what] += 1

@@ -6,9 +6,9 @@ from typing import Callable, TypeVar
 
 from objectstore.s3.errors import S3Error
 from objectstore.service.stores import Stores
+from objectstore.storage.db import Txn
 from objectstore.storage.meta import NotFound
 from objectstore.storage.model import ObjectRecord
-from objectstore.storage.writer import Txn
 
 T = TypeVar("T")
 

@@ -6,10 +6,9 @@ transaction, so each record is delivered once."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
-from objectstore.storage.writer import Txn
+from objectstore.storage.db import Connection, Txn
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS access_log (
@@ -29,25 +28,21 @@ class Pending:
     count: int
 
 
-def ensure_schema(c: sqlite3.Connection) -> None:
-    c.executescript(SCHEMA)
-
-
 def append_txn(records: list[tuple[str, str, float, str]]) -> Txn[None]:
     """Add (bucket, config, time, line) records."""
-    def txn(c: sqlite3.Connection) -> None:
+    def txn(c: Connection) -> None:
         c.executemany("INSERT INTO access_log (bucket, config, time, line) VALUES (?,?,?,?)",
                       records)
     return txn
 
 
-def pending(c: sqlite3.Connection) -> list[Pending]:
+def pending(c: Connection) -> list[Pending]:
     rows = c.execute("SELECT bucket, config, MIN(time), COUNT(*) FROM access_log "
                      "GROUP BY bucket, config ORDER BY MIN(id)").fetchall()
     return [Pending(r[0], r[1], r[2], r[3]) for r in rows]
 
 
-def take(c: sqlite3.Connection, bucket: str, config: str, limit: int
+def take(c: Connection, bucket: str, config: str, limit: int
          ) -> list[tuple[int, float, str]]:
     """The oldest ``limit`` records of a group: (id, time, line)."""
     return [(r[0], r[1], r[2]) for r in c.execute(
@@ -56,7 +51,7 @@ def take(c: sqlite3.Connection, bucket: str, config: str, limit: int
 
 
 def delete_txn(ids: list[int]) -> Txn[int]:
-    def txn(c: sqlite3.Connection) -> int:
+    def txn(c: Connection) -> int:
         c.executemany("DELETE FROM access_log WHERE id=?", [(i,) for i in ids])
         return len(ids)
     return txn

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import replace
 from typing import Any
 
+from objectstore.storage.db import ADD_GARBAGE, INTEGRITY_ERRORS, Connection, Txn, upsert
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import Image
 from objectstore.storage.sqlite import SqliteMeta
-from objectstore.storage.writer import Txn
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -28,6 +27,9 @@ COLUMNS = ("image_id, owner, location, state, reason, image_type, architecture, 
            "ramdisk_id, is_public, name, description, block_devices, size, blob, registered_by, "
            "created, token, declared_size")
 N_COLUMNS = 19
+
+
+_REPLACE = upsert("images", COLUMNS, "image_id")
 
 
 class QuotaExceeded(Exception):
@@ -51,15 +53,7 @@ def _values(im: Image) -> tuple[Any, ...]:
 class Images:
     def __init__(self, meta: SqliteMeta) -> None:
         self.meta = meta
-        c = meta.reader()
-        c.executescript(SCHEMA)
-        have = {r[1] for r in c.execute("PRAGMA table_info(images)")}
-        for name, decl in ADDED:
-            if name not in have:
-                try:
-                    c.execute(f"ALTER TABLE images ADD COLUMN {name} {decl}")
-                except sqlite3.OperationalError:  # another process added it meanwhile
-                    pass
+        meta.ensure_schema(SCHEMA, "images", ADDED)
 
     def get(self, image_id: str) -> Image | None:
         row = self.meta.reader().execute(
@@ -78,11 +72,12 @@ class Images:
                 max_bytes: int | None = None) -> Txn[None]:
         """Insert ``im``; with limits, a pending image must fit the owner's quotas (counted
         in the same transaction, so concurrent registrations cannot overshoot them)."""
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             if im.state == "pending" and (max_pending is not None or max_bytes is not None):
                 pending, used = c.execute(
-                    "SELECT COALESCE(SUM(state='pending'),0), "
-                    "COALESCE(SUM(MAX(size, declared_size)),0) FROM images "
+                    "SELECT COALESCE(SUM(CASE WHEN state='pending' THEN 1 ELSE 0 END),0), "
+                    "COALESCE(SUM(CASE WHEN size > declared_size THEN size "
+                    "ELSE declared_size END),0) FROM images "
                     "WHERE owner=? AND state IN ('pending','available')",
                     (im.owner,)).fetchone()
                 if max_pending is not None and pending >= max_pending:
@@ -95,7 +90,7 @@ class Images:
             try:
                 c.execute(f"INSERT INTO images ({COLUMNS}) VALUES ({','.join('?' * N_COLUMNS)})",
                           _values(im))
-            except sqlite3.IntegrityError:
+            except INTEGRITY_ERRORS:
                 raise Conflict("image id in use") from None
         return txn
 
@@ -106,7 +101,7 @@ class Images:
         With ``token``, only the pending registration of that token is changed (its worker
         finishing): an image deregistered meanwhile, or registered again under the same id,
         raises NotFound."""
-        def txn(c: sqlite3.Connection) -> Image:
+        def txn(c: Connection) -> Image:
             row = c.execute(f"SELECT {COLUMNS} FROM images WHERE image_id=?",
                             (image_id,)).fetchone()
             if row is None:
@@ -116,14 +111,13 @@ class Images:
                 raise NotFound("registration")
             new = replace(old, **changes)
             if old.blob and old.blob != new.blob:
-                c.execute("INSERT OR IGNORE INTO garbage VALUES (?,?)", (old.blob, time.time()))
-            c.execute(f"INSERT OR REPLACE INTO images ({COLUMNS}) VALUES "
-                      f"({','.join('?' * N_COLUMNS)})", _values(new))
+                c.execute(ADD_GARBAGE, (old.blob, time.time()))
+            c.execute(_REPLACE, _values(new))
             return new
         return txn
 
     def delete_txn(self, image_id: str) -> Txn[Image]:
-        def txn(c: sqlite3.Connection) -> Image:
+        def txn(c: Connection) -> Image:
             row = c.execute(f"SELECT {COLUMNS} FROM images WHERE image_id=?",
                             (image_id,)).fetchone()
             if row is None:
@@ -131,7 +125,7 @@ class Images:
             old = _image(row)
             c.execute("DELETE FROM images WHERE image_id=?", (image_id,))
             if old.blob:
-                c.execute("INSERT OR IGNORE INTO garbage VALUES (?,?)", (old.blob, time.time()))
+                c.execute(ADD_GARBAGE, (old.blob, time.time()))
             return old
         return txn
 

@@ -4,13 +4,12 @@ transaction: see meta.check_deletable.)"""
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Callable
 
+from objectstore.storage.db import Connection, Txn
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import ObjectRecord
 from objectstore.storage.rows import OBJECT_COLUMNS, Current, row_to_object
-from objectstore.storage.writer import Txn
 
 # (mode, retain-until, legal hold) of a version
 LockState = tuple[str | None, float | None, bool]
@@ -19,7 +18,7 @@ LockState = tuple[str | None, float | None, bool]
 def set_bucket_lock_txn(name: str, object_lock: str) -> Txn[None]:
     """Store the bucket's lock configuration (JSON). A bucket gets one only while its
     versioning is Enabled (checked here, atomically); versioning then stays Enabled."""
-    def txn(c: sqlite3.Connection) -> None:
+    def txn(c: Connection) -> None:
         row = c.execute("SELECT versioning, object_lock FROM buckets WHERE name=?",
                         (name,)).fetchone()
         if row is None:
@@ -37,7 +36,7 @@ def set_object_lock_txn(bucket: str, key: str, version_id: str | None | Current,
     refuse it), atomically. ``version_id``: CURRENT for the current version, None for the
     null version, else an id; the version may be current (``objects``) or noncurrent
     (``versions``); delete markers have no lock state (NotFound)."""
-    def txn(c: sqlite3.Connection) -> ObjectRecord:
+    def txn(c: Connection) -> ObjectRecord:
         args: tuple[str | None, ...]
         if isinstance(version_id, Current):
             where, args = "bucket=? AND key=?", (bucket, key)

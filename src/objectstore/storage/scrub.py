@@ -11,7 +11,6 @@ removed.
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Callable, Iterator
 
 from objectstore.storage.blocksums import BLOCK
 from objectstore.storage.crypto import stored_size
+from objectstore.storage.db import Connection
 from objectstore.storage.faults import BlobFault
 from objectstore.storage.localfs import BlobStore
 from objectstore.storage.rows import segments_from_json
@@ -79,7 +79,7 @@ class Throttle:
             self.stop.wait(ahead)
 
 
-def referenced(conn: sqlite3.Connection) -> Iterator[tuple[str, int, str]]:
+def referenced(conn: Connection) -> Iterator[tuple[str, int, str]]:
     """(blob, data size, who refers to it) for every blob a record refers to. The data of
     an encrypted blob is its ciphertext (crypto.stored_size of the plaintext size)."""
     for bucket, key, segs, sse in conn.execute(
@@ -107,12 +107,12 @@ def referenced(conn: sqlite3.Connection) -> Iterator[tuple[str, int, str]]:
             yield blob, size, f"image {image_id}"
 
 
-def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+def _has_table(conn: Connection, name: str) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
                         (name,)).fetchone() is not None
 
 
-def check_records(conn: sqlite3.Connection, report: Report) -> None:
+def check_records(conn: Connection, report: Report) -> None:
     """Each object's size against its data (inline bytes or the sum of its segments; an
     encrypted inline body is its ciphertext, crypto.stored_size of the plaintext)."""
     for bucket, key, size, segs, data, sse in conn.execute(
@@ -156,7 +156,7 @@ def check_blob(blobs: BlobStore, blob: str, size: int, throttle: Throttle) -> Fi
     return None
 
 
-def scrub(conn: sqlite3.Connection, blobs: BlobStore, *, rate: float = 0.0, grace: float = 3600,
+def scrub(conn: Connection, blobs: BlobStore, *, rate: float = 0.0, grace: float = 3600,
           stop: threading.Event | None = None,
           on_finding: Callable[[Finding], None] | None = None) -> Report:
     """Check everything; ``rate`` bytes/s bounds the reading (0: as fast as possible)."""
@@ -205,13 +205,13 @@ def scrub(conn: sqlite3.Connection, blobs: BlobStore, *, rate: float = 0.0, grac
     return report
 
 
-def awaiting_reap(conn: sqlite3.Connection) -> set[str]:
+def awaiting_reap(conn: Connection) -> set[str]:
     """Blobs of the ``garbage`` table: no record refers to them, but a GET may still read
     them until the reaper unlinks them after --blob-grace (service/blob_gc.py)."""
     return {r[0] for r in conn.execute("SELECT blob FROM garbage")}
 
 
-def repair(conn: sqlite3.Connection, blobs: BlobStore, report: Report, grace: float) -> None:
+def repair(conn: Connection, blobs: BlobStore, report: Report, grace: float) -> None:
     """Fix what loses no acknowledged data, from a scrub's ``report``."""
     refs = {b: s for b, s, _w in referenced(conn)}
     reaped_later = awaiting_reap(conn)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from objectstore.storage.db import Connection
 from objectstore.storage.keyring import (
     SECRETS,
     Keyring,
@@ -46,7 +47,7 @@ class SealedSecrets:
             self._opened[(access_key, stored)] = found
         return found
 
-    def seal_plaintext(self, c: sqlite3.Connection) -> int:
+    def seal_plaintext(self, c: Connection) -> int:
         """(In a write transaction.) Seal the secrets earlier versions stored in plain
         text; how many. Idempotent."""
         rows = [(a, s) for a, s in c.execute("SELECT access_key, secret FROM keys")
@@ -54,7 +55,7 @@ class SealedSecrets:
         _overwrite(c, [(self.seal(a, s), a) for a, s in rows])
         return len(rows)
 
-    def reseal(self, c: sqlite3.Connection) -> int:
+    def reseal(self, c: Connection) -> int:
         """(In a write transaction.) Seal again under the active key every secret sealed
         under another one (after a rotation); how many."""
         active = self.keyring.active_id(SECRETS)
@@ -69,7 +70,7 @@ class SealedSecrets:
         return len(changed)
 
 
-def key_ids(c: sqlite3.Connection) -> dict[str, int]:
+def key_ids(c: Connection) -> dict[str, int]:
     """Key id -> how many secrets are sealed with it (PLAIN: not sealed yet)."""
     counts: dict[str, int] = {}
     for (stored,) in c.execute("SELECT secret FROM keys"):
@@ -78,7 +79,7 @@ def key_ids(c: sqlite3.Connection) -> dict[str, int]:
     return counts
 
 
-def open_keyring(c: sqlite3.Connection, path: Path) -> Keyring:
+def open_keyring(c: Connection, path: Path) -> Keyring:
     """The keyring of this database. A new one is made only while no secret is sealed:
     a missing keyring with sealed secrets is an error (a new key would lock everyone out).
     """
@@ -98,9 +99,12 @@ def open_keyring(c: sqlite3.Connection, path: Path) -> Keyring:
     return keyring
 
 
-def _overwrite(c: sqlite3.Connection, rows: list[tuple[str, str]]) -> None:
+def _overwrite(c: Connection, rows: list[tuple[str, str]]) -> None:
     """Store new secrets over the old ones, zeroing the bytes the old ones leave behind."""
     if not rows:
+        return
+    if not isinstance(c, sqlite3.Connection):  # PostgreSQL: no secure_delete to turn on
+        c.executemany("UPDATE keys SET secret=? WHERE access_key=?", rows)
         return
     before = int(c.execute("PRAGMA secure_delete").fetchone()[0])
     c.execute("PRAGMA secure_delete=ON")

@@ -16,11 +16,12 @@ import threading
 import time
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar, cast
 
 from objectstore.storage import secrets_at_rest as at_rest
 from objectstore.storage import versions
 from objectstore.storage.changes import ChangeStamp
+from objectstore.storage.db import ADD_GARBAGE, Connection, Txn, upsert
 from objectstore.storage.keyring import Keyring, default_path
 from objectstore.storage.meta import Conflict, NotFound, check_deletable
 from objectstore.storage.model import (
@@ -32,7 +33,6 @@ from objectstore.storage.rows import (
     BUCKET_COLUMNS,
     CURRENT,
     OBJECT_COLUMNS,
-    OBJECT_MARKS,
     WITH_DATA,
     Current,
     object_values,
@@ -43,7 +43,7 @@ from objectstore.storage.rows import (
     tags_json,
 )
 from objectstore.storage.sqlite_accounts import CACHE_NAME_MAX, AccountTables, bound
-from objectstore.storage.writer import GroupCommitWriter, Txn
+from objectstore.storage.writer import GroupCommitWriter
 
 T = TypeVar("T")
 CACHE_CHECK = 0.05  # seconds between data_version checks (changes made without the stamp)
@@ -138,6 +138,23 @@ class SqliteMeta(AccountTables):
                 raise
 
     # ------------------------------------------------------------ plumbing
+    def ensure_schema(self, sql: str, table: str = "",
+                      added: tuple[tuple[str, str], ...] = ()) -> None:
+        """Create the tables of ``sql`` if missing and add ``added`` (column, declaration)
+        to ``table`` in databases made before them. (PostgreSQL: its versioned migrations
+        made them all at start-up.)"""
+        conn = cast(sqlite3.Connection, self.reader())
+        conn.executescript(sql)
+        if not added:
+            return
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        for name, decl in added:
+            if name not in have:
+                try:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+                except sqlite3.OperationalError:  # another process added it meanwhile
+                    pass
+
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                timeout=self.timeout)
@@ -146,7 +163,7 @@ class SqliteMeta(AccountTables):
         conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
         return conn
 
-    def reader(self) -> sqlite3.Connection:
+    def reader(self) -> Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._connect()
@@ -231,7 +248,7 @@ class SqliteMeta(AccountTables):
         return [row_to_bucket(r) for r in self.reader().execute(sql + " ORDER BY name", args)]
 
     def create_bucket_txn(self, bucket: Bucket) -> Txn[None]:
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             row = c.execute("SELECT account_id FROM buckets WHERE name=?",
                             (bucket.name,)).fetchone()
             if row is not None:
@@ -245,7 +262,7 @@ class SqliteMeta(AccountTables):
         return txn
 
     def delete_bucket_txn(self, name: str) -> Txn[None]:
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             if c.execute("SELECT 1 FROM objects WHERE bucket=? LIMIT 1", (name,)).fetchone() \
                     or c.execute("SELECT 1 FROM versions WHERE bucket=? LIMIT 1",
                                  (name,)).fetchone():
@@ -256,13 +273,13 @@ class SqliteMeta(AccountTables):
         return txn
 
     def set_bucket_acl_txn(self, name: str, acl: str) -> Txn[None]:
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             if c.execute("UPDATE buckets SET acl=? WHERE name=?", (acl, name)).rowcount == 0:
                 raise NotFound("bucket")
         return txn
 
     def set_bucket_tags_txn(self, name: str, tags: tuple[tuple[str, str], ...]) -> Txn[None]:
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             if c.execute("UPDATE buckets SET tags=? WHERE name=?",
                          (tags_json(tags), name)).rowcount == 0:
                 raise NotFound("bucket")
@@ -357,7 +374,7 @@ class SqliteMeta(AccountTables):
         version replaced); the stored record, with its version id and seq, is returned.
         ``shared``: the source whose blobs ``rec`` refers to too (a copy without bytes); it
         must still exist with those blobs (Conflict otherwise)."""
-        def txn(c: sqlite3.Connection) -> ObjectRecord:
+        def txn(c: Connection) -> ObjectRecord:
             mode = versions.versioning_of(c, rec.bucket)
             if mode is None:
                 raise NotFound("bucket")
@@ -377,8 +394,7 @@ class SqliteMeta(AccountTables):
             if old is not None and old[0] != "[]":
                 _mark_garbage(c, segments_from_json(old[0]),
                               keep=() if shared is not None else rec.segments)
-            c.execute(f"INSERT OR REPLACE INTO objects ({WITH_DATA}) VALUES ({OBJECT_MARKS})",
-                      object_values(rec))
+            c.execute(_PUT_OBJECT, object_values(rec))
             return rec
         return txn
 
@@ -386,7 +402,7 @@ class SqliteMeta(AccountTables):
         """DeleteObject without a version id (a delete marker in a versioned bucket)."""
         delete = self.remove_txn(bucket, key)
 
-        def txn(c: sqlite3.Connection) -> bool:
+        def txn(c: Connection) -> bool:
             return delete(c).found
         return txn
 
@@ -401,7 +417,7 @@ class SqliteMeta(AccountTables):
         Locked when the version is under legal hold or binding retention), so no path
         that deletes — S3 requests, lifecycle, admin commands — can skip it;
         ``bypass_governance``: a permitted x-amz-bypass-governance-retention."""
-        def txn(c: sqlite3.Connection) -> versions.Outcome:
+        def txn(c: Connection) -> versions.Outcome:
             if not isinstance(version_id, Current):
                 return versions.delete_version(c, bucket, key, version_id, guard,
                                                bypass_governance=bypass_governance)
@@ -443,7 +459,7 @@ class SqliteMeta(AccountTables):
         return versions.seq_of(self.reader(), bucket, key, version_id)
 
     def set_versioning_txn(self, name: str, status: str) -> Txn[None]:
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             row = c.execute("SELECT object_lock FROM buckets WHERE name=?", (name,)).fetchone()
             if row is None:
                 raise NotFound("bucket")
@@ -453,9 +469,9 @@ class SqliteMeta(AccountTables):
         return txn
 
     def discard_blobs_txn(self, blobs: list[str]) -> Txn[None]:
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             now = time.time()
-            c.executemany("INSERT OR IGNORE INTO garbage VALUES (?,?)", [(b, now) for b in blobs])
+            c.executemany(ADD_GARBAGE, [(b, now) for b in blobs])
         return txn
 
     def referenced_blobs(self) -> set[str]:
@@ -480,7 +496,7 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
 
 def _update_version(column: str, value: str | None, bucket: str, key: str,
                     version_id: str | None | Current) -> Txn[None]:
-    def txn(c: sqlite3.Connection) -> None:
+    def txn(c: Connection) -> None:
         if isinstance(version_id, Current):
             if c.execute(f"UPDATE objects SET {column}=? WHERE bucket=? AND key=?",
                          (value, bucket, key)).rowcount == 0:
@@ -496,6 +512,7 @@ def _update_version(column: str, value: str | None, bucket: str, key: str,
     return txn
 
 
+_PUT_OBJECT = upsert("objects", WITH_DATA, "bucket, key")
 _BUCKET_MARKS = ",".join("?" * len(BUCKET_COLUMNS.split(",")))
 _BUCKET_SETTINGS = frozenset({"cors", "lifecycle", "encryption", "ownership", "public_block",
                               "policy", "website", "logging"})
@@ -505,14 +522,14 @@ def _set_bucket_column(column: str, name: str, value: str | None) -> Txn[None]:
     """Set (None: delete) one of a bucket's configuration documents."""
     assert column in _BUCKET_SETTINGS  # a column name, never a client's value
 
-    def txn(c: sqlite3.Connection) -> None:
+    def txn(c: Connection) -> None:
         if c.execute(f"UPDATE buckets SET {column}=? WHERE name=?",
                      (value, name)).rowcount == 0:
             raise NotFound("bucket")
     return txn
 
 
-def _drop_uploads(c: sqlite3.Connection, bucket: str) -> None:
+def _drop_uploads(c: Connection, bucket: str) -> None:
     """In-progress multipart uploads go with their bucket (as in S3); their part blobs
     become garbage like a deleted object's."""
     if c.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='uploads'"
@@ -521,13 +538,13 @@ def _drop_uploads(c: sqlite3.Connection, bucket: str) -> None:
     ids = [r[0] for r in c.execute("SELECT upload_id FROM uploads WHERE bucket=?", (bucket,))]
     now = time.time()
     for upload_id in ids:
-        c.execute("INSERT OR IGNORE INTO garbage SELECT blob, ? FROM parts "
-                  "WHERE upload_id=? AND blob != ''", (now, upload_id))
+        c.execute("INSERT INTO garbage SELECT blob, ? FROM parts "
+                  "WHERE upload_id=? AND blob != '' ON CONFLICT DO NOTHING", (now, upload_id))
         c.execute("DELETE FROM parts WHERE upload_id=?", (upload_id,))
     c.execute("DELETE FROM uploads WHERE bucket=?", (bucket,))
     c.execute("DELETE FROM completed_uploads WHERE bucket=?", (bucket,))
 
 
-def _mark_garbage(c: sqlite3.Connection, segments: tuple[Segment, ...],
+def _mark_garbage(c: Connection, segments: tuple[Segment, ...],
                   keep: tuple[Segment, ...]) -> None:
     versions.release(c, segments, keep)

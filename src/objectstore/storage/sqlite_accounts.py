@@ -3,14 +3,13 @@ part of SqliteMeta, kept apart by operation family)."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from typing import Any, Iterator, Mapping
 
 from objectstore.storage import secrets_at_rest as at_rest
+from objectstore.storage.db import INTEGRITY_ERRORS, Connection, Txn
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import AccessKey, Account, User
-from objectstore.storage.writer import Txn
 
 CACHE_LOOKUPS = 4096  # key and bucket lookups cached per thread (emptied when full) ...
 CACHE_NAME_MAX = 128  # ... of names (clients' values, misses too) up to this length
@@ -29,7 +28,7 @@ class AccountTables:
 
     secrets: at_rest.SealedSecrets
 
-    def reader(self) -> sqlite3.Connection:
+    def reader(self) -> Connection:
         raise NotImplementedError
 
     def run(self, fn: Txn[Any]) -> Any:
@@ -64,16 +63,16 @@ class AccountTables:
         return _Emails(self)
 
     def add_account(self, account: Account) -> None:
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             try:
                 c.execute("INSERT INTO accounts (id, name, email, created) VALUES (?,?,?,?)",
                           (account.id, account.name, account.email, account.created))
-            except sqlite3.IntegrityError:
+            except INTEGRITY_ERRORS:
                 raise Conflict("account exists") from None
         self.run(txn)
 
     def delete_account(self, account_id: str) -> None:
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             if c.execute("SELECT 1 FROM buckets WHERE account_id=? LIMIT 1",
                          (account_id,)).fetchone():
                 raise Conflict("account owns buckets")
@@ -100,20 +99,20 @@ class AccountTables:
         return [User(r[0], r[1], bool(r[2]), r[3], r[4]) for r in rows]
 
     def add_user(self, user: User) -> None:
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             if not c.execute("SELECT 1 FROM accounts WHERE id=?", (user.account_id,)).fetchone():
                 raise NotFound("account")
             try:
                 c.execute("INSERT INTO users (name, account_id, is_admin, created) "
                           "VALUES (?,?,?,?)",
                           (user.name, user.account_id, int(user.is_admin), user.created))
-            except sqlite3.IntegrityError:
+            except INTEGRITY_ERRORS:
                 raise Conflict("user exists") from None
         self.run(txn)
 
     def set_user_policy(self, name: str, policy: str | None) -> None:
         """Attach (or with None, detach) the user's identity policy document."""
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             if c.execute("UPDATE users SET policy=? WHERE name=?",
                          (policy, name)).rowcount == 0:
                 raise NotFound("user")
@@ -121,7 +120,7 @@ class AccountTables:
 
     def set_account_public_block(self, account_id: str, block: str | None) -> None:
         """The account-wide Block Public Access settings (JSON; None: none)."""
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             if c.execute("UPDATE accounts SET public_block=? WHERE id=?",
                          (block, account_id)).rowcount == 0:
                 raise NotFound("account")
@@ -146,7 +145,7 @@ class AccountTables:
         return row[0] if row else None
 
     def delete_user(self, name: str) -> None:
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             c.execute("DELETE FROM keys WHERE user_name=?", (name,))
             c.execute("DELETE FROM user_certs WHERE user_name=?", (name,))
             if c.execute("DELETE FROM users WHERE name=?", (name,)).rowcount == 0:
@@ -154,7 +153,7 @@ class AccountTables:
         self.run(txn)
 
     def add_user_cert(self, user_name: str, pem: bytes) -> None:
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             if not c.execute("SELECT 1 FROM users WHERE name=?", (user_name,)).fetchone():
                 raise NotFound("user")
             c.execute("INSERT INTO user_certs VALUES (?,?,?)", (user_name, pem, time.time()))
@@ -167,18 +166,18 @@ class AccountTables:
     def add_key(self, key: AccessKey) -> None:
         sealed = self.secrets.seal(key.access_key, key.secret)
 
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             if not c.execute("SELECT 1 FROM users WHERE name=?", (key.user_name,)).fetchone():
                 raise NotFound("user")
             try:
                 c.execute("INSERT INTO keys VALUES (?,?,?,?)",
                           (key.access_key, sealed, key.user_name, key.created))
-            except sqlite3.IntegrityError:
+            except INTEGRITY_ERRORS:
                 raise Conflict("key exists") from None
         self.run(txn)
 
     def delete_key(self, access_key: str) -> None:
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             if c.execute("DELETE FROM keys WHERE access_key=?", (access_key,)).rowcount == 0:
                 raise NotFound("key")
         self.run(txn)

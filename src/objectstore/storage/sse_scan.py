@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from objectstore.storage.db import Connection
 
-def sse_key_ids(c: sqlite3.Connection) -> set[str]:
+
+def sse_key_ids(c: Connection) -> set[str]:
     """Ids of the keyring keys any stored data key is sealed with (SSE-S3 and SSE-KMS)."""
     used: set[str] = set()
     for table in ("objects", "uploads", "versions"):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from typing import Callable, Iterator
 
+from objectstore.storage.db import ADD_GARBAGE, Connection, Txn, upsert
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import ObjectRecord, Part, Upload
 from objectstore.storage.sqlite import SqliteMeta
-from objectstore.storage.writer import Txn
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS uploads (
@@ -31,6 +30,10 @@ COMPLETED_KEPT = 24 * 3600  # a repeated Complete within a day answers like the 
 UPLOAD_COLUMNS = ("upload_id, bucket, key, owner, initiator, acl, headers, checksum_algorithm, "
                   "checksum_type, created, sse, lock")
 
+_PUT_PART = upsert("parts", "upload_id, number, blob, size, etag, checksum, mtime",
+                   "upload_id, number")
+_COMPLETED = upsert("completed_uploads", "upload_id, bucket, key, etag, at", "upload_id")
+
 
 def _upload(row: tuple[object, ...]) -> Upload:
     return Upload(row[0], row[1], row[2], row[3], row[4], row[5],  # type: ignore[arg-type]
@@ -45,12 +48,8 @@ def _part(row: tuple[object, ...]) -> Part:
 class Uploads:
     def __init__(self, meta: SqliteMeta) -> None:
         self.meta = meta
-        conn = meta.reader()
-        conn.executescript(SCHEMA)
-        columns = {r[1] for r in conn.execute("PRAGMA table_info(uploads)")}
-        for column in ("sse", "lock"):  # databases made by earlier versions
-            if column not in columns:
-                conn.execute(f"ALTER TABLE uploads ADD COLUMN {column} TEXT")
+        # columns sse and lock: databases made by earlier versions lack them
+        meta.ensure_schema(SCHEMA, "uploads", (("sse", "TEXT"), ("lock", "TEXT")))
 
     def get(self, upload_id: str) -> Upload | None:
         row = self.meta.reader().execute(
@@ -58,7 +57,7 @@ class Uploads:
         return _upload(row) if row else None
 
     def create_txn(self, up: Upload) -> Txn[None]:
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             if not c.execute("SELECT 1 FROM buckets WHERE name=?", (up.bucket,)).fetchone():
                 raise NotFound("bucket")
             c.execute(f"INSERT INTO uploads ({UPLOAD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -68,15 +67,15 @@ class Uploads:
         return txn
 
     def put_part_txn(self, part: Part) -> Txn[None]:
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             if not c.execute("SELECT 1 FROM uploads WHERE upload_id=?",
                              (part.upload_id,)).fetchone():
                 raise NotFound("upload")
             old = c.execute("SELECT blob FROM parts WHERE upload_id=? AND number=?",
                             (part.upload_id, part.number)).fetchone()
             if old is not None and old[0]:
-                c.execute("INSERT OR IGNORE INTO garbage VALUES (?,?)", (old[0], time.time()))
-            c.execute("INSERT OR REPLACE INTO parts VALUES (?,?,?,?,?,?,?)",
+                c.execute(ADD_GARBAGE, (old[0], time.time()))
+            c.execute(_PUT_PART,
                       (part.upload_id, part.number, part.blob, part.size, part.etag,
                        part.checksum, part.last_modified))
         return txn
@@ -89,12 +88,12 @@ class Uploads:
         return [_part(r) for r in rows]
 
     def abort_txn(self, upload_id: str) -> Txn[None]:
-        def txn(c: sqlite3.Connection) -> None:
+        def txn(c: Connection) -> None:
             if c.execute("DELETE FROM uploads WHERE upload_id=?", (upload_id,)).rowcount == 0:
                 raise NotFound("upload")
             now = time.time()
-            c.execute("INSERT OR IGNORE INTO garbage SELECT blob, ? FROM parts "
-                      "WHERE upload_id=? AND blob != ''", (now, upload_id))
+            c.execute("INSERT INTO garbage SELECT blob, ? FROM parts "
+                      "WHERE upload_id=? AND blob != '' ON CONFLICT DO NOTHING", (now, upload_id))
             c.execute("DELETE FROM parts WHERE upload_id=?", (upload_id,))
         return txn
 
@@ -105,7 +104,7 @@ class Uploads:
         The stored record (its version id in a versioned bucket) is returned."""
         put = self.meta.put_object_txn(rec, check)
 
-        def txn(c: sqlite3.Connection) -> ObjectRecord:
+        def txn(c: Connection) -> ObjectRecord:
             if not c.execute("SELECT 1 FROM uploads WHERE upload_id=?", (upload_id,)).fetchone():
                 raise Conflict("upload gone")
             current = {r[0]: r[1] for r in c.execute(
@@ -116,12 +115,12 @@ class Uploads:
                 raise Conflict("parts changed")
             stored = put(c)
             now = time.time()
-            c.executemany("INSERT OR IGNORE INTO garbage VALUES (?,?)",
+            c.executemany(ADD_GARBAGE,
                           [(b, now) for n, b in current.items() if n not in used and b])
             c.execute("DELETE FROM parts WHERE upload_id=?", (upload_id,))
             c.execute("DELETE FROM uploads WHERE upload_id=?", (upload_id,))
             c.execute("DELETE FROM completed_uploads WHERE at < ?", (now - COMPLETED_KEPT,))
-            c.execute("INSERT OR REPLACE INTO completed_uploads VALUES (?,?,?,?,?)",
+            c.execute(_COMPLETED,
                       (upload_id, rec.bucket, rec.key, rec.etag, now))
             return stored
         return txn

@@ -18,11 +18,11 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from objectstore.storage.db import ADD_GARBAGE, Connection
 from objectstore.storage.meta import check_deletable
 from objectstore.storage.model import ObjectRecord, Segment
 from objectstore.storage.rows import row_to_object, segments_from_json
@@ -60,9 +60,9 @@ def well_formed(version_id: str) -> bool:
     return version_id == "null" or _VERSION_ID.match(version_id) is not None
 
 
-def next_seq(c: sqlite3.Connection) -> int:
+def next_seq(c: Connection) -> int:
     row = c.execute("INSERT INTO counters VALUES ('seq', 1) ON CONFLICT(name) "
-                    "DO UPDATE SET value = value + 1 RETURNING value").fetchone()
+                    "DO UPDATE SET value = counters.value + 1 RETURNING value").fetchone()
     return int(row[0])
 
 
@@ -94,7 +94,7 @@ class Outcome:
 
 # ---------------------------------------------------------------- blob references
 
-def release(c: sqlite3.Connection, segments: tuple[Segment, ...],
+def release(c: Connection, segments: tuple[Segment, ...],
             keep: tuple[Segment, ...] = ()) -> None:
     """One reference to each blob of ``segments`` is gone: a blob nobody else refers to
     becomes garbage (unlinked after the commit); a shared one loses one count."""
@@ -105,20 +105,21 @@ def release(c: sqlite3.Connection, segments: tuple[Segment, ...],
             continue
         row = c.execute("SELECT refs FROM blob_refs WHERE blob=?", (s.blob,)).fetchone()
         if row is None:
-            c.execute("INSERT OR IGNORE INTO garbage VALUES (?,?)", (s.blob, now))
+            c.execute(ADD_GARBAGE, (s.blob, now))
         elif row[0] <= 2:
             c.execute("DELETE FROM blob_refs WHERE blob=?", (s.blob,))
         else:
             c.execute("UPDATE blob_refs SET refs = refs - 1 WHERE blob=?", (s.blob,))
 
 
-def share(c: sqlite3.Connection, segments: tuple[Segment, ...]) -> None:
+def share(c: Connection, segments: tuple[Segment, ...]) -> None:
     """One more record refers to each blob of ``segments``."""
     c.executemany("INSERT INTO blob_refs VALUES (?, 2) ON CONFLICT(blob) "
-                  "DO UPDATE SET refs = refs + 1", [(s.blob,) for s in segments if s.blob])
+                  "DO UPDATE SET refs = blob_refs.refs + 1",
+                  [(s.blob,) for s in segments if s.blob])
 
 
-def holds(c: sqlite3.Connection, src: ObjectRecord, segments_json: str) -> bool:
+def holds(c: Connection, src: ObjectRecord, segments_json: str) -> bool:
     """Does version ``src`` still exist with these blobs (a copy may share them)?"""
     for table in ("objects", "versions"):
         if c.execute(f"SELECT 1 FROM {table} WHERE bucket=? AND key=? AND version_id IS ? "
@@ -134,14 +135,14 @@ def _row_segments(text: str) -> tuple[Segment, ...]:
     return segments_from_json(text)
 
 
-def _to_versions(c: sqlite3.Connection, bucket: str, key: str) -> None:
+def _to_versions(c: Connection, bucket: str, key: str) -> None:
     """Move the current object (if any) into ``versions``, as a noncurrent version."""
     c.execute(f"INSERT INTO versions ({WITH_DATA}, is_marker) SELECT {WITH_DATA}, 0 "
               "FROM objects WHERE bucket=? AND key=?", (bucket, key))
     c.execute("DELETE FROM objects WHERE bucket=? AND key=?", (bucket, key))
 
 
-def _drop_null(c: sqlite3.Connection, bucket: str, key: str) -> None:
+def _drop_null(c: Connection, bucket: str, key: str) -> None:
     """Remove the null version in ``versions`` (a Suspended write or delete replaces it)."""
     rows = c.execute("SELECT seq, segments FROM versions WHERE bucket=? AND key=? "
                      "AND version_id IS NULL", (bucket, key)).fetchall()
@@ -150,7 +151,7 @@ def _drop_null(c: sqlite3.Connection, bucket: str, key: str) -> None:
         release(c, _row_segments(segs))
 
 
-def _replace_current(c: sqlite3.Connection, bucket: str, key: str, mode: str,
+def _replace_current(c: Connection, bucket: str, key: str, mode: str,
                      old: tuple[Any, ...] | None, keep: tuple[Segment, ...] = ()) -> None:
     """Before a new version or marker: the current object becomes noncurrent; in a
     Suspended bucket the null version (current or not) goes for good."""
@@ -164,7 +165,7 @@ def _replace_current(c: sqlite3.Connection, bucket: str, key: str, mode: str,
         _drop_null(c, bucket, key)
 
 
-def put(c: sqlite3.Connection, rec: ObjectRecord, mode: str, shared: bool,
+def put(c: Connection, rec: ObjectRecord, mode: str, shared: bool,
         values: Callable[[ObjectRecord], tuple[Any, ...]]) -> ObjectRecord:
     """Make ``rec`` the current version in a versioned bucket (``mode`` Enabled or
     Suspended); the stored record (with its version id and seq) is returned."""
@@ -179,7 +180,7 @@ def put(c: sqlite3.Connection, rec: ObjectRecord, mode: str, shared: bool,
     return rec
 
 
-def put_marker(c: sqlite3.Connection, bucket: str, key: str, mode: str, owner: str,
+def put_marker(c: Connection, bucket: str, key: str, mode: str, owner: str,
                now: float) -> Outcome:
     """DeleteObject without a version id in a versioned bucket: a new delete marker."""
     vid = new_version_id() if mode == "Enabled" else None
@@ -192,7 +193,7 @@ def put_marker(c: sqlite3.Connection, bucket: str, key: str, mode: str, owner: s
     return Outcome(vid or "null", marker=True)
 
 
-def _promote(c: sqlite3.Connection, bucket: str, key: str) -> None:
+def _promote(c: Connection, bucket: str, key: str) -> None:
     """With no current object: the newest remaining version becomes current, unless it is
     a delete marker."""
     if c.execute("SELECT 1 FROM objects WHERE bucket=? AND key=?", (bucket, key)).fetchone():
@@ -206,7 +207,7 @@ def _promote(c: sqlite3.Connection, bucket: str, key: str) -> None:
     c.execute("DELETE FROM versions WHERE bucket=? AND key=? AND seq=?", (bucket, key, row[0]))
 
 
-def delete_version(c: sqlite3.Connection, bucket: str, key: str,
+def delete_version(c: Connection, bucket: str, key: str,
                    version_id: str | None,
                    guard: Callable[[ObjectRecord, bool], None] | None = None, *,
                    bypass_governance: bool = False) -> Outcome:
@@ -240,7 +241,7 @@ def delete_version(c: sqlite3.Connection, bucket: str, key: str,
     return Outcome(shown, marker=marker)
 
 
-def versioning_of(c: sqlite3.Connection, bucket: str) -> str | None:
+def versioning_of(c: Connection, bucket: str) -> str | None:
     """The bucket's versioning state; None when there is no such bucket."""
     row = c.execute("SELECT versioning FROM buckets WHERE name=?", (bucket,)).fetchone()
     return None if row is None else str(row[0])
@@ -248,7 +249,7 @@ def versioning_of(c: sqlite3.Connection, bucket: str) -> str | None:
 
 # ---------------------------------------------------------------- reads
 
-def get_version(conn: sqlite3.Connection, bucket: str, key: str,
+def get_version(conn: Connection, bucket: str, key: str,
                 version_id: str | None) -> Version | None:
     """The noncurrent version or marker ``version_id`` (None: "null") from ``versions``."""
     row = conn.execute(f"SELECT {WITH_DATA}, is_marker FROM versions WHERE bucket=? AND key=? "
@@ -258,7 +259,7 @@ def get_version(conn: sqlite3.Connection, bucket: str, key: str,
     return Version(row_to_object(row[:20]), bool(row[20]))
 
 
-def newest(conn: sqlite3.Connection, bucket: str, key: str) -> Version | None:
+def newest(conn: Connection, bucket: str, key: str) -> Version | None:
     """The newest row of ``versions`` for the key (a marker when the key has no current
     object but has versions)."""
     row = conn.execute(f"SELECT {COLUMNS}, is_marker FROM versions WHERE bucket=? AND key=? "
@@ -268,7 +269,7 @@ def newest(conn: sqlite3.Connection, bucket: str, key: str) -> Version | None:
     return Version(row_to_object(row[:19]), bool(row[19]), latest=True)
 
 
-def seq_of(conn: sqlite3.Connection, bucket: str, key: str, version_id: str | None) -> int | None:
+def seq_of(conn: Connection, bucket: str, key: str, version_id: str | None) -> int | None:
     row = conn.execute("SELECT seq FROM objects WHERE bucket=? AND key=? AND version_id IS ?",
                        (bucket, key, version_id)).fetchone()
     if row is None:
@@ -277,7 +278,7 @@ def seq_of(conn: sqlite3.Connection, bucket: str, key: str, version_id: str | No
     return None if row is None else int(row[0])
 
 
-def scan(conn: sqlite3.Connection, bucket: str, prefix: str, after: bytes,
+def scan(conn: Connection, bucket: str, prefix: str, after: bytes,
          after_seq: int | None, batch: int = 1000) -> Iterator[Version]:
     """Every version and marker whose (key, seq) comes after (``after``, ``after_seq``) in
     listing order — key ascending (UTF-8 bytes), newest first within a key; ``after_seq``

@@ -31,10 +31,10 @@ from typing import Any, Callable, TypeVar
 
 from objectstore.storage import faults
 from objectstore.storage.changes import ChangeStamp
+from objectstore.storage.db import Txn
 from objectstore.storage.meta import Unavailable
 
 T = TypeVar("T")
-Txn = Callable[[sqlite3.Connection], T]
 # who waits for a write: a thread (concurrent future) or a coroutine (its loop and future)
 Waiter = Future[Any] | tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 

@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import hashlib
 import os
-import sqlite3
 from typing import Mapping, Protocol
 from urllib.parse import unquote
 
@@ -42,6 +41,7 @@ from objectstore.service.ingest import INLINE_LIMIT, Ingest, commit
 from objectstore.service.objects import publish
 from objectstore.service.sse import DataKey
 from objectstore.storage.blocksums import BLOCK
+from objectstore.storage.db import Connection
 from objectstore.storage.faults import BlobFault
 from objectstore.storage.localfs import BlobStore
 from objectstore.storage.meta import Conflict, Locked
@@ -303,7 +303,7 @@ async def delete_objects(ctx: Ctx) -> Response:
 
     bypass = object_lock.may_bypass(ctx, bucket)
 
-    def txn(c: sqlite3.Connection) -> list[Outcome | None]:
+    def txn(c: Connection) -> list[Outcome | None]:
         out: list[Outcome | None] = []
         for entry in todo:
             if entry.version is False:
