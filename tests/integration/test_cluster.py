@@ -389,7 +389,10 @@ def test_kill_9_of_a_gateway_mid_write(cluster: Cluster) -> None:
     big = threading.Thread(target=_slow_put, args=(victim, url, 64 << 20, sent, result))
     big.start()
     assert sent.wait(30)
-    time.sleep(0.3)
+    deadline = time.monotonic() + 30
+    while len(acked) < 20 and time.monotonic() < deadline:  # (a slow machine)
+        time.sleep(0.05)
+    time.sleep(0.2)
     victim.stop(signal.SIGKILL)
     stop.set()
     for t in writers + [big]:
