@@ -24,6 +24,7 @@ import pgtest  # noqa: E402
 
 META_ENV = "OBJECTSTORE_TEST_META"  # "postgresql": servers keep metadata in PostgreSQL
 _CLUSTER: list[pgtest.Cluster] = []
+META_URLS: dict[Path, str] = {}  # data dir -> its server's PostgreSQL database (helpers')
 
 
 def on_postgres() -> bool:
@@ -136,6 +137,7 @@ class Server:
             self.meta_url = pg_cluster().new_database("srv")
         if self.meta_url is not None:
             env["OBJECTSTORE_META_URL"] = self.meta_url
+            META_URLS[self.data_dir] = self.meta_url
         return env
 
     @property

@@ -38,7 +38,8 @@ def test_postgres_down_then_back(own_cluster: pgtest.Cluster, tmp_path: Path) ->
         s3: Any = srv.client()
         s3.create_bucket(Bucket="restart-b")
         s3.put_object(Bucket="restart-b", Key="before", Body=b"kept")
-        url = s3.generate_presigned_url("get_object", Params={"Bucket": "restart-b", "Key": "before"})
+        url = s3.generate_presigned_url("get_object",
+                                        Params={"Bucket": "restart-b", "Key": "before"})
         own_cluster.pg_ctl("stop")
         try:
             for _ in range(3):

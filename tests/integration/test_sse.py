@@ -18,7 +18,7 @@ import pytest
 import requests
 import urllib3
 from botocore.exceptions import BotoCoreError, ClientError
-from harness import Server, new_server, running
+from harness import Server, new_server, on_postgres, running
 from storage_util import run_cli
 from test_clients import aws_json, aws_runner
 
@@ -326,6 +326,8 @@ def test_aws_cli(c: Any, b: str, srv: Server, tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- what is on disk
+@pytest.mark.skipif(on_postgres(), reason="inline data lives in PostgreSQL, not "
+                                          "under the data dir")
 def test_no_plaintext_anywhere_under_the_data_dir(c: Any, b: str, srv: Server) -> None:
     marks = {}
     for mode, (put, _) in MODES.items():

@@ -129,7 +129,7 @@ class PgConnection:
             if isinstance(exc, psycopg.DataError) and "NUL" in str(exc) and \
                     query.startswith("SELECT"):
                 return _Empty()  # a key with U+0000: no row has one
-            new = _neutral(exc)
+            new = neutral(exc)
             if new is exc:
                 raise
             raise new from exc
@@ -146,7 +146,7 @@ class PgConnection:
         try:
             cur.executemany(query, rows)
         except psycopg.Error as exc:
-            new = _neutral(exc)
+            new = neutral(exc)
             if new is exc:
                 raise
             raise new from exc
@@ -177,7 +177,7 @@ class ReaderConnection(PgConnection):
             return super().execute(sql, parameters)
 
 
-def _neutral(exc: psycopg.Error) -> Exception:
+def neutral(exc: psycopg.Error) -> Exception:
     if isinstance(exc, RETRY_ERRORS):
         return Retry(type(exc).__name__)
     if isinstance(exc, pg_errors.UniqueViolation):

@@ -40,7 +40,7 @@ from objectstore.storage.db import Connection, Retry, Txn
 from objectstore.storage.keyring import default_path
 from objectstore.storage.meta import Unavailable
 from objectstore.storage.model import ObjectRecord
-from objectstore.storage.pg_conn import PgConnection, ReaderConnection, Translation
+from objectstore.storage.pg_conn import PgConnection, ReaderConnection, Translation, neutral
 from objectstore.storage.pg_schema import migrate
 from objectstore.storage.rows import WITH_DATA, row_to_object
 from objectstore.storage.sqlite import SqliteMeta
@@ -50,8 +50,9 @@ T = TypeVar("T")
 log = logging.getLogger("objectstore.postgres")
 
 _STAMPS = "SELECT (SELECT last_value FROM changes), (SELECT last_value FROM config_changes)"
-_BUMP = "SELECT nextval('changes')"
 _BUMP_CONFIG = "SELECT nextval('changes'), nextval('config_changes')"
+_COMMIT = "COMMIT; SELECT nextval('changes')"
+_COMMIT_CONFIG = "COMMIT; " + _BUMP_CONFIG
 POOL_SIZE = 16  # write connections (and writer threads) per process
 POOL_TIMEOUT = 10.0  # seconds a write waits for a connection before 503
 CONNECT_TIMEOUT = 5  # seconds
@@ -203,11 +204,18 @@ class PostgresMeta(SqliteMeta):
                         if not raw.broken:
                             raw.execute("ROLLBACK")
                         raise
-                    conn.execute("COMMIT")
-                    try:  # before anyone hears of the commit: caches everywhere go stale
-                        raw.execute(_BUMP_CONFIG if conn.wrote_config else _BUMP)
-                    except psycopg.Error:
-                        self._bump_elsewhere()
+                    # COMMIT and the stamps' move in one round trip (simple protocol): the
+                    # stamps move after the commit, before anyone hears of it; a COMMIT
+                    # that fails (serialization) stops the string there
+                    try:
+                        cur = raw.execute(_COMMIT_CONFIG if conn.wrote_config else _COMMIT)
+                    except psycopg.Error as exc:
+                        mapped = neutral(exc)
+                        if mapped is exc:
+                            raise
+                        raise mapped from exc
+                    if cur.statusmessage != "COMMIT":  # an error a closure swallowed
+                        raise RuntimeError("the metadata transaction was rolled back")
                     return result, conn.wrote_garbage
             except Retry:
                 time.sleep(random.uniform(0, min(0.05, 0.001 * 2 ** attempt)))
