@@ -117,9 +117,19 @@ def start(port: int | None = None) -> Cluster:
     reason = unavailable()
     if reason:
         raise RuntimeError(reason)
+    fixed = port or int(os.environ.get("OBJECTSTORE_TEST_PG_PORT") or 0)
+    for attempt in range(3):
+        try:
+            return _start_private(fixed or _free_port())
+        except PortTaken:
+            if fixed or attempt == 2:  # a free port taken meanwhile: another one
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start_private(port: int) -> Cluster:
     bindir = _bindir()
     assert bindir is not None
-    port = port or int(os.environ.get("OBJECTSTORE_TEST_PG_PORT") or 0) or _free_port()
     base = Path(tempfile.mkdtemp(prefix="objectstore-pg-"))
     if os.geteuid() == 0:
         pw = pwd.getpwnam("postgres")
@@ -137,8 +147,19 @@ def start(port: int | None = None) -> Cluster:
     with open(data / "postgresql.conf", "a") as conf:  # (kept by a restart, unlike -o)
         conf.write("\n".join(settings) + "\n")
     cluster = Cluster(f"postgresql://postgres@127.0.0.1:{port}/postgres", base)
-    cluster.pg_ctl("start")
+    try:
+        cluster.pg_ctl("start")
+    except subprocess.CalledProcessError:
+        log = (base / "log").read_text(errors="replace")[-2000:] if (base / "log").exists() \
+            else ""
+        stop_dir(base)  # nothing left behind
+        raise PortTaken(log) if "already in use" in log else \
+            RuntimeError(f"PostgreSQL did not start on port {port}: {log}") from None
     return cluster
+
+
+class PortTaken(RuntimeError):
+    pass
 
 
 def stop_dir(base: Path) -> None:

@@ -145,6 +145,24 @@ def test_listing_is_utf8_byte_order(stores: Stores) -> None:
     assert keys(stores, "b", prefix="\U0010fffd") == ["\U0010fffd"]
 
 
+def test_listing_markers_holding_nul(stores: Stores) -> None:
+    """A client's marker may hold U+0000 (no key does): the listing is what byte order
+    says, on both stores."""
+    bucket(stores)
+    names = ["a", "a\x01", "a\x01z", "ab", "b"]
+    for k in names:
+        put(stores, record("b", k))
+    assert keys(stores, "b", after=b"a\x00") == ["a\x01", "a\x01z", "ab", "b"]
+    assert keys(stores, "b", after=b"a\x00zz") == ["a\x01", "a\x01z", "ab", "b"]
+    assert keys(stores, "b", prefix="a", after=b"a\x00") == ["a\x01", "a\x01z", "ab"]
+    assert keys(stores, "b", prefix="a\x00") == []
+    bucket(stores, "v", versioning="Enabled")
+    for k in names:
+        put(stores, record("v", k))
+    assert [x.key for x in stores.meta.scan_versions("v", "", b"a\x00", None)] == names[1:]
+    assert [x.key for x in stores.meta.scan_versions("v", "", b"a\x00", 5)] == names[1:]
+
+
 def test_listing_prefix_and_marker_together(stores: Stores) -> None:
     bucket(stores)
     names = [f"p/{i:03d}" for i in range(30)] + ["p0", "q", "o"]

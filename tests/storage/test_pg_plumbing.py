@@ -26,7 +26,7 @@ def test_translate() -> None:
                   "AND b LIKE 'x%' AND c < CAST(? AS TEXT) LIMIT ?")
     assert t.sql == ("SELECT 1 FROM v WHERE a=%s AND version_id IS NOT DISTINCT FROM %s AND "
                      "key > %s AND b LIKE 'x%%' AND c < %s LIMIT %s")
-    assert t.text_params == (2, 3)
+    assert t.text_params == ((2, ">"), (3, "<"))
 
 
 def test_bounds() -> None:
@@ -37,6 +37,9 @@ def test_bounds() -> None:
     assert text_bound("é".encode()) == "é"
     assert text_bound("pré".encode() + b"\xff") == "prê"
     assert text_bound("x") == "x"
+    assert text_bound(b"a\x00b", ">") == "a"
+    assert text_bound(b"a\x00b", ">=") == text_bound(b"a\x00", "<") == "a\x01"
+    assert len(text_bound(b"a\x00", "=").encode()) > 1024
 
 
 def test_redacted() -> None:

@@ -26,8 +26,9 @@ from psycopg import errors as pg_errors
 from objectstore.storage.db import IntegrityError, Retry, key_upper_bound
 from objectstore.storage.meta import Unavailable
 
-_TOKEN = re.compile(r"CAST\(\? AS TEXT\)|\bIS \?|\?|%")
+_TOKEN = re.compile(r"(?:(>=|<=|>|<|=) ?)?CAST\(\? AS TEXT\)|\bIS \?|\?|%")
 _HIGHEST = "\U0010ffff" * 4  # above every key a prefix of U+10FFFF characters can have
+_NO_KEY = "\U0010ffff" * 300  # 1,200 bytes: longer than any key (1,024 bytes at most)
 RETRY_ERRORS = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
 
 
@@ -40,26 +41,27 @@ _CONFIG_WRITE = re.compile(
 class Translation:
     __slots__ = ("sql", "text_params", "garbage", "config")
 
-    def __init__(self, sql: str, text_params: tuple[int, ...]) -> None:
+    def __init__(self, sql: str, text_params: tuple[tuple[int, str], ...]) -> None:
         self.sql = sql
-        self.text_params = text_params
+        self.text_params = text_params  # (index, the comparison it bounds)
         self.garbage = False
         self.config = False
 
 
 def translate(sql: str) -> Translation:
     index = 0
-    text_params: list[int] = []
+    text_params: list[tuple[int, str]] = []
 
     def sub(m: re.Match[str]) -> str:
         nonlocal index
         token = m.group(0)
         if token == "%":
             return "%%"
-        if token.startswith("CAST"):
-            text_params.append(index)
+        if token.endswith("CAST(? AS TEXT)"):
+            op = m.group(1) or ""
+            text_params.append((index, op))
             index += 1
-            return "%s"
+            return f"{op} %s" if op else "%s"
         index += 1
         return "IS NOT DISTINCT FROM %s" if token.startswith("IS") else "%s"
 
@@ -67,17 +69,32 @@ def translate(sql: str) -> Translation:
     return Translation(out, tuple(text_params))
 
 
-def text_bound(value: Any) -> Any:
-    """A listing bound passed as bytes, as text PostgreSQL can compare."""
-    if not isinstance(value, (bytes, bytearray)):
+def text_bound(value: Any, op: str = ">") -> Any:
+    """A listing bound passed as bytes, as text PostgreSQL can compare (``key op bound``).
+
+    A bound holding U+0000 (a client's marker) is replaced by one that selects the same
+    keys, none of which holds U+0000: with ``s`` cut before its first U+0000, ``key > s``
+    becomes ``key > cut``, ``key >= s`` and ``key < s`` become ``... cut + U+0001``, and
+    ``key = s`` (never true) a string longer than any key."""
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            value = bytes(value).decode()
+        except UnicodeDecodeError:
+            if not value.endswith(b"\xff"):
+                value = bytes(value).decode("utf-8", "replace")
+            else:
+                upper = key_upper_bound(bytes(value[:-1]).decode("utf-8", "replace"))
+                value = _HIGHEST if upper is None else upper
+    if not isinstance(value, str) or "\x00" not in value:
         return value
-    try:
-        return bytes(value).decode()
-    except UnicodeDecodeError:
-        if value.endswith(b"\xff"):
-            upper = key_upper_bound(bytes(value[:-1]).decode("utf-8", "replace"))
-            return _HIGHEST if upper is None else upper
-        return bytes(value).decode("utf-8", "replace")
+    cut = value[:value.index("\x00")]
+    if op == ">":
+        return cut
+    if op in (">=", "<"):
+        return cut + "\x01"
+    if op == "<=":
+        return cut
+    return _NO_KEY
 
 
 class _Empty:
@@ -113,8 +130,8 @@ class PgConnection:
             self._cache[sql] = t
         if t.text_params:
             params = list(params)
-            for i in t.text_params:
-                params[i] = text_bound(params[i])
+            for i, op in t.text_params:
+                params[i] = text_bound(params[i], op)
         if t.garbage:
             self.wrote_garbage = True
         if t.config:
