@@ -541,7 +541,7 @@ def _kill_postgres(pg: pgtest.Cluster) -> None:
     """SIGKILL to the postmaster and every process it started (a crash, not a shutdown)."""
     assert pg.directory is not None
     pid = int((pg.directory / "data" / "postmaster.pid").read_text().split()[0])
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    children = [e for e in os.listdir("/proc") if e.isdigit() and _ppid(int(e)) == pid]
     for p in [pid, *map(int, children)]:
         try:
             os.kill(p, signal.SIGKILL)
@@ -550,6 +550,13 @@ def _kill_postgres(pg: pgtest.Cluster) -> None:
     for p in [pid, *map(int, children)]:
         while Path(f"/proc/{p}").exists() and "Z" not in _state(p):
             time.sleep(0.05)
+
+
+def _ppid(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _state(pid: int) -> str:
