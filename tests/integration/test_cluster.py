@@ -377,6 +377,9 @@ def test_kill_9_of_a_gateway_mid_write(cluster: Cluster) -> None:
     vc.create_bucket(Bucket=bucket)
     old = secrets.token_bytes(3000)
     vc.put_object(Bucket=bucket, Key="large", Body=old)  # overwritten by the cut PUT
+    up = vc.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]  # dies with it
+    part1 = os.urandom(5 << 20)
+    e1 = vc.upload_part(Bucket=bucket, Key="mp", UploadId=up, PartNumber=1, Body=part1)["ETag"]
     acked: dict[str, bytes] = {}
     tried: dict[str, bytes] = {}
     stop = threading.Event()
@@ -427,6 +430,11 @@ def test_kill_9_of_a_gateway_mid_write(cluster: Cluster) -> None:
         if key in listed:
             assert sa.get_object(Bucket=bucket, Key=key)["Body"].read() == tried[key], key
     assert set(listed) <= set(tried) | {"large"}
+    # the upload begun on the dead gateway goes on through the others
+    e2 = sa.upload_part(Bucket=bucket, Key="mp", UploadId=up, PartNumber=2, Body=b"end")["ETag"]
+    sb.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+    assert sa.get_object(Bucket=bucket, Key="mp")["Body"].read() == part1 + b"end"
     print(f"\nkill -9 of a gateway: {len(acked)} acknowledged PUTs all readable, "
           f"{len(set(tried) - set(acked))} in flight, a 64 MiB PUT cut at half")
     victim.start()  # restarted: it serves again, the others' writes included
