@@ -170,10 +170,10 @@ class Server:
                     "127.0.0.1", "-p", str(port), "--silent"], env
         raise ValueError(self.kind)
 
-    def start(self, fresh: bool = True, timeout: float = 60.0) -> float:
-        """Start on a new free port; returns seconds from spawn to first answered request
-        (an authenticated ListBuckets, or GET / for the bare app)."""
-        port = free_port()
+    def start(self, fresh: bool = True, timeout: float = 60.0, port: int | None = None) -> float:
+        """Start on ``port`` or a new free one; returns seconds from spawn to first answered
+        request (an authenticated ListBuckets, or GET / for the bare app)."""
+        port = port or free_port()
         if self.kind == "s3rver":
             self.target = Target(self.label, port, "S3RVER", "S3RVER")
         else:

@@ -258,6 +258,8 @@ class App:
                                     default_encryption=self.settings.default_encryption)
             finally:
                 leases.release(lease)
+        except Unavailable as exc:  # they stay kept: the next start delivers them
+            log.warning("delivering server access logs at shutdown: %s", exc)
         except Exception:  # noqa: BLE001 - they stay kept: the next start delivers them
             log.exception("delivering server access logs at shutdown failed")
 

@@ -34,6 +34,7 @@ from objectstore.service.sse import new_key
 from objectstore.service.stores import Stores
 from objectstore.storage import access_log
 from objectstore.storage.db import Connection
+from objectstore.storage.meta import Unavailable
 from objectstore.storage.model import Bucket, ObjectRecord, Segment
 from objectstore.storage.sqlite import SqliteMeta
 
@@ -107,7 +108,7 @@ def deliver(stores: Stores, ctx: JobContext, interval: float, *, force: bool = F
             try:
                 _deliver_batch(stores, ctx, group.bucket, group.config, rows, now(),
                                default_encryption, stats)
-            except LeaseLost:
+            except (LeaseLost, Unavailable):  # (the store is down: the runner says so)
                 raise
             except Exception:  # noqa: BLE001 - kept for the next round; the others go on
                 log.exception("access logs of %s: delivery failed, records kept",

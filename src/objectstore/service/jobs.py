@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from objectstore.storage.db import Connection, Txn
+from objectstore.storage.meta import Unavailable
 from objectstore.storage.sqlite import SqliteMeta
 
 T = TypeVar("T")
@@ -263,6 +264,8 @@ class JobRunner:
                         due[job.name] = time.monotonic() + wait
                         continue
                     self.run_once(job, once_per_interval=True)
+                except Unavailable as exc:  # (PostgreSQL down): no traceback, next interval
+                    log.warning("background job %s: %s", job.name, exc)
                 except Exception:  # noqa: BLE001 - a failed run is retried next interval
                     log.exception("background job %s failed", job.name)
                 due[job.name] = time.monotonic() + job.interval

@@ -18,6 +18,7 @@ import time
 from objectstore.service.jobs import Lease, LeaseLost, Leases
 from objectstore.service.stores import Stores
 from objectstore.storage import scrub
+from objectstore.storage.meta import Unavailable
 
 log = logging.getLogger("objectstore.maintenance")
 TMP_SWEEP_MAX = 300.0  # seconds between temp-file sweeps at most
@@ -69,6 +70,8 @@ class Maintenance:
                 if next_scrub is not None and now >= next_scrub:
                     self.run_scrub()
                     next_scrub = time.monotonic() + self.scrub_interval
+            except Unavailable as exc:  # (PostgreSQL down): retried next time
+                log.warning("background maintenance: %s", exc)
             except Exception:  # noqa: BLE001 - upkeep must never take the server down
                 log.exception("background maintenance failed")
 

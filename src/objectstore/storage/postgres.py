@@ -138,9 +138,11 @@ class PostgresMeta(SqliteMeta):
             local.objects = collections.OrderedDict()
             local.cached_bytes = 0
             local.stamp = row[0]
-            if getattr(local, "config_stamp", None) != row[1]:
-                local.cache = {}
-                local.config_stamp = row[1]
+        # (compared on its own: a read between a commit's two nextval calls sees ``changes``
+        # moved and ``config_changes`` not yet; the next request must still see it move)
+        if getattr(local, "config_stamp", None) != row[1]:
+            local.cache = {}
+            local.config_stamp = row[1]
 
     def _cache(self) -> dict[tuple[str, ...], Any]:
         """The thread's lookup cache when its requests validate it (new_request); else a

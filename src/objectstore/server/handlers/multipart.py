@@ -268,6 +268,14 @@ async def complete_multipart_upload(ctx: Ctx) -> Response:
                                   lambda: ctx.stores.meta.get_object(bucket.name, up.key))
     requested = mxml.parse_complete(await ctx.req.read_small())
     stored = {p.number: p for p in ctx.stores.uploads.parts(up.upload_id)}
+    if any(rp.number not in stored for rp in requested) and \
+            ctx.stores.uploads.get(up.upload_id) is None:
+        # completed (or aborted) by a racing request since ``up`` was read: its parts went
+        # with it, which is not the client's InvalidPart
+        again = _completed_again(ctx)
+        if again is None:
+            raise S3Error("NoSuchUpload", UploadId=up.upload_id)
+        return again
     chosen: list[Part] = []
     last = 0
     for i, rp in enumerate(requested):
