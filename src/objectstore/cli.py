@@ -25,6 +25,7 @@ from objectstore.config import (
     DEFAULT_WEBSITE_DOMAIN,
     SETTINGS_ENV,
     Settings,
+    env_switch,
     settings_to_json,
 )
 from objectstore.service import accounts
@@ -111,7 +112,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=int(_env("WORKERS", "1") or 1),
                        help="server processes sharing the data directory (default 1)")
     serve.add_argument("--no-fsync", action="store_true",
-                       default=_env("NO_FSYNC", "") not in ("", "0", "false"),
+                       default=env_switch("NO_FSYNC"),
                        help="do not fsync (throwaway test servers only: a crash may lose data)")
     serve.add_argument("--tls-cert", default=_env("TLS_CERT"), help="serve HTTPS with this PEM "
                        "certificate (with --tls-key)")
@@ -167,7 +168,7 @@ def parser() -> argparse.ArgumentParser:
                             "request or the bucket asks otherwise (Amazon S3 since 2023); "
                             "none (default): only when asked")
     serve.add_argument("--allow-sse-c-over-http", action="store_true",
-                       default=_env("ALLOW_SSE_C_OVER_HTTP", "") not in ("", "0", "false"),
+                       default=env_switch("ALLOW_SSE_C_OVER_HTTP"),
                        help="accept SSE-C keys over plain HTTP (local testing only: the key "
                             "crosses the network in the clear)")
     serve.add_argument("--bucket-defaults", choices=("ceph", "aws"),
@@ -352,7 +353,7 @@ def _observe_args(p: argparse.ArgumentParser) -> None:
                    "PATH or '-' (standard output) (env OBJECTSTORE_ACCESS_LOG); the bare "
                    "flag: uvicorn's plain request lines, as before")
     p.add_argument("--metrics", action="store_true",
-                   default=_env("METRICS", "") not in ("", "0", "false"),
+                   default=env_switch("METRICS"),
                    help="Prometheus metrics on /_metrics (admin keys or --metrics-token; env "
                         "OBJECTSTORE_METRICS=1)")
     p.add_argument("--metrics-port", type=int, default=int(_env("METRICS_PORT", "0") or 0),

@@ -16,6 +16,11 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("OBJECTSTORE_DATA_DIR") or "./data")
 
 
+def env_switch(name: str) -> bool:
+    """Whether OBJECTSTORE_<name> turns a switch on (set, and not "", "0" or "false")."""
+    return os.environ.get(f"OBJECTSTORE_{name}", "") not in ("", "0", "false")
+
+
 def default_keyring() -> Path | None:
     """The keyring file named by OBJECTSTORE_KEYRING (None: the data dir's own)."""
     value = os.environ.get("OBJECTSTORE_KEYRING")

@@ -24,7 +24,7 @@ import re
 import socket
 from typing import Any
 
-from objectstore.config import Settings
+from objectstore.config import Settings, env_switch
 from objectstore.storage.fstype import network_fs
 
 SHARED_GRACE = 3600.0  # default --blob-grace in cluster mode: longer than any transfer
@@ -41,7 +41,7 @@ def add_args(p: argparse.ArgumentParser) -> None:
                    help="names this gateway among those sharing the data directory (its "
                         "temp files, logs); env OBJECTSTORE_GATEWAY_ID; default HOST:PORT")
     p.add_argument("--cluster", action="store_true",
-                   default=_env("CLUSTER") not in ("", "0", "false"),
+                   default=env_switch("CLUSTER"),
                    help="several gateways share this data directory (env OBJECTSTORE_CLUSTER;"
                         " found on its own on network file systems and with a metadata "
                         "store other than SQLite): blobs are read with pread and unlinked "

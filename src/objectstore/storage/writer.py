@@ -23,6 +23,7 @@ import logging
 import os
 import queue
 import sqlite3
+import sys
 import threading
 import time
 from concurrent.futures import Future
@@ -145,15 +146,7 @@ class GroupCommitWriter:
                 self._blocked_since = time.monotonic()  # the next round of waiters
                 failed = [self._waiting] if self._waiting is not None else []
                 self._waiting = None
-                while True:
-                    try:
-                        nxt = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if nxt is None:
-                        self._queue.put(None)
-                        break
-                    failed.append(nxt)
+                failed += self._queued(sys.maxsize)
             if failed:
                 logging.getLogger("objectstore").warning(
                     "%d metadata writes refused (503): the writer lock was not free for "
@@ -162,8 +155,13 @@ class GroupCommitWriter:
                 _settle([(fut, False, exc) for _fn, fut in failed])
 
     def _take_batch(self, first: tuple[Txn[Any], Waiter]) -> list[tuple[Txn[Any], Waiter]]:
-        batch = [first]
-        while len(batch) < 256:
+        return [first, *self._queued(255)]
+
+    def _queued(self, room: int) -> list[tuple[Txn[Any], Waiter]]:
+        """Up to ``room`` writes already queued, without waiting (the close marker, None,
+        stays queued)."""
+        got: list[tuple[Txn[Any], Waiter]] = []
+        while len(got) < room:
             try:
                 nxt = self._queue.get_nowait()
             except queue.Empty:
@@ -171,8 +169,8 @@ class GroupCommitWriter:
             if nxt is None:
                 self._queue.put(None)
                 break
-            batch.append(nxt)
-        return batch
+            got.append(nxt)
+        return got
 
     def _commit(self, conn: sqlite3.Connection, batch: list[tuple[Txn[Any], Waiter]],
                 pending_garbage: list[str],
