@@ -37,8 +37,8 @@ BUCKET = "bench-list"
 
 
 def key_of(i: int) -> str:
-    # keys spread over "folders", as real buckets are; fixed width keeps byte order = i order
-    return f"logs/{i % 97:02d}/object-{i:09d}.bin"
+    # fixed width: byte order is i's order, so a page after key i holds 1,000 keys
+    return f"data/object-{i:09d}.bin"
 
 
 def fill(url: str, start: int, stop: int, owner: str, acl: str) -> None:
