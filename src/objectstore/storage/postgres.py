@@ -124,6 +124,12 @@ class PostgresMeta(SqliteMeta):
     def _pg_connect(self) -> psycopg.Connection[Any]:
         return psycopg.connect(self.url, **self._kwargs)
 
+    def pool_stats(self) -> dict[str, float]:
+        """The write pool's figures (psycopg_pool's get_stats: pool_size, pool_available,
+        requests_waiting, ...), for the metrics (server/metrics.py, POOL_HOOK)."""
+        return {k: float(v) for k, v in self._pool.get_stats().items()
+                if isinstance(v, (int, float))}
+
     def new_request(self) -> None:
         """(The server, as each request starts.) Validate this thread's caches against the
         change stamps, in one query: object records are dropped when ``changes`` moved
