@@ -353,8 +353,10 @@ class Registry:
     def job(self, interval: float) -> Job:
         """The periodic take-over, run on one gateway at a time under its lease."""
         def run(ctx: JobContext) -> None:
-            if not self._stop.is_set():
-                self.take_over(ctx.write)
+            if self._stop.is_set():
+                return
+            self.take_over(ctx.write)
+            clean_unlocked(self.partial_dir)  # partial files of dead workers
         return Job("image-registrations", interval, run)
 
     def _dead(self, holder: str) -> bool:
@@ -365,7 +367,7 @@ class Registry:
             return False
         pid = int(parts[1])
         if pid == os.getpid():
-            return holder != self.holder  # an earlier process that had this pid
+            return False  # this process (or an earlier one with its pid: by expiry)
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
