@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-import pgtest
 import pytest
 from harness import Creds, Server, free_port, meta_query, on_postgres, pg_cluster, root_creds
 from images_helpers import EUCA, MiB, Nova, objectstore, random_file, stored_files
+
+import pgtest
 
 LEASE = 2.0  # --job-lease-seconds: also how long a registration's claim lasts unrenewed
 SIZE = 48 * MiB
