@@ -120,7 +120,7 @@ def _stopped_mid_registration(pair: Pair) -> tuple[str, set[str]]:
     deadline = time.monotonic() + 10  # until a's worker has started (a partial file)
     while not any(f.stat().st_size for f in (pair.a.data_dir / "tmp-images").glob("*")):
         assert time.monotonic() < deadline, "a's worker did not start"
-        time.sleep(0.01)
+        time.sleep(0.002)  # (the whole registration takes a few tenths of a second)
     assert pair.a.proc is not None
     os.kill(pair.a.proc.pid, signal.SIGSTOP)
     state, pid, epoch, _ = pair.claim(image_id)
