@@ -20,7 +20,7 @@ from objectstore.service.registry import Registry, RegistryLimits
 from objectstore.service.stores import Stores
 from objectstore.storage.model import Image
 
-TTL = 0.3
+TTL = 0.6
 
 
 class SlowRegistry(Registry):
@@ -71,7 +71,7 @@ def _wait(what: Callable[[], bool], timeout: float = 5.0) -> None:
 
 def test_work_longer_than_a_claim_keeps_it(gateways: tuple[SlowRegistry, SlowRegistry]) -> None:
     a, b = gateways
-    a.seconds = TTL * 5
+    a.seconds = TTL * 4
     im = _pending(a, "ami-00000000000000001", (a.holder, time.time() + TTL))
     a._submit(im, 1)
     stop = threading.Event()
