@@ -158,7 +158,8 @@ def parser() -> argparse.ArgumentParser:
                 "a shortened lifecycle day)")
     _float_flag(serve, "--job-lease-seconds", 30,
                 "how long a background job's lease lasts without renewal: when its "
-                "process dies another takes the job over after this (default 30)")
+                "process dies another takes the job over after this; also an image "
+                "registration's claim (default 30)")
     _float_flag(serve, "--log-delivery-interval", 300,
                 "seconds a server access log record waits at most before it is "
                 "delivered to its target bucket (default 300; ceph/s3-tests expect 5)")

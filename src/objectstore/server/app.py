@@ -142,6 +142,8 @@ class App:
                                 settings.default_encryption)]
         if settings.blob_grace > 0:
             jobs.append(blob_gc.job(stores, settings.blob_grace))
+        # pending image registrations whose gateway died or stalled: taken over on one
+        jobs.append(registry.job(settings.job_lease_seconds / 2))
         self.jobs = JobRunner(stores.meta, jobs, ttl=settings.job_lease_seconds)
         access_logs.ensure_schema(stores.meta)
         self.website_domains = (settings.website_domain,) if settings.website_domain else ()
@@ -497,7 +499,8 @@ def build_app(settings: Settings, stores: Stores | None = None) -> App:
                                  list(settings.cloud_certs))
     limits = RegistryLimits(max_image_size=settings.max_image_size,
                             quota_bytes=settings.image_quota_bytes,
-                            quota_pending=settings.image_quota_pending)
+                            quota_pending=settings.image_quota_pending,
+                            claim_seconds=settings.job_lease_seconds)
     return App(settings, stores, Registry(stores, cloudkeys.load(pairs), limits))
 
 

@@ -11,28 +11,39 @@ image: deregistering cancels queued and running work (checked per chunk), and an
 registered again is a new token.
 `close()` stops running work at its next chunk; a restart resumes pending registrations
 from scratch, after removing partial files that no live worker holds.
+
+Across processes and gateways each pending registration is claimed by the process working
+on it (``images.claim_holder``, ``claim_epoch``, ``claim_expires``): made with the image,
+renewed every third of its life while the work is queued or running here. A claim that
+expired (its process died or stalled) or whose process is known dead (same host, no such
+pid) is taken over by the periodic job ``image-registrations`` (under its lease, on one
+gateway) or at start-up, with the epoch raised by one; the work then starts again from
+scratch there. The epoch fences the old worker: it stops at its next check of the claim,
+and its result is published only in a transaction that finds its claim (holder and epoch)
+still standing, so a registration becomes available once, from one worker.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
 import os
 import posixpath
 import re
 import secrets
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from objectstore.s3 import identity, sse
 from objectstore.s3.errors import S3Error
 from objectstore.service import access
 from objectstore.service.cloudkeys import CloudKey
 from objectstore.service.fairqueue import FairQueue
+from objectstore.service.jobs import Job, JobContext, holder_id
 from objectstore.service.sse import open_key
 from objectstore.service.stores import Stores
 from objectstore.service.unbundle import (
@@ -42,6 +53,7 @@ from objectstore.service.unbundle import (
     unbundle,
 )
 from objectstore.storage import faults
+from objectstore.storage.db import Txn
 from objectstore.storage.faults import BlobFault
 from objectstore.storage.images import QuotaExceeded
 from objectstore.storage.localfs import clean_unlocked
@@ -87,10 +99,12 @@ class RegistryLimits:
     quota_bytes: int = 100 << 30  # bytes of one account's pending and available images
     quota_pending: int = 4  # pending registrations of one account
     workers: int = 2  # registration threads
+    claim_seconds: float = 30.0  # a registration's claim lasts this long unrenewed
 
 
 class _Cancelled(Exception):
-    """The registration was deregistered (or its id registered again) meanwhile."""
+    """The registration was deregistered (or its id registered again) meanwhile, or its
+    claim was taken over by another process."""
 
 
 class _Stopped(Exception):
@@ -118,13 +132,14 @@ class Registry:
         self.partial_dir = stores.blobs.root / "tmp-images"
         self.partial_dir.mkdir(parents=True, exist_ok=True)
         # one account may use all workers but one, so another account always finds one
-        self._queue: FairQueue[tuple[str, str]] = FairQueue(max(1, limits.workers - 1))
+        self._queue: FairQueue[tuple[str, str, int]] = FairQueue(max(1, limits.workers - 1))
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self._mutex = threading.Lock()
         self._alive: dict[str, str] = {}  # image id -> token of work queued or running here
+        self._epochs: dict[str, int] = {}  # image id -> epoch of this process's claim on it
         self._cancelled: set[str] = set()  # tokens whose work must stop
-        self._lock_fd: int | None = None
+        self.holder = holder_id()  # this process, in the claims it makes
         # manifests are parsed off the event loop, two at a time (parsing holds the GIL:
         # more threads would only take more of it from the loop)
         self._parsers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="manifest")
@@ -133,10 +148,18 @@ class Registry:
         """Stop: queued work is dropped and running work ends at its next chunk (its image
         stays pending, to resume at the next start). Waits up to ``timeout`` seconds."""
         self._stop.set()
+        with self._mutex:
+            claims = list(self._epochs.items())
         self._queue.close()
         self._parsers.shutdown(wait=False, cancel_futures=True)
         if not self._queue.wait_idle(timeout, running_only=True):
             log.warning("image registrations still running after %.0fs", timeout)
+        if claims:  # let another gateway take them over now rather than at their expiry
+            try:
+                self.stores.meta.run(self.stores.images.renew_claims_txn(
+                    self.holder, claims, 0.0))
+            except Exception:  # noqa: BLE001 - they expire anyway
+                log.debug("releasing image registration claims failed", exc_info=True)
 
     # ------------------------------------------------------------------ reading
     def may_see(self, p: Principal | None, im: Image) -> bool:
@@ -221,7 +244,8 @@ class Registry:
             try:
                 await self.stores.write(self.stores.images.add_txn(
                     image, max_pending=self.limits.quota_pending,
-                    max_bytes=self.limits.quota_bytes))
+                    max_bytes=self.limits.quota_bytes,
+                    claim=(self.holder, time.time() + self.limits.claim_seconds)))
                 break
             except QuotaExceeded as exc:
                 raise RegistryError("QuotaExceeded", str(exc)) from None
@@ -231,7 +255,7 @@ class Registry:
                     raise RegistryError("Duplicate", f"image id {image_id} is in use") from None
                 image = replace(image, image_id=new_id(prefix))
         if not problem:
-            self._submit(image)
+            self._submit(image, 1)
         return image
 
     def _manifest_info(self, manifest_obj: ObjectRecord) -> tuple[ManifestInfo | None, str]:
@@ -283,8 +307,9 @@ class Registry:
     async def update(self, p: Principal | None, image_id: str, *, name: str | None = None,
                      description: str | None = None) -> Image:
         self.owned(p, image_id)
-        changes = {k: v for k, v in (("name", name), ("description", description))
-                   if v is not None}
+        changes: dict[str, Any] = {k: v for k, v in (("name", name),
+                                                     ("description", description))
+                                   if v is not None}
         return await self.stores.write(self.stores.images.update_txn(image_id, **changes))
 
     async def deregister(self, p: Principal | None, image_id: str) -> None:
@@ -297,40 +322,95 @@ class Registry:
         self._cancel(old.image_id, old.token)
 
     def resume(self) -> int:
-        """Restart registrations left pending by a previous process. With several server
-        processes on one data directory only the one holding the registry lock resumes.
-        Partial image files that no live worker holds (left by a crash) are removed first."""
+        """Restart registrations left pending by a previous process (at start-up): those
+        whose claim expired or whose process is gone. Partial image files that no live
+        worker holds (left by a crash) are removed first."""
         removed = clean_unlocked(self.partial_dir)
         if removed:
             log.info("removed %d partial image files left by an earlier process", removed)
-        lock_path = self.stores.blobs.root / "registry.lock"
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        return self.take_over(self.stores.meta.run)
+
+    def take_over(self, write: Callable[[Txn[int | None]], int | None]) -> int:
+        """Claim and queue here the pending registrations no live process works on (their
+        claim expired, or its process is gone); how many. ``write`` runs the claiming
+        transactions (the periodic job's: under its lease)."""
+        taken = 0
+        for im, holder, epoch in self.stores.images.claimable(time.time(), self._dead):
+            with self._mutex:
+                if im.image_id in self._alive:
+                    continue  # this process still has work for it (it stops by itself)
+            new = write(self.stores.images.claim_txn(
+                im.image_id, im.token, self.holder, time.time() + self.limits.claim_seconds,
+                (holder, epoch)))
+            if new is None:
+                continue  # claimed by another process first, or finished meanwhile
+            log.info("image registration %s taken over (claim %d; it was %s's)",
+                     im.image_id, new, holder or "nobody")
+            self._submit(im, new)
+            taken += 1
+        return taken
+
+    def job(self, interval: float) -> Job:
+        """The periodic take-over, run on one gateway at a time under its lease."""
+        def run(ctx: JobContext) -> None:
+            if self._stop.is_set():
+                return
+            self.take_over(ctx.write)
+            clean_unlocked(self.partial_dir)  # partial files of dead workers
+        return Job("image-registrations", interval, run)
+
+    def _dead(self, holder: str) -> bool:
+        """Whether the process of a claim is known to be gone: on this host, no such pid
+        (another host's processes are known dead only by their claims' expiry)."""
+        parts = holder.rsplit(":", 2)  # (service/jobs.py's holder_id: host:pid:random)
+        if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+            return False
+        pid = int(parts[1])
+        if pid == os.getpid():
+            return False  # this process (or an earlier one with its pid: by expiry)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
         except OSError:
-            os.close(fd)
-            return 0
-        self._lock_fd = fd  # held for the life of the process
-        pending = self.stores.images.pending()
-        for im in pending:
-            self._submit(im)
-        return len(pending)
+            return False  # alive (another user's)
+        return False
 
     async def wait_idle(self) -> None:
         """For tests: wait until queued registrations have run."""
         await asyncio.to_thread(self._queue.wait_idle)
 
     # ------------------------------------------------------------------ the queue
-    def _submit(self, im: Image) -> None:
+    def _submit(self, im: Image, epoch: int) -> None:
         with self._mutex:
             self._alive[im.image_id] = im.token
+            self._epochs[im.image_id] = epoch
             if not self._threads:
                 for i in range(max(1, self.limits.workers)):
                     t = threading.Thread(target=self._worker, name=f"register-{i}",
                                          daemon=True)
                     t.start()
                     self._threads.append(t)
-        self._queue.put(im.owner, (im.image_id, im.token))
+                t = threading.Thread(target=self._renew_claims, name="image-claims",
+                                     daemon=True)
+                t.start()
+                self._threads.append(t)
+        self._queue.put(im.owner, (im.image_id, im.token, epoch))
+
+    def _renew_claims(self) -> None:
+        """Extend this process's claims on queued and running work, every third of their
+        life (one transaction; none while there is no work here)."""
+        ttl = self.limits.claim_seconds
+        while not self._stop.wait(ttl / 3):
+            with self._mutex:
+                claims = list(self._epochs.items())
+            if not claims:
+                continue
+            try:
+                self.stores.meta.run(self.stores.images.renew_claims_txn(
+                    self.holder, claims, time.time() + ttl))
+            except Exception as exc:  # noqa: BLE001 - (store unavailable) next time
+                log.warning("renewing image registration claims failed: %s", exc)
 
     def _cancel(self, image_id: str, token: str) -> None:
         with self._mutex:
@@ -344,6 +424,7 @@ class Registry:
         with self._mutex:
             if self._alive.get(image_id) == token:
                 del self._alive[image_id]
+                self._epochs.pop(image_id, None)
             self._cancelled.discard(token)
 
     def _worker(self) -> None:
@@ -351,20 +432,20 @@ class Registry:
             item = self._queue.take()
             if item is None:
                 return
-            account, (image_id, token) = item
+            account, (image_id, token, epoch) = item
             try:
                 if not self._stop.is_set():
-                    self._work(image_id, token)
+                    self._work(image_id, token, epoch)
             except Exception:  # noqa: BLE001 - a worker thread never dies
                 log.exception("registering %s failed", image_id)
             finally:
                 self._forget(image_id, token)
                 self._queue.done(account)
 
-    def _checker(self, image_id: str, token: str) -> Callable[[], None]:
+    def _checker(self, image_id: str, token: str, epoch: int) -> Callable[[], None]:
         """Called per chunk: raises _Stopped when closing, _Cancelled when the registration
         was deregistered here or (checked in the database every CHECK_EVERY seconds)
-        by another process."""
+        by another process, or its claim was taken over."""
         last = time.monotonic()
 
         def check() -> None:
@@ -376,40 +457,50 @@ class Registry:
             now = time.monotonic()
             if now - last >= CHECK_EVERY:
                 last = now
-                im = self.stores.images.get(image_id)
-                if im is None or im.token != token or im.state != "pending":
+                if not self._claimed(image_id, token, epoch):
                     raise _Cancelled()
         return check
 
+    def _claimed(self, image_id: str, token: str, epoch: int) -> bool:
+        """Whether the registration ``token`` is pending under this process's claim."""
+        row = self.stores.images.claim_of(image_id)
+        return row is not None and row[:4] == ("pending", token, self.holder, epoch)
+
     # ------------------------------------------------------------------ the worker
-    def _work(self, image_id: str, token: str) -> None:
+    def _work(self, image_id: str, token: str, epoch: int) -> None:
         im = self.stores.images.get(image_id)
-        if im is None or im.state != "pending" or im.token != token:
+        if im is None or im.state != "pending" or im.token != token \
+                or not self._claimed(image_id, token, epoch):
             return
+        log.info("registering %s (claim %d)", image_id, epoch)
         try:
-            blob_id, size = self._unbundle(im, self._checker(image_id, token))
+            blob_id, size = self._unbundle(im, self._checker(image_id, token, epoch))
         except (_Cancelled, _Stopped) as exc:
             log.info("registration of %s %s", image_id,
                      "cancelled" if isinstance(exc, _Cancelled) else "stopped")
             return
         except UnbundleFailed as exc:
-            self._finish(image_id, token, state="failed", reason=exc.reason)
+            self._finish(image_id, token, epoch, state="failed", reason=exc.reason)
             return
         except Exception:  # noqa: BLE001 - recorded, never left pending
             log.exception("registering %s failed", image_id)
-            self._finish(image_id, token, state="failed",
+            self._finish(image_id, token, epoch, state="failed",
                          reason="internal error while registering")
             return
-        if not self._finish(image_id, token, state="available", blob=blob_id, size=size):
+        if not self._finish(image_id, token, epoch, state="available", blob=blob_id,
+                            size=size):
             self.stores.blobs.delete(blob_id)
 
-    def _finish(self, image_id: str, token: str, **changes: object) -> bool:
-        """Only the registration of ``token`` is changed; False when it is gone."""
+    def _finish(self, image_id: str, token: str, epoch: int, **changes: object) -> bool:
+        """Only the registration of ``token``, under this process's claim ``epoch``, is
+        changed (checked in the same transaction); False when it is gone or taken over."""
         try:
-            self.stores.meta.run(self.stores.images.update_txn(image_id, token=token,
-                                                               **changes))
+            self.stores.meta.run(self.stores.images.update_txn(
+                image_id, token=token, claim=(self.holder, epoch), **changes))
             return True
-        except NotFound:  # deregistered (and maybe registered again) meanwhile
+        except NotFound:  # deregistered (maybe registered again), or taken over, meanwhile
+            log.info("registration of %s (claim %d) ended without effect: deregistered "
+                     "or taken over meanwhile", image_id, epoch)
             return False
 
     def _principal(self, im: Image) -> Principal:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
 from objectstore.storage.db import ADD_GARBAGE, INTEGRITY_ERRORS, Connection, Txn, upsert
 from objectstore.storage.meta import Conflict, NotFound
@@ -22,7 +22,13 @@ CREATE TABLE IF NOT EXISTS images (
 CREATE INDEX IF NOT EXISTS images_by_owner ON images(owner);
 """
 # columns added later (ALTER TABLE on open)
-ADDED = (("token", "TEXT NOT NULL DEFAULT ''"), ("declared_size", "INTEGER NOT NULL DEFAULT 0"))
+ADDED = (("token", "TEXT NOT NULL DEFAULT ''"), ("declared_size", "INTEGER NOT NULL DEFAULT 0"),
+         ("claim_holder", "TEXT NOT NULL DEFAULT ''"),
+         ("claim_epoch", "INTEGER NOT NULL DEFAULT 0"),
+         ("claim_expires", "REAL NOT NULL DEFAULT 0"))
+# A pending registration's claim (claim_holder, claim_epoch, claim_expires): the process
+# working on it, renewed while it works; the epoch, raised by each claim, fences a worker
+# that lost its claim (service/registry.py). Not part of ``Image``.
 COLUMNS = ("image_id, owner, location, state, reason, image_type, architecture, kernel_id, "
            "ramdisk_id, is_public, name, description, block_devices, size, blob, registered_by, "
            "created, token, declared_size")
@@ -69,9 +75,11 @@ class Images:
             f"SELECT {COLUMNS} FROM images WHERE state='pending' ORDER BY created")]
 
     def add_txn(self, im: Image, *, max_pending: int | None = None,
-                max_bytes: int | None = None) -> Txn[None]:
+                max_bytes: int | None = None,
+                claim: tuple[str, float] | None = None) -> Txn[None]:
         """Insert ``im``; with limits, a pending image must fit the owner's quotas (counted
-        in the same transaction, so concurrent registrations cannot overshoot them)."""
+        in the same transaction, so concurrent registrations cannot overshoot them). With
+        ``claim`` (holder, expires), the registration is claimed by ``holder`` (epoch 1)."""
         def txn(c: Connection) -> None:
             if im.state == "pending" and (max_pending is not None or max_bytes is not None):
                 pending, used = c.execute(
@@ -92,23 +100,29 @@ class Images:
                           _values(im))
             except INTEGRITY_ERRORS:
                 raise Conflict("image id in use") from None
+            if claim is not None:
+                c.execute("UPDATE images SET claim_holder=?, claim_epoch=1, claim_expires=? "
+                          "WHERE image_id=?", (claim[0], claim[1], im.image_id))
         return txn
 
     def update_txn(self, image_id: str, *, token: str | None = None,
-                   **changes: Any) -> Txn[Image]:
+                   claim: tuple[str, int] | None = None, **changes: Any) -> Txn[Image]:
         """Change fields of an image; a new blob replaces (and discards) the old one.
 
         With ``token``, only the pending registration of that token is changed (its worker
         finishing): an image deregistered meanwhile, or registered again under the same id,
-        raises NotFound."""
+        raises NotFound. With ``claim`` (holder, epoch) too, only while that claim stands:
+        a worker whose claim was taken over raises NotFound (it is fenced off)."""
         def txn(c: Connection) -> Image:
-            row = c.execute(f"SELECT {COLUMNS} FROM images WHERE image_id=?",
-                            (image_id,)).fetchone()
+            row = c.execute(f"SELECT {COLUMNS}, claim_holder, claim_epoch FROM images "
+                            "WHERE image_id=?", (image_id,)).fetchone()
             if row is None:
                 raise NotFound("image")
-            old = _image(row)
+            old = _image(row[:N_COLUMNS])
             if token is not None and (old.token != token or old.state != "pending"):
                 raise NotFound("registration")
+            if claim is not None and (row[N_COLUMNS], row[N_COLUMNS + 1]) != claim:
+                raise NotFound("claim")
             new = replace(old, **changes)
             if old.blob and old.blob != new.blob:
                 c.execute(ADD_GARBAGE, (old.blob, time.time()))
@@ -127,6 +141,49 @@ class Images:
             if old.blob:
                 c.execute(ADD_GARBAGE, (old.blob, time.time()))
             return old
+        return txn
+
+    def claim_of(self, image_id: str) -> tuple[str, str, str, int, float] | None:
+        """(state, token, claim holder, claim epoch, claim expires) of an image."""
+        row = self.meta.reader().execute(
+            "SELECT state, token, claim_holder, claim_epoch, claim_expires FROM images "
+            "WHERE image_id=?", (image_id,)).fetchone()
+        return (row[0], row[1], row[2], int(row[3]), float(row[4])) if row else None
+
+    def claimable(self, now: float,
+                  dead: Callable[[str], bool]) -> list[tuple[Image, str, int]]:
+        """Pending registrations (with their claim's holder and epoch) whose claim expired
+        (or was never made), or whose holder ``dead`` says is gone."""
+        return [(_image(r[:N_COLUMNS]), r[N_COLUMNS], int(r[N_COLUMNS + 1]))
+                for r in self.meta.reader().execute(
+                    f"SELECT {COLUMNS}, claim_holder, claim_epoch, claim_expires FROM images "
+                    "WHERE state='pending' ORDER BY created")
+                if r[N_COLUMNS + 2] <= now or dead(r[N_COLUMNS])]
+
+    def claim_txn(self, image_id: str, token: str, holder: str, expires: float,
+                  seen: tuple[str, int]) -> Txn[int | None]:
+        """Claim the pending registration ``token`` for ``holder``: only if its claim is
+        still ``seen`` (holder, epoch), the one found expired or dead. The new epoch, or
+        None when another process claimed it first (or it is no longer pending)."""
+        def txn(c: Connection) -> int | None:
+            row = c.execute("SELECT state, token, claim_holder, claim_epoch FROM images "
+                            "WHERE image_id=?", (image_id,)).fetchone()
+            if row is None or row[0] != "pending" or row[1] != token \
+                    or (row[2], row[3]) != seen:
+                return None
+            epoch = int(row[3]) + 1
+            c.execute("UPDATE images SET claim_holder=?, claim_epoch=?, claim_expires=? "
+                      "WHERE image_id=?", (holder, epoch, expires, image_id))
+            return epoch
+        return txn
+
+    def renew_claims_txn(self, holder: str, claims: list[tuple[str, int]],
+                         expires: float) -> Txn[None]:
+        """Extend the claims (image id, epoch) that ``holder`` still has."""
+        def txn(c: Connection) -> None:
+            c.executemany("UPDATE images SET claim_expires=? WHERE image_id=? AND "
+                          "claim_holder=? AND claim_epoch=? AND state='pending'",
+                          [(expires, i, holder, e) for i, e in claims])
         return txn
 
     def referenced_blobs(self) -> set[str]:

@@ -125,7 +125,14 @@ CREATE TABLE job_runs (
   summary TEXT NOT NULL, gateway TEXT NOT NULL);
 """
 
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
+# 3: a pending image registration's claim by the gateway working on it (service/registry.py)
+_V3 = """
+ALTER TABLE images ADD COLUMN claim_holder TEXT NOT NULL DEFAULT '';
+ALTER TABLE images ADD COLUMN claim_epoch BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE images ADD COLUMN claim_expires DOUBLE PRECISION NOT NULL DEFAULT 0;
+"""
+
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3))
 
 
 class SchemaTooNew(Exception):
