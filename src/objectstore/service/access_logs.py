@@ -34,7 +34,7 @@ from objectstore.service.sse import new_key
 from objectstore.service.stores import Stores
 from objectstore.storage import access_log
 from objectstore.storage.db import Connection
-from objectstore.storage.meta import Unavailable
+from objectstore.storage.meta import Unavailable, may_have_committed
 from objectstore.storage.model import Bucket, ObjectRecord, Segment
 from objectstore.storage.sqlite import SqliteMeta
 
@@ -154,10 +154,11 @@ def _deliver_batch(stores: Stores, ctx: JobContext, source_name: str, config_jso
         drop(c)
     try:
         ctx.write(txn)
-    except BaseException:
-        for seg in rec.segments:
-            if seg.blob:
-                stores.blobs.delete(seg.blob)
+    except BaseException as exc:
+        if not may_have_committed(exc):
+            for seg in rec.segments:
+                if seg.blob:
+                    stores.blobs.delete(seg.blob)
         raise
     stats.objects += 1
     stats.records += len(rows)

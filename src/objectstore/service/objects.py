@@ -7,7 +7,7 @@ from typing import Callable, TypeVar
 from objectstore.s3.errors import S3Error
 from objectstore.service.stores import Stores
 from objectstore.storage.db import Txn
-from objectstore.storage.meta import NotFound
+from objectstore.storage.meta import NotFound, may_have_committed
 from objectstore.storage.model import ObjectRecord
 
 T = TypeVar("T")
@@ -27,6 +27,8 @@ async def publish(stores: Stores, rec: ObjectRecord,
         if shared is not None:  # the blobs are the source's: they stay
             if isinstance(exc, NotFound):
                 raise S3Error("NoSuchBucket", BucketName=rec.bucket) from None
+            raise
+        if may_have_committed(exc):  # the record may point at them: gc decides later
             raise
         for seg in rec.segments:
             if seg.blob:

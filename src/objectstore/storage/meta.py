@@ -40,13 +40,23 @@ def check_deletable(mode: str | None, until: float | None, legal_hold: bool,
 
 class Unavailable(StorageError):
     """The metadata store cannot be reached now (PostgreSQL down or restarting, a pool
-    exhausted past its timeout). The server answers 503 with Retry-After; nothing was
-    written. ``retry_after``: seconds a client should wait; ``overloaded``: reachable but
-    too busy (a pool exhausted), answered ``SlowDown`` as S3 does for too high a request
-    rate, rather than ``ServiceUnavailable``."""
+    exhausted past its timeout). The server answers 503 with Retry-After.
+    ``retry_after``: seconds a client should wait; ``overloaded``: reachable but too busy
+    (a pool exhausted), answered ``SlowDown`` as S3 does for too high a request rate, rather
+    than ``ServiceUnavailable``; ``outcome_unknown``: the connection was lost during the
+    COMMIT, so the write may have been made — whoever wrote blobs for it must leave them
+    (an orphan is removed later by gc/scrub; a deleted blob under a committed record would
+    be data lost). Otherwise nothing was written."""
 
-    def __init__(self, reason: str, retry_after: int = 1, *, overloaded: bool = False) -> None:
+    def __init__(self, reason: str, retry_after: int = 1, *, overloaded: bool = False,
+                 outcome_unknown: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.overloaded = overloaded
+        self.outcome_unknown = outcome_unknown
+
+
+def may_have_committed(exc: BaseException) -> bool:
+    """Whether a failed metadata write may still have been made (see Unavailable)."""
+    return isinstance(exc, Unavailable) and exc.outcome_unknown

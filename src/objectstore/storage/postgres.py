@@ -221,6 +221,8 @@ class PostgresMeta(SqliteMeta):
                         mapped = neutral(exc)
                         if mapped is exc:
                             raise
+                        if isinstance(mapped, Unavailable):  # lost during the COMMIT
+                            mapped.outcome_unknown = True
                         raise mapped from exc
                     if cur.statusmessage != "COMMIT":  # an error a closure swallowed
                         raise RuntimeError("the metadata transaction was rolled back")

@@ -47,7 +47,7 @@ from objectstore.server.request import Response, xml_response
 from objectstore.service.ingest import Ingest, commit
 from objectstore.service.objects import publish_txn
 from objectstore.service.sse import DataKey
-from objectstore.storage.meta import Conflict, NotFound
+from objectstore.storage.meta import Conflict, NotFound, may_have_committed
 from objectstore.storage.model import ObjectRecord, Part, Segment, Upload
 
 TAGS_HEADER = "x-amz-tagging"  # kept with the upload's headers until completion
@@ -170,7 +170,7 @@ async def _save_part(ctx: Ctx, part: Part) -> None:
     try:
         await ctx.stores.write(ctx.stores.uploads.put_part_txn(part))
     except BaseException as exc:
-        if part.blob:
+        if part.blob and not may_have_committed(exc):
             ctx.stores.blobs.delete(part.blob)
         if isinstance(exc, NotFound):
             raise S3Error("NoSuchUpload", UploadId=part.upload_id) from None
