@@ -16,13 +16,12 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import conn, cpu_seconds, ensure_bucket, request  # noqa: E402
+from common import conn, cpu_seconds, ensure_bucket, request, scratch  # noqa: E402
 from servers import Server  # noqa: E402
 
 BUCKET = "bench-ab"
@@ -30,7 +29,7 @@ BUCKET = "bench-ab"
 
 def one_round(tree: Path, op: str, count: int) -> tuple[float, float]:
     os.environ["PYTHONPATH"] = str(tree.resolve() / "src")
-    srv = Server("objectstore", "objectstore", Path(tempfile.mkdtemp(prefix="bench-ab-")))
+    srv = Server("objectstore", "objectstore", scratch("bench-ab-"))
     srv.start()
     try:
         t = srv.target

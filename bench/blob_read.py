@@ -16,13 +16,12 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import conn, cpu_seconds, ensure_bucket, request  # noqa: E402
+from common import conn, cpu_seconds, ensure_bucket, request, scratch  # noqa: E402
 from servers import Server  # noqa: E402
 
 BUCKET = "bench-blob-read"
@@ -31,7 +30,7 @@ SIZES = {"4K": 4096, "64K": 64 << 10, "256K": 256 << 10, "1M": 1 << 20, "16M": 1
 
 def one_round(mode: str, size: int, count: int) -> tuple[float, float]:
     os.environ["OBJECTSTORE_BLOB_READ"] = mode
-    srv = Server("objectstore", "objectstore", Path(tempfile.mkdtemp(prefix="bench-br-")))
+    srv = Server("objectstore", "objectstore", scratch("bench-br-"))
     srv.start()
     try:
         t = srv.target

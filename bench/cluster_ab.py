@@ -26,7 +26,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -35,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from common import conn, cpu_seconds, ensure_bucket, request  # noqa: E402
+from common import conn, cpu_seconds, ensure_bucket, request, scratch  # noqa: E402
 from servers import Server  # noqa: E402
 
 import pgtest  # noqa: E402
@@ -61,7 +60,7 @@ def one_setup(tree: Path, setup: str, counts: dict[str, int], connections: int,
         os.environ["OBJECTSTORE_META_URL"] = url
     else:
         os.environ.pop("OBJECTSTORE_META_URL", None)
-    work = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
+    work = scratch("bench-cluster-")
     data = work / "data"
     n = 2 if setup == "pg-2" else 1
     servers = [Server("objectstore", f"{setup}-gw{i}", work, data_dir=data) for i in range(n)]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import hmac
 import http.client
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -16,6 +19,14 @@ from urllib.parse import quote
 
 MiB = 1 << 20
 GiB = 1 << 30
+
+
+def scratch(prefix: str) -> Path:
+    """A new temporary directory, removed when the benchmark exits (a run's data
+    directories hold hundreds of MB to GB each)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 def free_port() -> int:

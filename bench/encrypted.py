@@ -19,7 +19,6 @@ import hashlib
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from common import (  # noqa: E402
     ensure_bucket,
     pattern,
     request,
+    scratch,
 )
 from loads import _gen  # noqa: E402
 from servers import Server  # noqa: E402
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     size = 256 * MiB if args.quick else GiB
     rounds = args.rounds or (3 if args.quick else 5)
     seconds = 2.0 if args.quick else 4.0
-    work = Path(tempfile.mkdtemp(prefix="bench-sse-"))
+    work = scratch("bench-sse-")
     srv = Server("objectstore", "objectstore", work)
     orig = srv.command
 

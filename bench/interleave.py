@@ -17,10 +17,12 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from common import scratch  # noqa: E402
+
 WATCHED = ("4 KiB PUT", "4 KiB GET")  # with the single-stream rows: what the 3% rule names
 LOWER_IS_BETTER = re.compile(r"\b(ms|MB)$")  # latency / memory rows (MB/s rows are rates)
 
@@ -64,11 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = ap.parse_known_args(argv)
     trees = {"before": Path(args.before), "after": Path(args.after)}
     results: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
-    scratch = Path(tempfile.mkdtemp(prefix="interleave-"))
+    work = scratch("interleave-")
     for r in range(args.rounds):
         order = ["before", "after"] if r % 2 == 0 else ["after", "before"]
         for name in order:
-            got = run_once(trees[name], scratch / f"{name}-{r}.md", args.only, extra)
+            got = run_once(trees[name], work / f"{name}-{r}.md", args.only, extra)
             results[name].append(got)
             print(f"round {r + 1}/{args.rounds} {name}: "
                   + ", ".join(f"{k} {v:g}" for k, v in got.items() if watched(k)),

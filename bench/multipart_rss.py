@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import RssSampler  # noqa: E402
+from common import RssSampler, scratch  # noqa: E402
 from servers import Server  # noqa: E402
 
 PART = 64 << 20
@@ -26,7 +25,7 @@ PARTS = 80
 
 
 def main() -> int:
-    work = Path(tempfile.mkdtemp(prefix="objectstore-mp5g-"))
+    work = scratch("objectstore-mp5g-")
     srv = Server("objectstore", "objectstore", work)
     srv.start()
     try:

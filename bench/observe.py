@@ -15,12 +15,12 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ab import one_round  # noqa: E402
+from common import scratch  # noqa: E402
 
 CONFIGS: dict[str, dict[str, str]] = {
     "off": {},
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ops", default="get,put")
     ap.add_argument("--configs", default=",".join(CONFIGS))
     args = ap.parse_args(argv)
-    log = Path(tempfile.mkdtemp(prefix="bench-observe-")) / "access.jsonl"
+    log = scratch("bench-observe-") / "access.jsonl"
     names = [c.strip() for c in args.configs.split(",")]
     rows = []
     for op in args.ops.split(","):

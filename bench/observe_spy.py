@@ -14,13 +14,12 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import conn, ensure_bucket, request  # noqa: E402
+from common import conn, ensure_bucket, request, scratch  # noqa: E402
 from servers import Server  # noqa: E402
 
 MINE = ("server/observe.py", "server/jsonlog.py", "server/metrics.py")
@@ -32,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--rate", type=int, default=500)
     args = ap.parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="bench-spy-"))
+    work = scratch("bench-spy-")
     if args.mode == "on":
         os.environ["OBJECTSTORE_METRICS"] = "1"
         os.environ["OBJECTSTORE_ACCESS_LOG"] = str(work / "access.jsonl")

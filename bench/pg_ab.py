@@ -22,7 +22,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 from ab import BUCKET, one_round  # noqa: E402
-from common import conn, ensure_bucket, request  # noqa: E402
+from common import conn, ensure_bucket, request, scratch  # noqa: E402
 from servers import Server  # noqa: E402
 
 import pgtest  # noqa: E402
@@ -31,13 +31,12 @@ import pgtest  # noqa: E402
 def gateways_round(tree: Path, op: str, count: int, url: str, gateways: int) -> float:
     """Requests per second of 2 client threads, each on its own connection, against one
     gateway or (``gateways`` 2) one gateway each; all on one database and data dir."""
-    import tempfile
     import threading
     import time
 
     os.environ["PYTHONPATH"] = str(tree.resolve() / "src")
     os.environ["OBJECTSTORE_META_URL"] = url
-    data = Path(tempfile.mkdtemp(prefix="bench-gw-")) / "data"
+    data = scratch("bench-gw-") / "data"
     servers = [Server("objectstore", f"gw{i}", data.parent, data_dir=data)
                for i in range(gateways)]
     try:

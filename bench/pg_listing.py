@@ -20,7 +20,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from common import conn, ensure_bucket, request  # noqa: E402
+from common import conn, ensure_bucket, request, scratch  # noqa: E402
 from servers import Server  # noqa: E402
 
 import pgtest  # noqa: E402
@@ -65,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     url = cluster.new_database("list")
     os.environ["PYTHONPATH"] = str(HERE.parent / "src")
     os.environ["OBJECTSTORE_META_URL"] = url
-    srv = Server("objectstore", "objectstore", Path(tempfile.mkdtemp(prefix="bench-list-")))
+    srv = Server("objectstore", "objectstore", scratch("bench-list-"))
     srv.start()
     rows: list[tuple[int, float, float]] = []
     try:

@@ -28,13 +28,12 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Target, conn, cpu_seconds, emit_table, ensure_bucket, request  # noqa: E402
+from common import Target, conn, cpu_seconds, emit_table, ensure_bucket, request, scratch  # noqa: E402
 from servers import Server  # noqa: E402
 
 OBJECTS = 200
@@ -118,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     rounds = args.rounds or (5 if args.quick else 15)
     seconds = 1.0 if args.quick else 2.0
-    work = Path(tempfile.mkdtemp(prefix="bench-policy-"))
+    work = scratch("bench-policy-")
     srv = Server("objectstore", "objectstore", work)
     srv.start()
     policies = {"bench-spread": policy_spread, "bench-policy": policy_20}
