@@ -16,6 +16,7 @@ from typing import Callable, Iterator
 
 import pytest
 
+from objectstore.service.jobs import holder_gone
 from objectstore.service.registry import Registry, RegistryLimits
 from objectstore.service.stores import Stores
 from objectstore.storage.model import Image
@@ -136,9 +137,9 @@ def test_a_dead_process_claim_is_taken_at_once(
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()  # a pid of this host that is no longer running
     dead = f"{socket.gethostname()}:{child.pid}:0badc0de"
-    assert b._dead(dead) and not b._dead(a.holder) and not b._dead(b.holder)
-    assert not b._dead(f"elsewhere:{child.pid}:0badc0de")  # another host: only by expiry
-    assert not b._dead(f"{socket.gethostname()}:{os.getpid()}:00000000")  # this pid
+    assert holder_gone(dead) and not holder_gone(a.holder) and not holder_gone(b.holder)
+    assert not holder_gone(f"elsewhere:{child.pid}:0badc0de")  # another host: only by expiry
+    assert not holder_gone(f"{socket.gethostname()}:{os.getpid()}:00000000")  # this pid
     im = _pending(a, "ami-00000000000000004", (dead, time.time() + 3600))
     far = _pending(a, "ami-00000000000000005", ("elsewhere:1:x", time.time() + 3600))
     assert b.take_over(b.stores.meta.run) == 1

@@ -41,6 +41,25 @@ CREATE TABLE IF NOT EXISTS leases (
 DEFAULT_TTL = 30.0  # seconds a lease lasts unless renewed
 
 
+def holder_gone(holder: str) -> bool:
+    """Whether the process named by a holder id (``holder_id``: host:pid:random) is known
+    to be gone: on this host, no such pid (another host's processes are known dead only by
+    the expiry of what they hold)."""
+    parts = holder.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False  # this process (or an earlier one with its pid: by expiry)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # alive (another user's)
+    return False
+
+
 class LeaseLost(Exception):
     """This process no longer holds the lease (it expired and another process took it)."""
 

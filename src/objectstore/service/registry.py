@@ -27,24 +27,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import posixpath
 import re
 import secrets
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator
 
-from objectstore.s3 import identity, sse
-from objectstore.s3.errors import S3Error
+from objectstore.s3 import identity
 from objectstore.service import access
+from objectstore.service.bundle_read import MAX_MANIFEST, read_object, read_whole
 from objectstore.service.cloudkeys import CloudKey
 from objectstore.service.fairqueue import FairQueue
-from objectstore.service.jobs import Job, JobContext, holder_id
-from objectstore.service.sse import open_key
+from objectstore.service.jobs import Job, JobContext, holder_gone, holder_id
 from objectstore.service.stores import Stores
 from objectstore.service.unbundle import (
     ManifestInfo,
@@ -52,20 +49,15 @@ from objectstore.service.unbundle import (
     read_manifest_info,
     unbundle,
 )
-from objectstore.storage import faults
 from objectstore.storage.db import Txn
-from objectstore.storage.faults import BlobFault
 from objectstore.storage.images import QuotaExceeded
 from objectstore.storage.localfs import clean_unlocked
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import Bucket, Image, ObjectRecord, Principal
-from objectstore.storage.sse_read import open_inline, read_blocking
 
 log = logging.getLogger("objectstore.registry")
 
 ID_RE = re.compile(r"^(ami|aki|ari)-[0-9a-f]{8}(?:[0-9a-f]{9})?$")
-MAX_MANIFEST = 1 << 20
-READ_CHUNK = 1 << 20
 ARCHITECTURES = ("i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac")
 
 
@@ -261,7 +253,7 @@ class Registry:
     def _manifest_info(self, manifest_obj: ObjectRecord) -> tuple[ManifestInfo | None, str]:
         """(facts, "") or (None, why not): read and parsed in a worker thread."""
         try:
-            return read_manifest_info(self._read_whole(manifest_obj)), ""
+            return read_manifest_info(read_whole(self.stores, manifest_obj)), ""
         except UnbundleFailed as exc:
             return None, f"the manifest could not be read: {exc.reason}"
         except Exception:  # noqa: BLE001 - a manifest never answers 500
@@ -335,7 +327,7 @@ class Registry:
         claim expired, or its process is gone); how many. ``write`` runs the claiming
         transactions (the periodic job's: under its lease)."""
         taken = 0
-        for im, holder, epoch in self.stores.images.claimable(time.time(), self._dead):
+        for im, holder, epoch in self.stores.images.claimable(time.time(), holder_gone):
             with self._mutex:
                 if im.image_id in self._alive:
                     continue  # this process still has work for it (it stops by itself)
@@ -358,23 +350,6 @@ class Registry:
             self.take_over(ctx.write)
             clean_unlocked(self.partial_dir)  # partial files of dead workers
         return Job("image-registrations", interval, run)
-
-    def _dead(self, holder: str) -> bool:
-        """Whether the process of a claim is known to be gone: on this host, no such pid
-        (another host's processes are known dead only by their claims' expiry)."""
-        parts = holder.rsplit(":", 2)  # (service/jobs.py's holder_id: host:pid:random)
-        if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
-            return False
-        pid = int(parts[1])
-        if pid == os.getpid():
-            return False  # this process (or an earlier one with its pid: by expiry)
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except OSError:
-            return False  # alive (another user's)
-        return False
 
     async def wait_idle(self) -> None:
         """For tests: wait until queued registrations have run."""
@@ -521,7 +496,7 @@ class Registry:
         def part(filename: str) -> Iterator[bytes]:
             part_key = posixpath.join(folder, filename) if folder else filename
             obj = self._readable(p, bucket_name, part_key, f"part {filename}")
-            for chunk in self._read(obj):
+            for chunk in read_object(self.stores, obj):
                 check()
                 yield chunk
 
@@ -537,7 +512,7 @@ class Registry:
             writer.skip(n)
 
         try:
-            size = unbundle(self._read_whole(manifest_obj), self.cloud_keys, part,
+            size = unbundle(read_whole(self.stores, manifest_obj), self.cloud_keys, part,
                             write, user_certs, max_size=self.limits.max_image_size, hole=hole)
             writer.commit()
         except BaseException:
@@ -563,59 +538,3 @@ class Registry:
         return access.decide(p, bucket, action, key=obj.key if obj is not None else None,
                              obj=obj, account_block=self.stores.meta.account_public_block)
 
-    def _read(self, obj: ObjectRecord) -> Iterator[bytes]:
-        if obj.inline is not None and obj.sse is None:
-            yield obj.inline
-            return
-        if obj.sse is not None:
-            yield from self._read_encrypted(obj)
-            return
-        for seg in obj.segments:
-            if not seg.size:
-                continue
-            try:
-                fd = self.stores.blobs.open(seg.blob)
-            except FileNotFoundError:
-                raise UnbundleFailed("failed_download", "a stored part is gone "
-                                     "(overwritten or deleted meanwhile?)") from None
-            try:
-                sums = self.stores.blobs.sums(fd, seg.blob, seg.size)
-                pos = 0
-                while pos < seg.size:
-                    data = sums.read(fd, pos, min(READ_CHUNK, seg.size - pos))
-                    pos += len(data)
-                    yield data
-            except BlobFault as fault:
-                fault.where = f"{obj.bucket}/{obj.key}"
-                faults.report(fault)
-                raise UnbundleFailed("failed_download", "a stored part is damaged") from None
-            finally:
-                os.close(fd)
-
-    def _read_encrypted(self, obj: ObjectRecord) -> Iterator[bytes]:
-        """An SSE-S3 or SSE-KMS object, decrypted (SSE-C ones cannot be: no key here)."""
-        if sse.mode_of(obj.sse) == sse.SSE_C:
-            raise UnbundleFailed("failed_download", f"{obj.bucket}/{obj.key} is encrypted "
-                                 "with a customer-provided key (SSE-C)")
-        try:
-            dk = open_key(self.stores.meta.keyring, obj.sse, None)
-        except S3Error:
-            raise UnbundleFailed("failed_download", "the data key of an encrypted part does "
-                                 "not open") from None
-        assert dk is not None
-        try:
-            if obj.inline is not None:
-                yield open_inline(dk.key, obj.inline, f"{obj.bucket}/{obj.key}")
-                return
-            for piece in read_blocking(self.stores.blobs, obj.segments, dk.key, 0, obj.size,
-                                       f"{obj.bucket}/{obj.key}"):
-                yield bytes(piece)
-        except BlobFault as fault:
-            faults.report(fault)
-            raise UnbundleFailed("failed_download", "a stored part is damaged or gone") \
-                from None
-
-    def _read_whole(self, obj: ObjectRecord) -> bytes:
-        if obj.size > MAX_MANIFEST:
-            raise UnbundleFailed("failed_download", "the manifest is larger than 1 MiB")
-        return b"".join(self._read(obj))
