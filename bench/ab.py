@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import conn, cpu_seconds, ensure_bucket, request, scratch  # noqa: E402
+from common import conn, cpu_seconds, ensure_bucket, medians, request, scratch  # noqa: E402
 from servers import Server  # noqa: E402
 
 BUCKET = "bench-ab"
@@ -73,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             rate, cpu = one_round(tree, args.op, count)
             results[name].append((rate, cpu))
             print(f"round {r + 1} {name}: {rate:,.0f}/s, {cpu:.0f} µs server CPU", flush=True)
-    med = {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v))
-           for k, v in results.items()}
+    med = medians(results)
     (rb, cb), (ra, ca) = med["before"], med["after"]
     print(f"4 KiB {args.op.upper()}: {rb:,.0f} -> {ra:,.0f} /s ({100 * (ra / rb - 1):+.1f}%), "
           f"server CPU {cb:.0f} -> {ca:.0f} µs ({100 * (ca / cb - 1):+.1f}%)")

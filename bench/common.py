@@ -9,6 +9,7 @@ import http.client
 import os
 import shutil
 import socket
+import statistics
 import tempfile
 import threading
 import time
@@ -27,6 +28,12 @@ def scratch(prefix: str) -> Path:
     path = Path(tempfile.mkdtemp(prefix=prefix))
     atexit.register(shutil.rmtree, path, True)
     return path
+
+
+def medians(results: dict[str, list[tuple[float, float]]]) -> dict[str, tuple[float, float]]:
+    """Per name, the medians of its rounds' (rate, server CPU) pairs."""
+    return {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v))
+            for k, v in results.items()}
 
 
 def free_port() -> int:

@@ -22,7 +22,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 from ab import BUCKET, one_round  # noqa: E402
-from common import conn, ensure_bucket, request, scratch  # noqa: E402
+from common import conn, ensure_bucket, medians, request, scratch  # noqa: E402
 from servers import Server  # noqa: E402
 
 import pgtest  # noqa: E402
@@ -110,8 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                       flush=True)
     finally:
         cluster.stop()
-    med = {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v))
-           for k, v in results.items()}
+    med = medians(results)
     (rs, cs), (rp, cp) = med["sqlite"], med["postgresql"]
     print(f"4 KiB {args.op.upper()}: SQLite {rs:,.0f}/s, PostgreSQL {rp:,.0f}/s "
           f"({100 * rp / rs:.0f}% of SQLite); server CPU {cs:.0f} vs {cp:.0f} µs")

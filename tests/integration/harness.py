@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import secrets
 import signal
@@ -212,3 +213,14 @@ class Server:
             "s3", endpoint_url=self.endpoint, region_name="us-east-1",
             aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key,
             config=Config(retries={"max_attempts": 1}, **config))
+
+
+def read_until_cut(conn: Any, resp: Any, chunk: int = 1 << 20) -> None:
+    """Read what is left of a streamed answer, which may be cut off (the server aborting
+    it), then close its connection."""
+    try:
+        while resp.read(chunk):
+            pass
+    except (http.client.IncompleteRead, ConnectionError):
+        pass
+    conn.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from harness import Server, new_server, running
+from harness import Server, new_server, read_until_cut, running
 
 MiB = 1024 * 1024
 
@@ -55,12 +55,7 @@ def test_a_fuse_data_directory_is_served_in_cluster_mode(
         resp = conn.getresponse()
         assert resp.status == 200 and resp.read(MiB) == body[:MiB]
         os.truncate(blob, 0)  # another machine's doing, through the file system underneath
-        try:
-            while resp.read(MiB):
-                pass
-        except (http.client.IncompleteRead, ConnectionError):
-            pass
-        conn.close()
+        read_until_cut(conn, resp)
         assert srv.proc is not None and srv.proc.poll() is None, "the gateway died"
         s3.put_object(Bucket="fuse", Key="small", Body=b"still serving")
         assert s3.get_object(Bucket="fuse", Key="small")["Body"].read() == b"still serving"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from harness import Server, free_port, new_server, on_postgres, running, temp_files
+from harness import Server, free_port, new_server, on_postgres, read_until_cut, running, temp_files
 
 MiB = 1024 * 1024
 
@@ -107,12 +107,7 @@ def test_a_blob_cut_short_under_a_reader_does_not_kill_a_pread_gateway(
         conn, resp = _started_get(srv, "cut", "big")
         assert resp.read(MiB) == body[:MiB]
         os.truncate(blob, 0)
-        try:
-            while resp.read(MiB):
-                pass
-        except (http.client.IncompleteRead, ConnectionError):
-            pass
-        conn.close()
+        read_until_cut(conn, resp)
         assert srv.proc is not None and srv.proc.poll() is None, "the gateway died"
         assert s3.list_objects_v2(Bucket="cut")["KeyCount"] == 1
 
@@ -224,15 +219,14 @@ def test_gateways_never_sweep_each_others_temp_files(tmp_path: Path) -> None:
     with running(a), running(b):
         b_dir = data / "tmp" / "gw-b"
         assert (b_dir / ".alive").exists() and (data / "tmp" / "gw-a" / ".alive").exists()
-        stale = b_dir / ("f" * 32)  # an upload of gateway b, in its eyes still running
-        stale.write_bytes(b"x" * 1000)
-        past = time.time() - 60
-        os.utime(stale, (past, past))
-        time.sleep(0.1)
-        # b's own sweep would take it; stop b's sweeps by stopping b (SIGSTOP keeps its lock)
+        # b's own sweep would take an old file of its own: stop b's sweeps first by stopping
+        # b (SIGSTOP keeps its lock), then leave an upload of b's, in its eyes still running
         assert b.proc is not None
         b.proc.send_signal(signal.SIGSTOP)
+        stale = b_dir / ("f" * 32)
+        past = time.time() - 60
         try:
+            stale.write_bytes(b"x" * 1000)
             os.utime(stale, (past, past))
             time.sleep(2.5)  # several sweeps of gateway a
             assert stale.exists(), "gateway a swept a running gateway's temp file"
