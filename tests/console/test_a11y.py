@@ -1,0 +1,200 @@
+"""axe-core (vendored from the npm registry, tests/console/vendor) finds no serious or
+critical accessibility violation on any page of the console: sign-in, buckets, objects,
+object details, bucket settings (every tab), images, the administration pages and status,
+and the main dialogs. The same visits write the screenshots of docs/console.md."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Iterator
+
+import pytest
+from console_util import (
+    VIEWPORT,
+    Console,
+    axe,
+    axe_report,
+    new_console,
+    no_traceback,
+    settle,
+    shot,
+    sign_in,
+    wait_listening,
+)
+from harness import running
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+
+def _image_args() -> tuple[list[str], Any]:
+    """Server arguments for the test cloud key, and the helpers to register an image with
+    it (none where the shared image fixtures are missing: the images page is then empty)."""
+    try:
+        import images_helpers
+    except (ImportError, FileNotFoundError):
+        return [], None
+    euca = images_helpers.EUCA
+    return ["--cloud-key", str(euca / "cakey.pem"), "--cloud-cert", str(euca / "cacert.pem")], \
+        images_helpers
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """A server with things to show: buckets with objects and folders, an image, users."""
+    args, images = _image_args()
+    c = new_console(tmp_path_factory.mktemp("console-a11y"), args)
+    with running(c.server):
+        wait_listening(c.port)
+        s3 = c.s3()
+        s3.create_bucket(Bucket="photos")
+        s3.create_bucket(Bucket="reports")
+        s3.put_bucket_versioning(Bucket="reports",
+                                 VersioningConfiguration={"Status": "Enabled"})
+        s3.create_bucket(Bucket="backups")
+        for key, body in [("2026/q1/summary.txt", b"Q1 summary\n" * 40),
+                          ("2026/q2/summary.txt", b"Q2 summary\n" * 40),
+                          ("2026/readme.txt", b"Quarterly reports.\n"),
+                          ("archive/2025.csv", b"month,total\n1,10\n"),
+                          ("index.html", b"<h1>reports</h1>"),
+                          ("notes.txt", b"Remember the milk.\n")]:
+            s3.put_object(Bucket="reports", Key=key, Body=body, Metadata={"team": "finance"})
+        s3.put_object(Bucket="reports", Key="notes.txt", Body=b"Remember the bread.\n",
+                      ContentType="text/plain", Metadata={"team": "finance"})
+        s3.put_object_tagging(Bucket="reports", Key="notes.txt", Tagging={"TagSet": [
+            {"Key": "project", "Value": "console"}]})
+        for n in range(3):
+            s3.put_object(Bucket="photos", Key=f"cat-{n}.txt", Body=b"meow" * (n + 1))
+        account = "research"
+        c.server.admin("account", "create", account, "--email", "research@example.com")
+        c.server.new_user(account=account)
+        c.server.new_user(account=account, admin=True)
+        if images is not None:
+            s3.create_bucket(Bucket="images")
+            location = images.upload(s3, "images", "debian", images.fixture_files())
+            nova = images.Nova(c.server, c.root)
+            nova.wait(nova.register_ok(location, display_name="debian-12"))
+        yield c
+    no_traceback(c.server)
+
+
+@pytest.fixture(scope="module")
+def tab(browser: Any, console: Console) -> Iterator[Any]:
+    """One signed-in tab for the whole module (pages are visited by their hash routes)."""
+    ctx = browser.new_context(viewport=VIEWPORT)
+    ctx.set_default_timeout(15_000)
+    page = ctx.new_page()
+    sign_in(page, console, console.root)
+    yield page
+    ctx.close()
+
+
+def _check(page: Any, what: str) -> None:
+    found = axe(page)
+    assert found == [], f"{what}:\n{axe_report(found)}"
+
+
+def _visit(page: Any, console: Console, route: str, ready: Callable[[Any], Any]) -> None:
+    page.goto(console.route(route))
+    expect(ready(page)).to_be_visible()
+    settle(page)
+
+
+def _h1(text: str) -> Callable[[Any], Any]:
+    return lambda p: p.locator("main h1").filter(has_text=re.compile(text, re.I))
+
+
+PAGES: list[tuple[str, str, Callable[[Any], Any]]] = [
+    ("buckets", "#/buckets", lambda p: p.get_by_test_id("bucket-row").first),
+    ("objects", "#/b/reports/", lambda p: p.get_by_test_id("object-row").first),
+    ("objects-folder", "#/b/reports/2026/", lambda p: p.get_by_test_id("object-row").first),
+    ("object", "#/o/reports/notes.txt", _h1("notes.txt")),
+    ("images", "#/images", _h1("image")),
+    ("admin-users", "#/admin/users", _h1("user")),
+    ("admin-accounts", "#/admin/accounts", _h1("account")),
+    ("admin-keys", "#/admin/keys", _h1("key")),
+    ("admin-policies", "#/admin/policies", _h1("polic")),
+    ("admin-public-access", "#/admin/public-access", _h1("public")),
+    ("status", "#/status", _h1("status")),
+]
+
+
+def test_sign_in_page(browser: Any, console: Console) -> None:
+    ctx = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = ctx.new_page()
+        page.goto(console.url)
+        expect(page.get_by_test_id("signin")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        _check(page, "sign-in")
+        shot(page, "signin")
+        # a failed sign-in shows its error accessibly too
+        form = page.get_by_test_id("signin")
+        form.get_by_label(re.compile(r"^\s*access key", re.I)).fill("AKIANOSUCHKEY")
+        form.get_by_label(re.compile("secret", re.I)).fill("wrong")
+        form.get_by_role("button", name=re.compile(r"^\s*sign in\s*$", re.I)).click()
+        expect(page.get_by_test_id("error").or_(page.get_by_test_id("toast")).first
+               ).to_be_visible()
+        _check(page, "sign-in with an error")
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("name,route,ready", PAGES, ids=[p[0] for p in PAGES])
+def test_page(tab: Any, console: Console, name: str, route: str,
+              ready: Callable[[Any], Any]) -> None:
+    _visit(tab, console, route, ready)
+    _check(tab, name)
+    shot(tab, name)
+
+
+def test_bucket_settings_every_tab(tab: Any, console: Console) -> None:
+    _visit(tab, console, "#/settings/reports", _h1("reports"))
+    _check(tab, "settings")
+    shot(tab, "settings")
+    tabs = tab.get_by_role("tab")
+    count = tabs.count()
+    assert count >= 5, "settings are grouped in tabs"
+    for i in range(count):
+        t = tabs.nth(i)
+        label = t.inner_text()
+        t.click()
+        expect(t).to_have_attribute("aria-selected", "true")
+        tab.wait_for_load_state("networkidle")
+        _check(tab, f"settings tab {label!r}")
+
+
+def test_dialogs(tab: Any, console: Console) -> None:
+    _visit(tab, console, "#/buckets", lambda p: p.get_by_test_id("bucket-row").first)
+    tab.get_by_role("button", name=re.compile("create bucket", re.I)).click()
+    dialog = tab.locator("dialog[open]")
+    expect(dialog).to_be_visible()
+    _check(tab, "create-bucket dialog")
+    shot(tab, "create-bucket")
+    tab.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+
+    _visit(tab, console, "#/b/reports/", lambda p: p.get_by_test_id("object-row").first)
+    row = tab.get_by_test_id("object-row").filter(has_text="notes.txt")
+    row.get_by_role("button", name=re.compile("share", re.I)).click()
+    expect(tab.locator("dialog[open]")).to_be_visible()
+    expect(tab.get_by_test_id("share-url")).not_to_be_empty()
+    _check(tab, "share dialog")
+    tab.keyboard.press("Escape")
+
+
+def test_keyboard_reaches_the_main_navigation(tab: Any, console: Console) -> None:
+    _visit(tab, console, "#/buckets", lambda p: p.get_by_test_id("bucket-row").first)
+    tab.locator("body").focus()
+    seen = []
+    for _ in range(12):
+        tab.keyboard.press("Tab")
+        seen.append(tab.evaluate("() => document.activeElement && "
+                                 "(document.activeElement.textContent || '').trim()"))
+    assert any(re.search("skip", s or "", re.I) for s in seen[:2]), seen  # a skip link first
+    assert any(re.fullmatch(r"Images", s or "") for s in seen), seen
+    # focus is visible: the focused element draws an outline or a box shadow
+    style = tab.evaluate("""() => { const s = getComputedStyle(document.activeElement);
+        return [s.outlineStyle, s.outlineWidth, s.boxShadow]; }""")
+    assert style[0] != "none" or style[2] != "none", style
+
