@@ -283,27 +283,29 @@ def test_admin_creates_a_user_whose_key_works_in_boto3(console: Console, page: A
     console.server.admin("account", "create", account, "--email", f"{account}@example.com")
     user = "ui-user-" + secrets.token_hex(3)
     signed_in(page, route="#/admin/users")
-    settle(page)
-    page.get_by_role("button", name=re.compile("create user", re.I)).click()
-    dialog = _dialog(page)
-    dialog.get_by_label(re.compile("name", re.I)).first.fill(user)
-    dialog.get_by_label(re.compile("account", re.I)).select_option(account)
-    dialog.get_by_role("button", name=re.compile(r"^\s*create", re.I)).click()
-    expect(page.locator("main").get_by_role("row").filter(has_text=user)).to_be_visible()
+    form = page.get_by_role("form", name=re.compile("create a user", re.I))
+    form.get_by_label(re.compile("name", re.I)).fill(user)
+    form.get_by_label(re.compile("^account", re.I)).select_option(account)
+    form.get_by_role("button", name=re.compile("create", re.I)).click()
+    expect(page.get_by_test_id("user-row").filter(has_text=user)).to_be_visible()
 
     page.goto(console.route("#/admin/keys"))
-    settle(page)
-    page.get_by_role("button", name=re.compile("create (access )?key", re.I)).click()
-    dialog = _dialog(page)
-    dialog.get_by_label(re.compile("user", re.I)).select_option(user)
+    form = page.get_by_role("form", name=re.compile("create an access key", re.I))
+    form.get_by_label(re.compile("^user", re.I)).select_option(user)
     with page.expect_response(lambda r: r.request.method == "POST"
                               and urlsplit(r.url).path == "/_admin/keys") as answer:
-        dialog.get_by_role("button", name=re.compile(r"^\s*create", re.I)).click()
+        form.get_by_role("button", name=re.compile("create", re.I)).click()
     assert answer.value.status == 201
     made = answer.value.json()
-    # the secret is shown, once
-    expect(page.get_by_text(made["secret"]).or_(
-        page.locator(f"input[value='{made['secret']}']")).first).to_be_visible()
+    # the secret is shown, once, in a dialog
+    shown = page.get_by_test_id("secret-dialog")
+    expect(shown.get_by_label(re.compile("secret", re.I))).to_have_value(made["secret"])
+    expect(shown.get_by_label(re.compile("access key", re.I)).first).to_have_value(
+        made["accessKey"])
+    shown.get_by_role("button").filter(has_text=re.compile("saved", re.I)).click()
+    expect(shown).to_be_hidden()
+    expect(page.get_by_test_id("key-row").filter(has_text=made["accessKey"])).to_be_visible()
+    assert made["secret"] not in page.content()  # not shown again
 
     s3 = console.s3(Creds(made["accessKey"], made["secret"], account, user))
     bucket = "key-works-" + secrets.token_hex(3)
