@@ -7,13 +7,16 @@ import hashlib
 import json
 import re
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
+import boto3
 import pytest
 import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from harness import Creds, Server, new_server, on_postgres, running
@@ -23,10 +26,10 @@ UNSIGNED = "UNSIGNED-PAYLOAD"
 
 def call(server: Server, method: str, path: str, body: Any = None,
          creds: Creds | None = None, *, payload_hash: str | None = None,
-         raw: bytes | None = None) -> requests.Response:
-    """``method`` ``/_admin/<path>`` signed by ``creds`` (default: the server's admin),
-    with ``body`` as JSON (or ``raw`` bytes); x-amz-content-sha256 is the body's SHA-256
-    unless ``payload_hash`` says otherwise."""
+         raw: bytes | None = None, token: str | None = None) -> requests.Response:
+    """``method`` ``/_admin/<path>`` signed by ``creds`` (default: the server's admin; with
+    ``token``: session credentials), with ``body`` as JSON (or ``raw`` bytes);
+    x-amz-content-sha256 is the body's SHA-256 unless ``payload_hash`` says otherwise."""
     creds = creds or server.root
     url = f"{server.endpoint}/_admin/{path}"
     data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
@@ -34,7 +37,8 @@ def call(server: Server, method: str, path: str, body: Any = None,
     if data:
         headers["Content-Type"] = "application/json"
     req = AWSRequest(method=method, url=url, data=data, headers=headers)
-    SigV4Auth(Credentials(creds.access_key, creds.secret_key), "s3", "us-east-1").add_auth(req)
+    SigV4Auth(Credentials(creds.access_key, creds.secret_key, token), "s3",
+              "us-east-1").add_auth(req)
     return requests.request(method, url, data=data, headers=dict(req.headers.items()),
                             timeout=30)
 
@@ -390,3 +394,85 @@ def test_unknown_paths_and_methods(srv: Server) -> None:
     error(call(srv, "POST", "users", {"name": "u-" + secrets.token_hex(3),
                                       "account": "no-such-account"}), 404, "NoSuchEntity")
     error(call(srv, "DELETE", "session"), 400, "InvalidRequest")  # a long-term key
+
+
+# ------------------------------------------------------------------------------ sessions
+def session(srv: Server, creds: Creds, seconds: int = 900) -> tuple[Creds, str, datetime]:
+    """Session credentials of ``creds`` (boto3's STS client): creds, token, expiration."""
+    sts = boto3.client("sts", endpoint_url=srv.endpoint, region_name="us-east-1",
+                       aws_access_key_id=creds.access_key,
+                       aws_secret_access_key=creds.secret_key,
+                       config=Config(retries={"max_attempts": 1}))
+    c = sts.get_session_token(DurationSeconds=seconds)["Credentials"]
+    return (Creds(c["AccessKeyId"], c["SecretAccessKey"], creds.account, creds.user),
+            c["SessionToken"], c["Expiration"])
+
+
+def session_s3(srv: Server, creds: Creds, token: str) -> Any:
+    return boto3.client("s3", endpoint_url=srv.endpoint, region_name="us-east-1",
+                        aws_access_key_id=creds.access_key,
+                        aws_secret_access_key=creds.secret_key, aws_session_token=token,
+                        config=Config(retries={"max_attempts": 1}))
+
+
+def test_whoami_and_sign_out_with_a_session(srv: Server) -> None:
+    creds = new_user(srv, new_account(srv))
+    temp, token, expiration = session(srv, creds)
+    me = ok(call(srv, "GET", "whoami", creds=temp, token=token))
+    assert me["user"] == creds.user and me["accessKey"] == temp.access_key
+    assert me["accessKey"].startswith("ASIA") and me["isAdmin"] is False
+    shown = datetime.fromisoformat(me["session"]["expiration"].replace("Z", "+00:00"))
+    assert abs((shown - expiration).total_seconds()) < 1
+    s3 = session_s3(srv, temp, token)
+    assert s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+    error(call(srv, "GET", "whoami", creds=temp), 400, "InvalidToken")  # no token (as S3)
+
+    ok(call(srv, "DELETE", "session", creds=temp, token=token), 204)  # sign out
+    error(call(srv, "GET", "whoami", creds=temp, token=token), 400, "ExpiredToken")
+    assert s3_code(s3.list_buckets) == "ExpiredToken"
+    assert srv.client(creds).list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_an_admin_session_is_an_admin(srv: Server) -> None:
+    temp, token, _ = session(srv, srv.root)
+    assert ok(call(srv, "GET", "whoami", creds=temp, token=token))["isAdmin"] is True
+    assert ok(call(srv, "GET", "status", creds=temp, token=token))["metaStore"]
+    ok(call(srv, "DELETE", "session", creds=temp, token=token), 204)
+
+
+def test_admin_lists_and_revokes_sessions(srv: Server) -> None:
+    creds = new_user(srv, new_account(srv))
+    temp, token, _ = session(srv, creds)
+    listed = {s["accessKey"]: s for s in ok(call(srv, "GET", f"sessions?user={creds.user}"))}
+    assert set(listed) == {temp.access_key}
+    mine = listed[temp.access_key]
+    assert (mine["user"], mine["sourceKey"]) == (creds.user, creds.access_key)
+    assert mine["created"] < mine["expiration"]
+    assert token not in call(srv, "GET", "sessions").text and temp.secret_key not in \
+        call(srv, "GET", "sessions").text
+    error(call(srv, "GET", "sessions", creds=temp, token=token), 403, "AccessDenied")
+    error(call(srv, "DELETE", f"sessions/{temp.access_key}", creds=temp, token=token), 403,
+          "AccessDenied")
+
+    ok(call(srv, "DELETE", f"sessions/{temp.access_key}"), 204)
+    assert s3_code(session_s3(srv, temp, token).list_buckets) == "ExpiredToken"
+    assert ok(call(srv, "GET", f"sessions?user={creds.user}")) == []
+    error(call(srv, "DELETE", f"sessions/{temp.access_key}"), 404, "NoSuchEntity")
+
+
+def test_deactivating_or_rotating_a_key_ends_its_sessions(srv: Server) -> None:
+    creds = new_user(srv, new_account(srv))
+    temp, token, _ = session(srv, creds)
+    s3 = session_s3(srv, temp, token)
+    assert s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+    ok(call(srv, "PUT", f"keys/{creds.access_key}", {"status": "Inactive"}))
+    assert s3_code(s3.list_buckets) == "ExpiredToken"
+    ok(call(srv, "PUT", f"keys/{creds.access_key}", {"status": "Active"}))
+    assert s3_code(s3.list_buckets) == "ExpiredToken"  # ended for good
+    assert srv.client(creds).list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+    temp, token, _ = session(srv, creds)
+    s3 = session_s3(srv, temp, token)
+    assert s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+    ok(call(srv, "POST", f"keys/{creds.access_key}/rotate"), 201)
+    assert s3_code(s3.list_buckets) == "ExpiredToken"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from objectstore.service import accounts, admin_stats
@@ -63,3 +65,20 @@ def test_bootstrap_leaves_an_inactive_root_key_inactive(stores: Stores) -> None:
     assert not again.created and meta.lookup_key("ROOTKEY") is None
     info = meta.key_info("ROOTKEY")
     assert info is not None and info.status == "Inactive"
+
+
+def test_deactivating_a_key_ends_its_sessions(stores: Stores) -> None:
+    meta = stores.meta
+    _user(stores)
+    later = time.time() + 3600
+    meta.add_session("ASIAONE", "t" * 40, "0" * 64, "ann", "AKANN", later)
+    meta.set_key_status("AKANN", "Active")  # (no change: the session lives on)
+    found = meta.lookup_session("ASIAONE")
+    assert found is not None and found.expires == later
+    meta.set_key_status("AKANN", "Inactive")
+    found = meta.lookup_session("ASIAONE")
+    assert found is not None and found.expires <= time.time()
+    meta.set_key_status("AKANN", "Active")  # ended for good
+    found = meta.lookup_session("ASIAONE")
+    assert found is not None and found.expires <= time.time()
+    assert meta.list_sessions("ann") == []
