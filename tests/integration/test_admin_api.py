@@ -476,3 +476,18 @@ def test_deactivating_or_rotating_a_key_ends_its_sessions(srv: Server) -> None:
     assert s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
     ok(call(srv, "POST", f"keys/{creds.access_key}/rotate"), 201)
     assert s3_code(s3.list_buckets) == "ExpiredToken"
+
+
+def test_status_counts_requests_and_errors_with_metrics(tmp_path: Path) -> None:
+    with running(new_server(tmp_path / "data", "ADMINAPIMETRICS",
+                            ["--metrics", "--metrics-token", "t0ken"])) as server:
+        s3 = server.client()
+        assert s3_code(s3.head_bucket, Bucket="no-such-bucket-here") in ("404", "NoSuchBucket")
+        assert s3_code(s3.get_bucket_acl, Bucket="no-such-bucket-here") == "NoSuchBucket"
+        s3.list_buckets()
+        first = ok(call(server, "GET", "status"))["requests"]
+        assert first["source"] == "metrics"
+        assert first["total"] >= 4 and first["errors"] >= 2
+        second = ok(call(server, "GET", "status"))["requests"]
+        assert second["total"] == first["total"] + 1  # the status call before it
+        assert second["errors"] == first["errors"]
