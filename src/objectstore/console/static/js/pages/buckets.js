@@ -108,7 +108,7 @@ async function createBucket() {
     if (lock.checked) versioning.checked = true;
     versioning.disabled = lock.checked;
   });
-  const body = el('form', { class: 'create-bucket', novalidate: true },
+  const body = el('div', { class: 'create-bucket' },
     field('Bucket name', name, '3–63 characters: lower-case letters, digits, dots, hyphens.'),
     field('Enable versioning', versioning, 'Keep every version of every object.'),
     field('Enable object lock', lock, 'Write-once-read-many retention and legal holds. '
