@@ -401,3 +401,61 @@ def test_object_details_preview_tags_and_versions(page: Any, console: Console) -
     assert page.locator(".preview b").count() == 0
     page.get_by_role("cell", name="<script>x</script>").wait_for()
     assert len(s3.list_object_versions(Bucket=bucket)["Versions"]) == 3
+
+
+def test_large_copy_goes_part_by_part(page: Any, console: Console) -> None:
+    """Above 5 GiB a rename copies with UploadPartCopy; the threshold is lowered here so that
+    12 MiB go in three parts, with metadata and tags carried over."""
+    bucket = new_bucket(console)
+    s3 = console.server.client()
+    body = os.urandom(12 * MiB + 7)
+    s3.put_object(Bucket=bucket, Key="src.bin", Body=body, ContentType="application/x-test",
+                  Metadata={"colour": "blue"}, Tagging="k=v%20w")
+    sign_in(page, console)
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.method + " " + r.url))
+    page.evaluate("""async (bucket) => {
+        const m = await import('./js/pages/objects.js');
+        await m.copyObject({bucket, key: 'src.bin'}, {bucket, key: 'dst.bin'},
+                           {multipartAbove: 0, partSize: 5 * 1024 * 1024});
+    }""", bucket)
+    got = s3.get_object(Bucket=bucket, Key="dst.bin")
+    assert got["Body"].read() == body
+    assert got["ContentType"] == "application/x-test" and got["Metadata"] == {"colour": "blue"}
+    assert s3.get_object_tagging(Bucket=bucket, Key="dst.bin")["TagSet"] == [
+        {"Key": "k", "Value": "v w"}]
+    assert len([u for u in seen if u.startswith("PUT ") and "partNumber=" in u]) == 3
+
+
+def test_retention_and_legal_hold(page: Any, console: Console) -> None:
+    s3 = console.server.client()
+    bucket = "lock-" + secrets.token_hex(4)
+    s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    s3.put_object(Bucket=bucket, Key="kept.txt", Body=b"keep me")
+    sign_in(page, console)
+    page.goto(f"{console.url}#/o/{bucket}/kept.txt")
+    lock = page.locator("section", has=page.get_by_role("heading",
+                                                        name="Retention and legal hold"))
+    lock.get_by_label("Legal hold on").check()
+    lock.get_by_role("button", name="Save legal hold").click()
+    page.get_by_test_id("toast").filter(has_text="Legal hold on").wait_for()
+    assert s3.get_object_legal_hold(Bucket=bucket, Key="kept.txt")["LegalHold"]["Status"] == "ON"
+    lock.get_by_label("Mode").select_option("GOVERNANCE")
+    lock.get_by_label("Retain until").fill("2031-01-02T03:04")
+    lock.get_by_role("button", name="Save retention").click()
+    page.get_by_test_id("toast").filter(has_text="Retention saved").wait_for()
+    ret = s3.get_object_retention(Bucket=bucket, Key="kept.txt")["Retention"]
+    assert ret["Mode"] == "GOVERNANCE" and ret["RetainUntilDate"].year == 2031
+    # deleting the locked version is refused: the toast names the S3 error
+    vid = s3.head_object(Bucket=bucket, Key="kept.txt")["VersionId"]
+    versions = page.locator("section", has=page.get_by_role("heading", name="Versions"))
+    versions.get_by_role("button", name=f"Delete version {vid}").click()
+    page.locator("dialog").get_by_role("button", name="Delete").click()
+    toast = page.get_by_test_id("toast").filter(has_text="Could not delete the version")
+    toast.wait_for()
+    assert "AccessDenied" in toast.inner_text()
+    lock.get_by_label("Legal hold on").uncheck()
+    lock.get_by_role("button", name="Save legal hold").click()
+    page.get_by_test_id("toast").filter(has_text="Legal hold off").wait_for()
+    assert s3.get_object_legal_hold(Bucket=bucket, Key="kept.txt")["LegalHold"]["Status"] == \
+        "OFF"

@@ -161,15 +161,16 @@ function checkCopyAnswer(a) {
 const KEEP_HEADERS = ['content-type', 'cache-control', 'content-disposition',
   'content-encoding', 'content-language', 'expires'];
 
-/** Copies an object (or one version of it). Up to 5 GiB: CopyObject. Larger: a multipart
- * upload of UploadPartCopy parts (metadata and tags carried over from HEAD / GetObjectTagging).
- * onProgress(copiedBytes, total). */
-export async function copyObject(src, dst, { versionId, onProgress, signal } = {}) {
+/** Copies an object (or one version of it). Up to 5 GiB (`multipartAbove`): CopyObject.
+ * Larger: a multipart upload of UploadPartCopy parts, 4 in flight (metadata and tags carried
+ * over from HEAD / GetObjectTagging). onProgress(copiedBytes, total). */
+export async function copyObject(src, dst, { versionId, onProgress, signal,
+  multipartAbove = MAX_COPY, partSize: wantedPart = COPY_PART } = {}) {
   const head = await api.s3('HEAD', `/${src.bucket}/${src.key}`, {
     query: { versionId: versionId || undefined } });
   const size = Number(head.headers.get('content-length') || 0);
   const source = copySource(src.bucket, src.key, versionId);
-  if (size <= MAX_COPY) {
+  if (size <= multipartAbove) {
     const a = await api.s3('PUT', `/${dst.bucket}/${dst.key}`, {
       headers: { 'x-amz-copy-source': source }, signal });
     checkCopyAnswer(a);
@@ -194,7 +195,7 @@ export async function copyObject(src, dst, { versionId, onProgress, signal } = {
   const init = await api.s3('POST', `/${dst.bucket}/${dst.key}`, { query: { uploads: '' },
     headers, signal });
   const uploadId = xmlText(init.xml, 'UploadId');
-  const partSize = Math.max(COPY_PART, Math.ceil(size / 10000));
+  const partSize = Math.max(wantedPart, Math.ceil(size / 10000));
   const count = Math.ceil(size / partSize);
   const etags = new Array(count);
   let copied = 0;
