@@ -121,7 +121,7 @@ export async function secretDialog(key) {
     testid: 'secret-dialog',
     wide: true,
     body: [
-      el('p', { class: 'c-warning', role: 'note' }, 'This is the only time the secret key is '
+      el('p', { class: 'warning', role: 'note' }, 'This is the only time the secret key is '
         + 'shown. Copy it now and keep it safe: it cannot be shown again (rotate the key if '
         + 'it is lost).'),
       row('Access key ID', ak, 'access key ID'),

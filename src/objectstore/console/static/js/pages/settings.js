@@ -31,9 +31,10 @@ export async function render(main, params, ctx) {
   if (ctx && ctx.setTitle) ctx.setTitle(`Settings of ${bucket}`);
   clear(main);
   main.append(
-    el('nav', { 'aria-label': 'Breadcrumbs', class: 'breadcrumbs' },
-      el('a', { href: href.buckets() }, 'Buckets'), ' / ',
-      el('a', { href: href.objects(bucket) }, bucket), ' / ', 'Settings'),
+    el('nav', { 'aria-label': 'Breadcrumbs', class: 'breadcrumbs' }, el('ol', null,
+      el('li', null, el('a', { href: href.buckets() }, 'Buckets')),
+      el('li', null, el('a', { href: href.objects(bucket) }, bucket)),
+      el('li', null, el('span', { 'aria-current': 'page' }, 'Settings')))),
     pageHeader(`Settings of ${bucket}`),
   );
   const query = (ctx && ctx.query) || {};
