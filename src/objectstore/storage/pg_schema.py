@@ -132,7 +132,14 @@ ALTER TABLE images ADD COLUMN claim_epoch BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE images ADD COLUMN claim_expires DOUBLE PRECISION NOT NULL DEFAULT 0;
 """
 
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3))
+# 4: (kept for the sessions table, issue 13's coordinator lane)
+
+# 5: access keys may be deactivated (Active | Inactive): an inactive key signs nothing
+_V5 = """
+ALTER TABLE keys ADD COLUMN status TEXT NOT NULL DEFAULT 'Active';
+"""
+
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3), (5, _V5))
 
 
 class SchemaTooNew(Exception):
