@@ -118,3 +118,8 @@ export function grid(caption, headers, rows, options = {}) {
   return table(headers.map((label, i) => ({ label, render: (r) => r[i] })), rows,
     { caption, ...options });
 }
+
+/** The main action of a form: a primary <button type=button>. */
+export function primary(text, handler, attrs = {}) {
+  return button(text, handler, { ...attrs, class: 'primary' });
+}

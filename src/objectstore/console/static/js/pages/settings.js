@@ -6,7 +6,7 @@ import { clear, confirmDialog, el, href, pageHeader, table, tabs, toast } from '
 import * as cfg from '../bucketconfig.js';
 import {
   actions, attempt, button, checkbox, errorArea, fieldset, grid, input, plural, positiveInt,
-  radios, select, showError, textarea,
+  primary, radios, select, showError, textarea,
 } from '../forms.js';
 
 /** The sections, in tab order: [id, label, builder]. */
@@ -118,7 +118,7 @@ function accessSection(panel, bucket) {
       ['private', 'Private: only the owner and users its policies allow'],
       ['public-read', 'Public read: anyone may list and download objects'],
     ], current);
-    const save = button('Save access', async () => {
+    const save = primary('Save access', async () => {
       const value = choice.selected();
       if (value === 'public-read' && !await confirmDialog('Make the bucket public?',
         `Anyone who knows the address can list and download every object in ${bucket}.`,
@@ -146,7 +146,7 @@ function publicAccessBlockSection(panel, bucket) {
       'NoSuchPublicAccessBlockConfiguration');
     const flags = doc ? cfg.parsePublicAccessBlock(doc) : {};
     const boxes = cfg.PAB_FLAGS.map(([name, label]) => [name, checkbox(label, flags[name])]);
-    const save = button('Save public access block', () => act(view, save,
+    const save = primary('Save public access block', () => act(view, save,
       'Public access block saved.', () => {
         const out = {};
         for (const [name, box] of boxes) out[name] = box.input.checked;
@@ -172,7 +172,7 @@ function ownershipSection(panel, bucket) {
     const doc = await getConfig(bucket, 'ownershipControls', 'OwnershipControlsNotFoundError');
     const value = doc ? cfg.parseOwnership(doc) : '';
     const choice = select('Object ownership', cfg.OWNERSHIP, value || 'BucketOwnerEnforced');
-    const save = button('Save ownership', () => act(view, save, 'Object ownership saved.',
+    const save = primary('Save ownership', () => act(view, save, 'Object ownership saved.',
       () => putConfig(bucket, 'ownershipControls', cfg.buildOwnership(choice.input.value))));
     const remove = button('Remove ownership controls', () => act(view, remove,
       'Ownership controls removed.', () => deleteConfig(bucket, 'ownershipControls')),
@@ -222,7 +222,7 @@ function policySection(panel, bucket) {
       editor.input.value = policyTemplate(bucket);
       note.textContent = 'Template inserted: review it, then save.';
     });
-    const save = button('Save policy', () => {
+    const save = primary('Save policy', () => {
       note.textContent = '';
       if (!check()) return;
       note.textContent = '';
@@ -279,7 +279,7 @@ function corsSection(panel, bucket) {
     const headers = textarea('Allowed headers (one per line, optional)', { rows: '2' });
     const expose = textarea('Exposed headers (one per line, optional)', { rows: '2' });
     const maxAge = input('Max age in seconds (optional)', { inputmode: 'numeric' });
-    const add = button('Add rule', () => {
+    const add = primary('Add rule', () => {
       let rule;
       try {
         rule = {
@@ -321,7 +321,7 @@ function versioningSection(panel, bucket) {
     const v = cfg.parseVersioning(await getConfig(bucket, 'versioning'));
     const choice = radios('Versioning', [['Enabled', 'Enabled'], ['Suspended', 'Suspended']],
       v.status || '');
-    const save = button('Save versioning', () => {
+    const save = primary('Save versioning', () => {
       const status = choice.selected();
       if (!status) return showError(view.error, 'Choose Enabled or Suspended.');
       return act(view, save, `Versioning ${status.toLowerCase()}.`,
@@ -346,7 +346,7 @@ function objectLockSection(panel, bucket) {
     const period = input('Retention period', { inputmode: 'numeric',
       value: lock.period === null ? '' : String(lock.period) });
     const unit = select('Unit', [['Days', 'Days'], ['Years', 'Years']], lock.unit);
-    const save = button(lock.enabled ? 'Save default retention' : 'Enable Object Lock',
+    const save = primary(lock.enabled ? 'Save default retention' : 'Enable Object Lock',
       async () => {
         let n = null;
         try {
@@ -412,7 +412,7 @@ function lifecycleSection(panel, bucket) {
     const nonc = input('Expire noncurrent versions after (days)', { inputmode: 'numeric' });
     const abort = input('Abort incomplete multipart uploads after (days)',
       { inputmode: 'numeric' });
-    const add = button('Add rule', () => {
+    const add = primary('Add rule', () => {
       let rule;
       try {
         rule = {
@@ -465,7 +465,7 @@ function encryptionSection(panel, bucket) {
     };
     algo.input.addEventListener('change', sync);
     sync();
-    const save = button('Save encryption', () => act(view, save, 'Default encryption saved.',
+    const save = primary('Save encryption', () => act(view, save, 'Default encryption saved.',
       () => putConfig(bucket, 'encryption', cfg.buildEncryption({
         algorithm: algo.input.value, kmsKeyId: key.input.value.trim(),
         bucketKey: bucketKey.input.checked }))));
@@ -491,7 +491,7 @@ function websiteSection(panel, bucket) {
       routingRules: 0, routingXml: '' };
     const index = input('Index document', { value: site.index || 'index.html' });
     const error = input('Error document (optional)', { value: site.error });
-    const save = button('Save website', () => {
+    const save = primary('Save website', () => {
       if (!index.input.value.trim()) return showError(view.error, 'Give an index document.');
       return act(view, save, 'Website configuration saved.', () => putConfig(bucket, 'website',
         cfg.buildWebsite({ index: index.input.value.trim(), error: error.input.value.trim(),
@@ -521,11 +521,13 @@ function websiteSection(panel, bucket) {
 
 function loggingSection(panel, bucket) {
   frame(panel, 'Server access logging', 'Write a log of the requests to this bucket as '
-    + 'objects in a target bucket (of the same owner).', async (view) => {
+    + 'objects in a target bucket of the same owner, whose bucket policy lets the log '
+    + 'delivery service (principal {"Service": "logging.s3.amazonaws.com"}) s3:PutObject.',
+  async (view) => {
     const target = cfg.parseLogging(await getConfig(bucket, 'logging'));
     const tb = input('Target bucket', { value: target ? target.bucket : '' });
     const tp = input('Target prefix', { value: target ? target.prefix : `logs/${bucket}/` });
-    const save = button('Save logging', () => {
+    const save = primary('Save logging', () => {
       if (!tb.input.value.trim()) return showError(view.error, 'Give a target bucket.');
       return act(view, save, 'Logging enabled.', () => putConfig(bucket, 'logging',
         cfg.buildLogging({ bucket: tb.input.value.trim(), prefix: tp.input.value })));
@@ -565,7 +567,7 @@ function tagsSection(panel, bucket) {
     };
     for (const t of tags) addRow(t.key, t.value);
     const more = button('Add tag', () => addRow().focus());
-    const save = button('Save tags', () => {
+    const save = primary('Save tags', () => {
       const out = rows.map((r) => ({ key: r.k.input.value.trim(), value: r.v.input.value }))
         .filter((t) => t.key !== '' || t.value !== '');
       if (out.some((t) => t.key === '')) return showError(view.error, 'Every tag needs a key.');
