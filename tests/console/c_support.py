@@ -52,9 +52,9 @@ def has_console_port() -> bool:
 
 
 @contextmanager
-def console_server(tmp: Path) -> Iterator[Server]:
+def console_server(tmp: Path, *args: str) -> Iterator[Server]:
     """A running server (with its console port when this tree has one)."""
-    extra: list[str] = []
+    extra: list[str] = list(args)
     if has_console_port():
         extra = ["--console-port", str(free_port())]
     srv = new_server(tmp / "data", extra_args=extra)
