@@ -31,6 +31,7 @@ class AccessKey:
     secret: str
     user_name: str
     created: float
+    status: str = "Active"  # "Active" | "Inactive" (an inactive key signs nothing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ class Principal:
     account_number: str = ""  # the account's 12-digit id (s3.identity.account_number)
     policy: str | None = None  # the user's identity policy (None: all the account may do)
     is_root: bool = False  # the account's first user: may always manage bucket policies
+    session_expires: float | None = None  # signed with session credentials: when they end
 
     @property
     def arn(self) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar, cast
 
 from objectstore.storage import secrets_at_rest as at_rest
-from objectstore.storage import versions
+from objectstore.storage import sqlite_sessions, versions
 from objectstore.storage.changes import ChangeStamp
 from objectstore.storage.db import ADD_GARBAGE, Connection, Txn, upsert
 from objectstore.storage.keyring import Keyring, default_path
@@ -43,6 +43,7 @@ from objectstore.storage.rows import (
     tags_json,
 )
 from objectstore.storage.sqlite_accounts import CACHE_NAME_MAX, AccountTables, bound
+from objectstore.storage.sqlite_sessions import SessionTables
 from objectstore.storage.writer import GroupCommitWriter
 
 T = TypeVar("T")
@@ -60,7 +61,7 @@ CREATE TABLE IF NOT EXISTS users (
   created REAL NOT NULL, policy TEXT);
 CREATE TABLE IF NOT EXISTS keys (
   access_key TEXT PRIMARY KEY, secret TEXT NOT NULL, user_name TEXT NOT NULL,
-  created REAL NOT NULL);
+  created REAL NOT NULL, status TEXT NOT NULL DEFAULT 'Active');
 CREATE INDEX IF NOT EXISTS keys_by_user ON keys(user_name);
 CREATE TABLE IF NOT EXISTS buckets (
   name TEXT PRIMARY KEY, account_id TEXT NOT NULL, created REAL NOT NULL,
@@ -93,12 +94,13 @@ MIGRATIONS = (
     ("buckets", "ownership", "TEXT"), ("buckets", "public_block", "TEXT"),
     ("buckets", "policy", "TEXT"), ("buckets", "website", "TEXT"), ("buckets", "logging", "TEXT"),
     ("users", "policy", "TEXT"), ("accounts", "public_block", "TEXT"),
+    ("keys", "status", "TEXT NOT NULL DEFAULT 'Active'"),
 )
 
 
 
 
-class SqliteMeta(AccountTables):
+class SqliteMeta(AccountTables, SessionTables):
     def __init__(self, path: Path, *, fsync: bool = True,
                  on_garbage: Callable[[list[str]], None] | None = None,
                  on_full: Callable[[], bool] | None = None,
@@ -118,7 +120,7 @@ class SqliteMeta(AccountTables):
         # when another connection is in the middle of the same).
         with _exclusive(lock_path):
             conn = self._connect()
-            conn.executescript(SCHEMA + versions.SCHEMA)
+            conn.executescript(SCHEMA + versions.SCHEMA + sqlite_sessions.SCHEMA)
             for table, column, kind in MIGRATIONS:
                 columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
                 if column not in columns:  # databases made by earlier versions
