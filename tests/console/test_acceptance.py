@@ -101,11 +101,10 @@ def _file_input(page: Any) -> Any:
 # ---------------------------------------------------------------- sign-in, sign-out
 
 def test_sign_in_and_sign_out_revokes_the_session(console: Console, page: Any,
-                                                  signed_in: SignedIn, shot: Any) -> None:
+                                                  signed_in: SignedIn) -> None:
     user = console.server.new_user()
     page.goto(console.url)
     expect(page.get_by_test_id("signin")).to_be_visible()
-    shot(page, "signin")
     signed_in(page, user)
     expect(page.locator("header")).to_contain_text(user.user)
     creds = session_creds(page)
@@ -187,7 +186,7 @@ def test_upload_50_mib_progress_reaches_100_and_bytes_match(
 
 
 def test_browse_folders_with_breadcrumbs(console: Console, page: Any,
-                                         signed_in: SignedIn, shot: Any) -> None:
+                                         signed_in: SignedIn) -> None:
     bucket = _bucket(console, "browse")
     s3 = console.s3()
     for key in ("docs/guide/intro.txt", "docs/readme.txt", "photos/cat.jpg", "top.txt"):
@@ -197,7 +196,6 @@ def test_browse_folders_with_breadcrumbs(console: Console, page: Any,
     expect(rows).to_have_count(3)  # docs/, photos/, top.txt
     expect(_row(page, "object-row", "top.txt")).to_be_visible()
     expect(rows.filter(has_text="readme.txt")).to_have_count(0)
-    shot(page, "objects")
 
     _row(page, "object-row", "docs/").get_by_role("link").first.click()
     expect(rows).to_have_count(2)  # guide/, readme.txt
@@ -219,7 +217,7 @@ def test_browse_folders_with_breadcrumbs(console: Console, page: Any,
 
 
 def test_share_link_is_fetched_by_a_plain_http_client(console: Console, page: Any,
-                                                      signed_in: SignedIn, shot: Any) -> None:
+                                                      signed_in: SignedIn) -> None:
     bucket = _bucket(console, "share")
     body = b"shared through the console " + secrets.token_bytes(16)
     console.s3().put_object(Bucket=bucket, Key="notes/share me.txt", Body=body)
@@ -234,7 +232,6 @@ def test_share_link_is_fetched_by_a_plain_http_client(console: Console, page: An
     expect(output).not_to_be_empty()
     expect(dialog).to_contain_text("15 minutes")  # it says how long the link lives
     url = _text_or_value(output)
-    shot(page, "share")
     parts = urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}" == console.endpoint
     query = parse_qs(parts.query)
