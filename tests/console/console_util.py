@@ -186,11 +186,21 @@ def hostile_watch(page: Any) -> list[str]:
 
 
 def settle(page: Any) -> None:
-    """The page has rendered: its <h1> is visible and the network is quiet."""
+    """The page has rendered: its <h1> is visible and nothing is loading any more (no
+    `aria-busy` placeholder, no "Loading…" text). (A hash navigation keeps the document, so
+    Playwright's load states say nothing about it.)"""
     from playwright.sync_api import expect
 
     expect(page.locator("main h1").first).to_be_visible()
-    page.wait_for_load_state("networkidle")
+    quiet(page)
+
+
+def quiet(page: Any) -> None:
+    """Nothing on the page is loading any more."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("[aria-busy=true], .loading")).to_have_count(0)
+    expect(page.locator("main")).not_to_contain_text("Loading…")
 
 
 # ---------------------------------------------------------------- axe-core, screenshots

@@ -16,6 +16,7 @@ from console_util import (
     axe_report,
     new_console,
     no_traceback,
+    quiet,
     settle,
     shot,
     sign_in,
@@ -160,7 +161,7 @@ def test_bucket_settings_every_tab(tab: Any, console: Console) -> None:
         label = t.inner_text()
         t.click()
         expect(t).to_have_attribute("aria-selected", "true")
-        tab.wait_for_load_state("networkidle")
+        quiet(tab)
         _check(tab, f"settings tab {label!r}")
 
 
