@@ -10,6 +10,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 from console_util import (
+    ROOT,
+    SHOTS,
     VIEWPORT,
     Console,
     axe,
@@ -206,3 +208,17 @@ def test_keyboard_reaches_the_main_navigation(tab: Any, console: Console) -> Non
         return [s.outlineStyle, s.outlineWidth, s.boxShadow]; }""")
     assert style[0] != "none" or style[2] != "none", style
 
+
+
+def test_docs_show_the_screenshots() -> None:
+    """docs/console.md shows every screenshot these tests take, each 1280x800."""
+    import struct
+
+    doc = (ROOT / "docs" / "console.md").read_text()
+    shown = set(re.findall(r"\]\((console/[a-z0-9-]+\.png)\)", doc))
+    taken = {f"console/{p.name}" for p in SHOTS.glob("*.png")}
+    assert shown == taken and len(shown) >= 12, (shown ^ taken)
+    for name in shown:
+        head = (ROOT / "docs" / name).read_bytes()[:24]
+        assert head[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert struct.unpack(">II", head[16:24]) == (1280, 800), name
