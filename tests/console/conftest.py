@@ -1,5 +1,5 @@
 """Fixtures of the console's browser tests: a real server with its console port (one per
-module), the system Chromium driven by Playwright (one per session), a fresh page per test
+module), the system Chromium driven by Playwright (one per module), a fresh page per test
 (1280x800, its JavaScript dialogs recorded), and callables for signing in, axe-core and
 screenshots (see console_util.py).
 
@@ -41,8 +41,11 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     no_traceback(c.server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one module: Playwright's sync API runs an event loop of its own, and
+    other modules (test_b_*, test_c_*) start their own Playwright, which cannot run while
+    one is active."""
     sync_api = pytest.importorskip("playwright.sync_api")
     executable = chromium()
     if executable is None:
