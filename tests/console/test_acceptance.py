@@ -164,6 +164,10 @@ def test_upload_50_mib_progress_reaches_100_and_bytes_match(
     del data
     signed_in(page, route=_objects_route(bucket))
     settle(page)
+    # sample the overall bar while the upload runs (injected through DevTools, not the page)
+    page.evaluate("""() => { window.__seen = []; window.__sampler = setInterval(() => {
+        const p = document.querySelector('[data-testid=upload-overall]');
+        if (p && p.max > 0) window.__seen.push(p.value / p.max); }, 10); }""")
     _file_input(page).set_input_files(str(src))
     overall = page.get_by_test_id("upload-overall")
     expect(overall).to_be_attached()
@@ -171,6 +175,12 @@ def test_upload_50_mib_progress_reaches_100_and_bytes_match(
         """() => { const p = document.querySelector('[data-testid=upload-overall]');
                    return p !== null && p.max > 0 && p.value >= p.max; }""",
         timeout=180_000)
+    seen = page.evaluate("() => { clearInterval(window.__sampler); return window.__seen; }")
+    assert seen == sorted(seen), "the overall progress never goes back"
+    assert any(0 < f < 1 for f in seen), f"no progress between 0 and 100 %: {seen[:20]}"
+    per_file = page.get_by_test_id("upload-file")
+    expect(per_file).to_have_count(1)
+    assert per_file.evaluate("p => p.value >= p.max && p.max > 0")
     expect(_row(page, "object-row", "big.bin")).to_be_visible(timeout=30_000)
     shot(page, "upload")
     s3 = console.s3()
