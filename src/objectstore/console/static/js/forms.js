@@ -115,8 +115,8 @@ export function plural(n, word) {
 
 /** ui.table over rows given as arrays of cells (text or nodes), one header per cell. */
 export function grid(caption, headers, rows, options = {}) {
-  return table(headers.map((label, i) => ({ label, render: (r) => r[i] })), rows,
-    { caption, ...options });
+  return el('div', { class: 'table-wrap' }, table(headers.map((label, i) => ({ label,
+    render: (r) => r[i] })), rows, { caption, ...options }));
 }
 
 /** The main action of a form: a primary <button type=button>. */

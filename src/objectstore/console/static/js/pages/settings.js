@@ -389,20 +389,24 @@ function lifecycleSection(panel, bucket) {
       ? putConfig(bucket, 'lifecycle', cfg.buildLifecycle(xmls))
       : deleteConfig(bucket, 'lifecycle')));
     if (rules.length) {
-      view.body.append(grid(`Lifecycle rules of ${bucket}`, ['Rule', 'Status',
-        'Prefix / filter', 'Expire objects after', 'Expire noncurrent versions after',
-        'Abort incomplete uploads after', 'Other actions', 'Actions'], rules.map((r, i) => {
+      const other = rules.some((r) => r.other.length);
+      const headers = ['Rule', 'Status', 'Filter', 'Expiration', 'Noncurrent versions',
+        'Incomplete uploads', ...(other ? ['Other actions'] : []), 'Actions'];
+      view.body.append(grid(`Lifecycle rules of ${bucket}`, headers, rules.map((r, i) => {
         const del = button('Delete rule', async () => {
           if (!await confirmDialog('Delete this lifecycle rule?',
             `Rule ${r.id || i + 1} will be removed.`, { danger: true })) return;
           saveRules(del, rules.filter((_, j) => j !== i).map((x) => x.xml),
             'Lifecycle rule deleted.');
         }, { class: 'danger', 'aria-label': `Delete lifecycle rule ${r.id || i + 1}` });
-        const expire = r.expirationDays !== null ? days(r.expirationDays)
-          : (r.expirationDate || (r.deleteMarkers ? 'expired delete markers' : ''));
+        const expire = r.expirationDays !== null ? `after ${days(r.expirationDays)}`
+          : (r.expirationDate ? `on ${r.expirationDate}`
+            : (r.deleteMarkers ? 'expired delete markers' : ''));
+        const after = (n) => (n === null ? '' : `after ${days(n)}`);
         return [r.id || String(i + 1), r.status,
           [r.prefix ? `prefix ${r.prefix}` : '(whole bucket)', r.filter].filter(Boolean).join(', '),
-          expire, days(r.noncurrentDays), days(r.abortDays), r.other.join(', '), del];
+          expire, after(r.noncurrentDays), after(r.abortDays),
+          ...(other ? [r.other.join(', ')] : []), del];
       })));
     }
     const id = input('Rule ID (optional)');
