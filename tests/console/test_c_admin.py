@@ -89,7 +89,7 @@ def test_accounts_users_and_keys(env: tuple[Any, Console, Any]) -> None:
     create_user(page, user, account)
     row = page.get_by_test_id("user-row").filter(has_text=user)
     assert re.search(r"\bNo\b", row.inner_text())  # not an admin
-    row.get_by_role("button", name=f"Create an access key for {user}").click()
+    row.get_by_role("button", name=f"New key for {user}").click()
     key = read_secret(page)
     s3 = srv.client(key)
     s3.create_bucket(Bucket=name("alice-b"))  # the new key works in boto3

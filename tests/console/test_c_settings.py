@@ -212,7 +212,7 @@ def test_cors_rules(env: tuple[Any, Console]) -> None:
     panel.get_by_role("button", name="Add rule").click()  # no origin: refused here
     assert panel.get_by_test_id("error").inner_text() == "Give at least one origin."
 
-    panel.get_by_role("button", name="Delete CORS rule web").click()
+    panel.get_by_role("button", name="Delete rule web").click()
     confirm(console.page)
     eventually(lambda: status(panel).startswith("Not configured."))
     assert code(lambda: s3.get_bucket_cors(Bucket=bucket)) == "NoSuchCORSConfiguration"
@@ -273,7 +273,7 @@ def test_lifecycle_rules(env: tuple[Any, Console]) -> None:
     assert rules["logs"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
     assert rules["logs"]["Filter"] == {"Prefix": "logs/"}
     assert rules["old"]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 10
-    panel.get_by_role("button", name="Delete lifecycle rule logs").click()
+    panel.get_by_role("button", name="Delete rule logs").click()
     confirm(console.page)
     eventually(lambda: status(panel).startswith("1 rule."))
     left = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]

@@ -5,7 +5,7 @@
 import { api } from '../api.js';
 import {
   clear, confirmDialog, copyText, el, errorText, formatDate, hashHref, loading, openDialog,
-  pageHeader, table, toast,
+  pageHeader, table, toast, uid,
 } from '../ui.js';
 import {
   actions, attempt, button, checkbox, errorArea, fieldset, input, select, showError, textarea,
@@ -19,6 +19,7 @@ const SECTIONS = [
   ['keys', 'Access keys', keysSection],
   ['policies', 'Policies', policiesSection],
   ['public-access', 'Public access', publicAccessSection],
+  ['sessions', 'Sessions', sessionsSection],
 ];
 
 /** #/admin/{section}[?user=…|?account=…] */
@@ -40,7 +41,7 @@ export async function render(main, params, ctx) {
   }
   const section = el('div', { class: 'c-admin-section' });
   main.append(section);
-  await build(section, query);
+  await build(section, query, ctx);
 }
 
 // ------------------------------------------------------------------ helpers
@@ -106,16 +107,15 @@ function options(names, first) {
 /** The dialog that shows a new key's secret, once, with copy buttons and a warning. */
 export async function secretDialog(key) {
   const ak = el('input', { type: 'text', readOnly: true, value: key.accessKey,
-    class: 'c-code', 'aria-label': 'Access key ID' });
+    class: 'c-code', id: uid('ak') });
   const secret = el('input', { type: 'text', readOnly: true, value: key.secret,
-    class: 'c-code', 'aria-label': 'Secret access key', autocomplete: 'off',
-    spellcheck: 'false' });
+    class: 'c-code', id: uid('secret'), autocomplete: 'off', spellcheck: 'false' });
   const copier = (what, node) => button(`Copy ${what}`, async (e) => {
     const ok = await copyText(node.value, node);
     e.target.textContent = ok ? `Copied ${what}` : 'Select and copy it';
   });
   const row = (label, node, what) => el('div', { class: 'field c-copyrow' },
-    el('span', { class: 'c-label' }, label), node, copier(what, node));
+    el('label', { for: node.id }, label), node, copier(what, node));
   await openDialog({
     title: `Access key for ${key.user}`,
     testid: 'secret-dialog',
@@ -148,17 +148,18 @@ async function usersSection(section, query) {
       { label: 'Account', render: (u) => u.account },
       { label: 'Admin', render: (u) => yesNo(u.admin) },
       { label: 'Policy', render: (u) => el('a', { href: `${hashHref('admin', 'policies')}`
-        + `?user=${q(u.name)}`, 'aria-label': `Policy of ${u.name}` },
-      u.hasPolicy ? 'Attached' : 'None') },
+        + `?user=${q(u.name)}`, 'aria-label': `${u.hasPolicy ? 'Attached' : 'None'}: policy of `
+        + u.name }, u.hasPolicy ? 'Attached' : 'None') },
       { label: 'Access keys', render: (u) => el('a', { href: `${hashHref('admin', 'keys')}`
-        + `?user=${q(u.name)}`, 'aria-label': `Access keys of ${u.name}` }, String(u.keys ?? 0)) },
+        + `?user=${q(u.name)}`, 'aria-label': `${u.keys ?? 0} access keys of ${u.name}` },
+      String(u.keys ?? 0)) },
       { label: 'Created', render: (u) => formatDate(u.created) },
       { label: '', ariaLabel: 'Actions', render: (u) => {
         const newKey = button('New key', async () => {
           const key = await rowAction(newKey, () => api.admin('POST', '/keys', { user: u.name }),
             null, reload);
           if (key) await secretDialog(key);
-        }, { 'aria-label': `Create an access key for ${u.name}` });
+        }, { 'aria-label': `New key for ${u.name}` });
         const del = button('Delete', async () => {
           if (!await confirmDialog(`Delete user ${u.name}?`, 'Its access keys and sessions are '
             + 'deleted too.', { danger: true })) return;
@@ -503,4 +504,34 @@ async function pabEditor(area, name) {
   remove.disabled = !block;
   area.append(el('h2', null, `Public access block of ${name}`), status, error,
     fieldset('Block settings', boxes.map(([, b]) => b.row)), actions(save, remove));
+}
+
+// ------------------------------------------------------------------ sessions
+
+async function sessionsSection(section, query, ctx) {
+  const mine = ctx && ctx.session ? ctx.session.accessKeyId : '';
+  section.append(el('p', { class: 'c-help' }, 'Console and other session credentials '
+    + '(GetSessionToken) that have not expired. Revoking one ends it at once.'));
+  const { reload } = reloadable(section, async () => {
+    const sessions = (await api.admin('GET', '/sessions')) || [];
+    return wrapTable(table([
+      { label: 'Session key', render: (x) => el('code', null, x.accessKey) },
+      { label: 'User', render: (x) => x.user + (x.accessKey === mine ? ' (this session)' : '') },
+      { label: 'From key', render: (x) => el('code', null, x.sourceKey || '') },
+      { label: 'Created', render: (x) => formatDate(x.created) },
+      { label: 'Expires', render: (x) => formatDate(x.expiration) },
+      { label: '', ariaLabel: 'Actions', render: (x) => {
+        const revoke = button('Revoke', async () => {
+          if (!await confirmDialog(`Revoke ${x.accessKey}?`, x.accessKey === mine
+            ? 'This is your own session: you will be signed out.'
+            : `The session of ${x.user} ends at once.`, { danger: true,
+            confirmLabel: 'Revoke' })) return;
+          await rowAction(revoke, () => api.admin('DELETE', `/sessions/${x.accessKey}`),
+            `Session ${x.accessKey} revoked.`, reload);
+        }, { class: 'danger', 'aria-label': `Revoke ${x.accessKey}` });
+        return revoke;
+      } },
+    ], sessions, { caption: 'Sessions', rowTestId: 'session-row', empty: 'No sessions.' }));
+  });
+  await reload();
 }

@@ -264,7 +264,7 @@ function corsSection(panel, bucket) {
           return;
         }
         saveRules(del, rules.filter((_, j) => j !== i), 'CORS rule deleted.');
-      }, { class: 'danger', 'aria-label': `Delete CORS rule ${r.id || i + 1}` });
+      }, { class: 'danger', 'aria-label': `Delete rule ${r.id || i + 1}` });
       return [r.id || String(i + 1), r.origins.join(', '), r.methods.join(', '),
         r.headers.join(', '), r.expose.join(', '), r.maxAge === null ? '' : String(r.maxAge), del];
     });
@@ -398,7 +398,7 @@ function lifecycleSection(panel, bucket) {
             `Rule ${r.id || i + 1} will be removed.`, { danger: true })) return;
           saveRules(del, rules.filter((_, j) => j !== i).map((x) => x.xml),
             'Lifecycle rule deleted.');
-        }, { class: 'danger', 'aria-label': `Delete lifecycle rule ${r.id || i + 1}` });
+        }, { class: 'danger', 'aria-label': `Delete rule ${r.id || i + 1}` });
         const expire = r.expirationDays !== null ? `after ${days(r.expirationDays)}`
           : (r.expirationDate ? `on ${r.expirationDate}`
             : (r.deleteMarkers ? 'expired delete markers' : ''));
