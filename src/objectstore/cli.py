@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import sys
@@ -37,7 +38,6 @@ from objectstore.storage.pg_schema import SchemaTooNew
 if TYPE_CHECKING:
     import socket
 
-    import uvicorn
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -108,6 +108,7 @@ def parser() -> argparse.ArgumentParser:
                        help="also listen on this port for static websites, the Host name "
                             "being the bucket (CNAME style; env OBJECTSTORE_WEBSITE_PORT; "
                             "default 0: off)")
+    _console_args(serve)
     serve.add_argument("--region", default=_env("REGION", "us-east-1"))
     serve.add_argument("--workers", type=int, default=int(_env("WORKERS", "1") or 1),
                        help="server processes sharing the data directory (default 1)")
@@ -351,6 +352,24 @@ def _limit_args(p: argparse.ArgumentParser) -> None:
                        help=f"{text} (default {default}; env OBJECTSTORE_{name.upper()})")
 
 
+def _console_args(p: argparse.ArgumentParser) -> None:
+    """The web console (server/console.py; docs/console.md)."""
+    p.add_argument("--console-port", type=int, default=int(_env("CONSOLE_PORT", "-1") or -1),
+                   help="serve the web console on this port (env OBJECTSTORE_CONSOLE_PORT; "
+                        "default: the S3 port + 1 when it is free; 0: no console)")
+    p.add_argument("--console-origin", action="append", dest="console_origins",
+                   default=[o for o in (_env("CONSOLE_ORIGIN") or "").split(",") if o],
+                   help="another origin the console is reached at, through a proxy "
+                        "(repeatable; env OBJECTSTORE_CONSOLE_ORIGIN, comma-separated)")
+    p.add_argument("--console-endpoint", default=_env("CONSOLE_ENDPOINT", ""),
+                   help="the S3 endpoint URL the console calls (default: the console's host "
+                        "name on the S3 port)")
+    p.add_argument("--max-session-seconds", type=int,
+                   default=int(_env("MAX_SESSION_SECONDS", "43200") or 43200),
+                   help="longest life of session credentials (STS GetSessionToken, the "
+                        "console's sign-in; default 43200)")
+
+
 def _observe_args(p: argparse.ArgumentParser) -> None:
     """Metrics, the JSON access log and draining (server/observe.py; docs/running.md)."""
     p.add_argument("--access-log", nargs="?", const=True, default=_env("ACCESS_LOG", ""),
@@ -440,6 +459,9 @@ def serve(args: argparse.Namespace) -> int:
         metrics=bool(args.metrics or args.metrics_port or args.metrics_token),
         metrics_port=args.metrics_port, metrics_token=args.metrics_token,
         drain_seconds=args.drain_seconds,
+        console_port=max(args.console_port, 0), console_origins=tuple(args.console_origins),
+        console_endpoint=args.console_endpoint,
+        max_session_seconds=max(900, args.max_session_seconds),
     )
     settings = gateway.resolve(settings)
     logging.addLevelName(5, "TRACE")  # uvicorn's --log-level trace (not yet registered)
@@ -498,6 +520,18 @@ def serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=settings.shutdown_timeout, ws="none",
         ssl_certfile=tls["ssl_certfile"], ssl_keyfile=tls["ssl_keyfile"],
     )
+    extra = [(settings.website_port, True)] if settings.website_port else []
+    console = _console_port(args, settings)
+    if console:
+        extra.append((console, args.console_port > 0))
+    sockets_extra = _bind_extra(settings.host, extra)
+    if console and not sockets_extra[console]:
+        console = 0
+    settings = dataclasses.replace(settings, console_port=console)
+    if console:
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        print(f"web console at {scheme}://{'127.0.0.1' if host == '0.0.0.0' else host}:"
+              f"{console}/", flush=True)
     if settings.website_port:
         print(f"static websites at {scheme}://<bucket>:{settings.website_port} and "
               f"{scheme}://<bucket>.{settings.website_domain}:{settings.port}", flush=True)
@@ -516,8 +550,9 @@ def serve(args: argparse.Namespace) -> int:
 
             observe.serve_metrics_port(settings, observe.supervisor_metrics(settings))
         os.environ[SETTINGS_ENV] = settings_to_json(settings)
-        if settings.website_port:
-            return _serve_two_ports(options, args.workers, settings.website_port)
+        socks = [s for s in sockets_extra.values() if s is not None]
+        if socks:
+            return _serve_workers_on(options, args.workers, socks)
         uvicorn.run("objectstore.server.app:from_environment", factory=True,
                     workers=args.workers, **options)  # type: ignore[arg-type]
         return 0
@@ -528,37 +563,58 @@ def serve(args: argparse.Namespace) -> int:
 
         observe.serve_metrics_port(settings, app.ops.metrics)
     config = uvicorn.Config(app, **options)  # type: ignore[arg-type]
-    if settings.website_port:
-        sockets = [config.bind_socket(), _website_socket(config, settings.website_port)]
-        _Server(config).run(sockets=sockets)
+    socks = [s for s in sockets_extra.values() if s is not None]
+    if socks:
+        _Server(config).run(sockets=[config.bind_socket(), *socks])
         return 0
     _Server(config).run()
     return 0
 
 
-def _website_socket(config: uvicorn.Config, port: int) -> socket.socket:
-    """A listening socket like uvicorn's own (``config.bind_socket()``) on the website port."""
+def _console_port(args: argparse.Namespace, settings: Settings) -> int:
+    """The console's port: --console-port, or by default the S3 port + 1 (0: none)."""
+    if args.console_port >= 0:
+        return int(args.console_port)
+    return settings.port + 1 if 0 < settings.port < 65535 else 0
+
+
+def _bind_extra(host: str, ports: list[tuple[int, bool]]) -> dict[int, socket.socket | None]:
+    """Listening sockets like uvicorn's own (``config.bind_socket()``) on the website and
+    console ports. A port asked for explicitly that cannot be bound stops the server; the
+    console's default port (the S3 port + 1) when taken only leaves the console off."""
     import socket
 
-    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((config.host, port))
-    sock.listen(config.backlog)
-    sock.set_inheritable(True)
-    return sock
+    found: dict[int, socket.socket | None] = {}
+    for port, required in ports:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            if required:
+                raise SystemExit(f"objectstore: cannot listen on port {port}: {exc}") from None
+            print(f"WARNING: port {port} is taken ({exc.strerror}): no web console "
+                  "(--console-port chooses another)", flush=True)
+            found[port] = None
+            continue
+        sock.listen(2048)
+        sock.set_inheritable(True)
+        found[port] = sock
+    return found
 
 
-def _serve_two_ports(options: dict[str, object], workers: int, website_port: int) -> int:
-    """``serve --workers N --website-port P``: uvicorn's worker supervisor over both
-    listening sockets (uvicorn.run binds only one)."""
+def _serve_workers_on(options: dict[str, object], workers: int,
+                      extra: list[socket.socket]) -> int:
+    """``serve --workers N`` with a website or console port: uvicorn's worker supervisor
+    over all the listening sockets (uvicorn.run binds only one)."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
     config = uvicorn.Config("objectstore.server.app:from_environment", factory=True,
                             workers=workers, **options)  # type: ignore[arg-type]
-    sockets = [config.bind_socket(), _website_socket(config, website_port)]
-    Multiprocess(config, sockets=sockets).run()
+    Multiprocess(config, sockets=[config.bind_socket(), *extra]).run()
     return 0
 
 

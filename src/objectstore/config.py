@@ -92,6 +92,13 @@ class Settings:
     metrics_port: int = 0  # also /metrics on this port (0: none)
     metrics_token: str = field(default="", repr=False)  # bearer token for metrics ("": none)
     drain_seconds: float = 0.0  # after SIGTERM: /_health/ready answers 503 this long first
+    # The web console (server/console.py; docs/console.md): its own port (0: none; -1: the
+    # S3 port + 1 when free), extra origins it is served from (a proxy's), the S3 endpoint it
+    # calls ("": the request's host name on the S3 port), and session credentials' longest life
+    console_port: int = 0
+    console_origins: tuple[str, ...] = ()
+    console_endpoint: str = ""
+    max_session_seconds: int = 43200
 
 
 SETTINGS_ENV = "OBJECTSTORE_SETTINGS_JSON"  # how `serve --workers N` hands settings to workers
@@ -108,6 +115,6 @@ def settings_from_json(text: str) -> Settings:
     data = json.loads(text)
     data["data_dir"] = Path(data["data_dir"])
     data["keyring"] = Path(data["keyring"]) if data.get("keyring") else None
-    for name in ("domains", "cloud_keys", "cloud_certs", "kms_keys"):
+    for name in ("domains", "cloud_keys", "cloud_certs", "kms_keys", "console_origins"):
         data[name] = tuple(data[name])
     return Settings(**data)

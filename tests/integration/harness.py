@@ -152,6 +152,13 @@ class Server:
             META_URLS[self.data_dir] = self.meta_url
         return env
 
+    def _no_console(self) -> list[str]:
+        """No web console unless a test asks for one: its default port (the S3 port + 1)
+        could be a port another test server of the run was given."""
+        if any(a.startswith("--console-port") for a in self.extra_args):
+            return []
+        return ["--console-port", "0"]
+
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
@@ -164,7 +171,7 @@ class Server:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "objectstore", "serve", "--data-dir", str(self.data_dir),
-             "--port", str(self.port), *self.extra_args],
+             "--port", str(self.port), *self.extra_args, *self._no_console()],
             stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + timeout
         while time.time() < deadline:

@@ -100,6 +100,7 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
                                "value."),
     "InvalidStorageClass": (400, "The storage class you specified is not valid"),
     "InvalidTargetBucketForLogging": (400, "The target bucket for logging does not exist"),
+    "InvalidToken": (400, "The provided token is malformed or otherwise invalid."),
     "InvalidURI": (400, "Couldn't parse the specified URI."),
     "KeyTooLongError": (400, "Your key is too long"),
     "MalformedACLError": (

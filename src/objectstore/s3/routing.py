@@ -231,6 +231,8 @@ def route(
             return Endpoint("Images", None, key or None, query)
         if bucket == "_admin":  # the signed JSON admin API (server/handlers/admin.py)
             return Endpoint("Admin", None, key, query)
+        if bucket == "_console":  # the web console lives on its own port (server/console.py)
+            return Endpoint("Console", None, key or None, query)
         if bucket in INTERNAL:  # operators' endpoints: /_metrics, /_health/live|ready
             return Endpoint("Internal", None, bucket + "/" + key, query)
     if not key:

@@ -149,7 +149,7 @@ def parse_credential(value: str, *, presigned: bool) -> Credential:
             "The authorization header is malformed; the Credential is mal-formed; "
             "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
         )
-    if parts[3] != "s3" and parts[3] != "ec2":
+    if parts[3] not in ("s3", "ec2", "sts"):
         raise S3Error(code, f"The authorization header is malformed; incorrect service "
                       f"\"{parts[3]}\". This endpoint belongs to \"s3\".")
     return Credential(parts[0], parts[1], parts[2], parts[3])

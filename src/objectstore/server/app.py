@@ -20,6 +20,7 @@ from objectstore.s3.errors import S3Error
 from objectstore.s3.routing import Endpoint, host_name, route, split_host
 from objectstore.server import access_record, observe, redact
 from objectstore.server.auth import ANONYMOUS, authenticate
+from objectstore.server.console import Console
 from objectstore.server.handlers import (
     acl,
     admin,
@@ -41,6 +42,7 @@ from objectstore.server.handlers import (
     policy,
     post_object,
     site,
+    sts,
     tagging,
     versioning,
     website,
@@ -157,6 +159,10 @@ class App:
         # operators: /_health, /_metrics, metrics and the JSON access log (server/observe.py)
         self.ops = observe.Operators(settings, stores, self.jobs.jobs, self.maintenance)
         self.observe = self.ops.observing  # False: no request pays more than this flag test
+        # the web console: its own port, and CORS for its origin here (server/console.py)
+        self.console = Console(settings) if settings.console_port or \
+            settings.console_origins else None
+        self.console_port = settings.console_port
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -176,8 +182,10 @@ class App:
             req = Request.from_scope(scope, receive)
             if self.per_request is not None:
                 self.per_request()
-            site_bucket = self._site_bucket(req, scope)
-            if site_bucket is not None:
+            if self.console_port and scope["server"][1] == self.console_port:
+                assert self.console is not None
+                resp = self.console.serve(req, scope.get("scheme", "http"))
+            elif (site_bucket := self._site_bucket(req, scope)) is not None:
                 resp = await self._site(req, site_bucket, request_id, trace)
             else:
                 resp = await self._handle(req, request_id, trace)
@@ -329,6 +337,29 @@ class App:
         resp.headers.append(("Connection", "close"))
 
     async def _handle(self, req: Request, request_id: str, trace: Trace) -> Response:
+        if self.console is not None and "origin" in req.headers:
+            origin = req.headers["origin"]
+            if self.console.allows(origin, req.host):
+                return await self._for_console(req, origin, request_id, trace)
+        return await self._dispatch(req, request_id, trace)
+
+    async def _for_console(self, req: Request, origin: str, request_id: str,
+                           trace: Trace) -> Response:
+        """A request from the web console's origin: server-level CORS headers on the
+        answer (errors included), whatever the bucket's CORS configuration says."""
+        if req.method == "OPTIONS":
+            return self.console.preflight(req, origin)  # type: ignore[union-attr]
+        extra = Console.cors_headers(origin)
+        try:
+            resp = await self._dispatch(req, request_id, trace, bucket_cors=False)
+        except S3Error as err:
+            err.headers.update(extra)
+            raise
+        resp.headers.extend(extra)
+        return resp
+
+    async def _dispatch(self, req: Request, request_id: str, trace: Trace,
+                        bucket_cors: bool = True) -> Response:
         ep = route(req.method, req.host, req.path, req.query, req.headers,
                    self.settings.domains)
         trace.bucket_name, trace.op, trace.key, trace.query = ep.bucket, ep.op, ep.key, ep.query
@@ -340,7 +371,11 @@ class App:
             return await cors.preflight(ctx)
         if ep.op == "Internal":  # /_health/..., /_metrics (server/observe.py)
             return await self.ops.internal(req, ep, self.stores.meta)
-        if ep.bucket is not None and "origin" in req.headers:
+        if ep.op == "Console":  # /_console/...: to the console's own origin
+            if self.console is None:
+                raise S3Error("NoSuchBucket", BucketName="_console")
+            return self.console.redirect(req, req.scheme)
+        if ep.bucket is not None and bucket_cors and "origin" in req.headers:
             return await self._with_cors(req, ep, vhost, request_id, trace)
         auth = authenticate(req, self.stores.meta, vhost)
         trace.principal = auth.principal
@@ -389,14 +424,19 @@ class App:
         except UnicodeDecodeError:
             return ec2.error_response("InvalidParameterValue", "the body is not UTF-8", 400,
                                       request_id)
+        is_sts = params.get("Action") in sts.ACTIONS
         try:
             auth = authenticate(req, self.stores.meta, None,
                                 body_sha256=hashlib.sha256(body).hexdigest())
         except S3Error as err:
+            if is_sts:
+                return sts.auth_error(err, request_id)
             code = "AuthFailure" if err.status == 403 else err.code
             return ec2.error_response(code, err.message, 401 if err.status == 403
                                       else err.status, request_id)
         ctx = Ctx(self.settings, self.stores, req, ep, auth, request_id, self.registry)
+        if is_sts:  # the console's sign-in (server/handlers/sts.py)
+            return await sts.sts(ctx, params)
         return await ec2.ec2(ctx, params)
 
     def _error(self, err: S3Error, request_id: str, method: str) -> Response:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Mapping
 
 from objectstore.s3 import identity, sigv2, sigv4
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import iso8601, parse_http_date
 from objectstore.server.request import Request
+from objectstore.service import sessions
 from objectstore.storage.model import Principal
 from objectstore.storage.sqlite import SqliteMeta
 
@@ -61,16 +63,41 @@ def authenticate(req: Request, meta: SqliteMeta, bucket_from_host: str | None,
     return ANONYMOUS
 
 
-def lookup_principal(meta: SqliteMeta, access_key: str) -> tuple[str, Principal]:
+def lookup_principal(meta: SqliteMeta, access_key: str, token: str | None = None,
+                     now: float | None = None) -> tuple[str, Principal]:
+    """The secret and principal of an access key: a long-term key, or session credentials
+    (STS GetSessionToken: ``token`` is the request's x-amz-security-token)."""
     if not access_key.isascii() or not access_key.isprintable() or len(access_key) > 128:
         raise S3Error("InvalidAccessKeyId", AWSAccessKeyId=access_key.encode(
             "ascii", "replace").decode())
+    if sessions.is_session_key(access_key):
+        return _session_principal(meta, access_key, token, now)
     found = meta.lookup_key(access_key)
     if found is None:
         raise S3Error("InvalidAccessKeyId", AWSAccessKeyId=access_key)
     secret, user, account = found
     return secret, Principal(user.name, account.id, account.name, user.is_admin, access_key,
                              _account_number(account.id), user.policy, user.first)
+
+
+def _session_principal(meta: SqliteMeta, access_key: str, token: str | None,
+                       now: float | None) -> tuple[str, Principal]:
+    found = sessions.check(meta.lookup_session(access_key), access_key, token,
+                           time.time() if now is None else now)
+    user, account = found.user, found.account
+    return found.secret, Principal(user.name, account.id, account.name, user.is_admin,
+                                   access_key, _account_number(account.id), user.policy,
+                                   user.first, found.expires)
+
+
+def _token(req: Request, presigned: bool, name: str) -> str | None:
+    """The request's session token: the x-amz-security-token header, or for a presigned
+    URL its query parameter (``name``: X-Amz-Security-Token, or SigV2's spelling)."""
+    if presigned:
+        for k, v in req.query:
+            if k == name:
+                return v
+    return req.headers.get("x-amz-security-token")
 
 
 @lru_cache(maxsize=1024)  # a server sees few accounts; the hash is not worth redoing
@@ -87,7 +114,9 @@ def _v4(req: Request, meta: SqliteMeta, claim: sigv4.SigV4Request, now: float) -
                           "\"yyyyMMdd'T'HHmmss'Z'\"")
         raise S3Error("AccessDenied",
                       "AWS authentication requires a valid Date or x-amz-date header")
-    secret, principal = lookup_principal(meta, claim.credential.access_key)
+    secret, principal = lookup_principal(
+        meta, claim.credential.access_key,
+        _token(req, claim.presigned, "X-Amz-Security-Token"), now)
     ts = when.timestamp()
     if claim.presigned:
         assert claim.expires is not None
@@ -122,7 +151,8 @@ def _v4(req: Request, meta: SqliteMeta, claim: sigv4.SigV4Request, now: float) -
 
 def _v2(req: Request, meta: SqliteMeta, claim: sigv2.SigV2Request,
         bucket_from_host: str | None, now: float) -> Auth:
-    secret, principal = lookup_principal(meta, claim.access_key)
+    secret, principal = lookup_principal(
+        meta, claim.access_key, _token(req, claim.presigned, "x-amz-security-token"), now)
     if claim.presigned:
         assert claim.expires is not None
         if now > claim.expires:
@@ -138,8 +168,15 @@ def _v2(req: Request, meta: SqliteMeta, claim: sigv2.SigV2Request,
             raise _skewed(date.timestamp(), now)
     first = sts = ""
     ok = False
+    headers: Mapping[str, str] = req.headers
+    if claim.presigned:  # a presigned URL carries its x-amz-* "headers" in the query
+        signed = {k.lower(): v for k, v in req.query
+                  if k.lower().startswith("x-amz-") or k.lower() in ("content-md5",
+                                                                     "content-type")}
+        if signed:
+            headers = {**dict(req.headers.items()), **signed}
     for resource, date_value in _v2_candidates(req, claim, bucket_from_host):
-        sts = sigv2.string_to_sign(req.method, req.headers, resource, date_value=date_value)
+        sts = sigv2.string_to_sign(req.method, headers, resource, date_value=date_value)
         first = first or sts
         ok = sigv2.verify(claim, secret, sts)
         if ok:

@@ -46,6 +46,7 @@ class Principal:
     account_number: str = ""  # the account's 12-digit id (s3.identity.account_number)
     policy: str | None = None  # the user's identity policy (None: all the account may do)
     is_root: bool = False  # the account's first user: may always manage bucket policies
+    session_expires: float | None = None  # signed with session credentials: when they end
 
     @property
     def arn(self) -> str:

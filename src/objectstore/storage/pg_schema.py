@@ -132,14 +132,21 @@ ALTER TABLE images ADD COLUMN claim_epoch BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE images ADD COLUMN claim_expires DOUBLE PRECISION NOT NULL DEFAULT 0;
 """
 
-# 4: (kept for the sessions table, issue 13's coordinator lane)
+# 4: session credentials (STS GetSessionToken; storage/sqlite_sessions.py)
+_V4 = """
+CREATE TABLE sessions (
+  access_key TEXT PRIMARY KEY, secret TEXT NOT NULL, token_sha256 TEXT NOT NULL,
+  user_name TEXT NOT NULL, source_key TEXT NOT NULL, created DOUBLE PRECISION NOT NULL,
+  expires DOUBLE PRECISION NOT NULL);
+CREATE INDEX sessions_by_source ON sessions(source_key);
+"""
 
 # 5: access keys may be deactivated (Active | Inactive): an inactive key signs nothing
 _V5 = """
 ALTER TABLE keys ADD COLUMN status TEXT NOT NULL DEFAULT 'Active';
 """
 
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3), (5, _V5))
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5))
 
 
 class SchemaTooNew(Exception):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar, cast
 
 from objectstore.storage import secrets_at_rest as at_rest
-from objectstore.storage import versions
+from objectstore.storage import sqlite_sessions, versions
 from objectstore.storage.changes import ChangeStamp
 from objectstore.storage.db import ADD_GARBAGE, Connection, Txn, upsert
 from objectstore.storage.keyring import Keyring, default_path
@@ -43,6 +43,7 @@ from objectstore.storage.rows import (
     tags_json,
 )
 from objectstore.storage.sqlite_accounts import CACHE_NAME_MAX, AccountTables, bound
+from objectstore.storage.sqlite_sessions import SessionTables
 from objectstore.storage.writer import GroupCommitWriter
 
 T = TypeVar("T")
@@ -99,7 +100,7 @@ MIGRATIONS = (
 
 
 
-class SqliteMeta(AccountTables):
+class SqliteMeta(AccountTables, SessionTables):
     def __init__(self, path: Path, *, fsync: bool = True,
                  on_garbage: Callable[[list[str]], None] | None = None,
                  on_full: Callable[[], bool] | None = None,
@@ -119,7 +120,7 @@ class SqliteMeta(AccountTables):
         # when another connection is in the middle of the same).
         with _exclusive(lock_path):
             conn = self._connect()
-            conn.executescript(SCHEMA + versions.SCHEMA)
+            conn.executescript(SCHEMA + versions.SCHEMA + sqlite_sessions.SCHEMA)
             for table, column, kind in MIGRATIONS:
                 columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
                 if column not in columns:  # databases made by earlier versions

@@ -208,7 +208,8 @@ def _authorize(ctx: Ctx, bucket: str,
             raise S3Error("InvalidArgument", "Bucket POST must contain a field named "
                           "'x-amz-signature'.", ArgumentName="x-amz-signature", ArgumentValue="")
         cred = sigv4.parse_credential(fields.get("x-amz-credential", ""), presigned=True)
-        secret, principal = lookup_principal(ctx.stores.meta, cred.access_key)
+        secret, principal = lookup_principal(ctx.stores.meta, cred.access_key,
+                                             fields.get("x-amz-security-token"))
         key = sigv4.signing_key(secret, cred.date, cred.region, cred.service)
         expected = sigv4.sign(key, policy_b64)
         provided = fields["x-amz-signature"]
@@ -218,7 +219,8 @@ def _authorize(ctx: Ctx, bucket: str,
                 raise S3Error("InvalidArgument", f"Bucket POST must contain a field named "
                               f"'{'AWSAccessKeyId' if name == 'awsaccesskeyid' else name}'.",
                               ArgumentName=name, ArgumentValue="")
-        secret, principal = lookup_principal(ctx.stores.meta, fields["awsaccesskeyid"])
+        secret, principal = lookup_principal(ctx.stores.meta, fields["awsaccesskeyid"],
+                                             fields.get("x-amz-security-token"))
         expected = sigv2.sign(secret, policy_b64)
         provided = fields["signature"]
     if not hmac.compare_digest(expected.encode(), provided.encode("utf-8", "replace")):

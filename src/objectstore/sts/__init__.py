@@ -1,0 +1,1 @@
+"""AWS STS, the part the console signs in with: GetSessionToken (pure protocol code)."""
