@@ -459,3 +459,20 @@ def test_retention_and_legal_hold(page: Any, console: Console) -> None:
     page.get_by_test_id("toast").filter(has_text="Legal hold off").wait_for()
     assert s3.get_object_legal_hold(Bucket=bucket, Key="kept.txt")["LegalHold"]["Status"] == \
         "OFF"
+
+
+def test_odd_key_names_round_trip_through_the_router(page: Any, console: Console) -> None:
+    bucket = new_bucket(console)
+    s3 = console.server.client()
+    key = "we ird/a+b?c#d%e&f=ü.txt"
+    s3.put_object(Bucket=bucket, Key=key, Body=b"odd", ContentType="text/plain")
+    sign_in(page, console)
+    open_bucket(page, console, bucket)
+    page.get_by_role("link", name="we ird/").click()
+    page.get_by_role("link", name="a+b?c#d%e&f=ü.txt").click()
+    page.locator(".preview pre").wait_for()
+    assert page.locator(".preview pre").inner_text() == "odd"
+    assert page.get_by_role("heading", level=1).inner_text() == "a+b?c#d%e&f=ü.txt"
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download", exact=True).click()
+    assert Path(dl.value.path()).read_bytes() == b"odd"

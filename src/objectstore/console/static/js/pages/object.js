@@ -266,7 +266,7 @@ async function renderTags(box, path, vq) {
     }
   });
   box.replaceChildren(
-    tags.length ? null : el('p', { class: 'muted' }, 'No tags.'),
+    el('p', { class: 'muted', hidden: tags.length > 0 }, 'No tags.'),
     rows,
     el('div', { class: 'toolbar' }, el('button', { type: 'button', class: 'secondary',
       onclick: () => addRow() }, 'Add tag'), save));
