@@ -29,7 +29,13 @@ export function el(tag, attrs, ...children) {
         node.className = Array.isArray(value) ? value.filter(Boolean).join(' ') : value;
       } else if (name === 'for' || name === 'htmlFor') {
         node.htmlFor = value;
-      } else if (['value', 'checked', 'selected', 'indeterminate', 'hidden', 'disabled',
+      } else if (name === 'selected') {
+        node.defaultSelected = Boolean(value);
+        node.selected = Boolean(value);
+      } else if (name === 'checked') {
+        node.defaultChecked = Boolean(value);
+        node.checked = Boolean(value);
+      } else if (['value', 'indeterminate', 'hidden', 'disabled',
         'multiple', 'required', 'readOnly', 'open'].includes(name)) {
         node[name] = value;
       } else if (name === 'text') {
@@ -141,9 +147,16 @@ export function openDialog({ title, body, actions = [], cancelLabel = 'Cancel', 
     }, a.label));
     const cancel = cancelLabel ? el('button', { type: 'button', class: 'secondary',
       onclick: () => finish(undefined) }, cancelLabel) : null;
+    // the body is a form: Enter in a field runs the first action (CSP form-action 'none'
+    // forbids a real submission, and none is made)
+    const form = el('form', { class: 'dialog-body', novalidate: true }, body);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (buttons[0] && !buttons[0].disabled) buttons[0].click();
+    });
     dialog.append(
       el('h2', { id: headingId }, title),
-      el('div', { class: 'dialog-body' }, body),
+      form,
       status,
       el('div', { class: 'dialog-actions' }, buttons, cancel),
     );
@@ -151,7 +164,6 @@ export function openDialog({ title, body, actions = [], cancelLabel = 'Cancel', 
       e.preventDefault();
       finish(undefined);
     });
-    dialog.addEventListener('submit', (e) => e.preventDefault());
     document.body.appendChild(dialog);
     dialog.showModal();
     const first = dialog.querySelector('.dialog-body input:not([type=hidden]), '
