@@ -196,10 +196,12 @@ class AccountTables:
                 raise Conflict("key exists") from None
             c.execute("UPDATE keys SET status='Inactive' WHERE access_key=?",
                       (old_access_key,))
+            _end_sessions(c, old_access_key)
         self.run(txn)
 
     def set_key_status(self, access_key: str, status: str) -> None:
-        """Active or Inactive (an inactive key's requests get InvalidAccessKeyId)."""
+        """Active or Inactive (an inactive key's requests get InvalidAccessKeyId, and the
+        sessions made with it end)."""
         if status not in KEY_STATUSES:
             raise ValueError(f"not a key status: {status!r}")
 
@@ -207,6 +209,8 @@ class AccountTables:
             if c.execute("UPDATE keys SET status=? WHERE access_key=?",
                          (status, access_key)).rowcount == 0:
                 raise NotFound("key")
+            if status == "Inactive":
+                _end_sessions(c, access_key)
         self.run(txn)
 
     def key_info(self, access_key: str) -> AccessKey | None:
@@ -267,6 +271,14 @@ class AccountTables:
         user = User(row[1], row[2], bool(row[3]), row[4], row[8], first=row[10] == row[1])
         return (self.secrets.open(access_key, row[0]), user,
                 Account(row[2], row[5], row[6], row[7], row[9]))
+
+
+def _end_sessions(c: Connection, source_key: str) -> None:
+    """Sessions made with a key that is deactivated end with it (revoked: ExpiredToken),
+    and stay ended when it is activated again."""
+    now = time.time()
+    c.execute("UPDATE sessions SET expires=? WHERE source_key=? AND expires>?",
+              (now, source_key, now))
 
 
 class _Emails(Mapping[str, str]):

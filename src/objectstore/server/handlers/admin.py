@@ -33,7 +33,7 @@ from objectstore.service import access, admin_stats, gateways
 async def whoami(call: Call) -> Response:
     p = call.ctx.principal
     assert p is not None
-    expires: float | None = getattr(p, "session_expires", None)
+    expires = p.session_expires
     return json_response({
         "user": p.user, "account": p.account_name, "accountId": p.account_id,
         "accountNumber": p.account_number, "isAdmin": p.is_admin, "accessKey": p.access_key,
@@ -100,16 +100,14 @@ def _requests(call: Call) -> tuple[int, int | None, str]:
 
 # ---------------------------------------------------------------------------- sessions
 async def end_session(call: Call) -> Response:
-    """Sign out: the calling session is revoked. (Needs the sessions store.)"""
+    """Sign out: the session the request is signed with ends now (its credentials then
+    get ExpiredToken)."""
     p = call.ctx.principal
     assert p is not None
-    if getattr(p, "session_expires", None) is None:
+    if p.session_expires is None:
         raise S3Error("InvalidRequest", "This request is not signed with session "
                       "credentials: there is no session to end")
-    revoke = getattr(call.ctx.stores.meta, "revoke_session", None)
-    if revoke is None:
-        raise S3Error("NotImplemented", "Sessions are not supported by this server")
-    await run(revoke, p.access_key)
+    await run(call.ctx.stores.meta.revoke_session, p.access_key)
     return no_content()
 
 

@@ -239,23 +239,19 @@ async def rotate_key(call: Call) -> Response:
 
 # ------------------------------------------------------------------------------ sessions
 async def list_sessions(call: Call) -> Response:
-    listing = getattr(call.ctx.stores.meta, "list_sessions", None)
-    if listing is None:
-        raise S3Error("NotImplemented", "Sessions are not supported by this server")
-    return json_response([_session_json(s) for s in listing()])
-
-
-def _session_json(s: Any) -> dict[str, Any]:
-    return {"accessKey": s.access_key, "user": s.user_name, "sourceKey": s.source_key,
-            "created": iso8601(s.created), "expiration": iso8601(s.expires)}
+    user = call.ctx.ep.arg("user")
+    if user:
+        _user(call, user)
+    return json_response([{
+        "accessKey": s.access_key, "user": s.user_name, "sourceKey": s.source_key,
+        "created": iso8601(s.created), "expiration": iso8601(s.expires),
+    } for s in call.ctx.stores.meta.list_sessions(user or None)])
 
 
 async def revoke_session(call: Call) -> Response:
     (access_key,) = call.args
-    revoke = getattr(call.ctx.stores.meta, "revoke_session", None)
-    if revoke is None:
-        raise S3Error("NotImplemented", "Sessions are not supported by this server")
-    await run(revoke, access_key)
+    if not await run(call.ctx.stores.meta.revoke_session, access_key):
+        raise S3Error("NoSuchEntity", f"No session {access_key!r} (or it has ended)")
     return no_content()
 
 
