@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from c_support import Console, browser, console_server, eventually
+from c_support import Console, chromium_browser, console_server, eventually
 from harness import Creds
 
 pytest.importorskip("playwright.sync_api")
@@ -22,7 +22,7 @@ pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Console, Any]]:
-    with console_server(tmp_path_factory.mktemp("c-admin")) as srv, browser() as b:
+    with console_server(tmp_path_factory.mktemp("c-admin")) as srv, chromium_browser() as b:
         console = Console(b, srv)
         yield srv, console, b
         assert not console.errors, console.errors

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from c_support import Console, browser, console_server, eventually
+from c_support import Console, chromium_browser, console_server, eventually
 
 pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Console]]:
-    with console_server(tmp_path_factory.mktemp("c-settings")) as srv, browser() as b:
+    with console_server(tmp_path_factory.mktemp("c-settings")) as srv, chromium_browser() as b:
         console = Console(b, srv)
         yield srv, console
         assert not console.errors, console.errors
