@@ -340,6 +340,18 @@ def test_website_logging_and_tags(env: tuple[Any, Console]) -> None:
     eventually(lambda: status(panel).startswith(f"Logging to {target}/access/"))
     enabled = s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]
     assert (enabled["TargetBucket"], enabled["TargetPrefix"]) == (target, "access/")
+    # what the form does not show (the key format) is kept when the prefix changes
+    s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": {
+        "TargetBucket": target, "TargetPrefix": "access/", "TargetObjectKeyFormat": {
+            "PartitionedPrefix": {"PartitionDateSource": "DeliveryTime"}}}})
+    panel = tab(console, bucket, "Logging")
+    panel.get_by_label("Target prefix").fill("access2/")
+    panel.get_by_role("button", name="Save logging").click()
+    eventually(lambda: status(panel).startswith(f"Logging to {target}/access2/"))
+    enabled = s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]
+    assert enabled["TargetPrefix"] == "access2/"
+    assert enabled["TargetObjectKeyFormat"] == {
+        "PartitionedPrefix": {"PartitionDateSource": "DeliveryTime"}}
     panel.get_by_role("button", name="Turn logging off").click()
     eventually(lambda: status(panel).startswith("Not configured"))
     assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=bucket)

@@ -306,16 +306,21 @@ export function buildWebsite({ index, error, routingXml }) {
 
 // ------------------------------------------------------------------ logging
 
+/** {bucket, prefix, extraXml (TargetGrants / TargetObjectKeyFormat as fetched)} or null. */
 export function parseLogging(doc) {
   const on = kid(root(doc), 'LoggingEnabled');
   if (!on) return null;
-  return { bucket: txt(on, 'TargetBucket') || '', prefix: txt(on, 'TargetPrefix') || '' };
+  const extra = Array.from(on.children).filter((c) => !['TargetBucket', 'TargetPrefix']
+    .includes(c.localName));
+  return { bucket: txt(on, 'TargetBucket') || '', prefix: txt(on, 'TargetPrefix') || '',
+    extraXml: extra.map(serialize).join('') };
 }
 
 export function buildLogging(target) {
   if (!target) return docx('BucketLoggingStatus', '');
   return docx('BucketLoggingStatus', '<LoggingEnabled>'
-    + `${elx('TargetBucket', target.bucket)}${elx('TargetPrefix', target.prefix)}</LoggingEnabled>`);
+    + `${elx('TargetBucket', target.bucket)}${elx('TargetPrefix', target.prefix)}`
+    + `${target.extraXml || ''}</LoggingEnabled>`);
 }
 
 // ------------------------------------------------------------------ tags

@@ -534,7 +534,8 @@ function loggingSection(panel, bucket) {
     const save = primary('Save logging', () => {
       if (!tb.input.value.trim()) return showError(view.error, 'Give a target bucket.');
       return act(view, save, 'Logging enabled.', () => putConfig(bucket, 'logging',
-        cfg.buildLogging({ bucket: tb.input.value.trim(), prefix: tp.input.value })));
+        cfg.buildLogging({ bucket: tb.input.value.trim(), prefix: tp.input.value,
+          extraXml: target ? target.extraXml : '' })));
     });
     const off = button('Turn logging off', () => act(view, off, 'Logging turned off.',
       () => putConfig(bucket, 'logging', cfg.buildLogging(null))), { class: 'danger' });
