@@ -338,13 +338,6 @@ export function buildTags(tags) {
 
 // ------------------------------------------------------------------ checks
 
-/** Base64 of a hex string (x-amz-checksum-sha256 wants the digest in base64). */
-export function hexToBase64(hex) {
-  let bin = '';
-  for (let i = 0; i < hex.length; i += 2) bin += String.fromCharCode(parseInt(hex.slice(i, i + 2), 16));
-  return btoa(bin);
-}
-
 /** A JSON document's parse error as a sentence, or null when it parses to an object. */
 export function jsonProblem(text) {
   let value;

@@ -162,7 +162,7 @@ async function usersSection(section, query) {
         }, { 'aria-label': `New key for ${u.name}` });
         const del = button('Delete', async () => {
           if (!await confirmDialog(`Delete user ${u.name}?`, 'Its access keys and sessions are '
-            + 'deleted too.', { danger: true })) return;
+            + 'deleted too.', { danger: true, confirmLabel: 'Delete user' })) return;
           await rowAction(del, () => api.admin('DELETE', `/users/${u.name}`),
             `User ${u.name} deleted.`, reload);
         }, { class: 'danger', 'aria-label': `Delete user ${u.name}` });
@@ -216,7 +216,8 @@ async function accountsSection(section) {
           'aria-label': `Users of ${a.name}` }, 'Users');
         const del = button('Delete', async () => {
           if (!await confirmDialog(`Delete account ${a.name}?`, 'An account that still owns '
-            + 'buckets or users cannot be deleted.', { danger: true })) return;
+            + 'buckets or users cannot be deleted.',
+            { danger: true, confirmLabel: 'Delete account' })) return;
           await rowAction(del, () => api.admin('DELETE', `/accounts/${a.name}`),
             `Account ${a.name} deleted.`, reload);
         }, { class: 'danger', 'aria-label': `Delete account ${a.name}` });
@@ -324,7 +325,8 @@ function keyActions(k, reload) {
   }, { 'aria-label': `Rotate ${ak}` });
   const del = button('Delete', async () => {
     if (!await confirmDialog(`Delete ${ak}?`, `The key of ${k.user} and its sessions stop `
-      + 'working at once. This cannot be undone.', { danger: true })) return;
+      + 'working at once. This cannot be undone.',
+      { danger: true, confirmLabel: 'Delete key' })) return;
     await rowAction(del, () => api.admin('DELETE', `/keys/${ak}`), `${ak} deleted.`, reload);
   }, { class: 'danger', 'aria-label': `Delete ${ak}` });
   return el('div', { class: 'c-row-actions' }, toggle, rotate, del);

@@ -211,7 +211,9 @@ function registerForm(signal, reload) {
     }
   });
   manifest.input.addEventListener('change', () => {
-    if (manifest.input.value) manifestAt.input.value = `${bucket.input.value}/${manifest.input.value}`;
+    if (manifest.input.value) {
+      manifestAt.input.value = `${bucket.input.value}/${manifest.input.value}`;
+    }
   });
 
   const register = el('button', { type: 'submit', class: 'primary' }, 'Register image');

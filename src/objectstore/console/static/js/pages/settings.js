@@ -122,7 +122,7 @@ function accessSection(panel, bucket) {
       const value = choice.selected();
       if (value === 'public-read' && !await confirmDialog('Make the bucket public?',
         `Anyone who knows the address can list and download every object in ${bucket}.`,
-        { danger: true })) return;
+        { danger: true, confirmLabel: 'Make public' })) return;
       await act(view, save, value === 'public-read' ? 'The bucket is now public-read.'
         : 'The bucket is now private.', () => api.s3('PUT', path(bucket), {
         query: { acl: '' }, headers: { 'x-amz-acl': value } }));
@@ -232,7 +232,8 @@ function policySection(panel, bucket) {
     });
     const remove = button('Delete policy', async () => {
       if (!await confirmDialog('Delete the bucket policy?',
-        `The policy of ${bucket} will be removed.`, { danger: true })) return;
+        `The policy of ${bucket} will be removed.`,
+        { danger: true, confirmLabel: 'Delete policy' })) return;
       act(view, remove, 'Bucket policy deleted.', () => deleteConfig(bucket, 'policy'));
     }, { class: 'danger' });
     remove.disabled = text === null;
@@ -260,7 +261,8 @@ function corsSection(panel, bucket) {
     const rows = rules.map((r, i) => {
       const del = button('Delete rule', async () => {
         if (!await confirmDialog('Delete this CORS rule?',
-          `Rule ${r.id || i + 1} (${r.origins.join(', ')}) will be removed.`, { danger: true })) {
+          `Rule ${r.id || i + 1} (${r.origins.join(', ')}) will be removed.`,
+          { danger: true, confirmLabel: 'Delete rule' })) {
           return;
         }
         saveRules(del, rules.filter((_, j) => j !== i), 'CORS rule deleted.');
@@ -301,7 +303,8 @@ function corsSection(panel, bucket) {
     });
     const remove = button('Remove CORS configuration', async () => {
       if (!await confirmDialog('Remove every CORS rule?', `Browsers on other origins will no `
-        + `longer be allowed to call ${bucket}.`, { danger: true })) return;
+        + `longer be allowed to call ${bucket}.`,
+        { danger: true, confirmLabel: 'Remove CORS' })) return;
       act(view, remove, 'CORS configuration removed.', () => deleteConfig(bucket, 'cors'));
     }, { class: 'danger' });
     remove.disabled = !doc;
@@ -358,10 +361,12 @@ function objectLockSection(panel, bucket) {
           return showError(view.error, 'Give a retention period for the default mode.');
         }
         if (!lock.enabled && !await confirmDialog('Enable Object Lock?',
-          `Object Lock cannot be turned off again on ${bucket}.`, { danger: true })) return;
+          `Object Lock cannot be turned off again on ${bucket}.`,
+          { danger: true, confirmLabel: 'Enable Object Lock' })) return;
         if (mode.input.value === 'COMPLIANCE' && !await confirmDialog(
           'Use compliance mode?', 'New versions cannot be deleted by anyone, root included, '
-          + 'until their retention ends.', { danger: true })) return;
+          + 'until their retention ends.',
+          { danger: true, confirmLabel: 'Use compliance mode' })) return;
         return act(view, save, 'Object Lock configuration saved.', () => putConfig(bucket,
           'object-lock', cfg.buildObjectLock({ mode: mode.input.value, period: n,
             unit: unit.input.value })));
@@ -395,7 +400,8 @@ function lifecycleSection(panel, bucket) {
       view.body.append(grid(`Lifecycle rules of ${bucket}`, headers, rules.map((r, i) => {
         const del = button('Delete rule', async () => {
           if (!await confirmDialog('Delete this lifecycle rule?',
-            `Rule ${r.id || i + 1} will be removed.`, { danger: true })) return;
+            `Rule ${r.id || i + 1} will be removed.`,
+            { danger: true, confirmLabel: 'Delete rule' })) return;
           saveRules(del, rules.filter((_, j) => j !== i).map((x) => x.xml),
             'Lifecycle rule deleted.');
         }, { class: 'danger', 'aria-label': `Delete rule ${r.id || i + 1}` });
@@ -437,7 +443,8 @@ function lifecycleSection(panel, bucket) {
     });
     const remove = button('Remove all lifecycle rules', async () => {
       if (!await confirmDialog('Remove every lifecycle rule?',
-        `No object of ${bucket} will expire automatically any more.`, { danger: true })) return;
+        `No object of ${bucket} will expire automatically any more.`,
+        { danger: true, confirmLabel: 'Remove rules' })) return;
       act(view, remove, 'Lifecycle configuration removed.',
         () => deleteConfig(bucket, 'lifecycle'));
     }, { class: 'danger' });
