@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -377,9 +376,23 @@ def test_website_logging_and_tags(env: tuple[Any, Console]) -> None:
     assert code(lambda: s3.get_bucket_tagging(Bucket=bucket)) == "NoSuchTagSet"
 
 
-def test_errors_name_the_s3_error(env: tuple[Any, Console], tmp_path: Path) -> None:
+def test_errors_name_the_s3_error(env: tuple[Any, Console]) -> None:
     srv, console = env
     page = console.go("#/settings/no-such-bucket-" + secrets.token_hex(3))
     error = page.get_by_role("tabpanel").get_by_test_id("error")
     error.wait_for()
     assert error.inner_text().startswith("NoSuchBucket: ")
+
+
+def test_routes_to_the_settings_and_a_tab(env: tuple[Any, Console]) -> None:
+    srv, console = env
+    bucket = fresh(srv)
+    page = console.go(f"#/b/{bucket}?settings")
+    eventually(lambda: page.get_by_role("heading", level=1).inner_text()
+               == f"Settings of {bucket}")
+    page = console.go(f"#/settings/{bucket}?tab=lifecycle")
+    selected = page.get_by_role("tab", selected=True)
+    eventually(lambda: selected.inner_text() == "Lifecycle")
+    assert page.get_by_role("tabpanel").get_by_role("heading", level=2).inner_text() == \
+        "Lifecycle rules"
+    assert page.get_by_role("link", name=bucket).get_attribute("href") == f"#/b/{bucket}"
