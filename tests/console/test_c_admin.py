@@ -243,3 +243,21 @@ def test_non_admin_sees_the_servers_refusal(env: tuple[Any, Console, Any]) -> No
         assert error.inner_text().startswith("AccessDenied: ")
     finally:
         console.close()
+
+
+def test_keyboard_only_key_deactivation_keeps_the_focus_in_the_row(
+        env: tuple[Any, Console, Any]) -> None:
+    srv, console, _ = env
+    creds = srv.new_user()
+    page = console.go(f"#/admin/keys?user={creds.user}")
+    button = page.get_by_role("button", name=f"Deactivate {creds.access_key}")
+    button.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    dialog.wait_for()
+    assert page.evaluate("() => document.activeElement.closest('dialog') !== null")
+    page.keyboard.press("Enter")  # the dialog's first action: Deactivate
+    dialog.wait_for(state="detached")
+    eventually(lambda: page.evaluate("() => document.activeElement.getAttribute('aria-label')")
+               == f"Activate {creds.access_key}")
+    assert error_code(lambda: srv.client(creds).list_buckets()) == "InvalidAccessKeyId"

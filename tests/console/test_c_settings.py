@@ -396,3 +396,25 @@ def test_routes_to_the_settings_and_a_tab(env: tuple[Any, Console]) -> None:
     assert page.get_by_role("tabpanel").get_by_role("heading", level=2).inner_text() == \
         "Lifecycle rules"
     assert page.get_by_role("link", name=bucket).get_attribute("href") == f"#/b/{bucket}"
+
+
+def test_keyboard_only_tags_and_focus_kept_after_saving(env: tuple[Any, Console]) -> None:
+    srv, console = env
+    bucket = fresh(srv)
+    panel = tab(console, bucket, "Tags")
+    page = console.page
+    panel.get_by_role("button", name="Add tag").focus()
+    page.keyboard.press("Enter")  # a new row; the focus moves into its key field
+    page.keyboard.type("owner")
+    page.keyboard.press("Tab")
+    page.keyboard.type("ops")
+    page.keyboard.press("Tab")  # "Remove", then "Add tag", then "Save tags"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "Save tags"
+    page.keyboard.press("Enter")
+    eventually(lambda: status(panel).startswith("1 tag."))
+    assert srv.client().get_bucket_tagging(Bucket=bucket)["TagSet"] == [
+        {"Key": "owner", "Value": "ops"}]
+    # the section was rebuilt; the focus is on its new "Save tags", not lost to the page
+    eventually(lambda: page.evaluate("() => document.activeElement.textContent") == "Save tags")

@@ -8,8 +8,8 @@ import {
   pageHeader, table, toast, uid,
 } from '../ui.js';
 import {
-  actions, attempt, button, checkbox, errorArea, fieldset, input, select, showError, textarea,
-  yesNo,
+  actions, attempt, button, checkbox, errorArea, fieldset, focusMemo, input, select, showError,
+  textarea, yesNo,
 } from '../forms.js';
 import { jsonProblem, PAB_FLAGS } from '../bucketconfig.js';
 
@@ -73,11 +73,13 @@ function reloadable(parent, load) {
 
 /** Runs an action from a table row: errors as toasts, a success toast, then reload. */
 async function rowAction(btn, work, done, reload) {
+  const restore = focusMemo();
   btn.disabled = true;
   try {
     const result = await work();
     if (done) toast(done, 'success');
     await reload();
+    restore();
     return result;
   } catch (err) {
     toast(errorText(err), 'error');

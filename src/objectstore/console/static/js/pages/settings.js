@@ -5,8 +5,8 @@ import { api } from '../api.js';
 import { clear, confirmDialog, el, href, pageHeader, table, tabs, toast } from '../ui.js';
 import * as cfg from '../bucketconfig.js';
 import {
-  actions, attempt, button, checkbox, errorArea, fieldset, grid, input, plural, positiveInt,
-  primary, radios, select, showError, textarea,
+  actions, attempt, button, checkbox, errorArea, fieldset, focusMemo, grid, input, plural,
+  positiveInt, primary, radios, select, showError, textarea,
 } from '../forms.js';
 
 /** The sections, in tab order: [id, label, builder]. */
@@ -96,10 +96,12 @@ function frame(panel, title, intro, load) {
 
 /** Runs a save/delete from `btn`, shows errors in the view, toasts and reloads on success. */
 async function act(view, btn, done, work) {
+  const restore = focusMemo();
   const ok = await attempt(btn, view.error, work);
   if (ok) {
     toast(done, 'success');
     await view.reload();
+    restore();
   }
   return ok;
 }

@@ -60,7 +60,7 @@ export async function render(main, params, ctx) {
   clear(main);
   const error = errorArea();
   const body = el('div', { class: 'c-status-page' }, loading());
-  const stamp = el('p', { class: 'c-help', role: 'status' });
+  const stamp = el('p', { class: 'c-help' });
   let previous = null;
   let measured = null;
 
