@@ -216,6 +216,9 @@ async function accountsSection(section) {
       { label: '', ariaLabel: 'Actions', render: (a) => {
         const users = el('a', { href: `${hashHref('admin', 'users')}?account=${q(a.name)}`,
           'aria-label': `Users of ${a.name}` }, 'Users');
+        const block = el('a', { href: `${hashHref('admin', 'public-access')}`
+          + `?account=${q(a.name)}`, 'aria-label': `Public access block of ${a.name}` },
+        'Public access block');
         const del = button('Delete', async () => {
           if (!await confirmDialog(`Delete account ${a.name}?`, 'An account that still owns '
             + 'buckets or users cannot be deleted.',
@@ -223,7 +226,7 @@ async function accountsSection(section) {
           await rowAction(del, () => api.admin('DELETE', `/accounts/${a.name}`),
             `Account ${a.name} deleted.`, reload);
         }, { class: 'danger', 'aria-label': `Delete account ${a.name}` });
-        return el('div', { class: 'c-row-actions' }, users, del);
+        return el('div', { class: 'c-row-actions' }, users, block, del);
       } },
     ], accounts, { caption: 'Accounts', rowTestId: 'account-row', empty: 'No accounts.' }));
   });
