@@ -60,11 +60,11 @@ export async function render(main, params, ctx) {
   const actions = el('div', { class: 'page-actions' },
     el('button', { type: 'button', onclick: () => downloadObject(bucket, key, versionId) },
       'Download'),
-    el('button', { type: 'button', class: 'secondary', onclick: () => {
-      const url = api.presign('GET', bucket, key, 900, vq);
-      const a = el('a', { href: url, target: '_blank', rel: 'noopener noreferrer' });
-      a.click();
-    } }, 'Open in new tab'),
+    // a real link on the S3 origin (never the console's): signed afresh on every click
+    el('a', { href: api.presign('GET', bucket, key, 900, vq), target: '_blank',
+      rel: 'noopener noreferrer', class: 'button secondary', onclick: (e) => {
+        e.currentTarget.href = api.presign('GET', bucket, key, 900, vq);
+      } }, 'Open in new tab'),
     el('button', { type: 'button', class: 'secondary', onclick: () => shareDialog(bucket, key,
       versionId) }, 'Share'),
     versionId ? null : el('button', { type: 'button', class: 'secondary', onclick: async () => {
