@@ -551,3 +551,53 @@ def test_an_expired_session_goes_back_to_sign_in(page: Any, console: Console) ->
     page.get_by_role("button", name="Refresh").click()
     page.get_by_test_id("signin").wait_for()
     page.get_by_test_id("toast").filter(has_text="sign in again").wait_for()
+
+
+def test_edit_metadata_and_open_a_bucket_by_name(page: Any, console: Console) -> None:
+    bucket = new_bucket(console)
+    s3 = console.server.client()
+    s3.put_object(Bucket=bucket, Key="m.txt", Body=b"m", ContentType="text/plain",
+                  Metadata={"old": "1"}, Tagging="keep=yes")
+    sign_in(page, console)
+    page.get_by_label("Open a bucket by name").fill(bucket)
+    page.get_by_role("button", name="Open", exact=True).click()
+    page.get_by_role("link", name="m.txt").click()
+    page.get_by_role("button", name="Edit metadata").click()
+    dialog = page.locator("dialog")
+    dialog.get_by_label("Content-Type").fill("text/markdown")
+    dialog.get_by_label("Cache-Control").fill("max-age=60")
+    dialog.get_by_label("Metadata 1 value").fill("2")
+    dialog.get_by_role("button", name="Add metadata").click()
+    dialog.get_by_label("Metadata 2 name").fill("Note")
+    dialog.get_by_label("Metadata 2 value").fill("café")
+    dialog.get_by_role("button", name="Save").click()
+    page.get_by_test_id("toast").filter(has_text="Metadata saved").wait_for()
+    head = s3.head_object(Bucket=bucket, Key="m.txt")
+    assert head["ContentType"] == "text/markdown" and head["CacheControl"] == "max-age=60"
+    assert head["Metadata"]["old"] == "2" and "note" in head["Metadata"]
+    assert s3.get_object_tagging(Bucket=bucket, Key="m.txt")["TagSet"] == [
+        {"Key": "keep", "Value": "yes"}]
+
+
+def test_show_versions_brings_a_deleted_object_back(page: Any, console: Console) -> None:
+    bucket = new_bucket(console, versioning=True)
+    s3 = console.server.client()
+    s3.put_object(Bucket=bucket, Key="gone.txt", Body=b"v1")
+    s3.put_object(Bucket=bucket, Key="gone.txt", Body=b"v2")
+    marker = s3.delete_object(Bucket=bucket, Key="gone.txt")["VersionId"]
+    sign_in(page, console)
+    open_bucket(page, console, bucket)
+    assert page.get_by_test_id("object-row").count() == 0
+    page.get_by_label("Show versions").check()
+    rows = page.get_by_test_id("object-row")
+    rows.first.wait_for()
+    assert rows.count() == 3
+    page.get_by_label(f"Select gone.txt (delete marker {marker}, current)").check()
+    page.get_by_role("button", name="Delete selected").click()
+    dialog = page.locator("dialog")
+    assert "permanently" in dialog.inner_text()
+    dialog.get_by_role("button", name="Delete").click()
+    page.get_by_test_id("toast").filter(has_text="Deleted 1 object").wait_for()
+    assert s3.get_object(Bucket=bucket, Key="gone.txt")["Body"].read() == b"v2"
+    page.get_by_label("Show versions").uncheck()
+    page.get_by_test_id("object-row").filter(has_text="gone.txt").wait_for()
