@@ -261,3 +261,28 @@ def test_keyboard_only_key_deactivation_keeps_the_focus_in_the_row(
     eventually(lambda: page.evaluate("() => document.activeElement.getAttribute('aria-label')")
                == f"Activate {creds.access_key}")
     assert error_code(lambda: srv.client(creds).list_buckets()) == "InvalidAccessKeyId"
+
+
+def test_admin_revokes_another_users_session(env: tuple[Any, Console, Any]) -> None:
+    srv, console, b = env
+    creds = srv.new_user()
+    other = Console(b, srv, creds)
+    try:
+        page = console.go("#/admin/sessions")
+        rows = page.get_by_test_id("session-row")
+        mine = rows.filter(has_text="(this session)")
+        mine.wait_for()
+        theirs = rows.filter(has_text=creds.user)
+        assert theirs.count() == 1
+        akid = theirs.locator("td").first.inner_text()
+        assert akid.startswith("ASIA") or akid != creds.access_key
+        assert creds.access_key in theirs.inner_text()  # the key it came from
+        theirs.get_by_role("button", name=f"Revoke {akid}").click()
+        page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
+        eventually(lambda: rows.filter(has_text=creds.user).count() == 0)
+        # the other browser's next request is refused; its console sends it to sign in
+        other.go("#/images")
+        eventually(lambda: other.page.evaluate("() => location.hash").startswith("#/signin"))
+        assert mine.count() == 1
+    finally:
+        other.close()
