@@ -78,6 +78,10 @@ export async function render(main, params, ctx) {
   await load();
 }
 
+function shortId(id) {
+  return id && id.length > 14 ? `${id.slice(0, 12)}…` : (id || '');
+}
+
 function stateText(im) {
   if (im.imageState === 'failed' && im.stateReason) return `failed: ${im.stateReason}`;
   return im.imageState || '';
@@ -85,18 +89,19 @@ function stateText(im) {
 
 function imageTable(images, reload) {
   const columns = [
-    { label: 'Image ID', render: (im) => el('code', null, im.imageId) },
-    { label: 'Name', render: (im) => im.displayName || '' },
+    { label: 'Image', render: (im) => el('div', { class: 'c-image-cell' },
+      el('code', null, im.imageId), el('span', null, im.displayName || ''),
+      el('span', { class: 'c-sub' }, im.imageLocation || '')) },
     { label: 'State', render: (im) => el('span', { class: `c-state c-state-${im.imageState}` },
       stateText(im)) },
     { label: 'Visibility', render: (im) => (im.isPublic ? 'Public' : 'Private') },
-    { label: 'Type', render: (im) => im.imageType || im.type || '' },
-    { label: 'Architecture', render: (im) => im.architecture || '' },
-    { label: 'Size', render: (im) => (im.size === undefined || im.size === null ? '—'
-      : formatBytes(im.size)) },
+    { label: 'Type', render: (im) => [im.imageType || im.type, im.architecture]
+      .filter(Boolean).join(', ') },
+    { label: 'Size', class: 'num', render: (im) => (im.size === undefined || im.size === null
+      ? '—' : formatBytes(im.size)) },
     { label: 'Created', render: (im) => formatDate(im.creationDate) },
-    { label: 'Owner', render: (im) => im.imageOwnerId || '' },
-    { label: 'Location', render: (im) => im.imageLocation || '' },
+    { label: 'Owner', render: (im) => el('span', { title: im.imageOwnerId || '' },
+      shortId(im.imageOwnerId)) },
     { label: '', ariaLabel: 'Actions', render: (im) => rowActions(im, reload) },
   ];
   return el('div', { class: 'table-wrap' }, table(columns, images, {
