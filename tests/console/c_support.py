@@ -65,6 +65,7 @@ class Console:
 
     def __init__(self, b: Any, srv: Server, creds: Creds | None = None) -> None:
         self.srv = srv
+        self.browser = b
         self.creds = creds or srv.root
         self.context = b.new_context(viewport={"width": 1280, "height": 800},
                                      accept_downloads=True)

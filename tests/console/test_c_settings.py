@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from c_support import Console, chromium_browser, console_server, eventually
+from harness import Creds
 
 pytest.importorskip("playwright.sync_api")
 
@@ -418,3 +419,43 @@ def test_keyboard_only_tags_and_focus_kept_after_saving(env: tuple[Any, Console]
         {"Key": "owner", "Value": "ops"}]
     # the section was rebuilt; the focus is on its new "Save tags", not lost to the page
     eventually(lambda: page.evaluate("() => document.activeElement.textContent") == "Save tags")
+
+
+def test_denied_for_another_account_and_for_a_read_only_user(env: tuple[Any, Console]) -> None:
+    srv, console = env
+    bucket = fresh(srv)
+    b = console.browser
+    stranger = srv.new_user()
+    other = Console(b, srv, stranger)
+    try:
+        page = other.go(f"#/settings/{bucket}")
+        for name in ("Access", "CORS", "Tags"):
+            page.get_by_role("tab", name=name, exact=True).click()
+            error = page.get_by_role("tabpanel").get_by_test_id("error")
+            error.wait_for()
+            assert error.inner_text().startswith("AccessDenied: ")
+    finally:
+        other.close()
+
+    reader = srv.new_user()
+    owner_bucket = f"ro-{secrets.token_hex(4)}"
+    srv.client(reader).create_bucket(Bucket=owner_bucket)
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+        "s3:Get*", "s3:List*"], "Resource": "*"}]}
+    admin_page = console.go(f"#/admin/policies?user={reader.user}")
+    area = admin_page.locator(".c-admin-section")
+    area.get_by_label("Policy document (JSON)").fill(json.dumps(policy))
+    area.get_by_role("button", name="Attach custom policy").click()
+    eventually(lambda: f"{reader.user} has a policy attached." in area.inner_text())
+    ro = Console(b, srv, Creds(reader.access_key, reader.secret_key, "", ""))
+    try:
+        panel = tab(ro, owner_bucket, "Versioning")
+        assert status(panel) == "Never enabled."  # reading is allowed
+        panel.get_by_label("Enabled", exact=True).check()
+        panel.get_by_role("button", name="Save versioning").click()
+        error = panel.get_by_test_id("error")
+        error.wait_for()
+        assert error.inner_text().startswith("AccessDenied: ")
+        assert "Status" not in srv.client().get_bucket_versioning(Bucket=owner_bucket)
+    finally:
+        ro.close()
