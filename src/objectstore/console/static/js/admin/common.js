@@ -65,8 +65,8 @@ export function options(names, first) {
   return [['', first], ...names.map((n) => [n, n])];
 }
 
-/** The dialog that shows a new key's secret, once, with copy buttons and a warning. */
-
+/** The dialog that shows a new key's secret, once, with copy buttons and a warning; the
+ *  secret is cleared from the page when it closes. */
 export async function secretDialog(key) {
   const ak = el('input', { type: 'text', readOnly: true, value: key.accessKey,
     class: 'c-code', id: uid('ak') });

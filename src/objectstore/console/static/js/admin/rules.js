@@ -16,13 +16,16 @@ import {
 // ------------------------------------------------------------------ identity policies
 
 export async function policiesSection(section, query) {
+  let failure = null;
   const [users, canned] = await Promise.all([
-    listUsers('').catch(() => []),
+    listUsers('').catch((err) => { failure = err; return []; }),
     api.admin('GET', '/policies').catch(() => []),
   ]);
   const user = select('User', options(users.map((u) => u.name), 'Choose a user'),
     query.user || '');
-  section.append(el('div', { class: 'c-filter' }, user.row));
+  const error = errorArea();
+  if (failure) showError(error, failure);
+  section.append(error, el('div', { class: 'c-filter' }, user.row));
   const area = el('div');
   section.append(area);
   const show = async () => {
@@ -131,12 +134,15 @@ async function policyEditor(area, name, canned) {
 // ------------------------------------------------------------------ account public access block
 
 export async function publicAccessSection(section, query) {
-  const accounts = await listAccounts().catch(() => []);
+  let failure = null;
+  const accounts = await listAccounts().catch((err) => { failure = err; return []; });
+  const error = errorArea();
+  if (failure) showError(error, failure);
   const account = select('Account', options(accounts.map((a) => a.name), 'Choose an account'),
     query.account || (accounts.length === 1 ? accounts[0].name : ''));
   section.append(el('p', { class: 'c-help' }, 'The account-wide public access block applies '
     + 'to every bucket of the account, on top of each bucket\'s own block.'),
-  el('div', { class: 'c-filter' }, account.row));
+  error, el('div', { class: 'c-filter' }, account.row));
   const area = el('div');
   section.append(area);
   const show = async () => {
