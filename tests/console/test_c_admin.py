@@ -168,8 +168,8 @@ def test_identity_policies(env: tuple[Any, Console, Any]) -> None:
     editor = area.get_by_label("Policy document (JSON)")
     editor.fill('{"Statement": [}')
     area.get_by_role("button", name="Attach custom policy").click()
-    shown = area.locator("[data-testid=error]:not([hidden])")
-    assert shown.inner_text().startswith("Not valid JSON")
+    problem = area.locator("[data-testid=error]:not([hidden])")
+    assert problem.inner_text().startswith("Not valid JSON")
 
     bad = {"Version": "2012-10-17", "Statement": [{"Effect": "Maybe", "Action": "s3:*",
                                                     "Resource": "*"}]}
