@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from c_support import Console, browser, console_server, eventually
+from c_support import Console, chromium_browser, console_server, eventually
 
 pytest.importorskip("playwright.sync_api")
 images_helpers = pytest.importorskip("images_helpers")
@@ -25,7 +25,7 @@ Nova = images_helpers.Nova
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Console, str]]:
     tmp = tmp_path_factory.mktemp("c-images")
     with console_server(tmp, "--cloud-key", str(EUCA / "cakey.pem"),
-                        "--cloud-cert", str(EUCA / "cacert.pem")) as srv, browser() as b:
+                        "--cloud-cert", str(EUCA / "cacert.pem")) as srv, chromium_browser() as b:
         bucket = "imgs-" + secrets.token_hex(5)
         srv.client().create_bucket(Bucket=bucket)
         console = Console(b, srv)

@@ -7,19 +7,19 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from c_support import Console, browser, console_server, eventually
+from c_support import Console, chromium_browser, console_server, eventually
+from harness import Creds
 
 pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Console]]:
-    with console_server(tmp_path_factory.mktemp("c-settings")) as srv, browser() as b:
+    with console_server(tmp_path_factory.mktemp("c-settings")) as srv, chromium_browser() as b:
         console = Console(b, srv)
         yield srv, console
         assert not console.errors, console.errors
@@ -212,7 +212,7 @@ def test_cors_rules(env: tuple[Any, Console]) -> None:
     panel.get_by_role("button", name="Add rule").click()  # no origin: refused here
     assert panel.get_by_test_id("error").inner_text() == "Give at least one origin."
 
-    panel.get_by_role("button", name="Delete CORS rule web").click()
+    panel.get_by_role("button", name="Delete rule web").click()
     confirm(console.page)
     eventually(lambda: status(panel).startswith("Not configured."))
     assert code(lambda: s3.get_bucket_cors(Bucket=bucket)) == "NoSuchCORSConfiguration"
@@ -273,7 +273,7 @@ def test_lifecycle_rules(env: tuple[Any, Console]) -> None:
     assert rules["logs"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
     assert rules["logs"]["Filter"] == {"Prefix": "logs/"}
     assert rules["old"]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 10
-    panel.get_by_role("button", name="Delete lifecycle rule logs").click()
+    panel.get_by_role("button", name="Delete rule logs").click()
     confirm(console.page)
     eventually(lambda: status(panel).startswith("1 rule."))
     left = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
@@ -340,6 +340,18 @@ def test_website_logging_and_tags(env: tuple[Any, Console]) -> None:
     eventually(lambda: status(panel).startswith(f"Logging to {target}/access/"))
     enabled = s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]
     assert (enabled["TargetBucket"], enabled["TargetPrefix"]) == (target, "access/")
+    # what the form does not show (the key format) is kept when the prefix changes
+    s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": {
+        "TargetBucket": target, "TargetPrefix": "access/", "TargetObjectKeyFormat": {
+            "PartitionedPrefix": {"PartitionDateSource": "DeliveryTime"}}}})
+    panel = tab(console, bucket, "Logging")
+    panel.get_by_label("Target prefix").fill("access2/")
+    panel.get_by_role("button", name="Save logging").click()
+    eventually(lambda: status(panel).startswith(f"Logging to {target}/access2/"))
+    enabled = s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]
+    assert enabled["TargetPrefix"] == "access2/"
+    assert enabled["TargetObjectKeyFormat"] == {
+        "PartitionedPrefix": {"PartitionDateSource": "DeliveryTime"}}
     panel.get_by_role("button", name="Turn logging off").click()
     eventually(lambda: status(panel).startswith("Not configured"))
     assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=bucket)
@@ -365,9 +377,85 @@ def test_website_logging_and_tags(env: tuple[Any, Console]) -> None:
     assert code(lambda: s3.get_bucket_tagging(Bucket=bucket)) == "NoSuchTagSet"
 
 
-def test_errors_name_the_s3_error(env: tuple[Any, Console], tmp_path: Path) -> None:
+def test_errors_name_the_s3_error(env: tuple[Any, Console]) -> None:
     srv, console = env
     page = console.go("#/settings/no-such-bucket-" + secrets.token_hex(3))
     error = page.get_by_role("tabpanel").get_by_test_id("error")
     error.wait_for()
     assert error.inner_text().startswith("NoSuchBucket: ")
+
+
+def test_routes_to_the_settings_and_a_tab(env: tuple[Any, Console]) -> None:
+    srv, console = env
+    bucket = fresh(srv)
+    page = console.go(f"#/b/{bucket}?settings")
+    eventually(lambda: page.get_by_role("heading", level=1).inner_text()
+               == f"Settings of {bucket}")
+    page = console.go(f"#/settings/{bucket}?tab=lifecycle")
+    selected = page.get_by_role("tab", selected=True)
+    eventually(lambda: selected.inner_text() == "Lifecycle")
+    assert page.get_by_role("tabpanel").get_by_role("heading", level=2).inner_text() == \
+        "Lifecycle rules"
+    assert page.get_by_role("link", name=bucket).get_attribute("href") == f"#/b/{bucket}"
+
+
+def test_keyboard_only_tags_and_focus_kept_after_saving(env: tuple[Any, Console]) -> None:
+    srv, console = env
+    bucket = fresh(srv)
+    panel = tab(console, bucket, "Tags")
+    page = console.page
+    panel.get_by_role("button", name="Add tag").focus()
+    page.keyboard.press("Enter")  # a new row; the focus moves into its key field
+    page.keyboard.type("owner")
+    page.keyboard.press("Tab")
+    page.keyboard.type("ops")
+    page.keyboard.press("Tab")  # "Remove", then "Add tag", then "Save tags"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "Save tags"
+    page.keyboard.press("Enter")
+    eventually(lambda: status(panel).startswith("1 tag."))
+    assert srv.client().get_bucket_tagging(Bucket=bucket)["TagSet"] == [
+        {"Key": "owner", "Value": "ops"}]
+    # the section was rebuilt; the focus is on its new "Save tags", not lost to the page
+    eventually(lambda: page.evaluate("() => document.activeElement.textContent") == "Save tags")
+
+
+def test_denied_for_another_account_and_for_a_read_only_user(env: tuple[Any, Console]) -> None:
+    srv, console = env
+    bucket = fresh(srv)
+    b = console.browser
+    stranger = srv.new_user()
+    other = Console(b, srv, stranger)
+    try:
+        page = other.go(f"#/settings/{bucket}")
+        for name in ("Access", "CORS", "Tags"):
+            page.get_by_role("tab", name=name, exact=True).click()
+            error = page.get_by_role("tabpanel").get_by_test_id("error")
+            error.wait_for()
+            assert error.inner_text().startswith("AccessDenied: ")
+    finally:
+        other.close()
+
+    reader = srv.new_user()
+    owner_bucket = f"ro-{secrets.token_hex(4)}"
+    srv.client(reader).create_bucket(Bucket=owner_bucket)
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+        "s3:Get*", "s3:List*"], "Resource": "*"}]}
+    admin_page = console.go(f"#/admin/policies?user={reader.user}")
+    area = admin_page.locator(".c-admin-section")
+    area.get_by_label("Policy document (JSON)").fill(json.dumps(policy))
+    area.get_by_role("button", name="Attach custom policy").click()
+    eventually(lambda: f"{reader.user} has a policy attached." in area.inner_text())
+    ro = Console(b, srv, Creds(reader.access_key, reader.secret_key, "", ""))
+    try:
+        panel = tab(ro, owner_bucket, "Versioning")
+        assert status(panel) == "Never enabled."  # reading is allowed
+        panel.get_by_label("Enabled", exact=True).check()
+        panel.get_by_role("button", name="Save versioning").click()
+        error = panel.get_by_test_id("error")
+        error.wait_for()
+        assert error.inner_text().startswith("AccessDenied: ")
+        assert "Status" not in srv.client().get_bucket_versioning(Bucket=owner_bucket)
+    finally:
+        ro.close()

@@ -491,3 +491,16 @@ def test_status_counts_requests_and_errors_with_metrics(tmp_path: Path) -> None:
         second = ok(call(server, "GET", "status"))["requests"]
         assert second["total"] == first["total"] + 1  # the status call before it
         assert second["errors"] == first["errors"]
+
+
+def test_a_presigned_get(srv: Server) -> None:
+    from botocore.auth import S3SigV4QueryAuth
+
+    url = f"{srv.endpoint}/_admin/whoami"
+    req = AWSRequest(method="GET", url=url)
+    S3SigV4QueryAuth(Credentials(srv.root.access_key, srv.root.secret_key), "s3", "us-east-1",
+                   expires=60).add_auth(req)
+    assert "X-Amz-Signature=" in req.url
+    assert ok(requests.get(req.url, timeout=30))["user"] == "admin"
+    error(requests.get(req.url.replace("whoami", "status"), timeout=30), 403,
+          "SignatureDoesNotMatch")

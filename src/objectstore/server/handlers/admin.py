@@ -50,7 +50,7 @@ async def bucket_list(call: Call) -> Response:
         "region": s.bucket.region, "objects": s.objects, "bytes": s.bytes,
         "versioning": s.bucket.versioning or "Disabled",
         "objectLock": s.bucket.object_lock is not None,
-    } for s in admin_stats.bucket_stats(meta, scope)])
+    } for s in await run(admin_stats.bucket_stats, meta, scope)])
 
 
 # ------------------------------------------------------------------------------ status
@@ -59,7 +59,7 @@ async def status(call: Call) -> Response:
     now = time.time()
     started = ops.heartbeat.started
     uptime = max(now - started, 0.001)
-    totals = admin_stats.totals(ctx.stores.meta)
+    totals = await run(admin_stats.totals, ctx.stores.meta)
     data_dir = ctx.stores.blobs.root
     total, errors, source = _requests(call)
     rows = gateways.gateways(ctx.stores.meta, now - gateways.RECENT)

@@ -97,8 +97,9 @@ def bool_arg(doc: dict[str, Any], name: str, default: bool = False) -> bool:
 
 
 async def run(fn: Callable[..., Any], *args: Any) -> Any:
-    """A blocking admin use case (it waits for its metadata commit) off the event loop;
-    its AdminError as the admin API's error."""
+    """A blocking admin use case (it waits for its metadata commit) or an aggregate query
+    (statistics: a scan inside the database) off the event loop; its AdminError as the
+    admin API's error."""
     try:
         return await asyncio.to_thread(fn, *args)
     except AdminError as err:

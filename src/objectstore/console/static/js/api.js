@@ -348,7 +348,13 @@ function createApi() {
       }
       const answer = await send(method, url, opts);
       if (answer.status === 204 || !answer.text) return null;
-      return JSON.parse(answer.text);
+      try {
+        return JSON.parse(answer.text);
+      } catch {
+        throw new ApiError('InvalidResponse', `The admin API answered ${method} ${p} with `
+          + 'something that is not JSON.', answer.status,
+        answer.headers.get('x-amz-request-id') || '');
+      }
     },
 
     /** The images API: images('GET', '') → list; images('POST', '', {image_id, operation}). */

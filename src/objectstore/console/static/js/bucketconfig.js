@@ -306,16 +306,21 @@ export function buildWebsite({ index, error, routingXml }) {
 
 // ------------------------------------------------------------------ logging
 
+/** {bucket, prefix, extraXml (TargetGrants / TargetObjectKeyFormat as fetched)} or null. */
 export function parseLogging(doc) {
   const on = kid(root(doc), 'LoggingEnabled');
   if (!on) return null;
-  return { bucket: txt(on, 'TargetBucket') || '', prefix: txt(on, 'TargetPrefix') || '' };
+  const extra = Array.from(on.children).filter((c) => !['TargetBucket', 'TargetPrefix']
+    .includes(c.localName));
+  return { bucket: txt(on, 'TargetBucket') || '', prefix: txt(on, 'TargetPrefix') || '',
+    extraXml: extra.map(serialize).join('') };
 }
 
 export function buildLogging(target) {
   if (!target) return docx('BucketLoggingStatus', '');
   return docx('BucketLoggingStatus', '<LoggingEnabled>'
-    + `${elx('TargetBucket', target.bucket)}${elx('TargetPrefix', target.prefix)}</LoggingEnabled>`);
+    + `${elx('TargetBucket', target.bucket)}${elx('TargetPrefix', target.prefix)}`
+    + `${target.extraXml || ''}</LoggingEnabled>`);
 }
 
 // ------------------------------------------------------------------ tags
@@ -332,13 +337,6 @@ export function buildTags(tags) {
 }
 
 // ------------------------------------------------------------------ checks
-
-/** Base64 of a hex string (x-amz-checksum-sha256 wants the digest in base64). */
-export function hexToBase64(hex) {
-  let bin = '';
-  for (let i = 0; i < hex.length; i += 2) bin += String.fromCharCode(parseInt(hex.slice(i, i + 2), 16));
-  return btoa(bin);
-}
 
 /** A JSON document's parse error as a sentence, or null when it parses to an object. */
 export function jsonProblem(text) {

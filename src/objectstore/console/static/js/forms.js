@@ -115,11 +115,40 @@ export function plural(n, word) {
 
 /** ui.table over rows given as arrays of cells (text or nodes), one header per cell. */
 export function grid(caption, headers, rows, options = {}) {
-  return table(headers.map((label, i) => ({ label, render: (r) => r[i] })), rows,
-    { caption, ...options });
+  return el('div', { class: 'table-wrap' }, table(headers.map((label, i) => ({ label,
+    render: (r) => r[i] })), rows, { caption, ...options }));
 }
 
 /** The main action of a form: a primary <button type=button>. */
 export function primary(text, handler, attrs = {}) {
   return button(text, handler, { ...attrs, class: 'primary' });
+}
+
+/** Remembers where the keyboard focus is (inside `scope`) before a table is re-rendered;
+ *  the returned function puts it back once the focus was lost: on the control with the same
+ *  name, else on the first control of the same row (matched by its first cell), else on the
+ *  table's caption — not at the start of the page. */
+export function focusMemo(scope = document.getElementById('main')) {
+  const was = document.activeElement;
+  if (!scope || !was || was === document.body || !scope.contains(was)) return () => {};
+  const name = was.getAttribute('aria-label') || was.textContent;
+  const row = was.closest('tr');
+  const key = row && row.cells.length ? row.cells[0].textContent : null;
+  const caption = row && row.closest('table') && row.closest('table').caption
+    ? row.closest('table').caption.textContent : null;
+  return () => {
+    const now = document.activeElement;
+    if (now && now !== document.body && document.contains(now)) return;
+    const controls = Array.from(scope.querySelectorAll('button:not([disabled]), a[href]'));
+    const same = controls.find((c) => (c.getAttribute('aria-label') || c.textContent) === name);
+    const inRow = key === null ? undefined : controls.find((c) => {
+      const tr = c.closest('tr');
+      return tr && tr.cells.length && tr.cells[0].textContent === key;
+    });
+    const target = same || inRow || Array.from(scope.querySelectorAll('caption'))
+      .find((c) => caption === null || c.textContent === caption);
+    if (!target) return;
+    if (target.tagName === 'CAPTION') target.tabIndex = -1;
+    target.focus();
+  };
 }

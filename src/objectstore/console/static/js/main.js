@@ -70,6 +70,7 @@ export function match(hash) {
 
 let config = null;
 let current = null; // {controller}
+let whoamiAsked = false; // GET /_admin/whoami tried once per page load when sign-in had none
 
 function navigate(hash, { replace = false } = {}) {
   if (location.hash === hash) {
@@ -136,6 +137,10 @@ async function route() {
     return;
   }
   updateHeader(found.route.name);
+  if (session && !session.whoami && !whoamiAsked) {
+    whoamiAsked = true;
+    api.whoami().then(() => updateHeader(found.route.name));
+  }
   const page = el('div', { class: `page page-${found.route.name}` });
   clear(mainEl);
   mainEl.appendChild(page);

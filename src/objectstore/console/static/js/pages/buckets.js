@@ -42,7 +42,15 @@ export async function render(main, params, ctx) {
   const createBtn = el('button', { type: 'button' }, 'Create bucket');
   const refreshBtn = el('button', { type: 'button', class: 'secondary' }, 'Refresh');
   const body = el('div', { class: 'bucket-list' });
-  main.append(pageHeader('Buckets', createBtn, refreshBtn), body);
+  const goName = el('input', { type: 'text', name: 'go', autocomplete: 'off',
+    spellcheck: 'false', autocapitalize: 'none' });
+  const go = el('form', { class: 'toolbar', onsubmit: (e) => {
+    e.preventDefault();
+    const n = goName.value.trim();
+    if (n) ctx.navigate(href.objects(n));
+  } }, field('Open a bucket by name', goName, 'For buckets you may read but not list.'),
+  el('button', { type: 'submit', class: 'secondary' }, 'Open'));
+  main.append(pageHeader('Buckets', createBtn, refreshBtn), body, go);
 
   async function load() {
     body.replaceChildren(loading());

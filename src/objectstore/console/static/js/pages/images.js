@@ -8,7 +8,7 @@ import {
   table, toast,
 } from '../ui.js';
 import {
-  actions, attempt, button, errorArea, input, select, showError, textarea,
+  actions, attempt, button, errorArea, focusMemo, input, select, showError, textarea,
 } from '../forms.js';
 
 const POLL_MS = 1500;
@@ -36,6 +36,7 @@ export async function render(main, params, ctx) {
     + 'image is pending until it is available or failed.'));
 
   let polling = false;
+  let shown = null;
   async function load() {
     showError(listError, null);
     if (!listBox.firstChild) listBox.append(loading());
@@ -44,12 +45,19 @@ export async function render(main, params, ctx) {
       images = await api.images('GET', '');
     } catch (err) {
       clear(listBox);
+      shown = null;
       showError(listError, err);
       return [];
     }
-    if (signal.aborted) return images;
-    clear(listBox);
-    listBox.append(imageTable(images || [], load));
+    if (signal.aborted) return images || [];
+    const now = JSON.stringify(images || []);
+    if (now !== shown) { // re-rendering an unchanged table would only move the focus away
+      shown = now;
+      const restore = focusMemo(listBox);
+      clear(listBox);
+      listBox.append(imageTable(images || [], load));
+      restore();
+    }
     if (!polling && (images || []).some((im) => im.imageState === 'pending')) {
       polling = true;
       (async () => {
@@ -70,6 +78,10 @@ export async function render(main, params, ctx) {
   await load();
 }
 
+function shortId(id) {
+  return id && id.length > 14 ? `${id.slice(0, 12)}…` : (id || '');
+}
+
 function stateText(im) {
   if (im.imageState === 'failed' && im.stateReason) return `failed: ${im.stateReason}`;
   return im.imageState || '';
@@ -77,18 +89,19 @@ function stateText(im) {
 
 function imageTable(images, reload) {
   const columns = [
-    { label: 'Image ID', render: (im) => el('code', null, im.imageId) },
-    { label: 'Name', render: (im) => im.displayName || '' },
+    { label: 'Image', render: (im) => el('div', { class: 'c-image-cell' },
+      el('code', null, im.imageId), el('span', null, im.displayName || ''),
+      el('span', { class: 'c-sub' }, im.imageLocation || '')) },
     { label: 'State', render: (im) => el('span', { class: `c-state c-state-${im.imageState}` },
       stateText(im)) },
     { label: 'Visibility', render: (im) => (im.isPublic ? 'Public' : 'Private') },
-    { label: 'Type', render: (im) => im.imageType || im.type || '' },
-    { label: 'Architecture', render: (im) => im.architecture || '' },
-    { label: 'Size', render: (im) => (im.size === undefined || im.size === null ? '—'
-      : formatBytes(im.size)) },
+    { label: 'Type', render: (im) => [im.imageType || im.type, im.architecture]
+      .filter(Boolean).join(', ') },
+    { label: 'Size', class: 'num', render: (im) => (im.size === undefined || im.size === null
+      ? '—' : formatBytes(im.size)) },
     { label: 'Created', render: (im) => formatDate(im.creationDate) },
-    { label: 'Owner', render: (im) => im.imageOwnerId || '' },
-    { label: 'Location', render: (im) => im.imageLocation || '' },
+    { label: 'Owner', render: (im) => el('span', { title: im.imageOwnerId || '' },
+      shortId(im.imageOwnerId)) },
     { label: '', ariaLabel: 'Actions', render: (im) => rowActions(im, reload) },
   ];
   return el('div', { class: 'table-wrap' }, table(columns, images, {
@@ -99,13 +112,15 @@ function imageTable(images, reload) {
 
 function rowActions(im, reload) {
   const name = im.displayName || im.imageId;
-  const box = el('div', { class: 'c-row-actions' });
+  const box = el('div', { class: 'c-row-actions', 'data-image': im.imageId });
   const run = async (btn, work, done) => {
+    const restore = focusMemo();
     btn.disabled = true;
     try {
       await work();
       toast(done, 'success');
       await reload();
+      restore();
     } catch (err) {
       toast(`${name}: ${errorText(err)}`, 'error');
     } finally {
@@ -176,7 +191,7 @@ function registerForm(signal, reload) {
   const name = input('Name (optional)');
   const description = input('Description (optional)');
   const arch = select('Architecture', ARCHITECTURES, '');
-  const progressBox = el('div', { class: 'c-progress', role: 'status' });
+  const progressBox = el('div', { class: 'c-progress' });
   const picker = el('div', { class: 'c-picker' }, bucket.row, manifest.row);
 
   (async () => {
@@ -211,7 +226,9 @@ function registerForm(signal, reload) {
     }
   });
   manifest.input.addEventListener('change', () => {
-    if (manifest.input.value) manifestAt.input.value = `${bucket.input.value}/${manifest.input.value}`;
+    if (manifest.input.value) {
+      manifestAt.input.value = `${bucket.input.value}/${manifest.input.value}`;
+    }
   });
 
   const register = el('button', { type: 'submit', class: 'primary' }, 'Register image');
@@ -263,13 +280,15 @@ async function findManifests(bucket) {
   return keys;
 }
 
-/** Polls the list until the image is available or failed; shows a progress line. */
+/** Polls the list until the image is available or failed; shows a progress line (a live
+ *  region told only of state changes; the elapsed time beside it is not announced). */
 async function follow(imageId, box, error, signal, reload) {
   const started = Date.now();
   const bar = el('progress', { 'aria-label': `Registration of ${imageId}` });
-  const line = el('span', null, `${imageId}: pending`);
+  const line = el('span', { role: 'status' }, `${imageId}: pending`);
+  const elapsed = el('span', { class: 'c-help' });
   clear(box);
-  box.append(bar, ' ', line);
+  box.append(bar, line, elapsed);
   while (!signal.aborted) {
     let im;
     try {
@@ -281,13 +300,15 @@ async function follow(imageId, box, error, signal, reload) {
     }
     const secs = Math.round((Date.now() - started) / 1000);
     if (!im) {
-      line.textContent = `${imageId}: no longer listed (deregistered?)`;
       bar.remove();
+      elapsed.textContent = '';
+      line.textContent = `${imageId}: no longer listed (deregistered?)`;
       return;
     }
     if (im.imageState === 'available') {
       bar.max = 1;
       bar.value = 1;
+      elapsed.textContent = '';
       line.textContent = `${imageId}: available after ${secs} s.`;
       toast(`${imageId} is available.`, 'success');
       await reload();
@@ -295,12 +316,15 @@ async function follow(imageId, box, error, signal, reload) {
     }
     if (im.imageState === 'failed') {
       bar.remove();
+      elapsed.textContent = '';
       line.textContent = `${imageId}: failed.`;
       showError(error, `Registration of ${imageId} failed: ${im.stateReason || 'no reason given'}`);
       await reload();
       return;
     }
-    line.textContent = `${imageId}: ${im.imageState} (${secs} s)`;
+    const text = `${imageId}: ${im.imageState}`;
+    if (line.textContent !== text) line.textContent = text;
+    elapsed.textContent = `(${secs} s)`;
     await sleep(POLL_MS, signal);
   }
 }

@@ -2,9 +2,10 @@
 // retention and legal hold, and a preview of images (fetch → blob: URL) and text (<pre>).
 
 import { api, xmlAll, xmlEscape, xmlText } from '../api.js';
+import { uriEncode } from '../sigv4.js';
 import {
-  el, errorBox, errorText, field, formatBytes, formatDate, href, loading, table, toast,
-  confirmDialog,
+  el, errorBox, errorText, field, formatBytes, formatDate, href, loading, openDialog, table,
+  toast, confirmDialog,
 } from '../ui.js';
 import { breadcrumbs, copyObject, downloadObject, renameDialog, shareDialog } from './objects.js';
 
@@ -60,11 +61,11 @@ export async function render(main, params, ctx) {
   const actions = el('div', { class: 'page-actions' },
     el('button', { type: 'button', onclick: () => downloadObject(bucket, key, versionId) },
       'Download'),
-    el('button', { type: 'button', class: 'secondary', onclick: () => {
-      const url = api.presign('GET', bucket, key, 900, vq);
-      const a = el('a', { href: url, target: '_blank', rel: 'noopener noreferrer' });
-      a.click();
-    } }, 'Open in new tab'),
+    // a real link on the S3 origin (never the console's): signed afresh on every click
+    el('a', { href: api.presign('GET', bucket, key, 900, vq), target: '_blank',
+      rel: 'noopener noreferrer', class: 'button secondary', onclick: (e) => {
+        e.currentTarget.href = api.presign('GET', bucket, key, 900, vq);
+      } }, 'Open in new tab'),
     el('button', { type: 'button', class: 'secondary', onclick: () => shareDialog(bucket, key,
       versionId) }, 'Share'),
     versionId ? null : el('button', { type: 'button', class: 'secondary', onclick: async () => {
@@ -135,7 +136,14 @@ export async function render(main, params, ctx) {
   });
   user.sort((a, b) => (a.name < b.name ? -1 : 1));
   system.sort((a, b) => (a.name < b.name ? -1 : 1));
-  main.appendChild(section('Metadata',
+  const editMeta = versionId ? null : el('button', { type: 'button', class: 'secondary',
+    onclick: async () => {
+      if (await metadataDialog(bucket, key, h, user, size)) {
+        toast('Metadata saved.', 'success');
+        ctx.navigate(href.object(bucket, key));
+      }
+    } }, 'Edit metadata');
+  main.appendChild(section('Metadata', editMeta,
     el('div', { class: 'table-wrap' }, table([
       { label: 'Name', class: 'key', render: (m) => m.name },
       { label: 'Value', class: 'name', render: (m) => m.value },
@@ -159,6 +167,81 @@ export async function render(main, params, ctx) {
   const lockBox = el('div');
   main.appendChild(section('Retention and legal hold', lockBox));
   renderLock(lockBox, bucket, path, vq, h);
+}
+
+const EDITABLE = ['content-type', 'cache-control', 'content-disposition', 'content-encoding',
+  'content-language'];
+
+/** Edits the metadata: CopyObject onto itself with x-amz-metadata-directive REPLACE (tags
+ * are kept: the tagging directive stays COPY). Resolves true when saved. */
+function metadataDialog(bucket, key, h, user, size) {
+  const inputs = {};
+  const fields = EDITABLE.map((name) => {
+    inputs[name] = el('input', { type: 'text', value: h.get(name) || '', autocomplete: 'off',
+      spellcheck: 'false' });
+    return field(name.replace(/^content-/, 'Content-').replace(/^cache-/, 'Cache-')
+      .replace(/-(\w)/g, (m, c) => '-' + c.toUpperCase()), inputs[name]);
+  });
+  const rows = el('div', { class: 'tag-rows' });
+  const addRow = (k = '', v = '') => {
+    const n = rows.children.length + 1;
+    const ki = el('input', { type: 'text', value: k, 'aria-label': `Metadata ${n} name` });
+    const vi = el('input', { type: 'text', value: v, 'aria-label': `Metadata ${n} value` });
+    const row = el('div', { class: 'tag-row' }, ki, vi, el('button', { type: 'button',
+      class: 'secondary small', 'aria-label': `Remove metadata ${n}`,
+      onclick: () => row.remove() }, 'Remove'));
+    row.ki = ki;
+    row.vi = vi;
+    rows.appendChild(row);
+  };
+  user.forEach((m) => addRow(m.name, m.value));
+  return openDialog({
+    title: 'Edit metadata',
+    wide: true,
+    body: [
+      ...fields,
+      el('h3', null, 'User metadata (x-amz-meta-*)'),
+      rows,
+      el('button', { type: 'button', class: 'secondary', onclick: () => addRow() },
+        'Add metadata'),
+      el('p', { class: 'hint' }, 'Saving copies the object onto itself with the new metadata '
+        + '(in a versioned bucket: a new version).'),
+    ],
+    actions: [{ label: 'Save', onClick: async () => {
+      if (size > 5 * 1024 * 1024 * 1024) {
+        throw new Error('Objects above 5 GiB cannot be copied in one request; metadata of '
+          + 'such objects cannot be edited here.');
+      }
+      const headers = { 'x-amz-copy-source': `/${bucket}/${uriEncode(key, true)}`,
+        'x-amz-metadata-directive': 'REPLACE' };
+      for (const name of EDITABLE) {
+        if (inputs[name].value.trim()) headers[name] = inputs[name].value.trim();
+      }
+      for (const r of Array.from(rows.children)) {
+        const n = r.ki.value.trim().toLowerCase();
+        if (!n) continue;
+        if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(n)) {
+          throw new Error(`"${n}" is not a valid metadata name (letters, digits, - _ .).`);
+        }
+        headers[`x-amz-meta-${n}`] = encodeHeaderValue(r.vi.value);
+      }
+      const a = await api.s3('PUT', `/${bucket}/${key}`, { headers });
+      if (a.xml && a.xml.documentElement.localName === 'Error') {
+        throw new Error(`${xmlText(a.xml, 'Code')}: ${xmlText(a.xml, 'Message')}`);
+      }
+      return true;
+    } }],
+  });
+}
+
+/** A header value as the browser may send it: printable ASCII as is, else RFC 2047
+ * (=?UTF-8?B?...?=), which S3 clients decode. */
+function encodeHeaderValue(v) {
+  if (/^[\x20-\x7e]*$/.test(v)) return v;
+  const bytes = new TextEncoder().encode(v);
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return `=?UTF-8?B?${btoa(bin)}?=`;
 }
 
 async function renderPreview(box, path, vq, type, size, key, ctx) {
@@ -266,7 +349,7 @@ async function renderTags(box, path, vq) {
     }
   });
   box.replaceChildren(
-    tags.length ? null : el('p', { class: 'muted' }, 'No tags.'),
+    el('p', { class: 'muted', hidden: tags.length > 0 }, 'No tags.'),
     rows,
     el('div', { class: 'toolbar' }, el('button', { type: 'button', class: 'secondary',
       onclick: () => addRow() }, 'Add tag'), save));

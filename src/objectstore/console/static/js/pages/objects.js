@@ -479,6 +479,8 @@ export async function render(main, params, ctx) {
   const uploadFolderBtn = el('button', { type: 'button' }, 'Upload folder');
   const newFolderBtn = el('button', { type: 'button', class: 'secondary' }, 'New folder');
   const refreshBtn = el('button', { type: 'button', class: 'secondary' }, 'Refresh');
+  const showVersions = el('input', { type: 'checkbox', name: 'versions',
+    checked: 'versions' in ctx.query });
   const deleteBtn = el('button', { type: 'button', class: 'danger', disabled: true },
     'Delete selected');
   const selInfo = el('span', { class: 'muted', 'aria-live': 'polite' });
@@ -507,7 +509,7 @@ export async function render(main, params, ctx) {
       tokens = [undefined];
       load(undefined);
     } }, field('Filter by name prefix', filter), el('button', { type: 'submit',
-      class: 'secondary' }, 'Filter'), refreshBtn),
+      class: 'secondary' }, 'Filter'), refreshBtn, field('Show versions', showVersions)),
     el('div', { class: 'toolbar' }, deleteBtn, selInfo),
     listing, pager,
   );
@@ -522,10 +524,13 @@ export async function render(main, params, ctx) {
     deleteBtn.disabled = true;
     selInfo.textContent = '';
     let a;
+    const versions = showVersions.checked;
+    const query = versions ? { versions: '', delimiter: '/', prefix: prefix + filter.value,
+      'max-keys': String(PAGE_SIZE), 'key-marker': token && token.k,
+      'version-id-marker': token && token.v } : { 'list-type': '2', delimiter: '/',
+      prefix: prefix + filter.value, 'max-keys': String(PAGE_SIZE), 'continuation-token': token };
     try {
-      a = await api.s3('GET', `/${bucket}`, { query: { 'list-type': '2', delimiter: '/',
-        prefix: prefix + filter.value, 'max-keys': String(PAGE_SIZE),
-        'continuation-token': token }, signal: ctx.signal });
+      a = await api.s3('GET', `/${bucket}`, { query, signal: ctx.signal });
     } catch (e) {
       if (e.code === 'Aborted') return;
       listing.replaceChildren(errorBox(e));
@@ -534,20 +539,35 @@ export async function render(main, params, ctx) {
     if (ctx.signal.aborted) return;
     const folders = xmlAll(a.xml, 'CommonPrefixes').map((p) => ({ folder: true,
       key: xmlText(p, 'Prefix') }));
-    const objects = xmlAll(a.xml, 'Contents').map((c) => ({
-      key: xmlText(c, 'Key'), size: Number(xmlText(c, 'Size')),
-      modified: xmlText(c, 'LastModified'), etag: xmlText(c, 'ETag'),
-      storageClass: xmlText(c, 'StorageClass'),
-    })).filter((o) => o.key !== prefix);
+    const objects = (versions ? Array.from(a.xml.documentElement.children).filter((c) =>
+      c.localName === 'Version' || c.localName === 'DeleteMarker') : xmlAll(a.xml, 'Contents'))
+      .map((c) => ({
+        key: xmlText(c, 'Key'), size: Number(xmlText(c, 'Size') || 0),
+        modified: xmlText(c, 'LastModified'), etag: xmlText(c, 'ETag'),
+        versionId: versions ? xmlText(c, 'VersionId') : undefined,
+        latest: xmlText(c, 'IsLatest') === 'true', marker: c.localName === 'DeleteMarker',
+      })).filter((o) => o.key !== prefix);
     const rows = [...folders, ...objects];
-    const name = (r) => r.key.slice(prefix.length) || r.key;
+    const name = (r) => (r.key.slice(prefix.length) || r.key) + (versions && !r.folder
+      ? ` (${r.marker ? 'delete marker' : 'version'} ${r.versionId}${r.latest ? ', current'
+        : ''})` : '');
+    const versionColumn = versions ? [{ label: 'Version', render: (r) => (r.folder ? '—'
+      : [r.marker ? 'Delete marker' : r.versionId, r.latest ? ' (current)' : '']) }] : [];
     t = table([
       { label: 'Name', class: 'name', render: (r) => (r.folder
-        ? el('a', { href: href.objects(bucket, r.key), class: 'folder-link' }, name(r))
-        : el('a', { href: href.object(bucket, r.key), class: 'key' }, name(r))) },
-      { label: 'Size', class: 'num', render: (r) => (r.folder ? '—' : formatBytes(r.size)) },
+        ? el('a', { href: href.objects(bucket, r.key), class: 'folder-link' },
+          r.key.slice(prefix.length))
+        : el('a', { href: href.object(bucket, r.key) + (versions && !r.marker
+          ? `?version=${encodeURIComponent(r.versionId)}` : ''), class: 'key' },
+        r.key.slice(prefix.length) || r.key)) },
+      ...versionColumn,
+      { label: 'Size', class: 'num', render: (r) => (r.folder || r.marker ? '—'
+        : formatBytes(r.size)) },
       { label: 'Last modified', render: (r) => (r.folder ? '—' : formatDate(r.modified)) },
-      { label: '', ariaLabel: 'Actions', class: 'actions', render: (r) => (r.folder ? null : [
+      { label: '', ariaLabel: 'Actions', class: 'actions', render: (r) => (r.folder ? null
+        : versions ? (r.marker ? null : el('button', { type: 'button', class: 'secondary small',
+          'aria-label': `Download ${name(r)}`, onclick: () => downloadObject(bucket, r.key,
+            r.versionId) }, 'Download')) : [
         el('button', { type: 'button', class: 'secondary small', 'aria-label':
           `Download ${name(r)}`, onclick: () => downloadObject(bucket, r.key) }, 'Download'),
         el('button', { type: 'button', class: 'secondary small', 'aria-label':
@@ -572,8 +592,10 @@ export async function render(main, params, ctx) {
       },
     });
     listing.replaceChildren(el('div', { class: 'table-wrap' }, t));
-    const next = xmlText(a.xml, 'IsTruncated') === 'true'
-      ? xmlText(a.xml, 'NextContinuationToken') : '';
+    const truncated = xmlText(a.xml, 'IsTruncated') === 'true';
+    const next = !truncated ? '' : versions ? { k: xmlText(a.xml, 'NextKeyMarker'),
+      v: xmlText(a.xml, 'NextVersionIdMarker') || undefined }
+      : xmlText(a.xml, 'NextContinuationToken');
     const prevBtn = el('button', { type: 'button', class: 'secondary', disabled: page === 0,
       onclick: () => {
         page -= 1;
@@ -602,10 +624,11 @@ export async function render(main, params, ctx) {
         + 'with everything in them' : '') + '?'];
     lines.push(...sel.slice(0, 8).map((r) => el('p', { class: 'key' }, r.key)));
     if (sel.length > 8) lines.push(`… and ${sel.length - 8} more.`);
-    lines.push('In a versioned bucket this adds delete markers; earlier versions stay and can '
-      + 'be restored from the object details.');
+    lines.push(files.some((r) => r.versionId) ? 'The selected versions are removed '
+      + 'permanently.' : 'In a versioned bucket this adds delete markers; earlier versions '
+      + 'stay and can be restored from the object details.');
     if (!await confirmDialog('Delete objects', lines, { danger: true })) return;
-    const items = files.map((r) => ({ Key: r.key }));
+    const items = files.map((r) => ({ Key: r.key, VersionId: r.versionId }));
     try {
       for (const f of folders) {
         let token;
@@ -661,6 +684,11 @@ export async function render(main, params, ctx) {
   });
   newFolderBtn.addEventListener('click', newFolder);
   refreshBtn.addEventListener('click', () => load(tokens[page]));
+  showVersions.addEventListener('change', () => {
+    page = 0;
+    tokens = [undefined];
+    load(undefined);
+  });
   deleteBtn.addEventListener('click', deleteSelected);
   let depth = 0;
   main.addEventListener('dragenter', (e) => {

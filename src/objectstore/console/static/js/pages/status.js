@@ -46,7 +46,12 @@ function list(title, pairs) {
   return el('section', { class: 'c-card', 'aria-labelledby': `h-${title}` },
     el('h2', { id: `h-${title}` }, title),
     el('dl', { class: 'c-facts' }, pairs.map(([k, v]) => [el('dt', null, k),
-      el('dd', { 'data-testid': `status-${k.toLowerCase().replace(/[^a-z]+/g, '-')}` }, v)])));
+      el('dd', { 'data-testid': `status-${testId(k)}` }, v)])));
+}
+
+/** 'Rate (measured)' → 'rate-measured'. */
+function testId(label) {
+  return label.toLowerCase().replace(/[^a-z]+/g, '-').replace(/^-|-$/g, '');
 }
 
 export async function render(main, params, ctx) {
@@ -55,7 +60,7 @@ export async function render(main, params, ctx) {
   clear(main);
   const error = errorArea();
   const body = el('div', { class: 'c-status-page' }, loading());
-  const stamp = el('p', { class: 'c-help', role: 'status' });
+  const stamp = el('p', { class: 'c-help' });
   let previous = null;
   let measured = null;
 
@@ -64,7 +69,7 @@ export async function render(main, params, ctx) {
     const st = s.storage || {};
     const rq = s.requests || {};
     clear(body);
-    body.append(
+    body.append(el('div', { class: 'c-cards' },
       list('Server', [
         ['Version', s.version || '—'],
         ['Started', formatDate(s.started)],
@@ -81,11 +86,12 @@ export async function render(main, params, ctx) {
       ]),
       list('Requests', [
         ['Total', num(rq.total)],
-        ['Errors', num(rq.errors)],
+        ['Errors', rq.errors === null || rq.errors === undefined ? 'not counted'
+          : num(rq.errors)],
         ['Rate (measured)', measured === null ? 'measuring…' : rate(measured)],
         ['Rate (server)', rate(rq.ratePerSecond)],
       ]),
-    );
+    ));
     const gateways = s.gateways || [];
     body.append(el('h2', null, 'Gateways'), el('div', { class: 'table-wrap' }, table([
       { label: 'Gateway', render: (g) => g.id || '' },
