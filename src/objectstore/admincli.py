@@ -58,8 +58,13 @@ def admin(args: argparse.Namespace, stores: Stores) -> int:
             key = accounts.create_key(meta, args.user, args.access_key, args.secret_key)
             print(f"access key: {key.access_key}\nsecret key: {key.secret}")
         elif args.action == "list":
-            for key in meta.list_keys(args.user):
-                print(f"{key.access_key}\t{key.user_name}")
+            for key in meta.key_infos(args.user):
+                flag = "\tInactive" if key.status == "Inactive" else ""
+                print(f"{key.access_key}\t{key.user_name}{flag}")
+        elif args.action in ("deactivate", "activate"):
+            status = "Inactive" if args.action == "deactivate" else "Active"
+            accounts.set_key_status(meta, args.access_key, status)
+            print(f"key {args.access_key} is {status}")
         else:
             accounts.delete_key(meta, args.access_key)
             print(f"deleted key {args.access_key}")

@@ -246,6 +246,10 @@ def parser() -> argparse.ArgumentParser:
     k = ksub.add_parser("delete")
     k.add_argument("access_key")
     _data_dir_arg(k)
+    for status in ("deactivate", "activate"):  # an inactive key signs nothing (403)
+        k = ksub.add_parser(status)
+        k.add_argument("access_key")
+        _data_dir_arg(k)
 
     mig = sub.add_parser("migrate", help="copy all metadata to another store (SQLite <-> "
                                          "PostgreSQL), verified and resumable")

@@ -180,6 +180,12 @@ TABLE: list[tuple[str, str, str, str, dict[str, str], tuple[str, str | None, str
      ("Images", None, "ami-123/manifest.xml")),
     ("POST", PATH_HOST, "/_images/register", "", {}, ("Images", None, "register")),
     ("GET", "_images.s3.localhost", "/x", "", {}, ("GetObject", "_images", "x")),
+    # the signed JSON admin API lives at /_admin (path style only)
+    ("GET", PATH_HOST, "/_admin/whoami", "", {}, ("Admin", None, "whoami")),
+    ("POST", PATH_HOST, "/_admin/keys/AK1/rotate", "", {}, ("Admin", None, "keys/AK1/rotate")),
+    ("PATCH", PATH_HOST, "/_admin/users", "", {}, ("Admin", None, "users")),
+    ("GET", PATH_HOST, "/_admin", "", {}, ("Admin", None, "")),
+    ("GET", "_admin.s3.localhost", "/x", "", {}, ("GetObject", "_admin", "x")),
     # methods S3 does not know
     ("PATCH", PATH_HOST, "/examplebucket", "", {}, ("MethodNotAllowed", "examplebucket", None)),
     ("PATCH", PATH_HOST, "/examplebucket/k", "", {}, ("MethodNotAllowed", "examplebucket", "k")),

@@ -205,6 +205,14 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
     ),
     "InvalidTag": (400, "The tag provided was not a valid tag."),
     "BadRequest": (400, "An error occurred when parsing the HTTP request."),
+    # IAM's codes, answered by the admin API (/_admin/...) where IAM has an equivalent
+    "MalformedPolicyDocument": (400, "The policy document is not valid."),
+    "NoSuchEntity": (404, "The request was rejected because it referenced a resource entity "
+                     "that does not exist."),
+    "EntityAlreadyExists": (409, "The request was rejected because it attempted to create a "
+                            "resource that already exists."),
+    "DeleteConflict": (409, "The request was rejected because it attempted to delete a "
+                       "resource that has attached subordinate entities."),
 }
 
 

@@ -229,6 +229,8 @@ def route(
     if bucket[:1] == "_" and vhost_bucket is None:  # no bucket name starts with "_"
         if bucket == "_images":
             return Endpoint("Images", None, key or None, query)
+        if bucket == "_admin":  # the signed JSON admin API (server/handlers/admin.py)
+            return Endpoint("Admin", None, key, query)
         if bucket == "_console":  # the web console lives on its own port (server/console.py)
             return Endpoint("Console", None, key or None, query)
         if bucket in INTERNAL:  # operators' endpoints: /_metrics, /_health/live|ready

@@ -23,6 +23,7 @@ from objectstore.server.auth import ANONYMOUS, authenticate
 from objectstore.server.console import Console
 from objectstore.server.handlers import (
     acl,
+    admin,
     attributes,
     bucket_config,
     bucket_logging,
@@ -381,6 +382,9 @@ class App:
         if ep.op == "Images":
             ctx = Ctx(self.settings, self.stores, req, ep, auth, request_id, self.registry)
             return await images.images(ctx)
+        if ep.op == "Admin":  # the signed JSON admin API (docs/admin-api.md)
+            return await admin.admin(Ctx(self.settings, self.stores, req, ep, auth,
+                                         request_id, self.registry, trace), self)
         handler = HANDLERS.get(ep.op)
         if handler is None:
             if ep.op == "MethodNotAllowed":

@@ -295,13 +295,42 @@ def blocks_public_policy(bucket: Bucket, account_block: AccountBlock = _no_accou
 
 # ------------------------------------------------------------------ operators' actions
 READ_METRICS = "objectstore:GetMetrics"  # reading /_metrics with signed keys
-ADMIN_ACTIONS = frozenset({READ_METRICS})
+# the admin API (/_admin/..., server/handlers/admin.py): one action per operation
+WHOAMI = "objectstore:GetCallerIdentity"
+LIST_BUCKET_STATS = "objectstore:ListBucketStatistics"
+END_SESSION = "objectstore:EndSession"  # the caller's own session (sign out)
+SELF_SERVICE = frozenset({WHOAMI, LIST_BUCKET_STATS, END_SESSION})  # any signed caller
+ADMIN_API_ACTIONS = frozenset({
+    "objectstore:GetServerStatus", "objectstore:ListAccounts", "objectstore:CreateAccount",
+    "objectstore:DeleteAccount", "objectstore:GetAccountPublicAccessBlock",
+    "objectstore:PutAccountPublicAccessBlock", "objectstore:DeleteAccountPublicAccessBlock",
+    "objectstore:ListUsers", "objectstore:CreateUser", "objectstore:DeleteUser",
+    "objectstore:GetUserPolicy", "objectstore:PutUserPolicy", "objectstore:DeleteUserPolicy",
+    "objectstore:ListPolicies", "objectstore:ListAccessKeys", "objectstore:CreateAccessKey",
+    "objectstore:UpdateAccessKey", "objectstore:DeleteAccessKey",
+    "objectstore:RotateAccessKey", "objectstore:ListSessions", "objectstore:RevokeSession",
+})
+ADMIN_ACTIONS = frozenset({READ_METRICS, *ADMIN_API_ACTIONS, *SELF_SERVICE})
 
 
-def require_admin_action(p: Principal | None, action: str) -> None:
-    """Actions on the server itself rather than on a bucket (reading its metrics): only an
-    administrator's keys may; anyone else, signed or not, gets AccessDenied."""
+def require_admin_action(p: Principal | None, action: str) -> Principal:
+    """Actions on the server itself rather than on a bucket (reading its metrics, the admin
+    API): only an administrator's keys may, except the SELF_SERVICE actions, which any
+    signed caller may do about itself; anyone else, signed or not, gets AccessDenied."""
     if action not in ADMIN_ACTIONS:
         raise ValueError(f"not an admin action: {action}")
-    if p is None or not p.is_admin:
+    if p is None or not (p.is_admin or action in SELF_SERVICE):
         raise S3Error("AccessDenied")
+    return p
+
+
+def bucket_statistics_scope(p: Principal | None) -> str | None:
+    """Whose buckets the admin API's bucket statistics show ``p``: every bucket (None) to an
+    administrator, its own account's (the account id) to anyone else — and only when its
+    identity policy (if any) allows s3:ListAllMyBuckets, as ListBuckets asks."""
+    caller_ = require_admin_action(p, LIST_BUCKET_STATS)
+    if caller_.is_admin:
+        return None
+    if not identity_allows(caller_, "s3:ListAllMyBuckets", "*"):
+        raise S3Error("AccessDenied")
+    return caller_.account_id

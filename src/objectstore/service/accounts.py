@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import string
 import time
@@ -14,6 +15,9 @@ from objectstore.s3.errors import S3Error
 from objectstore.storage.meta import Conflict, NotFound
 from objectstore.storage.model import AccessKey, Account, User
 from objectstore.storage.sqlite import SqliteMeta
+from objectstore.storage.sqlite_accounts import KEY_STATUSES
+
+log = logging.getLogger("objectstore.accounts")
 
 ROOT_ACCOUNT = "admin"
 ROOT_USER = "admin"
@@ -22,7 +26,13 @@ _SECRET_ALPHABET = string.ascii_letters + string.digits + "/+"
 
 
 class AdminError(Exception):
-    pass
+    """An admin operation refused; ``code``: the error the admin API answers (IAM's codes
+    where IAM has one; the CLI prints the message)."""
+
+    def __init__(self, message: str, code: str = "InvalidArgument") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,29 +62,33 @@ def create_account(meta: SqliteMeta, name: str, email: str = "",
     try:
         meta.add_account(account)
     except Conflict:
-        raise AdminError(f"account {name!r} already exists") from None
+        raise AdminError(f"account {name!r} already exists", "EntityAlreadyExists") from None
     return account
 
 
 def delete_account(meta: SqliteMeta, name: str) -> None:
     account = meta.account_by_name(name)
     if account is None:
-        raise AdminError(f"no account {name!r}")
+        raise AdminError(f"no account {name!r}", "NoSuchEntity")
     try:
         meta.delete_account(account.id)
     except Conflict:
-        raise AdminError(f"account {name!r} still owns buckets") from None
+        raise AdminError(f"account {name!r} still owns buckets", "DeleteConflict") from None
+    except NotFound:
+        raise AdminError(f"no account {name!r}", "NoSuchEntity") from None
 
 
 def create_user(meta: SqliteMeta, name: str, account_name: str, is_admin: bool) -> User:
     account = meta.account_by_name(account_name)
     if account is None:
-        raise AdminError(f"no account {account_name!r}")
+        raise AdminError(f"no account {account_name!r}", "NoSuchEntity")
     user = User(name, account.id, is_admin, time.time())
     try:
         meta.add_user(user)
     except Conflict:
-        raise AdminError(f"user {name!r} already exists") from None
+        raise AdminError(f"user {name!r} already exists", "EntityAlreadyExists") from None
+    except NotFound:
+        raise AdminError(f"no account {account_name!r}", "NoSuchEntity") from None
     return user
 
 
@@ -82,7 +96,7 @@ def delete_user(meta: SqliteMeta, name: str) -> None:
     try:
         meta.delete_user(name)
     except NotFound:
-        raise AdminError(f"no user {name!r}") from None
+        raise AdminError(f"no user {name!r}", "NoSuchEntity") from None
 
 
 def create_key(meta: SqliteMeta, user: str, access_key: str | None = None,
@@ -91,9 +105,9 @@ def create_key(meta: SqliteMeta, user: str, access_key: str | None = None,
     try:
         meta.add_key(key)
     except NotFound:
-        raise AdminError(f"no user {user!r}") from None
+        raise AdminError(f"no user {user!r}", "NoSuchEntity") from None
     except Conflict:
-        raise AdminError("that access key already exists") from None
+        raise AdminError("that access key already exists", "EntityAlreadyExists") from None
     return key
 
 
@@ -101,7 +115,32 @@ def delete_key(meta: SqliteMeta, access_key: str) -> None:
     try:
         meta.delete_key(access_key)
     except NotFound:
-        raise AdminError(f"no access key {access_key!r}") from None
+        raise AdminError(f"no access key {access_key!r}", "NoSuchEntity") from None
+
+
+def set_key_status(meta: SqliteMeta, access_key: str, status: str) -> None:
+    """Activate or deactivate a key: an Inactive key's requests are answered 403
+    InvalidAccessKeyId, as AWS answers them."""
+    if status not in KEY_STATUSES:
+        raise AdminError(f"a key's status is Active or Inactive, not {status!r}")
+    try:
+        meta.set_key_status(access_key, status)
+    except NotFound:
+        raise AdminError(f"no access key {access_key!r}", "NoSuchEntity") from None
+
+
+def rotate_key(meta: SqliteMeta, access_key: str) -> AccessKey:
+    """A new key for the user of ``access_key``, which becomes Inactive (one transaction):
+    clients move to the new key, then the old one is deleted."""
+    old = meta.key_info(access_key)
+    if old is None:
+        raise AdminError(f"no access key {access_key!r}", "NoSuchEntity")
+    key = AccessKey(new_access_key(), new_secret(), old.user_name, time.time())
+    try:
+        meta.rotate_key(access_key, key)
+    except NotFound:
+        raise AdminError(f"no access key {access_key!r}", "NoSuchEntity") from None
+    return key
 
 
 def bootstrap(meta: SqliteMeta, access_key: str | None, secret: str | None) -> Bootstrap:
@@ -121,6 +160,10 @@ def bootstrap(meta: SqliteMeta, access_key: str | None, secret: str | None) -> B
             if meta.get_user(ROOT_USER) is None:
                 raise
     if access_key and secret:
+        if meta.key_info(access_key) is not None and meta.lookup_key(access_key) is None:
+            log.warning("the root access key from the environment is Inactive: it stays so "
+                        "(`objectstore key activate` makes it work again)")
+            return Bootstrap(False, access_key, None)
         found = meta.lookup_key(access_key)
         if found is None:
             try:
@@ -163,22 +206,42 @@ def canned_policy(name: str) -> str:
         indent=2)
 
 
+# the admin API's canned policies (GET /_admin/policies): name, description, actions
+CONSOLE_POLICIES = (
+    ("ReadOnly", "Read and list every bucket and object the account may reach; describe "
+     "machine images.", _READ),
+    ("ReadWrite", "ReadOnly, plus writing, tagging and deleting objects (not bucket "
+     "settings).", CANNED_POLICIES["readwrite"]),
+    ("FullAccess", "Every S3 and image registry action the account may do (as having no "
+     "policy at all).", ["s3:*", "ec2:*"]),
+)
+
+
+def console_policies() -> list[tuple[str, str, str]]:
+    """(name, description, identity policy document) of each canned policy the admin API
+    offers."""
+    return [(name, description, json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": name, "Effect": "Allow", "Action": list(actions), "Resource": "*"}]}))
+        for name, description, actions in CONSOLE_POLICIES]
+
+
 def set_user_policy(meta: SqliteMeta, user: str, text: str | None) -> None:
     """Attach an identity policy (validated as IAM validates it), or detach with None."""
     if text is not None:
         try:
             policy.parse_identity_policy(text)
         except S3Error as err:
-            raise AdminError(f"invalid policy: {err.message}") from None
+            raise AdminError(f"invalid policy: {err.message}",
+                             "MalformedPolicyDocument") from None
     try:
         meta.set_user_policy(user, text)
     except NotFound:
-        raise AdminError(f"no user {user!r}") from None
+        raise AdminError(f"no user {user!r}", "NoSuchEntity") from None
 
 
 def set_account_public_block(meta: SqliteMeta, account_name: str,
                              block: ownership.PublicBlock | None) -> None:
     account = meta.account_by_name(account_name)
     if account is None:
-        raise AdminError(f"no account {account_name!r}")
+        raise AdminError(f"no account {account_name!r}", "NoSuchEntity")
     meta.set_account_public_block(account.id, block.to_json() if block is not None else None)

@@ -31,6 +31,7 @@ class AccessKey:
     secret: str
     user_name: str
     created: float
+    status: str = "Active"  # "Active" | "Inactive" (an inactive key signs nothing)
 
 
 @dataclass(frozen=True, slots=True)

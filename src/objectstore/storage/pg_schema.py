@@ -141,7 +141,12 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_source ON sessions(source_key);
 """
 
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3), (4, _V4))
+# 5: access keys may be deactivated (Active | Inactive): an inactive key signs nothing
+_V5 = """
+ALTER TABLE keys ADD COLUMN status TEXT NOT NULL DEFAULT 'Active';
+"""
+
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5))
 
 
 class SchemaTooNew(Exception):

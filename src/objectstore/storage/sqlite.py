@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS users (
   created REAL NOT NULL, policy TEXT);
 CREATE TABLE IF NOT EXISTS keys (
   access_key TEXT PRIMARY KEY, secret TEXT NOT NULL, user_name TEXT NOT NULL,
-  created REAL NOT NULL);
+  created REAL NOT NULL, status TEXT NOT NULL DEFAULT 'Active');
 CREATE INDEX IF NOT EXISTS keys_by_user ON keys(user_name);
 CREATE TABLE IF NOT EXISTS buckets (
   name TEXT PRIMARY KEY, account_id TEXT NOT NULL, created REAL NOT NULL,
@@ -94,6 +94,7 @@ MIGRATIONS = (
     ("buckets", "ownership", "TEXT"), ("buckets", "public_block", "TEXT"),
     ("buckets", "policy", "TEXT"), ("buckets", "website", "TEXT"), ("buckets", "logging", "TEXT"),
     ("users", "policy", "TEXT"), ("accounts", "public_block", "TEXT"),
+    ("keys", "status", "TEXT NOT NULL DEFAULT 'Active'"),
 )
 
 

@@ -16,6 +16,7 @@ CACHE_NAME_MAX = 128  # ... of names (clients' values, misses too) up to this le
 
 
 _UNSET = object()
+KEY_STATUSES = ("Active", "Inactive")
 
 
 def bound(cache: dict[tuple[str, ...], Any]) -> None:
@@ -170,11 +171,64 @@ class AccountTables:
             if not c.execute("SELECT 1 FROM users WHERE name=?", (key.user_name,)).fetchone():
                 raise NotFound("user")
             try:
-                c.execute("INSERT INTO keys VALUES (?,?,?,?)",
-                          (key.access_key, sealed, key.user_name, key.created))
+                c.execute("INSERT INTO keys (access_key, secret, user_name, created, status) "
+                          "VALUES (?,?,?,?,?)",
+                          (key.access_key, sealed, key.user_name, key.created, key.status))
             except INTEGRITY_ERRORS:
                 raise Conflict("key exists") from None
         self.run(txn)
+
+    def rotate_key(self, old_access_key: str, new: AccessKey) -> None:
+        """Add ``new`` for the user of ``old_access_key`` and make the old key Inactive, in
+        one transaction (NotFound: no such old key; Conflict: the new one exists)."""
+        sealed = self.secrets.seal(new.access_key, new.secret)
+
+        def txn(c: Connection) -> None:
+            row = c.execute("SELECT user_name FROM keys WHERE access_key=?",
+                            (old_access_key,)).fetchone()
+            if row is None or row[0] != new.user_name:
+                raise NotFound("key")
+            try:
+                c.execute("INSERT INTO keys (access_key, secret, user_name, created, status) "
+                          "VALUES (?,?,?,?,?)",
+                          (new.access_key, sealed, new.user_name, new.created, new.status))
+            except INTEGRITY_ERRORS:
+                raise Conflict("key exists") from None
+            c.execute("UPDATE keys SET status='Inactive' WHERE access_key=?",
+                      (old_access_key,))
+            _end_sessions(c, old_access_key)
+        self.run(txn)
+
+    def set_key_status(self, access_key: str, status: str) -> None:
+        """Active or Inactive (an inactive key's requests get InvalidAccessKeyId, and the
+        sessions made with it end)."""
+        if status not in KEY_STATUSES:
+            raise ValueError(f"not a key status: {status!r}")
+
+        def txn(c: Connection) -> None:
+            if c.execute("UPDATE keys SET status=? WHERE access_key=?",
+                         (status, access_key)).rowcount == 0:
+                raise NotFound("key")
+            if status == "Inactive":
+                _end_sessions(c, access_key)
+        self.run(txn)
+
+    def key_info(self, access_key: str) -> AccessKey | None:
+        """A key without its secret (secret ""), whatever its status."""
+        row = self.reader().execute(
+            "SELECT access_key, user_name, created, status FROM keys WHERE access_key=?",
+            (access_key,)).fetchone()
+        return AccessKey(row[0], "", row[1], row[2], row[3]) if row else None
+
+    def key_infos(self, user_name: str | None = None) -> list[AccessKey]:
+        """Keys without their secrets (secret ""), oldest first: nothing is unsealed."""
+        sql = "SELECT access_key, user_name, created, status FROM keys"
+        args: tuple[str, ...] = ()
+        if user_name is not None:
+            sql += " WHERE user_name=?"
+            args = (user_name,)
+        return [AccessKey(r[0], "", r[1], r[2], r[3])
+                for r in self.reader().execute(sql + " ORDER BY created, access_key", args)]
 
     def delete_key(self, access_key: str) -> None:
         def txn(c: Connection) -> None:
@@ -183,16 +237,17 @@ class AccountTables:
         self.run(txn)
 
     def list_keys(self, user_name: str | None = None) -> list[AccessKey]:
-        sql = "SELECT access_key, secret, user_name, created FROM keys"
+        sql = "SELECT access_key, secret, user_name, created, status FROM keys"
         args: tuple[str, ...] = ()
         if user_name is not None:
             sql += " WHERE user_name=?"
             args = (user_name,)
-        return [AccessKey(r[0], self.secrets.open(r[0], r[1]), r[2], r[3])
+        return [AccessKey(r[0], self.secrets.open(r[0], r[1]), r[2], r[3], r[4])
                 for r in self.reader().execute(sql + " ORDER BY created", args)]
 
     def lookup_key(self, access_key: str) -> tuple[str, User, Account] | None:
-        """The secret, user and account of an access key, in one query (cached)."""
+        """The secret, user and account of an active access key, in one query (cached);
+        None for an unknown or Inactive key."""
         cache = self._cache()
         if ("key", access_key) not in cache:
             if len(access_key) > CACHE_NAME_MAX:  # a client's value: remembered if short
@@ -208,13 +263,22 @@ class AccountTables:
             "a.created, u.policy, a.public_block, (SELECT f.name FROM users f WHERE "
             "f.account_id = u.account_id ORDER BY f.created, f.name LIMIT 1) "
             "FROM keys k JOIN users u ON u.name = k.user_name "
-            "JOIN accounts a ON a.id = u.account_id WHERE k.access_key=?",
+            "JOIN accounts a ON a.id = u.account_id WHERE k.access_key=? "
+            "AND k.status='Active'",
             (access_key,)).fetchone()
         if row is None:
             return None
         user = User(row[1], row[2], bool(row[3]), row[4], row[8], first=row[10] == row[1])
         return (self.secrets.open(access_key, row[0]), user,
                 Account(row[2], row[5], row[6], row[7], row[9]))
+
+
+def _end_sessions(c: Connection, source_key: str) -> None:
+    """Sessions made with a key that is deactivated end with it (revoked: ExpiredToken),
+    and stay ended when it is activated again."""
+    now = time.time()
+    c.execute("UPDATE sessions SET expires=? WHERE source_key=? AND expires>?",
+              (now, source_key, now))
 
 
 class _Emails(Mapping[str, str]):
