@@ -389,9 +389,13 @@ def test_hostile_html_and_svg_never_run_in_the_console_origin(
             preview = page.locator("main").get_by_role("img", name=re.compile("evil.svg"))
             expect(preview).to_have_attribute("src", re.compile("^blob:"))
             page.wait_for_function("() => [...document.images].every(i => i.complete)")
-        opener = page.locator("main").get_by_role("button", name=re.compile(r"^\s*open", re.I))
+        opener = page.locator("main").get_by_role("link", name=re.compile(r"^\s*open", re.I))
+        expect(opener).to_have_attribute("target", "_blank")
+        rel = set((opener.get_attribute("rel") or "").split())
+        assert {"noopener", "noreferrer"} <= rel, rel
+        assert (opener.get_attribute("href") or "").startswith(console.endpoint + "/")
         with context.expect_page() as popup_info:
-            opener.first.click()
+            opener.click()
         popup = popup_info.value
         popup.wait_for_load_state()
         # it opens on the S3 origin, cut off from the console's window (noopener, noreferrer)
