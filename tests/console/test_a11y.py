@@ -118,6 +118,7 @@ PAGES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("admin-keys", "#/admin/keys", _h1("key")),
     ("admin-policies", "#/admin/policies", _h1("polic")),
     ("admin-public-access", "#/admin/public-access", _h1("public")),
+    ("admin-sessions", "#/admin/sessions", _h1("session")),
     ("status", "#/status", _h1("status")),
 ]
 

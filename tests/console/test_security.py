@@ -215,7 +215,7 @@ def test_a_new_tab_is_not_signed_in(console: Console, browser: Any, page: Any,
 
 
 ROUTES = ["#/buckets", "#/images", "#/admin/users", "#/admin/accounts", "#/admin/keys",
-          "#/admin/policies", "#/admin/public-access", "#/status"]
+          "#/admin/policies", "#/admin/public-access", "#/admin/sessions", "#/status"]
 
 
 def test_no_csp_violation_or_script_error_on_any_page(console: Console, page: Any,
