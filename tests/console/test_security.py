@@ -2,7 +2,10 @@
 a strict Content-Security-Policy and the other security headers, `/_console/` on the S3
 port redirecting there, server-level CORS for the console's origin only, session
 credentials kept in sessionStorage only (no secret in the URL, localStorage, cookies or the
-server's log; the long-term secret dropped after sign-in), no CSP violation on any page."""
+server's log; the long-term secret dropped after sign-in), no CSP violation on any page.
+
+The checks on the wire need no browser; the others skip where Playwright or Chromium
+cannot be had (the `browser` fixture)."""
 
 from __future__ import annotations
 
@@ -14,9 +17,6 @@ from typing import Any, Callable
 
 import pytest
 from console_util import Console, session_creds, settle, storage
-
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
 
 SignedIn = Callable[..., Any]
 
@@ -208,7 +208,7 @@ def test_a_new_tab_is_not_signed_in(console: Console, browser: Any, page: Any,
     try:
         tab = other.new_page()
         tab.goto(console.url)
-        expect(tab.get_by_test_id("signin")).to_be_visible()
+        tab.get_by_test_id("signin").wait_for(state="visible")
         assert session_creds(tab) is None
     finally:
         other.close()
