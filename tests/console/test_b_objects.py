@@ -73,6 +73,8 @@ def page(browser: Any) -> Iterator[Any]:
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.on("dialog", lambda d: errors.append(f"unexpected {d.type}: {d.message}"))
+    pg.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text
+          else None)
     yield pg
     context.close()
     assert not errors, errors
