@@ -73,6 +73,8 @@ def page(browser: Any) -> Iterator[Any]:
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.on("dialog", lambda d: errors.append(f"unexpected {d.type}: {d.message}"))
+    pg.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text
+          else None)
     yield pg
     context.close()
     assert not errors, errors
@@ -601,3 +603,23 @@ def test_show_versions_brings_a_deleted_object_back(page: Any, console: Console)
     assert s3.get_object(Bucket=bucket, Key="gone.txt")["Body"].read() == b"v2"
     page.get_by_label("Show versions").uncheck()
     page.get_by_test_id("object-row").filter(has_text="gone.txt").wait_for()
+
+
+def test_another_accounts_user_is_denied_with_the_s3_error(page: Any, console: Console) -> None:
+    bucket = new_bucket(console)
+    console.server.client().put_object(Bucket=bucket, Key="private.txt", Body=b"p")
+    other = console.server.new_user()
+    sign_in(page, console, other)
+    assert page.get_by_test_id("bucket-row").filter(has_text=bucket).count() == 0
+    nav = page.get_by_role("navigation", name="Main")
+    assert not nav.get_by_role("link", name="Administration").is_visible()
+    page.get_by_label("Open a bucket by name").fill(bucket)
+    page.get_by_role("button", name="Open", exact=True).click()
+    err = page.locator(".listing").get_by_test_id("error")
+    err.wait_for()
+    assert err.inner_text().startswith("AccessDenied: ")
+    page.locator("input[type=file]:not([webkitdirectory])").set_input_files(files=[
+        {"name": "intruder.txt", "mimeType": "text/plain", "buffer": b"x"}])
+    page.locator(".uploads li.failed", has_text="AccessDenied").wait_for()
+    assert [o["Key"] for o in console.server.client().list_objects_v2(
+        Bucket=bucket)["Contents"]] == ["private.txt"]

@@ -273,6 +273,11 @@ def test_lifecycle_rules(env: tuple[Any, Console]) -> None:
     assert rules["logs"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
     assert rules["logs"]["Filter"] == {"Prefix": "logs/"}
     assert rules["old"]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 10
+    panel.get_by_role("button", name="Disable rule old").click()
+    eventually(lambda: panel.get_by_role("button", name="Enable rule old").count() == 1)
+    rules = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]}
+    assert (rules["old"]["Status"], rules["logs"]["Status"]) == ("Disabled", "Enabled")
+    assert rules["old"]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 10
     panel.get_by_role("button", name="Delete rule logs").click()
     confirm(console.page)
     eventually(lambda: status(panel).startswith("1 rule."))

@@ -257,6 +257,14 @@ export function buildLifecycleRule(rule) {
   return `<Rule>${inner}</Rule>`;
 }
 
+/** A fetched rule's XML with its Status set to `status` (everything else kept). */
+export function ruleWithStatus(ruleXml, status) {
+  const doc = new DOMParser().parseFromString(ruleXml, 'application/xml');
+  const node = kid(doc.documentElement, 'Status');
+  if (node) node.textContent = status;
+  return serialize(doc.documentElement);
+}
+
 /** A lifecycle document of rules given as XML text (fetched ones kept verbatim). */
 export function buildLifecycle(ruleXmls) {
   return docx('LifecycleConfiguration', ruleXmls.join(''));

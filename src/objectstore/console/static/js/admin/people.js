@@ -86,7 +86,8 @@ export async function accountsSection(section) {
     const accounts = await listAccounts();
     return wrapTable(table([
       { label: 'Account', render: (a) => a.name },
-      { label: 'ID', render: (a) => el('code', null, a.id || '') },
+      { label: 'Number', render: (a) => el('code', { title: a.id || '' },
+        a.accountNumber || a.id || '') },
       { label: 'Email', render: (a) => a.email || '' },
       { label: 'Public access block', render: (a) => pabSummary(a.publicAccessBlock) },
       { label: 'Created', render: (a) => formatDate(a.created) },
@@ -95,7 +96,7 @@ export async function accountsSection(section) {
           'aria-label': `Users of ${a.name}` }, 'Users');
         const block = el('a', { href: `${hashHref('admin', 'public-access')}`
           + `?account=${q(a.name)}`, 'aria-label': `Public access block of ${a.name}` },
-        'Public access block');
+        'Public access');
         const del = button('Delete', async () => {
           if (!await confirmDialog(`Delete account ${a.name}?`, 'An account that still owns '
             + 'buckets or users cannot be deleted.',

@@ -98,6 +98,11 @@ export function lifecycleSection(panel, bucket) {
           saveRules(del, rules.filter((_, j) => j !== i).map((x) => x.xml),
             'Lifecycle rule deleted.');
         }, { class: 'danger', 'aria-label': `Delete rule ${r.id || i + 1}` });
+        const next = r.status === 'Enabled' ? 'Disabled' : 'Enabled';
+        const verb = next === 'Enabled' ? 'Enable' : 'Disable';
+        const toggle = button(`${verb} rule`, () => saveRules(toggle, rules.map((x, j) => (j === i
+          ? cfg.ruleWithStatus(x.xml, next) : x.xml)), `Lifecycle rule ${next.toLowerCase()}.`),
+        { 'aria-label': `${verb} rule ${r.id || i + 1}` });
         const expire = r.expirationDays !== null ? `after ${days(r.expirationDays)}`
           : (r.expirationDate ? `on ${r.expirationDate}`
             : (r.deleteMarkers ? 'expired delete markers' : ''));
@@ -105,7 +110,8 @@ export function lifecycleSection(panel, bucket) {
         return [r.id || String(i + 1), r.status,
           [r.prefix ? `prefix ${r.prefix}` : '(whole bucket)', r.filter].filter(Boolean).join(', '),
           expire, after(r.noncurrentDays), after(r.abortDays),
-          ...(other ? [r.other.join(', ')] : []), del];
+          ...(other ? [r.other.join(', ')] : []),
+          el('div', { class: 'c-row-actions' }, toggle, del)];
       })));
     }
     const id = input('Rule ID (optional)');
