@@ -4,7 +4,6 @@ credentials from STS GetSessionToken)."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -18,19 +17,17 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests/integration"))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from console_util import CHROMIUM_ARGS, chromium  # noqa: E402
 from harness import Creds, Server, free_port, new_server, running  # noqa: E402
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+def system_chromium() -> str:
+    path = chromium()
+    if path is None:
+        pytest.skip("no Chromium on this machine (.ci/run installs it: apt-get install chromium)")
+    return path
+
 SESSION_KEY = "objectstore.console.session"
-
-
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.skip("no Chromium on this machine")
 
 
 @contextmanager
@@ -51,7 +48,8 @@ def chromium_browser() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         try:
-            b = p.chromium.launch(executable_path=chromium(), headless=True, args=ARGS)
+            b = p.chromium.launch(executable_path=system_chromium(), headless=True,
+                                  args=CHROMIUM_ARGS)
         except Exception as exc:  # noqa: BLE001 - a Chromium that cannot start at all
             pytest.skip(f"Chromium does not start: {exc}")
         try:

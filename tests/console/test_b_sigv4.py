@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-import shutil
 from pathlib import Path
 from typing import Any, Iterator
 from unittest import mock
@@ -20,35 +19,20 @@ from botocore.awsrequest import AWSRequest  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
 
 STATIC = Path(__file__).resolve().parents[2] / "src/objectstore/console/static"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 NOW = datetime.datetime(2026, 11, 30, 12, 34, 56, tzinfo=datetime.timezone.utc)
 
 
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.skip("no Chromium on this machine")
-
-
 @pytest.fixture(scope="module")
-def page() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        try:
-            browser = p.chromium.launch(executable_path=chromium(), headless=True, args=ARGS)
-        except Exception as exc:  # noqa: BLE001 - a Chromium that cannot start at all
-            pytest.skip(f"Chromium does not start: {exc}")
-        pg = browser.new_page()
-        # a data: page is an opaque, non-secure origin: crypto.subtle is absent there
-        pg.goto("data:text/html,<title>sigv4</title>")
-        source = (STATIC / "js/sigv4.js").read_text()
-        pg.add_script_tag(type="module", content=source + "\nwindow.sigv4 = {sha256Hex, hex,"
-                          " hmac, signRequest, presignUrl, uriEncode};\n")
-        pg.wait_for_function("() => window.sigv4 !== undefined")
-        yield pg
-        browser.close()
+def page(browser: Any) -> Iterator[Any]:
+    pg = browser.new_page()
+    # a data: page is an opaque, non-secure origin: crypto.subtle is absent there
+    pg.goto("data:text/html,<title>sigv4</title>")
+    source = (STATIC / "js/sigv4.js").read_text()
+    pg.add_script_tag(type="module", content=source + "\nwindow.sigv4 = {sha256Hex, hex,"
+                      " hmac, signRequest, presignUrl, uriEncode};\n")
+    pg.wait_for_function("() => window.sigv4 !== undefined")
+    yield pg
+    pg.close()
 
 
 def test_no_subtle_crypto_on_the_test_page(page: Any) -> None:

@@ -381,8 +381,14 @@ def test_body_hash_is_verified(srv: Server) -> None:
     error(call(srv, "POST", "accounts", body, payload_hash=other), 400,
           "XAmzContentSHA256Mismatch")
     assert body["name"] not in {a["name"] for a in ok(call(srv, "GET", "accounts"))}
-    ok(call(srv, "POST", "accounts", body, payload_hash=UNSIGNED), 201)
+    # a change's body must be bound to the signature: UNSIGNED-PAYLOAD is refused
+    error(call(srv, "POST", "accounts", body, payload_hash=UNSIGNED), 400, "InvalidRequest")
+    assert body["name"] not in {a["name"] for a in ok(call(srv, "GET", "accounts"))}
+    ok(call(srv, "POST", "accounts", body), 201)
     ok(call(srv, "DELETE", f"accounts/{body['name']}"), 204)
+    # a JSON string that is not Unicode (a lone surrogate) is refused, never a 500
+    lone = b'{"name": "acct-x", "email": "\\ud800@example.com"}'
+    error(call(srv, "POST", "accounts", raw=lone), 400, "InvalidArgument")
 
 
 def test_unknown_paths_and_methods(srv: Server) -> None:

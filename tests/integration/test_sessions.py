@@ -61,7 +61,9 @@ def error_of(call: Any, *args: Any, **kwargs: Any) -> tuple[str, int]:
 
 def test_session_acts_as_its_user_in_every_signing_style(server: Server) -> None:
     user = server.new_user()
-    c = sts_client(server, user).get_session_token(DurationSeconds=900)["Credentials"]
+    answer = sts_client(server, user).get_session_token(DurationSeconds=900)
+    assert answer["ResponseMetadata"]["HTTPHeaders"]["cache-control"] == "no-store"
+    c = answer["Credentials"]
     assert c["AccessKeyId"].startswith("ASIA") and len(c["SessionToken"]) > 100
     left = c["Expiration"].timestamp() - time.time()
     assert 800 < left <= 900
@@ -121,6 +123,19 @@ def test_sts_errors(server: Server) -> None:
     text = info.value.read().decode()
     assert info.value.code == 400 and "<Code>ValidationError</Code>" in text, text
     assert "<ErrorResponse" in text and "greater than or equal to 900" in text
+    # digits Python's int() takes but STS does not, and absurd lengths: never a 500
+    for odd in ("%C2%B2", "9" * 5000):
+        form = f"Action=GetSessionToken&Version=2011-06-15&DurationSeconds={odd}"
+        req = AWSRequest("POST", server.endpoint + "/", data=form,
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+        SigV4Auth(Credentials(user.access_key, user.secret_key), "sts",
+                  "us-east-1").add_auth(req)
+        raw = urllib.request.Request(server.endpoint + "/", data=form.encode(),
+                                     method="POST", headers=dict(req.headers))
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(raw, timeout=10)
+        assert info.value.code == 400, odd
+        assert "<Code>ValidationError</Code>" in info.value.read().decode()
 
 
 def test_expired_session_is_refused(tmp_path: Any) -> None:
@@ -157,3 +172,21 @@ def test_session_keeps_the_users_policy(server: Server) -> None:
     s3 = session_s3(server, c)
     s3.list_objects_v2(Bucket=name)
     assert error_of(s3.put_object, Bucket=name, Key="k", Body=b"x") == ("AccessDenied", 403)
+
+
+def test_rotating_the_keyring_ends_sessions(tmp_path: Any) -> None:
+    """Session secrets are sealed by the keyring too: a rotation ends them (their users sign
+    in again) rather than leave them needing a key `keyring prune` may drop."""
+    from harness import new_server, running
+
+    srv = new_server(tmp_path / "data")
+    with running(srv):
+        user = srv.new_user()
+        c = sts_client(srv, user).get_session_token()["Credentials"]
+        session_s3(srv, c).list_buckets()
+        srv.admin("keyring", "rotate")
+        assert "dropped 1 retired keys" in srv.admin("keyring", "prune")
+        assert error_of(session_s3(srv, c).list_buckets)[0] in ("InvalidAccessKeyId",
+                                                                 "ExpiredToken")
+        fresh = sts_client(srv, user).get_session_token()["Credentials"]
+        session_s3(srv, fresh).list_buckets()

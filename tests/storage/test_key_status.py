@@ -82,3 +82,26 @@ def test_deactivating_a_key_ends_its_sessions(stores: Stores) -> None:
     found = meta.lookup_session("ASIAONE")
     assert found is not None and found.expires <= time.time()
     assert meta.list_sessions("ann") == []
+
+
+def test_no_session_is_stored_for_an_inactive_or_deleted_key(stores: Stores) -> None:
+    """GetSessionToken authenticated just before its key was deactivated stores nothing."""
+    meta = stores.meta
+    _user(stores)
+    later = time.time() + 3600
+    meta.set_key_status("AKANN", "Inactive")
+    with pytest.raises(NotFound):
+        meta.add_session("ASIATWO", "t" * 40, "0" * 64, "ann", "AKANN", later)
+    assert meta.lookup_session("ASIATWO") is None
+
+
+def test_a_key_made_again_gets_no_session_back(stores: Stores) -> None:
+    meta = stores.meta
+    _user(stores)
+    later = time.time() + 3600
+    meta.add_session("ASIATHREE", "t" * 40, "0" * 64, "ann", "AKANN", later)
+    meta.delete_key("AKANN")
+    assert meta.lookup_session("ASIATHREE") is None
+    accounts.create_key(meta, "ann", "AKANN", "s" * 40)
+    found = meta.lookup_session("ASIATHREE")
+    assert found is not None and found.expires <= time.time()

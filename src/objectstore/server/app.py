@@ -196,22 +196,10 @@ class App:
         except S3Error as err:
             error = err.code
             resp = self._error(err, request_id, method)
-        except BlobFault as fault:
-            faults.report(fault, request_id)
-            error = "InternalError"
-            resp = self._error(S3Error(error), request_id, method)
-        except Unavailable as exc:
-            refused = _unavailable(exc, request_id)
+        except Exception as exc:  # noqa: BLE001 - never a traceback to the client
+            refused = self._refusal(exc, request_id)
             error = refused.code
             resp = self._error(refused, request_id, method)
-        except (OSError, sqlite3.Error) as exc:
-            refused = self._storage_error(exc, request_id)
-            error = refused.code
-            resp = self._error(refused, request_id, method)
-        except Exception:  # noqa: BLE001 - never a traceback to the client
-            log.exception("internal error in request %s", request_id)
-            error = "InternalError"
-            resp = self._error(S3Error(error), request_id, method)
         if req is None or not req.body_consumed:
             await self._unread_body(req, scope, resp)
         first_byte = time.time()
@@ -296,6 +284,20 @@ class App:
         trace.bucket = self.stores.meta.get_bucket(bucket)  # the row serve just read: cached
         return resp
 
+    def _refusal(self, exc: Exception, request_id: str) -> S3Error:
+        """The S3 error that answers a request which failed with ``exc`` (not an S3Error):
+        a block that failed its checksum, the metadata store out of reach, a full or
+        read-only disk; anything else is logged and answered 500 InternalError."""
+        if isinstance(exc, BlobFault):
+            faults.report(exc, request_id)
+            return S3Error("InternalError")
+        if isinstance(exc, Unavailable):
+            return _unavailable(exc, request_id)
+        if isinstance(exc, (OSError, sqlite3.Error)):
+            return self._storage_error(exc, request_id)
+        log.error("internal error in request %s", request_id, exc_info=exc)
+        return S3Error("InternalError")
+
     def _storage_error(self, exc: OSError | sqlite3.Error, request_id: str) -> S3Error:
         """507 for a full disk (SDKs retry 503s, re-sending whole bodies), 503 saying so for
         a data directory that refuses writes, 500 for anything else."""
@@ -355,6 +357,12 @@ class App:
         except S3Error as err:
             err.headers.update(extra)
             raise
+        except ClientGone:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the console reads every answer's code
+            refused = self._refusal(exc, request_id)
+            refused.headers.update(extra)
+            raise refused from None
         resp.headers.extend(extra)
         return resp
 

@@ -12,6 +12,7 @@ import time
 
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import iso8601
+from objectstore.storage.meta import NotFound
 from objectstore.storage.model import Principal
 from objectstore.storage.sqlite import SqliteMeta
 from objectstore.storage.sqlite_sessions import Session
@@ -39,8 +40,12 @@ def start(meta: SqliteMeta, principal: Principal, seconds: int) -> Credentials:
     secret = secrets.token_urlsafe(30)[:40]
     token = "OSST" + secrets.token_urlsafe(96)
     expires = time.time() + seconds
-    meta.add_session(access_key, secret, token_digest(token), principal.user,
-                     principal.access_key, expires)
+    try:
+        meta.add_session(access_key, secret, token_digest(token), principal.user,
+                         principal.access_key, expires)
+    except NotFound:  # the key was deactivated or deleted since the request was verified
+        raise StsError("InvalidClientTokenId", "The security token included in the "
+                       "request is invalid.", 403) from None
     return Credentials(access_key, secret, token, iso8601(expires)[:19] + "Z")
 
 

@@ -139,6 +139,7 @@ CREATE TABLE sessions (
   user_name TEXT NOT NULL, source_key TEXT NOT NULL, created DOUBLE PRECISION NOT NULL,
   expires DOUBLE PRECISION NOT NULL);
 CREATE INDEX sessions_by_source ON sessions(source_key);
+CREATE INDEX sessions_by_expiry ON sessions(expires);
 """
 
 # 5: access keys may be deactivated (Active | Inactive): an inactive key signs nothing

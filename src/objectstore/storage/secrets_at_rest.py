@@ -67,13 +67,19 @@ class SealedSecrets:
                      if is_sealed(stored) else stored)
             changed.append((self.seal(access_key, plain), access_key))
         _overwrite(c, changed)
+        # session credentials (short-lived) sealed under another key end instead: their
+        # users sign in again, and no session outlives the key its secret needs
+        ended = [(a,) for a, stored in c.execute("SELECT access_key, secret FROM sessions")
+                 if sealed_key_id(stored) != active]
+        for row in ended:
+            c.execute("DELETE FROM sessions WHERE access_key=?", row)
         return len(changed)
 
 
 def key_ids(c: Connection) -> dict[str, int]:
     """Key id -> how many secrets are sealed with it (PLAIN: not sealed yet)."""
     counts: dict[str, int] = {}
-    for (stored,) in c.execute("SELECT secret FROM keys"):
+    for (stored,) in c.execute("SELECT secret FROM keys UNION ALL SELECT secret FROM sessions"):
         key_id = sealed_key_id(stored) if is_sealed(stored) else PLAIN
         counts[key_id] = counts.get(key_id, 0) + 1
     return counts

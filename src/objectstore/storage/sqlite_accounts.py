@@ -147,6 +147,9 @@ class AccountTables:
 
     def delete_user(self, name: str) -> None:
         def txn(c: Connection) -> None:
+            now = time.time()  # its sessions end (a user made again later gets none back)
+            c.execute("UPDATE sessions SET expires=? WHERE user_name=? AND expires>?",
+                      (now, name, now))
             c.execute("DELETE FROM keys WHERE user_name=?", (name,))
             c.execute("DELETE FROM user_certs WHERE user_name=?", (name,))
             if c.execute("DELETE FROM users WHERE name=?", (name,)).rowcount == 0:
@@ -170,12 +173,7 @@ class AccountTables:
         def txn(c: Connection) -> None:
             if not c.execute("SELECT 1 FROM users WHERE name=?", (key.user_name,)).fetchone():
                 raise NotFound("user")
-            try:
-                c.execute("INSERT INTO keys (access_key, secret, user_name, created, status) "
-                          "VALUES (?,?,?,?,?)",
-                          (key.access_key, sealed, key.user_name, key.created, key.status))
-            except INTEGRITY_ERRORS:
-                raise Conflict("key exists") from None
+            _insert_key(c, key, sealed)
         self.run(txn)
 
     def rotate_key(self, old_access_key: str, new: AccessKey) -> None:
@@ -188,12 +186,7 @@ class AccountTables:
                             (old_access_key,)).fetchone()
             if row is None or row[0] != new.user_name:
                 raise NotFound("key")
-            try:
-                c.execute("INSERT INTO keys (access_key, secret, user_name, created, status) "
-                          "VALUES (?,?,?,?,?)",
-                          (new.access_key, sealed, new.user_name, new.created, new.status))
-            except INTEGRITY_ERRORS:
-                raise Conflict("key exists") from None
+            _insert_key(c, new, sealed)
             c.execute("UPDATE keys SET status='Inactive' WHERE access_key=?",
                       (old_access_key,))
             _end_sessions(c, old_access_key)
@@ -234,6 +227,7 @@ class AccountTables:
         def txn(c: Connection) -> None:
             if c.execute("DELETE FROM keys WHERE access_key=?", (access_key,)).rowcount == 0:
                 raise NotFound("key")
+            _end_sessions(c, access_key)  # a key made again with this id gets none back
         self.run(txn)
 
     def list_keys(self, user_name: str | None = None) -> list[AccessKey]:
@@ -274,11 +268,20 @@ class AccountTables:
 
 
 def _end_sessions(c: Connection, source_key: str) -> None:
-    """Sessions made with a key that is deactivated end with it (revoked: ExpiredToken),
-    and stay ended when it is activated again."""
+    """Sessions made with a key that is deactivated or deleted end with it (revoked:
+    ExpiredToken), and stay ended when it is activated (or made) again."""
     now = time.time()
     c.execute("UPDATE sessions SET expires=? WHERE source_key=? AND expires>?",
               (now, source_key, now))
+
+
+def _insert_key(c: Connection, key: AccessKey, sealed: str) -> None:
+    try:
+        c.execute("INSERT INTO keys (access_key, secret, user_name, created, status) "
+                  "VALUES (?,?,?,?,?)",
+                  (key.access_key, sealed, key.user_name, key.created, key.status))
+    except INTEGRITY_ERRORS:
+        raise Conflict("key exists") from None
 
 
 class _Emails(Mapping[str, str]):

@@ -17,6 +17,7 @@ from typing import Any
 
 from objectstore.storage import secrets_at_rest as at_rest
 from objectstore.storage.db import Connection, Txn
+from objectstore.storage.meta import NotFound
 from objectstore.storage.model import Account, User
 
 SCHEMA = """
@@ -25,6 +26,7 @@ CREATE TABLE IF NOT EXISTS sessions (
   user_name TEXT NOT NULL, source_key TEXT NOT NULL, created REAL NOT NULL,
   expires REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS sessions_by_source ON sessions(source_key);
+CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions(expires);
 """
 KEEP_EXPIRED = 86400.0  # seconds an ended session's row stays (ExpiredToken, not unknown)
 
@@ -68,6 +70,11 @@ class SessionTables:
 
         def txn(c: Connection) -> None:
             c.execute("DELETE FROM sessions WHERE expires < ?", (now - KEEP_EXPIRED,))
+            # the long-term key must still be active when the session is stored: a key
+            # deactivated (or deleted) since the request was authenticated makes none
+            if not c.execute("SELECT 1 FROM keys WHERE access_key=? AND status='Active'",
+                             (source_key,)).fetchone():
+                raise NotFound("key")
             c.execute("INSERT INTO sessions VALUES (?,?,?,?,?,?,?)",
                       (access_key, sealed, token_sha256, user_name, source_key, now, expires))
         self.run(txn)

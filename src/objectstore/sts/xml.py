@@ -34,11 +34,11 @@ def duration(value: str | None, cap: int) -> int:
     --max-session-seconds); absent: 12 hours, capped the same way."""
     if value is None or value == "":
         return min(DEFAULT_SECONDS, cap)
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise _invalid(value, "of type integer")
-    if int(value) < MIN_SECONDS:
+    if len(value) <= 6 and int(value) < MIN_SECONDS:
         raise _invalid(value, f"greater than or equal to {MIN_SECONDS}")
-    if int(value) > MAX_SECONDS:
+    if len(value) > 6 or int(value) > MAX_SECONDS:
         raise _invalid(value, f"less than or equal to {MAX_SECONDS}")
     return min(int(value), cap)
 

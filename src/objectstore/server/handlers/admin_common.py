@@ -44,6 +44,9 @@ class Call:
                           "aws-chunked ones")
         body = await ctx.req.read_small(MAX_BODY)
         want = ctx.auth.payload_sha256
+        if want is None and body:  # a change must be bound to its signature
+            raise S3Error("InvalidRequest", "The admin API needs the body's SHA-256 signed "
+                          "(x-amz-content-sha256 with SigV4), not UNSIGNED-PAYLOAD")
         if want is not None:
             got = hashlib.sha256(body).hexdigest()
             if got != want:
@@ -86,6 +89,11 @@ def text_arg(doc: dict[str, Any], name: str, *, required: bool = True,
     if not isinstance(value, str):
         raise S3Error("InvalidArgument", f"{name} must be a string",
                       ArgumentName=name)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800") JSON allows
+        raise S3Error("InvalidArgument", f"{name} is not valid Unicode",
+                      ArgumentName=name) from None
     return value
 
 

@@ -14,6 +14,7 @@ from objectstore.sts import xml as sx
 
 ACTIONS = frozenset({"GetSessionToken"})
 CONTENT_TYPE = ("Content-Type", "text/xml")
+NO_STORE = ("Cache-Control", "no-store")  # the answer holds a secret
 # S3's authentication errors under STS's names for them
 _AUTH_CODES = {"InvalidAccessKeyId": ("InvalidClientTokenId", "The security token included "
                                       "in the request is invalid.")}
@@ -41,4 +42,5 @@ async def sts(ctx: Ctx, params: Mapping[str, str]) -> Response:
         creds = await asyncio.to_thread(sessions.start, ctx.stores.meta, principal, seconds)
     except sx.StsError as err:
         return error_response(err.code, err.message, err.status, ctx.request_id)
-    return Response(200, [CONTENT_TYPE], sx.session_token_response(creds, ctx.request_id))
+    return Response(200, [CONTENT_TYPE, NO_STORE],
+                    sx.session_token_response(creds, ctx.request_id))

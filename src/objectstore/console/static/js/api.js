@@ -91,8 +91,17 @@ function base64(bytes) {
   return btoa(s);
 }
 
+// A "." or ".." path segment (also percent-encoded) is rewritten by every browser's URL parser
+// before the request leaves: the request would go to another path, signed. Such keys are
+// refused here (DeleteObjects, whose keys travel in its XML body, can still remove them).
 function encodePath(path) {
-  return String(path).split('/').map((seg) => uriEncode(seg)).join('/');
+  const segments = String(path).split('/');
+  if (segments.some((seg) => seg === '.' || seg === '..')) {
+    throw new ApiError('UnsupportedKeyName', 'A name with a "." or ".." path segment cannot be '
+      + 'reached from a browser, which rewrites such addresses; use an SDK or the CLI for it '
+      + '(selecting it and deleting it works).', 0, '');
+  }
+  return segments.map((seg) => uriEncode(seg)).join('/');
 }
 
 function queryString(query) {

@@ -244,10 +244,14 @@ function encodeHeaderValue(v) {
   return `=?UTF-8?B?${btoa(bin)}?=`;
 }
 
+const RASTER_TYPES = /^image\/(png|jpeg|gif|webp|avif|bmp|x-icon|vnd\.microsoft\.icon)\b/;
+
 async function renderPreview(box, path, vq, type, size, key, ctx) {
   const lower = type.toLowerCase();
-  const isImage = lower.startsWith('image/');
-  const isText = TEXT_TYPES.test(lower) || TEXT_EXT.test(key);
+  // raster images only: an SVG (a document that can hold script) is shown as source text,
+  // and a blob: URL has the console's origin
+  const isImage = RASTER_TYPES.test(lower);
+  const isText = TEXT_TYPES.test(lower) || TEXT_EXT.test(key) || lower.includes('svg');
   if (isImage && size <= PREVIEW_IMAGE_MAX) {
     box.appendChild(loading('Loading the preview…'));
     try {

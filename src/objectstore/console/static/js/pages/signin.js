@@ -14,7 +14,7 @@ export async function render(main, params, ctx) {
   const access = el('input', { type: 'text', name: 'accessKey', autocomplete: 'username',
     spellcheck: 'false', autocapitalize: 'none', required: true });
   const secret = el('input', { type: 'password', name: 'secretKey',
-    autocomplete: 'current-password', required: true });
+    autocomplete: 'off', required: true });
   const length = el('select', { name: 'duration' });
   const options = [...new Set([def, ...CHOICES.filter((s) => s <= max)])].sort((a, b) => a - b);
   for (const s of options) {
