@@ -12,6 +12,7 @@ import time
 
 from objectstore.s3.errors import S3Error
 from objectstore.s3.http import iso8601
+from objectstore.service import accounts
 from objectstore.storage.meta import NotFound
 from objectstore.storage.model import Principal
 from objectstore.storage.sqlite import SqliteMeta
@@ -37,7 +38,7 @@ def start(meta: SqliteMeta, principal: Principal, seconds: int) -> Credentials:
         raise StsError("AccessDenied", "Cannot call GetSessionToken with session "
                        "credentials", 403)
     access_key = PREFIX + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16))
-    secret = secrets.token_urlsafe(30)[:40]
+    secret = accounts.new_secret()  # the alphabet of long-term secrets
     token = "OSST" + secrets.token_urlsafe(96)
     expires = time.time() + seconds
     try:

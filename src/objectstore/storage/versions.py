@@ -53,7 +53,9 @@ _VERSION_ID = re.compile(r"[A-Za-z0-9_-]{32}\Z")
 
 def new_version_id() -> str:
     """Opaque, unique (192 random bits), URL-safe, 32 characters, never "null"."""
-    return secrets.token_urlsafe(24)
+    vid = secrets.token_urlsafe(24)
+    # never a leading "-": command lines (the AWS CLI's --version-id) read it as an option
+    return vid if vid[0] != "-" else "A" + vid[1:]
 
 
 def well_formed(version_id: str) -> bool:
