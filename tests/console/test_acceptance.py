@@ -431,20 +431,7 @@ def test_read_only_user_is_denied_and_nothing_changes(
     console.server.admin("user", "policy", "set", reader.user, "--file", str(policy))
 
     signed_in(page, reader, route=_objects_route(bucket))
-    row = _row(page, "object-row", "keep.txt")
-    expect(row).to_be_visible()  # reading is allowed
-
-    _select_row(row)
-    page.locator("main").get_by_role("button", name=re.compile(r"^\s*delete", re.I)).first.click()
-    _confirm(page, re.compile(r"^\s*delete", re.I))
-    expect(_shown_error(page, "AccessDenied")).to_be_visible()
-
-    new = tmp_path / "new.txt"
-    new.write_bytes(b"must not land")
-    page.goto(console.route(_objects_route(bucket)))
-    settle(page)
-    _try_upload(page, new)
-    expect(_shown_error(page, "AccessDenied")).to_be_visible()
+    _delete_and_upload_refused(page, console, bucket, tmp_path / "new.txt")
 
     page.goto(console.route("#/buckets"))
     page.get_by_role("button", name=re.compile("create bucket", re.I)).click()
@@ -480,20 +467,24 @@ def test_other_account_user_is_denied_and_nothing_changes(
     expect(page.get_by_text("secret.txt")).to_have_count(0)
 
     page.goto(console.route(_objects_route(shared)))
+    _delete_and_upload_refused(page, console, shared, tmp_path / "drop.txt")
+
+    assert _keys(s3, shared) == ["keep.txt"]
+    assert _keys(s3, private) == ["secret.txt"]
+    s3.head_bucket(Bucket=private)
+
+
+def _delete_and_upload_refused(page: Any, console: Any, bucket: str, new: Path) -> None:
+    """On the objects page of ``bucket``: keep.txt is listed (reading is allowed), deleting
+    it and uploading ``new`` are refused and the console shows AccessDenied."""
     row = _row(page, "object-row", "keep.txt")
     expect(row).to_be_visible()
     _select_row(row)
     page.locator("main").get_by_role("button", name=re.compile(r"^\s*delete", re.I)).first.click()
     _confirm(page, re.compile(r"^\s*delete", re.I))
     expect(_shown_error(page, "AccessDenied")).to_be_visible()
-
-    new = tmp_path / "drop.txt"
     new.write_bytes(b"must not land")
-    page.goto(console.route(_objects_route(shared)))
+    page.goto(console.route(_objects_route(bucket)))
     settle(page)
     _try_upload(page, new)
     expect(_shown_error(page, "AccessDenied")).to_be_visible()
-
-    assert _keys(s3, shared) == ["keep.txt"]
-    assert _keys(s3, private) == ["secret.txt"]
-    s3.head_bucket(Bucket=private)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from objectstore.query_errors import QueryError
+
 NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 VERSION = "2011-06-15"
@@ -13,12 +15,8 @@ MAX_SECONDS = 129600
 DEFAULT_SECONDS = 43200
 
 
-class StsError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+class StsError(QueryError):
+    """An error of the STS Query API."""
 
 
 @dataclass(frozen=True, slots=True)

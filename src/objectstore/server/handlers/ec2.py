@@ -9,6 +9,7 @@ from typing import Callable, Mapping
 
 from objectstore.ec2 import query
 from objectstore.ec2 import xml as ex
+from objectstore.query_errors import QueryError
 from objectstore.s3 import actions
 from objectstore.s3.http import iso8601
 from objectstore.server.handlers.common import Ctx
@@ -30,12 +31,8 @@ CODES = {
 }
 
 
-class Ec2Error(Exception):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+class Ec2Error(QueryError):
+    """An error of the EC2 Query API."""
 
 
 def error_response(code: str, message: str, status: int, request_id: str) -> Response:
